@@ -1,0 +1,1 @@
+//! The Gerbang cloud API.

@@ -1,0 +1,1 @@
+//! The Gerbang edge daemon.

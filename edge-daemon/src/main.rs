@@ -1,0 +1,2 @@
+//! edge-daemon entry point.
+fn main() {}

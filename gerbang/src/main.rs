@@ -1,0 +1,2 @@
+//! gerbang: the all-in-one binary.
+fn main() {}

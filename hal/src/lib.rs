@@ -1,0 +1,1 @@
+//! Hardware abstraction: capability traits for the door hardware and their backends.

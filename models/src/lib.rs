@@ -1,0 +1,1 @@
+//! The on-device face pipeline (filled by the face-pipeline work).
