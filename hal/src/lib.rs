@@ -1,1 +1,89 @@
-//! Hardware abstraction: capability traits for the door hardware and their backends.
+//! Hardware abstraction: small capability traits for the door hardware, and their backends.
+//!
+//! The daemon holds `Arc<dyn Relay>`, `Arc<dyn DoorSensor>`, … and never knows which backend
+//! is behind them. Only this crate knows rppal, nokhwa or opencv.
+//!
+//! # Layout
+//! - the traits and shared types (this file);
+//! - `sim`: simulated hardware for tests and the demo;
+//! - `rpi`: Raspberry Pi GPIO and I2C through rppal (feature `rpi`).
+
+use std::fmt;
+
+pub use image::RgbImage;
+use time::OffsetDateTime;
+
+/// Why a hardware operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HalError {
+    /// The device is not there or cannot be opened (wrong pin, no permission, not a Pi).
+    #[error("{device} unavailable: {reason}")]
+    Unavailable { device: &'static str, reason: String },
+    /// The device answered, but the operation failed.
+    #[error("{device} failed: {reason}")]
+    Io { device: &'static str, reason: String },
+    /// A camera produced no frame in time, or a frame that could not be decoded.
+    #[error("camera: {0}")]
+    Camera(String),
+}
+
+/// The lock relay. `locked = true` engages the lock.
+pub trait Relay: Send + Sync + fmt::Debug {
+    fn set_locked(&self, locked: bool) -> Result<(), HalError>;
+    /// The state last commanded (relays have no read-back).
+    fn is_locked(&self) -> bool;
+}
+
+/// The door contact (reed switch). Raw, not debounced: the daemon debounces.
+pub trait DoorSensor: Send + Sync + fmt::Debug {
+    fn is_open(&self) -> Result<bool, HalError>;
+}
+
+/// One reading of the power supply.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatteryReading {
+    /// Terminal voltage, when the backend measures it.
+    pub millivolts: Option<u32>,
+    /// State of charge, when the backend knows it directly (power-supply class).
+    pub percent: Option<u8>,
+    pub charging: bool,
+}
+
+pub trait Battery: Send + Sync + fmt::Debug {
+    fn read(&self) -> Result<BatteryReading, HalError>;
+}
+
+/// One camera frame, RGB8.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub image: RgbImage,
+    pub captured_at: OffsetDateTime,
+}
+
+/// A camera. `capture` blocks until the next frame; call it from a blocking thread.
+pub trait Camera: Send + Sync + fmt::Debug {
+    fn capture(&self) -> Result<Frame, HalError>;
+}
+
+/// Wall clock and whether it has been synchronised (NTP) since boot.
+pub trait Clock: Send + Sync + fmt::Debug {
+    fn now(&self) -> OffsetDateTime;
+    fn is_synced(&self) -> bool;
+}
+
+/// The system clock; considers itself synchronised when the kernel says so
+/// (`adjtimex` status, read through `timedatectl`-independent means) or when told to.
+#[derive(Debug, Default)]
+pub struct SystemClock {
+    pub assume_synced: bool,
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+
+    fn is_synced(&self) -> bool {
+        self.assume_synced || std::path::Path::new("/run/systemd/timesync/synchronized").exists()
+    }
+}
