@@ -5,10 +5,25 @@
 //!
 //! # Layout
 //! - the traits and shared types (this file);
-//! - `sim`: simulated hardware for tests and the demo;
-//! - `rpi`: Raspberry Pi GPIO and I2C through rppal (feature `rpi`).
+//! - [`liion`]: the Li-ion discharge curve (millivolts ↔ state of charge), shared by backends
+//!   that only measure a voltage;
+//! - [`sim`]: simulated hardware for tests and the demo (always compiled);
+//! - [`sysfs`]: a battery read from the kernel's power-supply class (always compiled);
+//! - `rpi`: Raspberry Pi GPIO relay and door contact, INA219 battery monitor over I2C, through
+//!   rppal (feature `rpi`);
+//! - later, one module per camera backend behind a feature of the same name: `nokhwa`
+//!   (V4L2/USB) and `opencv` (RTSP/files). Each only implements [`Camera`]; nothing outside its
+//!   module names the backend crate.
 
 use std::fmt;
+
+pub mod liion;
+#[cfg(feature = "rpi")]
+pub mod rpi;
+pub mod sim;
+pub mod sysfs;
+
+pub use liion::{millivolts_from_percent, percent_from_millivolts};
 
 pub use image::RgbImage;
 use time::OffsetDateTime;
@@ -18,10 +33,16 @@ use time::OffsetDateTime;
 pub enum HalError {
     /// The device is not there or cannot be opened (wrong pin, no permission, not a Pi).
     #[error("{device} unavailable: {reason}")]
-    Unavailable { device: &'static str, reason: String },
+    Unavailable {
+        device: &'static str,
+        reason: String,
+    },
     /// The device answered, but the operation failed.
     #[error("{device} failed: {reason}")]
-    Io { device: &'static str, reason: String },
+    Io {
+        device: &'static str,
+        reason: String,
+    },
     /// A camera produced no frame in time, or a frame that could not be decoded.
     #[error("camera: {0}")]
     Camera(String),
@@ -46,6 +67,8 @@ pub struct BatteryReading {
     pub millivolts: Option<u32>,
     /// State of charge, when the backend knows it directly (power-supply class).
     pub percent: Option<u8>,
+    /// External power is feeding the system (charging, or full and held on the charger);
+    /// `false` means the door is running from its battery.
     pub charging: bool,
 }
 
