@@ -184,6 +184,7 @@ impl Battery for SimBattery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const HOUR: Duration = Duration::from_secs(3600);
 
@@ -297,5 +298,30 @@ mod tests {
         // 1.5 A for 20 min into 3000 mAh is 16.7 points.
         assert!((world.percent() - (200.0 / 3.0 + 50.0 / 3.0)).abs() < 1e-6);
         assert!(daemon.read().unwrap().charging);
+    }
+
+    proptest! {
+        #[test]
+        fn charge_stays_in_range_and_moves_the_right_way(
+            start in 0.0f64..=100.0,
+            steps in proptest::collection::vec((any::<bool>(), 0u64..100_000), 0..20),
+        ) {
+            let battery = manual(start, false);
+            for (on_mains, secs) in steps {
+                battery.set_on_mains(on_mains);
+                let before = battery.percent();
+                battery.advance(Duration::from_secs(secs));
+                let after = battery.percent();
+                prop_assert!((0.0..=100.0).contains(&after));
+                if on_mains {
+                    prop_assert!(after >= before);
+                } else {
+                    prop_assert!(after <= before);
+                }
+                let reading = battery.read().unwrap();
+                prop_assert_eq!(reading.charging, on_mains);
+                prop_assert!(reading.percent.unwrap_or(0) <= 100);
+            }
+        }
     }
 }

@@ -28,3 +28,48 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Battery, Camera, Clock, DoorSensor, Relay};
+    use std::sync::Arc;
+
+    fn handle<T: Send + Sync + Clone + std::fmt::Debug + 'static>() {}
+
+    #[test]
+    fn every_simulator_is_a_shareable_handle() {
+        handle::<SimRelay>();
+        handle::<SimDoor>();
+        handle::<SimBattery>();
+        handle::<SimCamera>();
+        handle::<SimClock>();
+        // And each fits where the daemon wants it.
+        let _: Arc<dyn Relay> = Arc::new(SimRelay::default());
+        let _: Arc<dyn DoorSensor> = Arc::new(SimDoor::default());
+        let _: Arc<dyn Battery> = Arc::new(SimBattery::default());
+        let _: Arc<dyn Camera> = Arc::new(SimCamera::default());
+        let _: Arc<dyn Clock> = Arc::new(SimClock::frozen(time::OffsetDateTime::UNIX_EPOCH, false));
+    }
+
+    #[test]
+    fn the_world_drives_a_camera_the_daemon_reads_on_another_thread() {
+        let camera = SimCamera::new(SimCameraConfig {
+            fps: 0.0,
+            ..SimCameraConfig::default()
+        });
+        let daemon: Arc<dyn Camera> = Arc::new(camera.clone());
+        let reader = std::thread::spawn(move || {
+            (0..200)
+                .map(|_| daemon.capture().map(|f| f.image.width()))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        for i in 0..50 {
+            camera.show(image::RgbImage::new(10 + i, 10));
+            camera.clear();
+        }
+        let widths = reader.join().expect("reader thread").expect("captures");
+        // Every frame is a whole image: the background or one of the shown ones.
+        assert!(widths.iter().all(|&w| w == 640 || (10..60).contains(&w)));
+    }
+}
