@@ -3,7 +3,7 @@
 //!
 //! It never touches the relay: a probe must not open a door.
 
-use hal::{Battery, DoorSensor};
+use hal::Battery;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -15,6 +15,7 @@ fn main() {
         use hal::rpi::{
             GpioDoorConfig, GpioDoorSensor, Ina219Battery, Ina219Config, PinLevel, Pull,
         };
+        use hal::DoorSensor;
         let door = GpioDoorSensor::new(GpioDoorConfig {
             pin: door_pin,
             pull: Pull::Up,
