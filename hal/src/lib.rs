@@ -7,6 +7,7 @@
 //! - the traits and shared types (this file);
 //! - [`liion`]: the Li-ion discharge curve (millivolts ↔ state of charge), shared by backends
 //!   that only measure a voltage;
+//! - [`pacing`]: holds camera frames to a frame rate, for any camera backend;
 //! - [`sim`]: simulated hardware for tests and the demo (always compiled);
 //! - [`sysfs`]: a battery read from the kernel's power-supply class (always compiled);
 //! - `rpi`: Raspberry Pi GPIO relay and door contact, INA219 battery monitor over I2C, through
@@ -21,6 +22,7 @@
 use std::fmt;
 
 pub mod liion;
+pub mod pacing;
 #[cfg(feature = "rpi")]
 pub mod rpi;
 pub mod sim;
