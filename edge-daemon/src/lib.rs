@@ -1,1 +1,26 @@
-//! The Gerbang edge daemon.
+//! The Gerbang edge daemon: the program on the Raspberry Pi at a door or kiosk.
+//!
+//! # Layout
+//! - [`config`]: defaults → TOML → `GERBANG_*` environment.
+//! - [`identity`]: the enrolled credentials and device key on disk; [`enroll`] obtains them.
+//! - [`store`]: the SQLite outbox and device state, written in one transaction.
+//! - [`door`]: the task that owns the relay, the contact and the battery.
+//! - [`sync`]: MQTT and HTTPS to the cloud; [`transport`] keeps credentials off plain TCP.
+//! - [`commands`]: checks and runs commands from the cloud.
+//! - [`sim`]: the simulated world for the `sim` hardware backend.
+//! - [`daemon`]: wires it all together.
+
+pub mod backoff;
+pub mod commands;
+pub mod config;
+pub mod daemon;
+pub mod door;
+pub mod enroll;
+pub mod identity;
+pub mod sim;
+pub mod store;
+pub mod sync;
+pub mod transport;
+
+/// Reported to the cloud in state and status events.
+pub const FIRMWARE: &str = concat!("gerbang-edge/", env!("CARGO_PKG_VERSION"));

@@ -1,2 +1,91 @@
-//! edge-daemon entry point.
-fn main() {}
+//! `edge-daemon`: parses the command line and hands over to the library.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use edge_daemon::{config::EdgeConfig, daemon, enroll, sim};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "edge-daemon",
+    version,
+    about = "The Gerbang daemon at a door or kiosk."
+)]
+struct Cli {
+    /// TOML configuration file (defaults, then this file, then GERBANG_* variables).
+    #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the daemon (the default).
+    Run,
+    /// Exchange a one-time code from the dashboard for this device's credentials.
+    Enroll {
+        /// The cloud's base URL, e.g. https://gerbang.example.org
+        #[arg(long)]
+        cloud: String,
+        #[arg(long)]
+        code: String,
+        /// Enrol again even if this device already has credentials.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rumqttc=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = EdgeConfig::load(cli.config.as_deref()).context("reading the configuration")?;
+    match cli.command.unwrap_or(Cmd::Run) {
+        Cmd::Run => run(config).await,
+        Cmd::Enroll { cloud, code, force } => {
+            let credentials = enroll::enroll(
+                &cloud,
+                &code,
+                &config.data_dir,
+                config.cloud.ca_file.as_deref(),
+                force,
+            )
+            .await?;
+            println!(
+                "Enrolled as device {} of site {}. Credentials are in {}.",
+                credentials.device,
+                credentials.site,
+                config.data_dir.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn run(config: EdgeConfig) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let (hardware, world) = sim::hardware();
+    let running = daemon::start(&config, hardware, Some(world), shutdown.clone()).await?;
+    wait_for_signal().await;
+    tracing::info!("Stopping.");
+    shutdown.cancel();
+    running.stopped().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -63,7 +63,10 @@ pub enum Event {
         late: bool,
     },
     /// The lock relay changed state.
-    Relay { locked: bool, cause: String },
+    Relay {
+        locked: bool,
+        cause: String,
+    },
     DoorOpened,
     DoorClosed {
         /// How long the door stood open.
@@ -72,7 +75,9 @@ pub enum Event {
     /// The door opened while the lock was engaged.
     ForcedOpen,
     /// The door has stood open longer than allowed.
-    HeldOpen { open_secs: u64 },
+    HeldOpen {
+        open_secs: u64,
+    },
     Battery {
         percent: u8,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,7 +91,11 @@ pub enum Event {
         mode: DoorMode,
     },
     /// The outbox was full and these unsynced events were discarded, oldest first.
-    Dropped { count: u64, first_seq: u64, last_seq: u64 },
+    Dropped {
+        count: u64,
+        first_seq: u64,
+        last_seq: u64,
+    },
 }
 
 /// The `kind` of an event, for storage and filtering.
@@ -160,6 +169,8 @@ pub enum AccessMethod {
     Remote,
     /// Unlocked from the local installer API.
     Local,
+    /// Someone inside pressed the request-to-exit button.
+    ExitButton,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

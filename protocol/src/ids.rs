@@ -10,14 +10,20 @@ use crate::ProtocolError;
 const MAX_ID_LEN: usize = 64;
 
 fn validate(what: &'static str, raw: &str) -> Result<(), ProtocolError> {
-    let invalid = |reason: &str| ProtocolError::InvalidId { what, reason: reason.to_owned() };
+    let invalid = |reason: &str| ProtocolError::InvalidId {
+        what,
+        reason: reason.to_owned(),
+    };
     if raw.is_empty() {
         return Err(invalid("must not be empty"));
     }
     if raw.len() > MAX_ID_LEN {
         return Err(invalid("must be at most 64 characters"));
     }
-    if !raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
+    if !raw
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
         return Err(invalid("may contain only a-z, 0-9, '-' and '_'"));
     }
     if raw.starts_with(['-', '_']) {
@@ -103,7 +109,17 @@ mod tests {
 
     #[test]
     fn rejects_topic_and_path_metacharacters() {
-        for bad in ["", "a/b", "+", "#", "../x", "Door", "-x", "a b", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "a/b",
+            "+",
+            "#",
+            "../x",
+            "Door",
+            "-x",
+            "a b",
+            &"x".repeat(65),
+        ] {
             assert!(DeviceId::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -111,7 +111,10 @@ pub fn seal<T: Serialize>(message: &T, key: &Keypair) -> Vec<u8> {
     let body = serde_json::to_string(message).expect("wire types always serialise");
     let sig = key.0.sign(body.as_bytes());
     let body = RawValue::from_string(body).expect("serde_json output is valid JSON");
-    let frame = Frame { body: &body, sig: Cow::Owned(B64.encode(sig.to_bytes())) };
+    let frame = Frame {
+        body: &body,
+        sig: Cow::Owned(B64.encode(sig.to_bytes())),
+    };
     serde_json::to_vec(&frame).expect("frames always serialise")
 }
 
@@ -124,12 +127,19 @@ pub fn open<T: DeserializeOwned>(frame: &[u8], key: &PublicKey) -> Result<T, Pro
 /// Checks a frame's size and signature and returns the body's exact bytes.
 pub fn verified_body<'a>(frame: &'a [u8], key: &PublicKey) -> Result<&'a str, ProtocolError> {
     if frame.len() > MAX_FRAME_BYTES {
-        return Err(ProtocolError::TooLarge { size: frame.len(), max: MAX_FRAME_BYTES });
+        return Err(ProtocolError::TooLarge {
+            size: frame.len(),
+            max: MAX_FRAME_BYTES,
+        });
     }
     let frame: Frame<'a> = serde_json::from_slice(frame).map_err(ProtocolError::malformed)?;
-    let sig = B64.decode(frame.sig.as_bytes()).map_err(|_| ProtocolError::BadSignature)?;
+    let sig = B64
+        .decode(frame.sig.as_bytes())
+        .map_err(|_| ProtocolError::BadSignature)?;
     let sig = Signature::from_slice(&sig).map_err(|_| ProtocolError::BadSignature)?;
-    key.0.verify(frame.body.get().as_bytes(), &sig).map_err(|_| ProtocolError::BadSignature)?;
+    key.0
+        .verify(frame.body.get().as_bytes(), &sig)
+        .map_err(|_| ProtocolError::BadSignature)?;
     Ok(frame.body.get())
 }
 
@@ -137,11 +147,17 @@ pub fn verified_body<'a>(frame: &'a [u8], key: &PublicKey) -> Result<&'a str, Pr
 /// path of the offending field in the error.
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProtocolError> {
     if body.len() > MAX_FRAME_BYTES {
-        return Err(ProtocolError::TooLarge { size: body.len(), max: MAX_FRAME_BYTES });
+        return Err(ProtocolError::TooLarge {
+            size: body.len(),
+            max: MAX_FRAME_BYTES,
+        });
     }
     let probe: VersionProbe = serde_json::from_slice(body).map_err(ProtocolError::malformed)?;
     if probe.v != u64::from(VERSION) {
-        return Err(ProtocolError::UnsupportedVersion { found: probe.v, supported: VERSION });
+        return Err(ProtocolError::UnsupportedVersion {
+            found: probe.v,
+            supported: VERSION,
+        });
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {

@@ -65,13 +65,20 @@ pub struct Topic {
 
 impl Topic {
     pub fn new(site: &SiteId, device: &DeviceId, channel: Channel) -> Self {
-        Self { site: site.clone(), device: device.clone(), channel }
+        Self {
+            site: site.clone(),
+            device: device.clone(),
+            channel,
+        }
     }
 
     /// Parses a topic name as received from a broker. A shared-subscription prefix
     /// (`$share/group/`) is not part of a received topic name and is refused like any other.
     pub fn parse(topic: &str) -> Result<Self, ProtocolError> {
-        let invalid = |reason| ProtocolError::InvalidTopic { topic: topic.to_owned(), reason };
+        let invalid = |reason| ProtocolError::InvalidTopic {
+            topic: topic.to_owned(),
+            reason,
+        };
         let mut parts = topic.split('/');
         if parts.next() != Some(ROOT) {
             return Err(invalid("does not start with gerbang/"));
@@ -84,13 +91,23 @@ impl Topic {
         let site = SiteId::parse(site).map_err(|_| invalid("bad site id"))?;
         let device = DeviceId::parse(device).map_err(|_| invalid("bad device id"))?;
         let channel = Channel::parse(channel).ok_or_else(|| invalid("unknown channel"))?;
-        Ok(Self { site, device, channel })
+        Ok(Self {
+            site,
+            device,
+            channel,
+        })
     }
 }
 
 impl fmt::Display for Topic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{ROOT}/{}/{}/{}", self.site, self.device, self.channel.as_str())
+        write!(
+            f,
+            "{ROOT}/{}/{}/{}",
+            self.site,
+            self.device,
+            self.channel.as_str()
+        )
     }
 }
 

@@ -26,7 +26,10 @@ fn granted() -> Event {
     Event::AccessDecision {
         result: AccessResult::Granted,
         method: AccessMethod::Face,
-        person: Some(PersonRef { id: "u1".into(), name: "Siti".into() }),
+        person: Some(PersonRef {
+            id: "u1".into(),
+            name: "Siti".into(),
+        }),
         reason: None,
         score: Some(0.8),
         liveness: Some(0.97),
@@ -64,7 +67,10 @@ fn tampered_body_does_not_verify() {
     let frame = String::from_utf8(seal(&envelope(5, Event::DoorOpened), &key)).unwrap();
     let tampered = frame.replace("\"seq\":5", "\"seq\":6");
     assert_ne!(frame, tampered);
-    assert_eq!(open::<Envelope>(tampered.as_bytes(), &key.public()).unwrap_err(), ProtocolError::BadSignature);
+    assert_eq!(
+        open::<Envelope>(tampered.as_bytes(), &key.public()).unwrap_err(),
+        ProtocolError::BadSignature
+    );
 }
 
 #[test]
@@ -73,7 +79,13 @@ fn unknown_version_is_a_typed_error() {
     let mut future = serde_json::to_value(envelope(1, Event::DoorOpened)).unwrap();
     future["v"] = 2.into();
     let err = open::<Envelope>(&seal(&future, &key), &key.public()).unwrap_err();
-    assert_eq!(err, ProtocolError::UnsupportedVersion { found: 2, supported: VERSION });
+    assert_eq!(
+        err,
+        ProtocolError::UnsupportedVersion {
+            found: 2,
+            supported: VERSION
+        }
+    );
 }
 
 #[test]
@@ -82,24 +94,36 @@ fn missing_field_and_bad_uuid_name_the_field() {
     let mut value = serde_json::to_value(envelope(1, Event::DoorOpened)).unwrap();
     value.as_object_mut().unwrap().remove("seq");
     let err = open::<Envelope>(&seal(&value, &key), &key.public()).unwrap_err();
-    assert!(matches!(&err, ProtocolError::Malformed(m) if m.contains("seq")), "{err}");
+    assert!(
+        matches!(&err, ProtocolError::Malformed(m) if m.contains("seq")),
+        "{err}"
+    );
 
     let mut value = serde_json::to_value(envelope(1, Event::DoorOpened)).unwrap();
     value["id"] = "not-a-uuid".into();
     let err = open::<Envelope>(&seal(&value, &key), &key.public()).unwrap_err();
-    assert!(matches!(&err, ProtocolError::Malformed(m) if m.contains("id")), "{err}");
+    assert!(
+        matches!(&err, ProtocolError::Malformed(m) if m.contains("id")),
+        "{err}"
+    );
 
     let mut value = serde_json::to_value(envelope(1, granted())).unwrap();
     value["body"]["result"] = "maybe".into();
     let err = open::<Envelope>(&seal(&value, &key), &key.public()).unwrap_err();
-    assert!(matches!(&err, ProtocolError::Malformed(m) if m.contains("maybe") && m.contains("granted")), "{err}");
+    assert!(
+        matches!(&err, ProtocolError::Malformed(m) if m.contains("maybe") && m.contains("granted")),
+        "{err}"
+    );
 }
 
 #[test]
 fn oversize_frames_are_refused_before_parsing() {
     let key = Keypair::generate();
     let huge = vec![b'{'; protocol::MAX_FRAME_BYTES + 1];
-    assert!(matches!(open::<Envelope>(&huge, &key.public()), Err(ProtocolError::TooLarge { .. })));
+    assert!(matches!(
+        open::<Envelope>(&huge, &key.public()),
+        Err(ProtocolError::TooLarge { .. })
+    ));
 }
 
 #[test]
@@ -112,11 +136,16 @@ fn commands_round_trip_with_their_tag() {
         device: DeviceId::parse("door-1").unwrap(),
         issued_at: now,
         expires_at: now + time::Duration::seconds(30),
-        command: Command::Unlock { duration_ms: MAX_UNLOCK_MS },
+        command: Command::Unlock {
+            duration_ms: MAX_UNLOCK_MS,
+        },
     };
     let json = serde_json::to_value(&cmd).unwrap();
     assert_eq!(json["command"]["type"], "unlock");
-    assert_eq!(open::<CommandEnvelope>(&seal(&cmd, &key), &key.public()).unwrap(), cmd);
+    assert_eq!(
+        open::<CommandEnvelope>(&seal(&cmd, &key), &key.public()).unwrap(),
+        cmd
+    );
 }
 
 #[test]
@@ -149,8 +178,13 @@ fn arb_event() -> impl Strategy<Value = Event> {
                 snapshot: None,
             }
         }),
-        (any::<u64>(), any::<u64>(), any::<u64>())
-            .prop_map(|(count, first_seq, last_seq)| Event::Dropped { count, first_seq, last_seq }),
+        (any::<u64>(), any::<u64>(), any::<u64>()).prop_map(|(count, first_seq, last_seq)| {
+            Event::Dropped {
+                count,
+                first_seq,
+                last_seq,
+            }
+        }),
     ]
 }
 

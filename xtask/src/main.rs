@@ -1,2 +1,195 @@
-//! xtask: project automation.
-fn main() {}
+//! `cargo xtask test`: runs the whole suite once, on SQLite and the embedded broker always,
+//! and also on PostgreSQL, Mosquitto and ONNX Runtime where this machine has them — and
+//! says which it ran.
+//!
+//! The probes only look at loopback. `--require-services` (CI) fails when one is missing
+//! instead of skipping it. Everything after `--` goes to `cargo test`.
+
+use std::{
+    env,
+    net::{SocketAddr, TcpStream},
+    path::PathBuf,
+    process::{Command, ExitCode},
+    time::Duration,
+};
+
+const POSTGRES_ADDR: &str = "127.0.0.1:5432";
+const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const MOSQUITTO_ADDR: &str = "127.0.0.1:1883";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask test [--require-services] [-- <cargo test args>]");
+            ExitCode::from(2)
+        }
+    }
+}
+
+struct Service {
+    name: &'static str,
+    env: &'static str,
+    value: Option<String>,
+    how: String,
+}
+
+fn reachable(addr: &str) -> bool {
+    let addr: SocketAddr = addr.parse().expect("probe addresses are literals");
+    TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
+}
+
+fn probe_postgres() -> Service {
+    let from_env = env::var("GERBANG_TEST_POSTGRES").ok();
+    let value = from_env
+        .clone()
+        .or_else(|| reachable(POSTGRES_ADDR).then(|| POSTGRES_URL.to_owned()));
+    let how = match (&from_env, &value) {
+        (Some(url), _) => format!("from GERBANG_TEST_POSTGRES ({})", redact(url)),
+        (None, Some(url)) => format!("found at {url}"),
+        (None, None) => format!("nothing listening on {POSTGRES_ADDR}"),
+    };
+    Service {
+        name: "PostgreSQL",
+        env: "GERBANG_TEST_POSTGRES",
+        value,
+        how,
+    }
+}
+
+fn probe_mosquitto() -> Service {
+    let from_env = env::var("GERBANG_TEST_MOSQUITTO").ok();
+    let value = from_env
+        .clone()
+        .or_else(|| reachable(MOSQUITTO_ADDR).then(|| MOSQUITTO_ADDR.to_owned()));
+    let how = match (&from_env, &value) {
+        (Some(addr), _) => format!("from GERBANG_TEST_MOSQUITTO ({addr})"),
+        (None, Some(addr)) => format!("found at {addr}"),
+        (None, None) => format!("nothing listening on {MOSQUITTO_ADDR}"),
+    };
+    Service {
+        name: "Mosquitto",
+        env: "GERBANG_TEST_MOSQUITTO",
+        value,
+        how,
+    }
+}
+
+/// ONNX Runtime from `ORT_DYLIB_PATH`, or from an installed `onnxruntime` Python wheel.
+fn probe_onnxruntime() -> Service {
+    let from_env = env::var("ORT_DYLIB_PATH")
+        .ok()
+        .filter(|p| PathBuf::from(p).exists());
+    let value = from_env.clone().or_else(find_wheel_library);
+    let how = match (&from_env, &value) {
+        (Some(path), _) => format!("from ORT_DYLIB_PATH ({path})"),
+        (None, Some(path)) => format!("found in the onnxruntime wheel ({path})"),
+        (None, None) => {
+            "no ORT_DYLIB_PATH and no onnxruntime wheel; the pure-Rust tract backend runs alone"
+                .into()
+        }
+    };
+    Service {
+        name: "ONNX Runtime",
+        env: "ORT_DYLIB_PATH",
+        value,
+        how,
+    }
+}
+
+fn find_wheel_library() -> Option<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), 'capi'))"])
+        .output()
+        .ok()?;
+    let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    let mut libs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("libonnxruntime.so"))
+        })
+        .collect();
+    libs.sort();
+    libs.pop().map(|p| p.display().to_string())
+}
+
+fn redact(url: &str) -> String {
+    // postgres://user:password@host → postgres://user:***@host
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if url[scheme + 3..at].contains(':') => {
+            let colon = scheme + 3 + url[scheme + 3..at].find(':').unwrap_or(0);
+            format!("{}:***{}", &url[..colon], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn test(args: &[String]) -> ExitCode {
+    let (ours, passthrough) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], &args[i + 1..]),
+        None => (args, &[][..]),
+    };
+    let require = ours.iter().any(|a| a == "--require-services");
+    let services = [probe_postgres(), probe_mosquitto(), probe_onnxruntime()];
+
+    let plan = plan(&services);
+    println!("{plan}");
+    let missing: Vec<&str> = services
+        .iter()
+        .filter(|s| s.value.is_none())
+        .map(|s| s.name)
+        .collect();
+    if require && !missing.is_empty() {
+        eprintln!(
+            "--require-services: missing {}; refusing to run a partial suite.",
+            missing.join(", ")
+        );
+        return ExitCode::FAILURE;
+    }
+
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args(["test", "--workspace", "--all-targets"])
+        .args(passthrough);
+    for service in &services {
+        match &service.value {
+            Some(value) => command.env(service.env, value),
+            None => command.env_remove(service.env),
+        };
+    }
+    if require {
+        command.env("GERBANG_TEST_REQUIRE_SERVICES", "1");
+    }
+    let status = command.status();
+    println!("\n{plan}");
+    match status {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("could not run cargo test: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn plan(services: &[Service]) -> String {
+    let mut out =
+        String::from("Gerbang test suites:\n  SQLite + embedded broker + tract: always\n");
+    for service in services {
+        let verdict = if service.value.is_some() {
+            "runs"
+        } else {
+            "skipped"
+        };
+        out.push_str(&format!(
+            "  {:<13} {verdict:<8} {}\n",
+            service.name, service.how
+        ));
+    }
+    out
+}

@@ -1,0 +1,133 @@
+//! The simulated world in front of a `sim` door: people leaving through it (the exit
+//! button, the door opening and closing) and, for load tests, a corridor of strangers.
+
+use std::{sync::Arc, time::Duration};
+
+use hal::sim::{SimBattery, SimDoor};
+use protocol::{AccessMethod, AccessResult, DenyReason, Event};
+use rand::Rng;
+use tokio_util::sync::CancellationToken;
+use tracing::debug;
+
+use crate::{config::SimSettings, door::DoorHandle, store::Outbox};
+
+/// Handles on the simulated hardware that the world drives.
+#[derive(Debug, Clone)]
+pub struct SimWorld {
+    pub door: SimDoor,
+    pub battery: SimBattery,
+}
+
+impl SimWorld {
+    /// People leaving: someone presses the exit button, opens the door, walks through and
+    /// lets it close. Runs until `max_visits` or shutdown.
+    pub async fn run_visits(
+        self,
+        door: DoorHandle,
+        settings: SimSettings,
+        shutdown: CancellationToken,
+    ) {
+        let speed = settings.speed.max(0.001);
+        let scaled = |secs: f64| Duration::from_secs_f64((secs / speed).max(0.0));
+        let mut visits = 0u64;
+        while settings.max_visits == 0 || visits < settings.max_visits {
+            let (gap, to_door, through) = {
+                let mut rng = rand::thread_rng();
+                let gap = -settings.visit_every_secs * (1.0 - rng.gen::<f64>()).ln();
+                (gap, rng.gen_range(0.5..1.5), rng.gen_range(2.0..5.0))
+            };
+            if sleep_or_stop(scaled(gap), &shutdown).await {
+                return;
+            }
+            let decision = Event::AccessDecision {
+                result: AccessResult::Granted,
+                method: AccessMethod::ExitButton,
+                person: None,
+                reason: None,
+                score: None,
+                liveness: None,
+                snapshot: None,
+            };
+            let unlock = Duration::from_millis(5_000)
+                .mul_f64(1.0 / speed)
+                .max(Duration::from_millis(1));
+            if door
+                .unlock(
+                    unlock.max(scaled(to_door + through + 1.0)),
+                    AccessMethod::ExitButton,
+                    Some(decision),
+                )
+                .await
+                .is_err()
+            {
+                return;
+            }
+            if sleep_or_stop(scaled(to_door), &shutdown).await {
+                return;
+            }
+            self.door.set_open(true);
+            if sleep_or_stop(scaled(through), &shutdown).await {
+                self.door.set_open(false);
+                return;
+            }
+            self.door.set_open(false);
+            visits += 1;
+            debug!(visits, "Simulated visit done.");
+        }
+    }
+}
+
+/// A corridor of strangers for load tests: `count` denied decisions, `per_sec` a second
+/// (0 = as fast as the store takes them).
+pub async fn run_strangers(outbox: Outbox, count: u64, per_sec: f64, shutdown: CancellationToken) {
+    let pause = (per_sec > 0.0).then(|| Duration::from_secs_f64(1.0 / per_sec));
+    for _ in 0..count {
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let event = Event::AccessDecision {
+            result: AccessResult::Denied,
+            method: AccessMethod::Face,
+            person: None,
+            reason: Some(DenyReason::UnknownFace),
+            score: Some(rand::thread_rng().gen_range(0.1..0.4)),
+            liveness: Some(0.99),
+            snapshot: None,
+        };
+        if outbox.emit(event).await.is_err() {
+            return;
+        }
+        if let Some(pause) = pause {
+            if sleep_or_stop(pause, &shutdown).await {
+                return;
+            }
+        }
+    }
+}
+
+/// Sleeps; true if shutdown came first.
+async fn sleep_or_stop(duration: Duration, shutdown: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => true,
+        _ = tokio::time::sleep(duration) => false,
+    }
+}
+
+/// Builds a simulated door's hardware.
+pub fn hardware() -> (crate::daemon::Hardware, SimWorld) {
+    let relay = hal::sim::SimRelay::new(true);
+    let door = SimDoor::new(false);
+    let battery = SimBattery::new(hal::sim::SimBatteryConfig {
+        on_mains: false,
+        ..Default::default()
+    });
+    let hardware = crate::daemon::Hardware {
+        relay: Arc::new(relay),
+        contact: Arc::new(door.clone()),
+        battery: Arc::new(battery.clone()),
+        clock: Arc::new(hal::SystemClock {
+            assume_synced: true,
+        }),
+    };
+    (hardware, SimWorld { door, battery })
+}

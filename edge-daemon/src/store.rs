@@ -1,0 +1,480 @@
+//! The device's SQLite store: the event outbox and the state it records, written together.
+//!
+//! Every event is sealed and appended in the same transaction as the state change it
+//! records, with a gapless per-device `seq`. Rows leave the outbox only when the cloud
+//! confirms it has stored them (a receipt over MQTT, or a 2xx batch answer over HTTPS).
+//! Disk is bounded: when the unsynced rows reach the cap, the oldest are dropped and a
+//! `dropped` event saying so is queued in their place — never silently.
+
+use std::{
+    path::Path,
+    sync::{Arc, Mutex, MutexGuard},
+    time::Instant,
+};
+
+use hal::Clock;
+use protocol::{seal, DeviceId, Envelope, Event, Keypair, VERSION};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::{de::DeserializeOwned, Serialize};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored state {key:?} is unreadable: {reason}")]
+    CorruptState { key: String, reason: String },
+    #[error("the store's writer thread stopped")]
+    Closed,
+}
+
+/// How hard each commit pushes data to the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    /// fsync on every commit: survives power loss (the default).
+    Full,
+    /// fsync at WAL checkpoints only: survives a crash of the process, not of the power.
+    Normal,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Unsynced events kept at most; beyond it the oldest are dropped (and reported).
+    pub max_unsynced: u64,
+    pub durability: Durability,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_unsynced: 500_000,
+            durability: Durability::Full,
+        }
+    }
+}
+
+/// One sealed event waiting for the cloud.
+#[derive(Debug, Clone)]
+pub struct PendingFrame {
+    pub seq: u64,
+    pub frame: Vec<u8>,
+}
+
+/// Who this device is, for sealing events.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    pub device: DeviceId,
+    pub key: Keypair,
+}
+
+/// This run of the daemon: events are dated against it when the clock is not yet synced.
+#[derive(Debug, Clone, Copy)]
+pub struct Boot {
+    pub id: Uuid,
+    pub started: Instant,
+}
+
+impl Boot {
+    pub fn now() -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            started: Instant::now(),
+        }
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    frame BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parked (
+    seq INTEGER PRIMARY KEY,
+    frame BLOB NOT NULL,
+    error TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS seen_commands (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('next_seq', 1);
+";
+
+/// The synchronous store. Use [`Outbox`] from async code.
+pub struct Store {
+    conn: Connection,
+    signer: Signer,
+    boot: Boot,
+    clock: Arc<dyn Clock>,
+    options: StoreOptions,
+    /// Rows in `outbox`, kept in memory because `COUNT(*)` scans the table.
+    pending: u64,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("device", &self.signer.device)
+            .field("pending", &self.pending)
+            .finish()
+    }
+}
+
+impl Store {
+    pub fn open(
+        path: &Path,
+        signer: Signer,
+        boot: Boot,
+        clock: Arc<dyn Clock>,
+        options: StoreOptions,
+    ) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let sync = match options.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", sync)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        let pending: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+        Ok(Self {
+            conn,
+            signer,
+            boot,
+            clock,
+            options,
+            pending: pending as u64,
+        })
+    }
+
+    /// Runs `f` in one transaction; the events it emits are committed with its state changes
+    /// or not at all.
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<(T, Vec<Envelope>), StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut writer = Writer {
+            tx,
+            signer: &self.signer,
+            boot: self.boot,
+            clock: self.clock.as_ref(),
+            max_unsynced: self.options.max_unsynced,
+            pending: self.pending,
+            emitted: Vec::new(),
+        };
+        let value = f(&mut writer)?;
+        let Writer {
+            tx,
+            pending,
+            emitted,
+            ..
+        } = writer;
+        tx.commit()?;
+        self.pending = pending;
+        Ok((value, emitted))
+    }
+
+    /// Appends one event in a transaction of its own.
+    pub fn emit(&mut self, event: Event) -> Result<Envelope, StoreError> {
+        let (envelope, _) = self.write(|w| w.emit(event))?;
+        Ok(envelope)
+    }
+
+    /// Up to `limit` unsynced frames with `seq > after`, oldest first.
+    pub fn pending_after(&self, after: u64, limit: usize) -> Result<Vec<PendingFrame>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, frame FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = stmt.query_map(params![after as i64, limit as i64], |row| {
+            Ok(PendingFrame {
+                seq: row.get::<_, i64>(0)? as u64,
+                frame: row.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Unsynced events in the outbox.
+    pub fn pending_count(&self) -> u64 {
+        self.pending
+    }
+
+    /// The oldest unsynced seq, if any.
+    pub fn oldest_pending(&self) -> Result<Option<u64>, StoreError> {
+        let seq: Option<i64> = self
+            .conn
+            .query_row("SELECT MIN(seq) FROM outbox", [], |r| r.get(0))?;
+        Ok(seq.map(|s| s as u64))
+    }
+
+    /// The newest seq ever written (0 before the first event).
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        let next: i64 =
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(next as u64 - 1)
+    }
+
+    /// The cloud has stored every event up to `seq`: forget them. Returns how many went.
+    pub fn confirm_upto(&mut self, seq: u64) -> Result<u64, StoreError> {
+        let gone = self
+            .conn
+            .execute("DELETE FROM outbox WHERE seq <= ?1", [seq as i64])? as u64;
+        self.pending -= gone;
+        Ok(gone)
+    }
+
+    /// The cloud has stored exactly these events (an HTTPS batch answer).
+    pub fn confirm(&mut self, seqs: &[u64]) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut gone = 0;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
+            for seq in seqs {
+                gone += stmt.execute([*seq as i64])? as u64;
+            }
+        }
+        tx.commit()?;
+        self.pending -= gone;
+        Ok(gone)
+    }
+
+    /// The cloud refused this frame for good (it will never accept it): move it aside so it
+    /// no longer blocks the queue, but keep it on the device for an installer to inspect.
+    pub fn park(&mut self, seq: u64, error: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let moved = tx.execute(
+            "INSERT OR REPLACE INTO parked (seq, frame, error) SELECT seq, frame, ?2 FROM outbox WHERE seq = ?1",
+            params![seq as i64, error],
+        )?;
+        tx.execute("DELETE FROM outbox WHERE seq = ?1", [seq as i64])?;
+        tx.commit()?;
+        self.pending -= moved as u64;
+        Ok(())
+    }
+
+    pub fn parked_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM parked", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// Reads a piece of state written with [`Writer::set`].
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        read_state(&self.conn, key)
+    }
+
+    pub fn device(&self) -> &DeviceId {
+        &self.signer.device
+    }
+
+    pub fn boot(&self) -> Boot {
+        self.boot
+    }
+}
+
+fn read_state<T: DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>, StoreError> {
+    let raw: Option<String> = conn
+        .query_row("SELECT value FROM state WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    raw.map(|raw| {
+        serde_json::from_str(&raw).map_err(|e| StoreError::CorruptState {
+            key: key.to_owned(),
+            reason: e.to_string(),
+        })
+    })
+    .transpose()
+}
+
+/// One open transaction of the store.
+pub struct Writer<'a> {
+    tx: Transaction<'a>,
+    signer: &'a Signer,
+    boot: Boot,
+    clock: &'a dyn Clock,
+    max_unsynced: u64,
+    pending: u64,
+    emitted: Vec<Envelope>,
+}
+
+impl Writer<'_> {
+    /// Seals and appends an event with the next seq, making room first if the outbox is full.
+    pub fn emit(&mut self, event: Event) -> Result<Envelope, StoreError> {
+        if self.pending >= self.max_unsynced {
+            self.drop_oldest()?;
+        }
+        self.append(event)
+    }
+
+    fn append(&mut self, event: Event) -> Result<Envelope, StoreError> {
+        let seq: i64 =
+            self.tx
+                .query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
+                    r.get(0)
+                })?;
+        self.tx.execute(
+            "UPDATE meta SET value = value + 1 WHERE key = 'next_seq'",
+            [],
+        )?;
+        let envelope = Envelope {
+            v: VERSION,
+            id: Uuid::now_v7(),
+            device: self.signer.device.clone(),
+            boot_id: self.boot.id,
+            seq: seq as u64,
+            ts: self.clock.now(),
+            mono_ms: self.boot.started.elapsed().as_millis() as u64,
+            clock_synced: self.clock.is_synced(),
+            event,
+        };
+        let frame = seal(&envelope, &self.signer.key);
+        self.tx.execute(
+            "INSERT INTO outbox (seq, id, kind, frame) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                seq,
+                envelope.id.to_string(),
+                envelope.event.kind().as_str(),
+                frame
+            ],
+        )?;
+        self.pending += 1;
+        self.emitted.push(envelope.clone());
+        Ok(envelope)
+    }
+
+    /// Drops the oldest 1% of the cap (at least one row) and records that it did.
+    fn drop_oldest(&mut self) -> Result<(), StoreError> {
+        let batch = (self.max_unsynced / 100).max(1);
+        let (first, last, count): (Option<i64>, Option<i64>, i64) = self.tx.query_row(
+            "SELECT MIN(seq), MAX(seq), COUNT(*) FROM (SELECT seq FROM outbox ORDER BY seq LIMIT ?1)",
+            [batch as i64],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(());
+        };
+        self.tx.execute(
+            "DELETE FROM outbox WHERE seq BETWEEN ?1 AND ?2",
+            params![first, last],
+        )?;
+        self.pending -= count as u64;
+        tracing::warn!(
+            count,
+            first_seq = first,
+            last_seq = last,
+            "Outbox full: dropped the oldest unsynced events."
+        );
+        self.append(Event::Dropped {
+            count: count as u64,
+            first_seq: first as u64,
+            last_seq: last as u64,
+        })?;
+        Ok(())
+    }
+
+    /// Writes a piece of state in this transaction.
+    pub fn set<T: Serialize>(&mut self, key: &str, value: &T) -> Result<(), StoreError> {
+        let raw = serde_json::to_string(value).map_err(|e| StoreError::CorruptState {
+            key: key.to_owned(),
+            reason: e.to_string(),
+        })?;
+        self.tx.execute(
+            "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, raw],
+        )?;
+        Ok(())
+    }
+
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        read_state(&self.tx, key)
+    }
+
+    /// Records a command id as used; false if it was seen before (a replay). Ids whose
+    /// command has expired are forgotten, since an expired command is refused anyway.
+    pub fn remember_command(
+        &mut self,
+        id: Uuid,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.tx
+            .execute("DELETE FROM seen_commands WHERE expires_at < ?1", [now])?;
+        let inserted = self.tx.execute(
+            "INSERT OR IGNORE INTO seen_commands (id, expires_at) VALUES (?1, ?2)",
+            params![id.to_string(), expires_at],
+        )?;
+        Ok(inserted == 1)
+    }
+}
+
+/// The store shared by the daemon's tasks; writes run on blocking threads and wake the syncer.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    store: Arc<Mutex<Store>>,
+    appended: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store: Arc::new(Mutex::new(store)),
+            appended: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Locks the store for a short synchronous operation.
+    pub fn lock(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave SQLite half-written (the transaction
+        // rolls back), so a poisoned lock is safe to keep using.
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs a write transaction on a blocking thread and wakes the syncer if events were added.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<(T, Vec<Envelope>), StoreError> {
+        let this = self.clone();
+        let result = tokio::task::spawn_blocking(move || this.lock().write(f))
+            .await
+            .map_err(|_| StoreError::Closed)??;
+        if !result.1.is_empty() {
+            self.appended.notify_one();
+        }
+        Ok(result)
+    }
+
+    pub async fn emit(&self, event: Event) -> Result<Envelope, StoreError> {
+        let (envelope, _) = self.write(move |w| w.emit(event)).await?;
+        Ok(envelope)
+    }
+
+    /// Runs a read or bookkeeping operation on a blocking thread.
+    pub async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || f(&mut this.lock()))
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Resolves when events have been appended since the last call.
+    pub async fn appended(&self) {
+        self.appended.notified().await;
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Starts PostgreSQL and Mosquitto on loopback if they are installed but not running, and
+# says what it did. Installs neither: on a machine without them the suite skips them.
+set -uo pipefail
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if listening 5432; then
+  echo "PostgreSQL: already listening on 127.0.0.1:5432"
+elif command -v pg_ctlcluster >/dev/null; then
+  echo "PostgreSQL: not running; starting it with pg_ctlcluster"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  for _ in $(seq 1 30); do listening 5432 && break; sleep 1; done
+  listening 5432 && echo "PostgreSQL: started" || echo "PostgreSQL: could not be started"
+else
+  echo "PostgreSQL: not installed"
+fi
+
+if listening 1883; then
+  echo "Mosquitto: already listening on 127.0.0.1:1883"
+elif command -v mosquitto >/dev/null; then
+  echo "Mosquitto: not running; starting it with 'mosquitto -d'"
+  mosquitto -d -c /etc/mosquitto/mosquitto.conf || true
+  for _ in $(seq 1 10); do listening 1883 && break; sleep 1; done
+  listening 1883 && echo "Mosquitto: started" || echo "Mosquitto: could not be started"
+else
+  echo "Mosquitto: not installed"
+fi
