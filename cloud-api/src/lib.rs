@@ -1,1 +1,24 @@
-//! The Gerbang cloud API.
+//! The Gerbang cloud API: a modular monolith hosting the platform core and every business
+//! domain, with an embedded MQTT broker and SQLite by default.
+//!
+//! # Layout
+//! - [`config`]: [`CloudConfig`] (defaults → TOML → `GERBANG_*` environment).
+//! - [`start`] / [`Cloud`]: start everything, ask for the real addresses, stop cleanly.
+//! - [`platform`]: the core every domain uses — database and migrations, identity, devices
+//!   and enrolment, event ingest (MQTT + HTTPS), commands, the broker, metrics, HTTP plumbing.
+//! - [`access`]: seed 000's door domain (`/api/door/...`). Each later domain gets its own
+//!   folder with its own `router()`, entities and migrations.
+//! - `testkit` (feature `testkit`): fresh databases, a whole cloud on port 0, test macros.
+
+pub mod access;
+mod cloud;
+pub mod config;
+pub mod error;
+pub mod platform;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use cloud::{start, Cloud};
+pub use config::{CloudConfig, MqttConfig};
+pub use error::CloudError;
+pub use platform::devices::EnrollmentCode;

@@ -1,0 +1,8 @@
+//! SeaORM entities of the platform core's tables (events are written with batched SQL in
+//! `platform::ingest::store` instead of through an entity).
+
+pub mod command;
+pub mod device;
+pub mod enrollment_code;
+pub mod secret;
+pub mod user;

@@ -1,0 +1,14 @@
+//! Devices: enrolment (one-time codes → credentials), the cache of known devices that
+//! ingest and the broker's auth hook consult, sequence-gap reports, and retained state.
+
+mod cache;
+mod gaps;
+mod routes;
+mod service;
+mod state;
+
+pub use cache::{DeviceCache, KnownDevice};
+pub use gaps::{advance_contiguous, gap_report, GapReport};
+pub use routes::router;
+pub use service::{create_device, enroll, list_devices, DeviceSummary, EnrollmentCode};
+pub use state::handle_state;

@@ -1,0 +1,66 @@
+//! Retained `state` messages: online/offline (the device's last will says `online: false`)
+//! and the door facts they carry.
+
+use protocol::{DeviceState, Topic};
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+use time::OffsetDateTime;
+
+use crate::{
+    access::status::{self as door, DoorUpdate},
+    platform::{db::entities::device, state::Platform},
+};
+
+/// Handles a frame from a `state` topic. Bad frames are logged, counted and dropped.
+pub async fn handle_state(platform: &Platform, topic: &Topic, payload: &[u8]) {
+    if payload.is_empty() {
+        // A cleared retained message.
+        return;
+    }
+    let known = match platform.devices.get(&platform.db, &topic.device).await {
+        Ok(Some(known)) => known,
+        Ok(None) => {
+            platform.metrics.rejected("unknown_device");
+            tracing::warn!(%topic, "State from an unknown device dropped.");
+            return;
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "Device lookup failed for a state message.");
+            return;
+        }
+    };
+    if known.site != topic.site {
+        platform.metrics.rejected("wrong_site");
+        tracing::warn!(%topic, expected = %known.site, "State on another site's topic dropped.");
+        return;
+    }
+    let state: DeviceState = match protocol::open(payload, &known.public_key) {
+        Ok(state) => state,
+        Err(err) => {
+            let reason = super::super::ingest::Rejection::Protocol(err);
+            platform.metrics.rejected(reason.reason());
+            tracing::warn!(%topic, bytes = payload.len(), error = %reason, "State rejected.");
+            return;
+        }
+    };
+    if state.device != known.id {
+        platform.metrics.rejected("wrong_device");
+        tracing::warn!(%topic, claimed = %state.device, "State names another device; dropped.");
+        return;
+    }
+    let now = OffsetDateTime::now_utc();
+    let result = device::Entity::update_many()
+        .col_expr(device::Column::Online, Expr::value(state.online))
+        .col_expr(device::Column::LastSeen, Expr::value(now))
+        .col_expr(device::Column::Firmware, Expr::value(state.firmware.chars().take(100).collect::<String>()))
+        .filter(device::Column::Id.eq(known.id.as_str()))
+        .exec(&platform.db)
+        .await;
+    if let Err(err) = result {
+        tracing::error!(error = %err, "Recording device state failed.");
+        return;
+    }
+    if let Err(err) = door::apply(&platform.db, known.id.as_str(), &[DoorUpdate::from_state(&state)]).await {
+        tracing::error!(error = %err, "Recording door state failed.");
+    }
+    tracing::info!(device = %known.id, online = state.online, "Device state updated.");
+}

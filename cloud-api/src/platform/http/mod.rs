@@ -1,0 +1,29 @@
+//! The HTTP application: every domain's `router()` merged, plus the cross-cutting layers
+//! (request language, tracing, a default body limit).
+
+pub mod error;
+pub mod json;
+
+use axum::{extract::DefaultBodyLimit, middleware, Router};
+use tower_http::trace::TraceLayer;
+
+use super::{commands, devices, health, i18n, identity, ingest, state::AppState};
+
+/// The default limit for request bodies that do not set their own.
+const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Builds the whole application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(identity::router())
+        .merge(devices::router())
+        .merge(commands::router())
+        .merge(crate::access::router())
+        .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
+        // Ingest sets its own, larger limit.
+        .merge(ingest::router())
+        .layer(middleware::from_fn(i18n::language))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,62 @@
+//! Request extractors: who is calling (`Authorization: Bearer` or the seed-001 `token`
+//! cookie), and a guard that only lets admins through.
+
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts},
+};
+
+use super::token::Claims;
+use crate::platform::{error::ServiceError, http::error::ApiError, i18n::Msg, state::AppState};
+
+/// A caller with a valid access token.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub Claims);
+
+/// A caller whose access-domain role is `admin`.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub Claims);
+
+fn bearer_or_cookie(parts: &Parts) -> Option<&str> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        if let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
+            return Some(token.trim());
+        }
+    }
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix("token="))
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let not_logged_in =
+            || ServiceError::Unauthorized(Msg::new("Anda belum login", "You are not logged in"));
+        let token = bearer_or_cookie(parts).ok_or_else(not_logged_in)?;
+        let claims = state.jwt.verify(token).ok_or_else(not_logged_in)?;
+        Ok(AuthUser(claims))
+    }
+}
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(claims) = AuthUser::from_request_parts(parts, state).await?;
+        if claims.roles.get("access").is_some_and(|r| r == "admin") {
+            Ok(AdminUser(claims))
+        } else {
+            Err(ServiceError::Forbidden(Msg::new(
+                "Anda tidak memiliki akses",
+                "You do not have access",
+            ))
+            .into())
+        }
+    }
+}

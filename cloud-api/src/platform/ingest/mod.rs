@@ -1,0 +1,14 @@
+//! Event ingest from MQTT and HTTPS: every frame is checked (device known, topic's site,
+//! signature, envelope's device), stored idempotently on its event id in batches, and
+//! answered with a receipt carrying the device's `contiguous_seq`, the only signal on which a
+//! device may delete events from its outbox.
+
+mod pipeline;
+mod routes;
+mod store;
+mod verify;
+
+pub use pipeline::{publish_receipts, run_batcher, IncomingFrame, MAX_BATCH, MAX_BATCH_WAIT};
+pub use routes::router;
+pub use store::{store_events, DeviceOutcome, StoreOutcome};
+pub use verify::{verify_frame, Rejection, VerifiedEvent};

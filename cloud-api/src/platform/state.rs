@@ -1,0 +1,43 @@
+//! The shared state every handler and background task sees.
+
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+
+use sea_orm::DatabaseConnection;
+
+use super::{
+    commands::PendingCommands, devices::DeviceCache, identity::JwtKeys, metrics::Metrics,
+    mqtt::MqttHandle,
+};
+use crate::config::CloudConfig;
+
+/// Handlers get this through `State<AppState>`.
+pub type AppState = Arc<Platform>;
+
+/// The platform core: database, keys, broker client, caches and metrics.
+#[derive(Debug)]
+pub struct Platform {
+    pub config: CloudConfig,
+    pub db: DatabaseConnection,
+    /// Seals commands and receipts; devices verify with its public half.
+    pub cloud_key: protocol::Keypair,
+    pub jwt: JwtKeys,
+    pub metrics: Metrics,
+    pub devices: DeviceCache,
+    pub mqtt: MqttHandle,
+    pub commands: PendingCommands,
+    /// Base URL devices are told (enrolment command).
+    pub public_url: String,
+    /// Broker URL devices are told at enrolment.
+    pub device_mqtt_url: String,
+    /// False once shutdown has begun.
+    pub running: AtomicBool,
+}
+
+impl Platform {
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
+    }
+}

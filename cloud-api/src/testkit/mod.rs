@@ -1,0 +1,140 @@
+//! Test kit for end-to-end tests of this crate and of others (edge-daemon, gerbang): a fresh
+//! database per test (SQLite temp file, or a new PostgreSQL database `gerbang_t_<uuid>`
+//! dropped afterwards), a whole [`Cloud`](crate::Cloud) on port 0 with the embedded broker or
+//! an external Mosquitto, a simulated device, and macros that run one case on every backend.
+//!
+//! Environment: `GERBANG_TEST_POSTGRES` (admin URL, e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`), `GERBANG_TEST_MOSQUITTO` (e.g.
+//! `127.0.0.1:1883`), `GERBANG_TEST_REQUIRE_SERVICES=1` (a missing service fails the test
+//! instead of skipping it).
+
+mod cloud;
+mod database;
+mod device;
+
+pub use cloud::TestCloud;
+pub use database::TestDb;
+pub use device::SimDevice;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    /// With the admin URL that creates and drops the per-test database.
+    Postgres { admin_url: String },
+}
+
+/// Which broker a test runs against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrokerKind {
+    Embedded,
+    /// An external broker at `host:port` (anonymous), shared with other tests.
+    Mosquitto { addr: String },
+}
+
+fn required() -> bool {
+    std::env::var("GERBANG_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+fn service_from_env(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.trim().is_empty() => Some(value.trim().to_owned()),
+        _ if required() => panic!("GERBANG_TEST_REQUIRE_SERVICES=1 but {var} is not set"),
+        _ => {
+            eprintln!("skipped: {var} not set");
+            None
+        }
+    }
+}
+
+impl Backend {
+    /// PostgreSQL from `GERBANG_TEST_POSTGRES`, or `None` (test skipped) when unset.
+    pub fn postgres() -> Option<Backend> {
+        service_from_env("GERBANG_TEST_POSTGRES").map(|admin_url| Backend::Postgres { admin_url })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        }
+    }
+}
+
+impl BrokerKind {
+    /// Mosquitto from `GERBANG_TEST_MOSQUITTO`, or `None` (test skipped) when unset.
+    pub fn mosquitto() -> Option<BrokerKind> {
+        service_from_env("GERBANG_TEST_MOSQUITTO").map(|addr| BrokerKind::Mosquitto { addr })
+    }
+}
+
+/// Logs to the test's captured output; `RUST_LOG` overrides the default filter.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,cloud_api=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+}
+
+/// A site id unique to this test run, so tests sharing a broker never see each other's
+/// devices.
+pub fn unique_site(prefix: &str) -> protocol::SiteId {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    protocol::SiteId::parse(format!("{prefix}-{}", &suffix[..12])).expect("valid site id")
+}
+
+/// Turns `async fn case(backend: Backend)` into `case::sqlite` and `case::postgres` tests.
+#[macro_export]
+macro_rules! db_tests {
+    ($($case:ident),+ $(,)?) => {$(
+        mod $case {
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$case($crate::testkit::Backend::Sqlite).await
+            }
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(backend) = $crate::testkit::Backend::postgres() {
+                    super::$case(backend).await
+                }
+            }
+        }
+    )+};
+}
+
+/// Turns `async fn case(backend: Backend, broker: BrokerKind)` into four tests:
+/// `{sqlite,postgres}_{embedded,mosquitto}`.
+#[macro_export]
+macro_rules! broker_tests {
+    ($($case:ident),+ $(,)?) => {$(
+        mod $case {
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_embedded() {
+                super::$case($crate::testkit::Backend::Sqlite, $crate::testkit::BrokerKind::Embedded).await
+            }
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_mosquitto() {
+                if let Some(broker) = $crate::testkit::BrokerKind::mosquitto() {
+                    super::$case($crate::testkit::Backend::Sqlite, broker).await
+                }
+            }
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_embedded() {
+                if let Some(backend) = $crate::testkit::Backend::postgres() {
+                    super::$case(backend, $crate::testkit::BrokerKind::Embedded).await
+                }
+            }
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_mosquitto() {
+                if let (Some(backend), Some(broker)) =
+                    ($crate::testkit::Backend::postgres(), $crate::testkit::BrokerKind::mosquitto())
+                {
+                    super::$case(backend, broker).await
+                }
+            }
+        }
+    )+};
+}

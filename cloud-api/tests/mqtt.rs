@@ -1,0 +1,301 @@
+//! MQTT paths on both databases and both brokers (embedded rumqttd, external Mosquitto):
+//! ingest with receipts, malformed payloads, retained state and last will, commands acked by
+//! a device stub (a real rumqttc client using protocol types), and command timeouts.
+
+mod common;
+
+use std::time::Duration;
+
+use cloud_api::{
+    broker_tests,
+    testkit::{unique_site, Backend, BrokerKind, SimDevice, TestCloud},
+};
+use common::*;
+use protocol::{Channel, CommandEnvelope, Event, Keypair, Receipt};
+use reqwest::StatusCode;
+use rumqttc::{AsyncClient, Event as MqttEvent, EventLoop, Packet, QoS};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+broker_tests!(
+    mqtt_ingest_with_receipts,
+    malformed_payloads_do_not_stop_ingest,
+    state_and_last_will,
+    command_acked_by_device_stub,
+    command_times_out,
+);
+
+/// Connects and drives a device's event loop on a task; incoming publishes go to the channel.
+async fn connect(dev: &SimDevice, url: &str, subscribe: &[Channel]) -> (AsyncClient, mpsc::UnboundedReceiver<rumqttc::Publish>, tokio::task::JoinHandle<()>) {
+    let (client, eventloop) = dev.mqtt_client(url);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(drive(eventloop, tx, ready_tx, subscribe.len()));
+    for channel in subscribe {
+        client.subscribe(dev.topic(*channel), QoS::AtLeastOnce).await.expect("subscribe");
+    }
+    tokio::time::timeout(Duration::from_secs(10), ready_rx).await.expect("connected").expect("ready");
+    (client, rx, task)
+}
+
+async fn drive(
+    mut eventloop: EventLoop,
+    tx: mpsc::UnboundedSender<rumqttc::Publish>,
+    ready: tokio::sync::oneshot::Sender<()>,
+    subscriptions: usize,
+) {
+    let mut ready = Some(ready);
+    let mut acked = 0;
+    loop {
+        match eventloop.poll().await {
+            Ok(MqttEvent::Incoming(Packet::ConnAck(_))) if subscriptions == 0 => {
+                if let Some(ready) = ready.take() {
+                    let _ = ready.send(());
+                }
+            }
+            Ok(MqttEvent::Incoming(Packet::SubAck(_))) => {
+                acked += 1;
+                if acked >= subscriptions {
+                    if let Some(ready) = ready.take() {
+                        let _ = ready.send(());
+                    }
+                }
+            }
+            Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
+                let _ = tx.send(p);
+            }
+            Ok(_) => {}
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+async fn next_receipt(dev: &SimDevice, tc: &TestCloud, rx: &mut mpsc::UnboundedReceiver<rumqttc::Publish>) -> Receipt {
+    let publish = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a receipt in time")
+        .expect("channel open");
+    assert_eq!(publish.topic, dev.topic(Channel::Receipts));
+    protocol::open(&publish.payload, &tc.cloud().public_key()).expect("receipt sealed by the cloud")
+}
+
+fn granted() -> Event {
+    Event::AccessDecision {
+        result: protocol::AccessResult::Granted,
+        method: protocol::AccessMethod::Face,
+        person: None,
+        reason: None,
+        score: None,
+        liveness: None,
+        snapshot: None,
+    }
+}
+
+async fn mqtt_ingest_with_receipts(backend: Backend, broker: BrokerKind) {
+    let tc = TestCloud::start(backend, broker).await;
+    let site = unique_site("ingest");
+    let mut dev = tc.enroll_device(&site, "door-1").await;
+    let (client, mut rx, task) = connect(&dev, tc.cloud().mqtt_url(), &[Channel::Receipts]).await;
+    let events = dev.topic(Channel::Events);
+    let first = dev.next_frame(granted());
+    client.publish(&events, QoS::AtLeastOnce, false, first.clone()).await.unwrap();
+    let mut upto = next_receipt(&dev, &tc, &mut rx).await.upto_seq;
+    assert_eq!(upto, 1);
+    for _ in 0..4 {
+        let frame = dev.next_frame(Event::DoorOpened);
+        client.publish(&events, QoS::AtLeastOnce, false, frame).await.unwrap();
+    }
+    // A re-delivery of the first event.
+    client.publish(&events, QoS::AtLeastOnce, false, first).await.unwrap();
+    while upto < 5 {
+        upto = next_receipt(&dev, &tc, &mut rx).await.upto_seq;
+    }
+    let text = eventually(10, || async {
+        let text = metrics(&tc).await;
+        (metric(&text, "gerbang_events_duplicate_total") >= 1.0).then_some(text)
+    })
+    .await;
+    assert_eq!(metric(&text, "gerbang_events_ingested_total"), 5.0);
+    assert_eq!(metric(&text, "gerbang_access_decisions_total{result=\"granted\"}"), 1.0);
+    let token = admin_token(&tc).await;
+    let listed = get_devices(&tc, &token).await;
+    let d = device(&listed, "door-1");
+    assert_eq!(d["events_stored"], 5);
+    assert_eq!(d["last_seq"], 5);
+    assert_eq!(d["missing_seqs"], 0);
+    task.abort();
+    tc.stop().await;
+}
+
+async fn malformed_payloads_do_not_stop_ingest(backend: Backend, broker: BrokerKind) {
+    let tc = TestCloud::start(backend, broker).await;
+    let site = unique_site("malformed");
+    let mut dev = tc.enroll_device(&site, "door-1").await;
+    let other = tc.enroll_device(&site, "door-2").await;
+    let (client, mut rx, task) = connect(&dev, tc.cloud().mqtt_url(), &[Channel::Receipts]).await;
+    let events = dev.topic(Channel::Events);
+    let mut future = serde_json::to_value(dev.envelope(50, Event::DoorOpened)).unwrap();
+    future["v"] = json!(9);
+    let bad: Vec<(String, Vec<u8>)> = vec![
+        (events.clone(), b"not json at all".to_vec()),
+        (events.clone(), protocol::seal(&dev.envelope(51, Event::DoorOpened), &Keypair::generate())),
+        // Signed by door-1 but published on door-2's topic.
+        (other.topic(Channel::Events), dev.seal(&dev.envelope(52, Event::DoorOpened))),
+        (events.clone(), dev.seal(&future)),
+        (events.clone(), vec![b'x'; protocol::MAX_FRAME_BYTES + 1]),
+        (format!("gerbang/{site}/ghost/events"), dev.seal(&dev.envelope(53, Event::DoorOpened))),
+    ];
+    for (topic, payload) in bad {
+        client.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
+    }
+    let good = dev.next_frame(Event::DoorOpened);
+    client.publish(&events, QoS::AtLeastOnce, false, good).await.unwrap();
+    assert_eq!(next_receipt(&dev, &tc, &mut rx).await.upto_seq, 1);
+    let text = eventually(10, || async {
+        let text = metrics(&tc).await;
+        let total: f64 = ["malformed", "bad_signature", "unsupported_version", "too_large", "unknown_device"]
+            .iter()
+            .map(|r| metric(&text, &format!("gerbang_events_rejected_total{{reason=\"{r}\"}}")))
+            .sum();
+        (total >= 6.0).then_some(text)
+    })
+    .await;
+    assert_eq!(metric(&text, "gerbang_events_rejected_total{reason=\"too_large\"}"), 1.0);
+    // Other tests' devices on a shared broker are unknown here too: at least ours.
+    assert!(metric(&text, "gerbang_events_rejected_total{reason=\"unknown_device\"}") >= 1.0);
+    assert_eq!(metric(&text, "gerbang_events_rejected_total{reason=\"unsupported_version\"}"), 1.0);
+    // door-2's key does not verify door-1's signature.
+    assert_eq!(metric(&text, "gerbang_events_rejected_total{reason=\"bad_signature\"}"), 2.0);
+    assert_eq!(metric(&text, "gerbang_events_ingested_total"), 1.0);
+    task.abort();
+    tc.stop().await;
+}
+
+async fn state_and_last_will(backend: Backend, broker: BrokerKind) {
+    let tc = TestCloud::start(backend, broker.clone()).await;
+    let site = unique_site("state");
+    let dev = tc.enroll_device(&site, "door-1").await;
+    let token = admin_token(&tc).await;
+    let (client, _rx, task) = connect(&dev, tc.cloud().mqtt_url(), &[]).await;
+    client
+        .publish(dev.topic(Channel::State), QoS::AtLeastOnce, true, dev.seal(&dev.state(true)))
+        .await
+        .unwrap();
+    eventually(10, || async {
+        let listed = get_devices(&tc, &token).await;
+        (device(&listed, "door-1")["online"] == true).then_some(())
+    })
+    .await;
+    let (_, door) =
+        json(http().get(tc.url("/api/door/status")).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(door["battery_level"], 90);
+    assert_eq!(door["camera_active"], true);
+    assert_eq!(door["online"], true);
+    let text = metrics(&tc).await;
+    assert_eq!(metric(&text, "gerbang_devices_online"), 1.0);
+
+    // The connection dies without a DISCONNECT: the broker publishes the last will.
+    task.abort();
+    drop(client);
+    eventually(20, || async {
+        let listed = get_devices(&tc, &token).await;
+        (device(&listed, "door-1")["online"] == false).then_some(())
+    })
+    .await;
+    // Clear the retained state so the shared broker does not keep it.
+    if let BrokerKind::Mosquitto { .. } = broker {
+        let (client, _rx, task) = connect(&dev, tc.cloud().mqtt_url(), &[]).await;
+        client.publish(dev.topic(Channel::State), QoS::AtLeastOnce, true, Vec::new()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        task.abort();
+    }
+    if broker == BrokerKind::Embedded {
+        // The embedded broker admits only enrolled devices with their token.
+        let mut impostor = SimDevice::new(Keypair::generate(), dev.enrollment.clone());
+        impostor.token = "0".repeat(64);
+        let (_client, mut eventloop) = impostor.mqtt_client(tc.cloud().mqtt_url());
+        let result = tokio::time::timeout(Duration::from_secs(5), eventloop.poll()).await.expect("answer");
+        assert!(result.is_err(), "a wrong token must be refused: {result:?}");
+    }
+    tc.stop().await;
+}
+
+/// A device stub: answers every command with a sealed ack.
+fn spawn_stub(dev: SimDevice, client: AsyncClient, mut rx: mpsc::UnboundedReceiver<rumqttc::Publish>, cloud_key: protocol::PublicKey) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(publish) = rx.recv().await {
+            if publish.topic != dev.topic(Channel::Commands) {
+                continue;
+            }
+            let command: CommandEnvelope = protocol::open(&publish.payload, &cloud_key).expect("sealed by the cloud");
+            assert_eq!(command.device, dev.id);
+            assert!(command.expires_at > time::OffsetDateTime::now_utc());
+            let locked = !matches!(command.command, protocol::Command::Unlock { .. });
+            let ack = dev.seal(&dev.ack(&command, true, locked));
+            client.publish(dev.topic(Channel::Acks), QoS::AtLeastOnce, false, ack).await.unwrap();
+        }
+    })
+}
+
+async fn command_acked_by_device_stub(backend: Backend, broker: BrokerKind) {
+    let tc = TestCloud::start(backend, broker).await;
+    let site = unique_site("cmd");
+    let dev = tc.enroll_device(&site, "door-1").await;
+    let token = admin_token(&tc).await;
+    let (client, rx, task) = connect(&dev, tc.cloud().mqtt_url(), &[Channel::Commands]).await;
+    let stub = spawn_stub(dev, client, rx, tc.cloud().public_key());
+
+    let (status, body) = json(
+        http()
+            .post(tc.url("/api/door/control"))
+            .bearer_auth(&token)
+            .json(&json!({"action": "unlock", "duration_ms": 3000}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["message"], "Pintu berhasil dibuka");
+    assert_eq!(body["status"], "acked");
+    assert_eq!(body["ack"]["ok"], true);
+    assert_eq!(body["ack"]["locked"], false);
+
+    let (status, body) = json(
+        http()
+            .post(tc.url("/api/devices/door-1/commands"))
+            .bearer_auth(&token)
+            .header("Accept-Language", "en")
+            .json(&json!({"type": "lock"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["message"], "Command executed");
+    assert_eq!(body["ack"]["locked"], true);
+    stub.abort();
+    task.abort();
+    tc.stop().await;
+}
+
+async fn command_times_out(backend: Backend, broker: BrokerKind) {
+    let tc = TestCloud::start_with(backend, broker, |c| c.command_timeout_secs = 1).await;
+    let site = unique_site("timeout");
+    tc.enroll_device(&site, "door-1").await;
+    let token = admin_token(&tc).await;
+    let (status, body) = json(
+        http()
+            .post(tc.url("/api/door/control"))
+            .bearer_auth(&token)
+            .json(&json!({"action": "lock"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(body["message"], "Perangkat tidak merespons dalam 1 detik");
+    tc.stop().await;
+}
