@@ -42,18 +42,20 @@ fn granted() -> Event {
     }
 }
 
-fn batch(frames: &[Vec<u8>]) -> Value {
-    let frames: Vec<Value> =
-        frames.iter().map(|f| serde_json::from_slice(f).expect("frame is JSON")).collect();
-    json!({ "frames": frames })
+/// A batch body built from the frames' exact bytes: re-serialising a frame through
+/// `serde_json::Value` would reorder its keys and break its signature.
+fn batch(frames: &[Vec<u8>]) -> String {
+    let frames: Vec<&str> = frames.iter().map(|f| std::str::from_utf8(f).expect("UTF-8")).collect();
+    format!("{{\"frames\": [{}]}}", frames.join(","))
 }
 
-async fn post_batch(tc: &TestCloud, token: &str, body: &Value) -> (StatusCode, Value) {
+async fn post_batch(tc: &TestCloud, token: &str, body: &str) -> (StatusCode, Value) {
     json(
         http()
             .post(tc.url("/api/device/events"))
             .bearer_auth(token)
-            .json(body)
+            .header("Content-Type", "application/json")
+            .body(body.to_owned())
             .send()
             .await
             .expect("request"),

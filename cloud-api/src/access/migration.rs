@@ -18,8 +18,13 @@ enum DoorStatus {
     ModeSeq,
 }
 
-#[derive(DeriveMigrationName)]
 pub(crate) struct M0002Access;
+
+impl MigrationName for M0002Access {
+    fn name(&self) -> &str {
+        "m0002_access"
+    }
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for M0002Access {

@@ -99,8 +99,13 @@ enum CloudSecrets {
     CreatedAt,
 }
 
-#[derive(DeriveMigrationName)]
 struct M0001Platform;
+
+impl MigrationName for M0001Platform {
+    fn name(&self) -> &str {
+        "m0001_platform"
+    }
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Platform {
