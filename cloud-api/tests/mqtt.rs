@@ -70,6 +70,13 @@ async fn drive(
     }
 }
 
+/// Disconnects cleanly (no last will left retained on a shared broker), then stops the loop.
+async fn finish(client: AsyncClient, task: tokio::task::JoinHandle<()>) {
+    let _ = client.disconnect().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    task.abort();
+}
+
 async fn next_receipt(dev: &SimDevice, tc: &TestCloud, rx: &mut mpsc::UnboundedReceiver<rumqttc::Publish>) -> Receipt {
     let publish = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
@@ -123,7 +130,7 @@ async fn mqtt_ingest_with_receipts(backend: Backend, broker: BrokerKind) {
     assert_eq!(d["events_stored"], 5);
     assert_eq!(d["last_seq"], 5);
     assert_eq!(d["missing_seqs"], 0);
-    task.abort();
+    finish(client, task).await;
     tc.stop().await;
 }
 
@@ -167,7 +174,7 @@ async fn malformed_payloads_do_not_stop_ingest(backend: Backend, broker: BrokerK
     // door-2's key does not verify door-1's signature.
     assert_eq!(metric(&text, "gerbang_events_rejected_total{reason=\"bad_signature\"}"), 2.0);
     assert_eq!(metric(&text, "gerbang_events_ingested_total"), 1.0);
-    task.abort();
+    finish(client, task).await;
     tc.stop().await;
 }
 
@@ -206,8 +213,7 @@ async fn state_and_last_will(backend: Backend, broker: BrokerKind) {
     if let BrokerKind::Mosquitto { .. } = broker {
         let (client, _rx, task) = connect(&dev, tc.cloud().mqtt_url(), &[]).await;
         client.publish(dev.topic(Channel::State), QoS::AtLeastOnce, true, Vec::new()).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        task.abort();
+        finish(client, task).await;
     }
     if broker == BrokerKind::Embedded {
         // The embedded broker admits only enrolled devices with their token.
@@ -243,7 +249,7 @@ async fn command_acked_by_device_stub(backend: Backend, broker: BrokerKind) {
     let dev = tc.enroll_device(&site, "door-1").await;
     let token = admin_token(&tc).await;
     let (client, rx, task) = connect(&dev, tc.cloud().mqtt_url(), &[Channel::Commands]).await;
-    let stub = spawn_stub(dev, client, rx, tc.cloud().public_key());
+    let stub = spawn_stub(dev, client.clone(), rx, tc.cloud().public_key());
 
     let (status, body) = json(
         http()
@@ -276,7 +282,7 @@ async fn command_acked_by_device_stub(backend: Backend, broker: BrokerKind) {
     assert_eq!(body["message"], "Command executed");
     assert_eq!(body["ack"]["locked"], true);
     stub.abort();
-    task.abort();
+    finish(client, task).await;
     tc.stop().await;
 }
 

@@ -1,8 +1,8 @@
 //! Retained `state` messages: online/offline (the device's last will says `online: false`)
 //! and the door facts they carry.
 
-use protocol::{DeviceState, Topic};
-use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+use protocol::{DeviceId, DeviceState, Topic};
+use sea_orm::{sea_query::Expr, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use time::OffsetDateTime;
 
 use crate::{
@@ -47,20 +47,26 @@ pub async fn handle_state(platform: &Platform, topic: &Topic, payload: &[u8]) {
         tracing::warn!(%topic, claimed = %state.device, "State names another device; dropped.");
         return;
     }
-    let now = OffsetDateTime::now_utc();
-    let result = device::Entity::update_many()
-        .col_expr(device::Column::Online, Expr::value(state.online))
-        .col_expr(device::Column::LastSeen, Expr::value(now))
-        .col_expr(device::Column::Firmware, Expr::value(state.firmware.chars().take(100).collect::<String>()))
-        .filter(device::Column::Id.eq(known.id.as_str()))
-        .exec(&platform.db)
-        .await;
-    if let Err(err) = result {
+    // Online flag and door facts change together, so readers never see one without the other.
+    if let Err(err) = record(platform, &known.id, &state).await {
         tracing::error!(error = %err, "Recording device state failed.");
         return;
     }
-    if let Err(err) = door::apply(&platform.db, known.id.as_str(), &[DoorUpdate::from_state(&state)]).await {
-        tracing::error!(error = %err, "Recording door state failed.");
-    }
     tracing::info!(device = %known.id, online = state.online, "Device state updated.");
+}
+
+async fn record(platform: &Platform, device_id: &DeviceId, state: &DeviceState) -> Result<(), DbErr> {
+    let txn = platform.db.begin().await?;
+    device::Entity::update_many()
+        .col_expr(device::Column::Online, Expr::value(state.online))
+        .col_expr(device::Column::LastSeen, Expr::value(OffsetDateTime::now_utc()))
+        .col_expr(
+            device::Column::Firmware,
+            Expr::value(state.firmware.chars().take(100).collect::<String>()),
+        )
+        .filter(device::Column::Id.eq(device_id.as_str()))
+        .exec(&txn)
+        .await?;
+    door::apply(&txn, device_id.as_str(), &[DoorUpdate::from_state(state)]).await?;
+    txn.commit().await
 }
