@@ -102,13 +102,19 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
     let database_url = config.effective_database_url();
     if config.database_url.is_none() {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            CloudError::Config(format!("creating data dir {}: {e}", config.data_dir.display()))
+            CloudError::Config(format!(
+                "creating data dir {}: {e}",
+                config.data_dir.display()
+            ))
         })?;
     }
     tracing::info!(database = %redact_url(&database_url), "Opening the database.");
     let db = db::connect(&database_url)
         .await
-        .map_err(|source| CloudError::Database { context: "connecting and migrating", source })?;
+        .map_err(|source| CloudError::Database {
+            context: "connecting and migrating",
+            source,
+        })?;
     if config.database_url.is_none() {
         restrict_permissions(&config.data_dir.join("gerbang.db"));
     }
@@ -120,9 +126,14 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
 
     let listener = TcpListener::bind(config.http_addr)
         .await
-        .map_err(|source| CloudError::Bind { addr: config.http_addr, source })?;
-    let http_addr =
-        listener.local_addr().map_err(|source| CloudError::Bind { addr: config.http_addr, source })?;
+        .map_err(|source| CloudError::Bind {
+            addr: config.http_addr,
+            source,
+        })?;
+    let http_addr = listener.local_addr().map_err(|source| CloudError::Bind {
+        addr: config.http_addr,
+        source,
+    })?;
     let public_url = config
         .public_url
         .clone()
@@ -135,7 +146,11 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
     let (broker_url, credentials, device_mqtt_url) = match &config.mqtt.url {
         Some(url) => {
             let parsed = mqtt::parse_url(url)?;
-            let creds = config.mqtt.username.clone().zip(config.mqtt.password.clone());
+            let creds = config
+                .mqtt
+                .username
+                .clone()
+                .zip(config.mqtt.password.clone());
             (parsed, creds, url.clone())
         }
         None => {
@@ -148,9 +163,20 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
             } else {
                 addr.ip().to_string()
             };
-            let url = BrokerUrl { tls: false, host, port: addr.port() };
-            let device_url = format!("mqtt://{}", SocketAddr::new(url.host.parse().unwrap_or(addr.ip()), addr.port()));
-            (url, Some((SERVICE_USER.to_owned(), service_secret.clone())), device_url)
+            let url = BrokerUrl {
+                tls: false,
+                host,
+                port: addr.port(),
+            };
+            let device_url = format!(
+                "mqtt://{}",
+                SocketAddr::new(url.host.parse().unwrap_or(addr.ip()), addr.port())
+            );
+            (
+                url,
+                Some((SERVICE_USER.to_owned(), service_secret.clone())),
+                device_url,
+            )
         }
     };
     let device_mqtt_url = config.mqtt.public_url.clone().unwrap_or(device_mqtt_url);
@@ -191,9 +217,18 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
 
     let inner = shutdown.child_token();
     let mqtt_stop = CancellationToken::new();
-    let auth_task = tokio::spawn(answer_auth(platform.clone(), auth_rx, service_secret, inner.clone()));
+    let auth_task = tokio::spawn(answer_auth(
+        platform.clone(),
+        auth_rx,
+        service_secret,
+        inner.clone(),
+    ));
     let (frames_tx, frames_rx) = mpsc::channel(20_000);
-    let batcher = tokio::spawn(ingest::run_batcher(platform.clone(), frames_rx, inner.clone()));
+    let batcher = tokio::spawn(ingest::run_batcher(
+        platform.clone(),
+        frames_rx,
+        inner.clone(),
+    ));
     let (subscribed_tx, mut subscribed_rx) = tokio::sync::watch::channel(false);
     let mqtt_loop = tokio::spawn(mqtt::run_loop(
         platform.clone(),
@@ -224,7 +259,9 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
         mqtt_stop.cancel();
         let _ = mqtt_loop.await;
         let _ = auth_task.await;
-        supervisor_platform.running.store(false, std::sync::atomic::Ordering::Relaxed);
+        supervisor_platform
+            .running
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         supervisor_platform.db.clone().close().await.ok();
         tracing::info!("Cloud stopped.");
     });
@@ -240,7 +277,11 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
         )));
     }
     tracing::info!(http = %http_addr, "Cloud ready.");
-    Ok(Cloud { platform, http_addr, supervisor })
+    Ok(Cloud {
+        platform,
+        http_addr,
+        supervisor,
+    })
 }
 
 /// Judges connection attempts to the embedded broker until shutdown.

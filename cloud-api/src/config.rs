@@ -91,7 +91,11 @@ impl CloudConfig {
             figment = figment.merge(Toml::file(file));
         }
         figment = figment
-            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database_url".into()),
+            )
             .merge(Env::prefixed("GERBANG_").map(|key| {
                 let key = key.as_str().to_ascii_lowercase();
                 match key.strip_prefix("mqtt_") {
@@ -110,7 +114,10 @@ impl CloudConfig {
     pub fn effective_database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("gerbang.db").display()),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("gerbang.db").display()
+            ),
         }
     }
 }
@@ -142,7 +149,10 @@ impl fmt::Debug for CloudConfig {
         f.debug_struct("CloudConfig")
             .field("data_dir", &self.data_dir)
             .field("http_addr", &self.http_addr)
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .field("mqtt", &self.mqtt)
             .field("public_url", &self.public_url)
             .field("admin_email", &self.admin_email)
@@ -175,7 +185,10 @@ mod tests {
         let config = CloudConfig {
             database_url: Some("postgres://app:hunter2@db/gerbang".into()),
             admin_password: Some("s3cret-pw".into()),
-            mqtt: MqttConfig { password: Some("mq-pass".into()), ..MqttConfig::default() },
+            mqtt: MqttConfig {
+                password: Some("mq-pass".into()),
+                ..MqttConfig::default()
+            },
             ..CloudConfig::default()
         };
         let shown = format!("{config:?}");
@@ -186,6 +199,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn environment_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("GERBANG_HTTP_ADDR", "127.0.0.1:9999");

@@ -1,6 +1,8 @@
 //! HTTP API on both databases: login, enrolment, HTTPS ingest, idempotency, sequence gaps,
 //! door status, health and metrics.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use cloud_api::{
@@ -8,9 +10,7 @@ use cloud_api::{
     testkit::{Backend, BrokerKind, TestCloud},
 };
 use common::*;
-use protocol::{
-    AccessMethod, AccessResult, BatteryLevel, Envelope, Event, Keypair,
-};
+use protocol::{AccessMethod, AccessResult, BatteryLevel, Envelope, Event, Keypair};
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
@@ -45,7 +45,10 @@ fn granted() -> Event {
 /// A batch body built from the frames' exact bytes: re-serialising a frame through
 /// `serde_json::Value` would reorder its keys and break its signature.
 fn batch(frames: &[Vec<u8>]) -> String {
-    let frames: Vec<&str> = frames.iter().map(|f| std::str::from_utf8(f).expect("UTF-8")).collect();
+    let frames: Vec<&str> = frames
+        .iter()
+        .map(|f| std::str::from_utf8(f).expect("UTF-8"))
+        .collect();
     format!("{{\"frames\": [{}]}}", frames.join(","))
 }
 
@@ -66,8 +69,15 @@ async fn post_batch(tc: &TestCloud, token: &str, body: &str) -> (StatusCode, Val
 async fn login_and_guards(backend: Backend) {
     let tc = start(backend).await;
     let wrong = json!({"email": tc.admin_email, "password": "salah"});
-    let (status, body) =
-        json(http().post(tc.url("/api/auth/login")).json(&wrong).send().await.unwrap()).await;
+    let (status, body) = json(
+        http()
+            .post(tc.url("/api/auth/login"))
+            .json(&wrong)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["message"], "Email atau password salah");
     let (_, body) = json(
@@ -81,8 +91,15 @@ async fn login_and_guards(backend: Backend) {
     )
     .await;
     assert_eq!(body["message"], "Wrong email or password");
-    let (status, body) =
-        json(http().post(tc.url("/api/auth/login")).json(&json!({})).send().await.unwrap()).await;
+    let (status, body) = json(
+        http()
+            .post(tc.url("/api/auth/login"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["message"], "Email dan password harus diisi");
 
@@ -99,8 +116,12 @@ async fn login_and_guards(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let response =
-        http().get(tc.url("/api/devices")).bearer_auth("not-a-jwt").send().await.unwrap();
+    let response = http()
+        .get(tc.url("/api/devices"))
+        .bearer_auth("not-a-jwt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     tc.stop().await;
 }
@@ -125,28 +146,56 @@ async fn enrollment_code_is_single_use(backend: Backend) {
     assert!(created["expires_at"].is_string());
     assert_eq!(
         created["command"],
-        format!("edge-daemon enroll --cloud {} --code {code}", tc.cloud().public_url())
+        format!(
+            "edge-daemon enroll --cloud {} --code {code}",
+            tc.cloud().public_url()
+        )
     );
 
     let keypair = Keypair::generate();
-    let request = json!({"code": code.to_lowercase(), "public_key": keypair.public(), "firmware": "1.0"});
-    let (status, enrolled) =
-        json(http().post(tc.url("/api/device/enroll")).json(&request).send().await.unwrap()).await;
+    let request =
+        json!({"code": code.to_lowercase(), "public_key": keypair.public(), "firmware": "1.0"});
+    let (status, enrolled) = json(
+        http()
+            .post(tc.url("/api/device/enroll"))
+            .json(&request)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{enrolled}");
     assert_eq!(enrolled["device"], "door-1");
     assert_eq!(enrolled["site"], "hq");
     assert_eq!(enrolled["mqtt_url"], tc.cloud().mqtt_url());
-    assert_eq!(enrolled["cloud_public_key"], tc.cloud().public_key().to_base64());
+    assert_eq!(
+        enrolled["cloud_public_key"],
+        tc.cloud().public_key().to_base64()
+    );
     assert_eq!(enrolled["token"].as_str().expect("token").len(), 64);
 
-    let (status, again) =
-        json(http().post(tc.url("/api/device/enroll")).json(&request).send().await.unwrap()).await;
+    let (status, again) = json(
+        http()
+            .post(tc.url("/api/device/enroll"))
+            .json(&request)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(again["message"], "Kode pendaftaran sudah digunakan");
 
     let bad = json!({"code": "AAAA-BBBB-CCCC", "public_key": keypair.public(), "firmware": "1.0"});
-    let (status, body) =
-        json(http().post(tc.url("/api/device/enroll")).json(&bad).send().await.unwrap()).await;
+    let (status, body) = json(
+        http()
+            .post(tc.url("/api/device/enroll"))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["message"], "Kode pendaftaran tidak valid");
 
@@ -162,7 +211,13 @@ async fn enrollment_code_is_single_use(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["message"].as_str().unwrap().starts_with("Site tidak valid"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Site tidak valid"),
+        "{body}"
+    );
     tc.stop().await;
 }
 
@@ -170,7 +225,11 @@ async fn expired_code_is_refused(backend: Backend) {
     let tc = start(backend).await;
     let site = protocol::SiteId::parse("hq").unwrap();
     let device = protocol::DeviceId::parse("door-2").unwrap();
-    let code = tc.cloud().create_device(&site, &device, "Pintu belakang").await.unwrap();
+    let code = tc
+        .cloud()
+        .create_device(&site, &device, "Pintu belakang")
+        .await
+        .unwrap();
     let db = tc.cloud().database();
     let past = time::OffsetDateTime::now_utc() - time::Duration::hours(25);
     db.execute(sea_orm::Statement::from_sql_and_values(
@@ -184,7 +243,8 @@ async fn expired_code_is_refused(backend: Backend) {
     ))
     .await
     .unwrap();
-    let request = json!({"code": code.code, "public_key": Keypair::generate().public(), "firmware": "1"});
+    let request =
+        json!({"code": code.code, "public_key": Keypair::generate().public(), "firmware": "1"});
     let (status, body) = json(
         http()
             .post(tc.url("/api/device/enroll"))
@@ -217,18 +277,37 @@ async fn http_ingest_judges_frames_one_by_one(backend: Backend) {
     let not_a_frame = br#"{"hello": "world"}"#.to_vec();
     let good2 = dev.seal(&dev.envelope(2, Event::DoorOpened));
 
-    let body = batch(&[good1.clone(), forged, foreign, future_version, not_a_frame, good2.clone()]);
+    let body = batch(&[
+        good1.clone(),
+        forged,
+        foreign,
+        future_version,
+        not_a_frame,
+        good2.clone(),
+    ]);
     let (status, result) = post_batch(&tc, &dev.token, &body).await;
     assert_eq!(status, StatusCode::OK, "{result}");
     assert_eq!(result["accepted"], 2, "{result}");
     assert_eq!(result["duplicates"], 0);
     assert_eq!(result["upto_seq"], 2);
     let rejected = result["rejected"].as_array().unwrap();
-    let indices: Vec<u64> = rejected.iter().map(|r| r["index"].as_u64().unwrap()).collect();
+    let indices: Vec<u64> = rejected
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
     assert_eq!(indices, [1, 2, 3, 4]);
-    assert!(rejected[0]["error"].as_str().unwrap().contains("signature"), "{result}");
-    assert!(rejected[1]["error"].as_str().unwrap().contains("door-2"), "{result}");
-    assert!(rejected[2]["error"].as_str().unwrap().contains("version 2"), "{result}");
+    assert!(
+        rejected[0]["error"].as_str().unwrap().contains("signature"),
+        "{result}"
+    );
+    assert!(
+        rejected[1]["error"].as_str().unwrap().contains("door-2"),
+        "{result}"
+    );
+    assert!(
+        rejected[2]["error"].as_str().unwrap().contains("version 2"),
+        "{result}"
+    );
 
     // The same frames again: recognised, stored once.
     let (status, result) = post_batch(&tc, &dev.token, &batch(&[good1, good2])).await;
@@ -243,11 +322,35 @@ async fn http_ingest_judges_frames_one_by_one(backend: Backend) {
     let text = metrics(&tc).await;
     assert_eq!(metric(&text, "gerbang_events_ingested_total"), 2.0);
     assert_eq!(metric(&text, "gerbang_events_duplicate_total"), 2.0);
-    assert_eq!(metric(&text, "gerbang_events_rejected_total{reason=\"bad_signature\"}"), 1.0);
-    assert_eq!(metric(&text, "gerbang_events_rejected_total{reason=\"wrong_device\"}"), 1.0);
-    assert_eq!(metric(&text, "gerbang_events_rejected_total{reason=\"unsupported_version\"}"), 1.0);
-    assert_eq!(metric(&text, "gerbang_events_rejected_total{reason=\"malformed\"}"), 1.0);
-    assert_eq!(metric(&text, "gerbang_access_decisions_total{result=\"granted\"}"), 1.0);
+    assert_eq!(
+        metric(
+            &text,
+            "gerbang_events_rejected_total{reason=\"bad_signature\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "gerbang_events_rejected_total{reason=\"wrong_device\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "gerbang_events_rejected_total{reason=\"unsupported_version\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(&text, "gerbang_events_rejected_total{reason=\"malformed\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(&text, "gerbang_access_decisions_total{result=\"granted\"}"),
+        1.0
+    );
     tc.stop().await;
 }
 
@@ -258,27 +361,60 @@ async fn http_ingest_refuses_bad_bodies(backend: Backend) {
     let url = tc.url("/api/device/events");
 
     let (status, body) = json(
-        http().post(&url).bearer_auth(&dev.token).body("this is not json").send().await.unwrap(),
+        http()
+            .post(&url)
+            .bearer_auth(&dev.token)
+            .body("this is not json")
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["message"].as_str().unwrap().starts_with("Body bukan batch event"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Body bukan batch event"),
+        "{body}"
+    );
 
     let (status, _) = json(
-        http().post(&url).bearer_auth(&dev.token).json(&json!({"events": []})).send().await.unwrap(),
+        http()
+            .post(&url)
+            .bearer_auth(&dev.token)
+            .json(&json!({"events": []}))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    let (status, body) =
-        json(http().post(&url).bearer_auth("wrong-token").json(&json!({"frames": []})).send().await.unwrap())
-            .await;
+    let (status, body) = json(
+        http()
+            .post(&url)
+            .bearer_auth("wrong-token")
+            .json(&json!({"frames": []}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["message"], "Token perangkat tidak valid");
 
     let huge = format!("{{\"frames\": [\"{}\"]}}", "x".repeat(9 * 1024 * 1024));
-    let (status, body) =
-        json(http().post(&url).bearer_auth(&dev.token).body(huge).send().await.unwrap()).await;
+    let (status, body) = json(
+        http()
+            .post(&url)
+            .bearer_auth(&dev.token)
+            .body(huge)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body["message"], "Ukuran permintaan terlalu besar");
 
@@ -301,7 +437,9 @@ async fn sequence_gaps_and_dropped_ranges(backend: Backend) {
     let dev = tc.enroll_device(&site, "door-1").await;
     let token = admin_token(&tc).await;
     let frames = |seqs: &[u64]| -> Vec<Vec<u8>> {
-        seqs.iter().map(|s| dev.seal(&dev.envelope(*s, Event::DoorOpened))).collect()
+        seqs.iter()
+            .map(|s| dev.seal(&dev.envelope(*s, Event::DoorOpened)))
+            .collect()
     };
 
     let (_, result) = post_batch(&tc, &dev.token, &batch(&frames(&[1, 2, 3, 6, 7, 10]))).await;
@@ -313,7 +451,14 @@ async fn sequence_gaps_and_dropped_ranges(backend: Backend) {
     assert_eq!(d["missing_ranges"], json!([[4, 5], [8, 9]]));
 
     // The device reports 4..=5 as dropped (outbox overflow): covered, no longer missing.
-    let dropped = dev.seal(&dev.envelope(11, Event::Dropped { count: 2, first_seq: 4, last_seq: 5 }));
+    let dropped = dev.seal(&dev.envelope(
+        11,
+        Event::Dropped {
+            count: 2,
+            first_seq: 4,
+            last_seq: 5,
+        },
+    ));
     let (_, result) = post_batch(&tc, &dev.token, &batch(&[dropped])).await;
     assert_eq!(result["upto_seq"], 7);
     let listed = get_devices(&tc, &token).await;
@@ -338,17 +483,33 @@ async fn door_status_follows_newest_seq(backend: Backend) {
     let dev = tc.enroll_device(&site, "door-1").await;
     let token = admin_token(&tc).await;
     let relay = |seq, locked| {
-        dev.seal(&dev.envelope(seq, Event::Relay { locked, cause: "test".into() }))
+        dev.seal(&dev.envelope(
+            seq,
+            Event::Relay {
+                locked,
+                cause: "test".into(),
+            },
+        ))
     };
     let battery = dev.seal(&dev.envelope(
         3,
-        Event::Battery { percent: 55, millivolts: None, charging: false, level: BatteryLevel::Normal },
+        Event::Battery {
+            percent: 55,
+            millivolts: None,
+            charging: false,
+            level: BatteryLevel::Normal,
+        },
     ));
     post_batch(&tc, &dev.token, &batch(&[relay(2, false), battery])).await;
     // An older relay event arriving late does not win.
     post_batch(&tc, &dev.token, &batch(&[relay(1, true)])).await;
     let (status, body) = json(
-        http().get(tc.url("/api/door/status")).bearer_auth(&token).send().await.unwrap(),
+        http()
+            .get(tc.url("/api/door/status"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -360,8 +521,15 @@ async fn door_status_follows_newest_seq(backend: Backend) {
 
     // Two doors: a list; `?device_id=` narrows to one.
     tc.enroll_device(&site, "door-2").await;
-    let (_, list) =
-        json(http().get(tc.url("/api/door/status")).bearer_auth(&token).send().await.unwrap()).await;
+    let (_, list) = json(
+        http()
+            .get(tc.url("/api/door/status"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
     let (_, one) = json(
         http()
@@ -385,7 +553,10 @@ async fn door_status_follows_newest_seq(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["message"], "device_id harus diisi karena ada 2 perangkat");
+    assert_eq!(
+        body["message"],
+        "device_id harus diisi karena ada 2 perangkat"
+    );
     tc.stop().await;
 }
 

@@ -2,6 +2,8 @@
 //! ingest with receipts, malformed payloads, retained state and last will, commands acked by
 //! a device stub (a real rumqttc client using protocol types), and command timeouts.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;
@@ -26,15 +28,29 @@ broker_tests!(
 );
 
 /// Connects and drives a device's event loop on a task; incoming publishes go to the channel.
-async fn connect(dev: &SimDevice, url: &str, subscribe: &[Channel]) -> (AsyncClient, mpsc::UnboundedReceiver<rumqttc::Publish>, tokio::task::JoinHandle<()>) {
+async fn connect(
+    dev: &SimDevice,
+    url: &str,
+    subscribe: &[Channel],
+) -> (
+    AsyncClient,
+    mpsc::UnboundedReceiver<rumqttc::Publish>,
+    tokio::task::JoinHandle<()>,
+) {
     let (client, eventloop) = dev.mqtt_client(url);
     let (tx, rx) = mpsc::unbounded_channel();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(drive(eventloop, tx, ready_tx, subscribe.len()));
     for channel in subscribe {
-        client.subscribe(dev.topic(*channel), QoS::AtLeastOnce).await.expect("subscribe");
+        client
+            .subscribe(dev.topic(*channel), QoS::AtLeastOnce)
+            .await
+            .expect("subscribe");
     }
-    tokio::time::timeout(Duration::from_secs(10), ready_rx).await.expect("connected").expect("ready");
+    tokio::time::timeout(Duration::from_secs(10), ready_rx)
+        .await
+        .expect("connected")
+        .expect("ready");
     (client, rx, task)
 }
 
@@ -77,7 +93,11 @@ async fn finish(client: AsyncClient, task: tokio::task::JoinHandle<()>) {
     task.abort();
 }
 
-async fn next_receipt(dev: &SimDevice, tc: &TestCloud, rx: &mut mpsc::UnboundedReceiver<rumqttc::Publish>) -> Receipt {
+async fn next_receipt(
+    dev: &SimDevice,
+    tc: &TestCloud,
+    rx: &mut mpsc::UnboundedReceiver<rumqttc::Publish>,
+) -> Receipt {
     let publish = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .expect("a receipt in time")
@@ -105,15 +125,24 @@ async fn mqtt_ingest_with_receipts(backend: Backend, broker: BrokerKind) {
     let (client, mut rx, task) = connect(&dev, tc.cloud().mqtt_url(), &[Channel::Receipts]).await;
     let events = dev.topic(Channel::Events);
     let first = dev.next_frame(granted());
-    client.publish(&events, QoS::AtLeastOnce, false, first.clone()).await.unwrap();
+    client
+        .publish(&events, QoS::AtLeastOnce, false, first.clone())
+        .await
+        .unwrap();
     let mut upto = next_receipt(&dev, &tc, &mut rx).await.upto_seq;
     assert_eq!(upto, 1);
     for _ in 0..4 {
         let frame = dev.next_frame(Event::DoorOpened);
-        client.publish(&events, QoS::AtLeastOnce, false, frame).await.unwrap();
+        client
+            .publish(&events, QoS::AtLeastOnce, false, frame)
+            .await
+            .unwrap();
     }
     // A re-delivery of the first event.
-    client.publish(&events, QoS::AtLeastOnce, false, first).await.unwrap();
+    client
+        .publish(&events, QoS::AtLeastOnce, false, first)
+        .await
+        .unwrap();
     while upto < 5 {
         upto = next_receipt(&dev, &tc, &mut rx).await.upto_seq;
     }
@@ -123,7 +152,10 @@ async fn mqtt_ingest_with_receipts(backend: Backend, broker: BrokerKind) {
     })
     .await;
     assert_eq!(metric(&text, "gerbang_events_ingested_total"), 5.0);
-    assert_eq!(metric(&text, "gerbang_access_decisions_total{result=\"granted\"}"), 1.0);
+    assert_eq!(
+        metric(&text, "gerbang_access_decisions_total{result=\"granted\"}"),
+        1.0
+    );
     let token = admin_token(&tc).await;
     let listed = get_devices(&tc, &token).await;
     let d = device(&listed, "door-1");
@@ -145,34 +177,80 @@ async fn malformed_payloads_do_not_stop_ingest(backend: Backend, broker: BrokerK
     future["v"] = json!(9);
     let bad: Vec<(String, Vec<u8>)> = vec![
         (events.clone(), b"not json at all".to_vec()),
-        (events.clone(), protocol::seal(&dev.envelope(51, Event::DoorOpened), &Keypair::generate())),
+        (
+            events.clone(),
+            protocol::seal(&dev.envelope(51, Event::DoorOpened), &Keypair::generate()),
+        ),
         // Signed by door-1 but published on door-2's topic.
-        (other.topic(Channel::Events), dev.seal(&dev.envelope(52, Event::DoorOpened))),
+        (
+            other.topic(Channel::Events),
+            dev.seal(&dev.envelope(52, Event::DoorOpened)),
+        ),
         (events.clone(), dev.seal(&future)),
         (events.clone(), vec![b'x'; protocol::MAX_FRAME_BYTES + 1]),
-        (format!("gerbang/{site}/ghost/events"), dev.seal(&dev.envelope(53, Event::DoorOpened))),
+        (
+            format!("gerbang/{site}/ghost/events"),
+            dev.seal(&dev.envelope(53, Event::DoorOpened)),
+        ),
     ];
     for (topic, payload) in bad {
-        client.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
+        client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+            .unwrap();
     }
     let good = dev.next_frame(Event::DoorOpened);
-    client.publish(&events, QoS::AtLeastOnce, false, good).await.unwrap();
+    client
+        .publish(&events, QoS::AtLeastOnce, false, good)
+        .await
+        .unwrap();
     assert_eq!(next_receipt(&dev, &tc, &mut rx).await.upto_seq, 1);
     let text = eventually(10, || async {
         let text = metrics(&tc).await;
-        let total: f64 = ["malformed", "bad_signature", "unsupported_version", "too_large", "unknown_device"]
-            .iter()
-            .map(|r| metric(&text, &format!("gerbang_events_rejected_total{{reason=\"{r}\"}}")))
-            .sum();
+        let total: f64 = [
+            "malformed",
+            "bad_signature",
+            "unsupported_version",
+            "too_large",
+            "unknown_device",
+        ]
+        .iter()
+        .map(|r| {
+            metric(
+                &text,
+                &format!("gerbang_events_rejected_total{{reason=\"{r}\"}}"),
+            )
+        })
+        .sum();
         (total >= 6.0).then_some(text)
     })
     .await;
-    assert_eq!(metric(&text, "gerbang_events_rejected_total{reason=\"too_large\"}"), 1.0);
+    assert_eq!(
+        metric(&text, "gerbang_events_rejected_total{reason=\"too_large\"}"),
+        1.0
+    );
     // Other tests' devices on a shared broker are unknown here too: at least ours.
-    assert!(metric(&text, "gerbang_events_rejected_total{reason=\"unknown_device\"}") >= 1.0);
-    assert_eq!(metric(&text, "gerbang_events_rejected_total{reason=\"unsupported_version\"}"), 1.0);
+    assert!(
+        metric(
+            &text,
+            "gerbang_events_rejected_total{reason=\"unknown_device\"}"
+        ) >= 1.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "gerbang_events_rejected_total{reason=\"unsupported_version\"}"
+        ),
+        1.0
+    );
     // door-2's key does not verify door-1's signature.
-    assert_eq!(metric(&text, "gerbang_events_rejected_total{reason=\"bad_signature\"}"), 2.0);
+    assert_eq!(
+        metric(
+            &text,
+            "gerbang_events_rejected_total{reason=\"bad_signature\"}"
+        ),
+        2.0
+    );
     assert_eq!(metric(&text, "gerbang_events_ingested_total"), 1.0);
     finish(client, task).await;
     tc.stop().await;
@@ -185,7 +263,12 @@ async fn state_and_last_will(backend: Backend, broker: BrokerKind) {
     let token = admin_token(&tc).await;
     let (client, _rx, task) = connect(&dev, tc.cloud().mqtt_url(), &[]).await;
     client
-        .publish(dev.topic(Channel::State), QoS::AtLeastOnce, true, dev.seal(&dev.state(true)))
+        .publish(
+            dev.topic(Channel::State),
+            QoS::AtLeastOnce,
+            true,
+            dev.seal(&dev.state(true)),
+        )
         .await
         .unwrap();
     eventually(10, || async {
@@ -193,8 +276,15 @@ async fn state_and_last_will(backend: Backend, broker: BrokerKind) {
         (device(&listed, "door-1")["online"] == true).then_some(())
     })
     .await;
-    let (_, door) =
-        json(http().get(tc.url("/api/door/status")).bearer_auth(&token).send().await.unwrap()).await;
+    let (_, door) = json(
+        http()
+            .get(tc.url("/api/door/status"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(door["battery_level"], 90);
     assert_eq!(door["camera_active"], true);
     assert_eq!(door["online"], true);
@@ -212,7 +302,15 @@ async fn state_and_last_will(backend: Backend, broker: BrokerKind) {
     // Clear the retained state so the shared broker does not keep it.
     if let BrokerKind::Mosquitto { .. } = broker {
         let (client, _rx, task) = connect(&dev, tc.cloud().mqtt_url(), &[]).await;
-        client.publish(dev.topic(Channel::State), QoS::AtLeastOnce, true, Vec::new()).await.unwrap();
+        client
+            .publish(
+                dev.topic(Channel::State),
+                QoS::AtLeastOnce,
+                true,
+                Vec::new(),
+            )
+            .await
+            .unwrap();
         finish(client, task).await;
     }
     if broker == BrokerKind::Embedded {
@@ -220,25 +318,36 @@ async fn state_and_last_will(backend: Backend, broker: BrokerKind) {
         let mut impostor = SimDevice::new(Keypair::generate(), dev.enrollment.clone());
         impostor.token = "0".repeat(64);
         let (_client, mut eventloop) = impostor.mqtt_client(tc.cloud().mqtt_url());
-        let result = tokio::time::timeout(Duration::from_secs(5), eventloop.poll()).await.expect("answer");
+        let result = tokio::time::timeout(Duration::from_secs(5), eventloop.poll())
+            .await
+            .expect("answer");
         assert!(result.is_err(), "a wrong token must be refused: {result:?}");
     }
     tc.stop().await;
 }
 
 /// A device stub: answers every command with a sealed ack.
-fn spawn_stub(dev: SimDevice, client: AsyncClient, mut rx: mpsc::UnboundedReceiver<rumqttc::Publish>, cloud_key: protocol::PublicKey) -> tokio::task::JoinHandle<()> {
+fn spawn_stub(
+    dev: SimDevice,
+    client: AsyncClient,
+    mut rx: mpsc::UnboundedReceiver<rumqttc::Publish>,
+    cloud_key: protocol::PublicKey,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(publish) = rx.recv().await {
             if publish.topic != dev.topic(Channel::Commands) {
                 continue;
             }
-            let command: CommandEnvelope = protocol::open(&publish.payload, &cloud_key).expect("sealed by the cloud");
+            let command: CommandEnvelope =
+                protocol::open(&publish.payload, &cloud_key).expect("sealed by the cloud");
             assert_eq!(command.device, dev.id);
             assert!(command.expires_at > time::OffsetDateTime::now_utc());
             let locked = !matches!(command.command, protocol::Command::Unlock { .. });
             let ack = dev.seal(&dev.ack(&command, true, locked));
-            client.publish(dev.topic(Channel::Acks), QoS::AtLeastOnce, false, ack).await.unwrap();
+            client
+                .publish(dev.topic(Channel::Acks), QoS::AtLeastOnce, false, ack)
+                .await
+                .unwrap();
         }
     })
 }

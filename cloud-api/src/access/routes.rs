@@ -64,7 +64,9 @@ async fn door_control(
     JsonBody(body): JsonBody<ControlRequest>,
 ) -> Result<Response, ApiError> {
     let command = match body.action.as_str() {
-        "unlock" => Command::Unlock { duration_ms: body.duration_ms.unwrap_or(5_000) },
+        "unlock" => Command::Unlock {
+            duration_ms: body.duration_ms.unwrap_or(5_000),
+        },
         "lock" => Command::Lock,
         _ => {
             return Err(ApiError::bad_request(Msg::new(
@@ -94,7 +96,10 @@ async fn door_control(
     let message = match (outcome.ack.ok, unlock) {
         (true, true) => Msg::new("Pintu berhasil dibuka", "Door unlocked"),
         (true, false) => Msg::new("Pintu berhasil dikunci", "Door locked"),
-        (false, _) => Msg::new("Perangkat menolak perintah", "The device refused the command"),
+        (false, _) => Msg::new(
+            "Perangkat menolak perintah",
+            "The device refused the command",
+        ),
     };
     Ok(Json(json!({
         "message": message.localized(),

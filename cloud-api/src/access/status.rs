@@ -63,15 +63,26 @@ impl DoorUpdate {
             ..Default::default()
         };
         let update = match &envelope.event {
-            Event::Relay { locked, .. } => DoorUpdate { locked: Some(*locked), ..base },
-            Event::Battery { percent, .. } => {
-                DoorUpdate { battery_level: Some(i32::from(*percent)), ..base }
-            }
-            Event::DoorOpened | Event::ForcedOpen | Event::HeldOpen { .. } => {
-                DoorUpdate { door_open: Some(true), ..base }
-            }
-            Event::DoorClosed { .. } => DoorUpdate { door_open: Some(false), ..base },
-            Event::DeviceStatus { mode, .. } => DoorUpdate { mode: Some(mode_name(*mode)), ..base },
+            Event::Relay { locked, .. } => DoorUpdate {
+                locked: Some(*locked),
+                ..base
+            },
+            Event::Battery { percent, .. } => DoorUpdate {
+                battery_level: Some(i32::from(*percent)),
+                ..base
+            },
+            Event::DoorOpened | Event::ForcedOpen | Event::HeldOpen { .. } => DoorUpdate {
+                door_open: Some(true),
+                ..base
+            },
+            Event::DoorClosed { .. } => DoorUpdate {
+                door_open: Some(false),
+                ..base
+            },
+            Event::DeviceStatus { mode, .. } => DoorUpdate {
+                mode: Some(mode_name(*mode)),
+                ..base
+            },
             _ => return None,
         };
         Some(update)
@@ -100,7 +111,9 @@ pub async fn apply(
     if updates.is_empty() {
         return Ok(());
     }
-    let current = entity::Entity::find_by_id(device.to_owned()).one(db).await?;
+    let current = entity::Entity::find_by_id(device.to_owned())
+        .one(db)
+        .await?;
     let mut row = current.unwrap_or(entity::Model {
         device_id: device.to_owned(),
         locked: None,

@@ -24,7 +24,10 @@ pub enum ServiceError {
     DeviceTimeout { secs: u64 },
     /// The broker could not take a message.
     #[error("{context}: {message}")]
-    Broker { context: &'static str, message: String },
+    Broker {
+        context: &'static str,
+        message: String,
+    },
     #[error("{context}: {source}")]
     Database {
         context: &'static str,
@@ -32,12 +35,18 @@ pub enum ServiceError {
         source: DbErr,
     },
     #[error("{context}: {message}")]
-    Internal { context: &'static str, message: String },
+    Internal {
+        context: &'static str,
+        message: String,
+    },
 }
 
 impl ServiceError {
     pub fn internal(context: &'static str, err: impl std::fmt::Display) -> Self {
-        Self::Internal { context, message: err.to_string() }
+        Self::Internal {
+            context,
+            message: err.to_string(),
+        }
     }
 }
 

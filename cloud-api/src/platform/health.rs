@@ -16,7 +16,9 @@ use super::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health)).route("/metrics", get(metrics))
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -27,7 +29,11 @@ async fn health(State(state): State<AppState>) -> Response {
             "error"
         }
     };
-    let broker = if state.mqtt.is_connected() { "connected" } else { "disconnected" };
+    let broker = if state.mqtt.is_connected() {
+        "connected"
+    } else {
+        "disconnected"
+    };
     let healthy = database == "ok" && broker == "connected";
     let body = Json(json!({
         "status": if healthy { "ok" } else { "degraded" },
@@ -38,19 +44,30 @@ async fn health(State(state): State<AppState>) -> Response {
         "face_backend": "none",
         "version": env!("CARGO_PKG_VERSION"),
     }));
-    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, body).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    match device::Entity::find().filter(device::Column::Online.eq(true)).count(&state.db).await {
+    match device::Entity::find()
+        .filter(device::Column::Online.eq(true))
+        .count(&state.db)
+        .await
+    {
         Ok(online) => {
             state.metrics.devices_online.set(online as i64);
         }
         Err(err) => tracing::warn!(error = %err, "Could not count online devices."),
     }
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.render(),
     )
         .into_response()

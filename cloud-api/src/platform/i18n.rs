@@ -27,7 +27,12 @@ impl Lang {
     /// Picks the first supported language of an `Accept-Language` header.
     pub fn from_header(header: &str) -> Lang {
         for part in header.split(',') {
-            let tag = part.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            let tag = part
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
             if tag.starts_with("en") {
                 return Lang::En;
             }
@@ -59,11 +64,17 @@ pub struct Msg {
 
 impl Msg {
     pub const fn new(id: &'static str, en: &'static str) -> Self {
-        Self { id: Cow::Borrowed(id), en: Cow::Borrowed(en) }
+        Self {
+            id: Cow::Borrowed(id),
+            en: Cow::Borrowed(en),
+        }
     }
 
     pub fn owned(id: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { id: Cow::Owned(id.into()), en: Cow::Owned(en.into()) }
+        Self {
+            id: Cow::Owned(id.into()),
+            en: Cow::Owned(en.into()),
+        }
     }
 
     /// The text in the language of the current request.

@@ -64,7 +64,11 @@ impl Default for Metrics {
             "Devices whose last state says online",
             devices_online.clone(),
         );
-        registry.register("gerbang_commands_sent", "Commands published to devices", commands_sent.clone());
+        registry.register(
+            "gerbang_commands_sent",
+            "Commands published to devices",
+            commands_sent.clone(),
+        );
         Self {
             registry,
             events_ingested,
@@ -79,11 +83,19 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn rejected(&self, reason: &str) {
-        self.events_rejected.get_or_create(&ReasonLabel { reason: reason.to_owned() }).inc();
+        self.events_rejected
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     pub fn access_decision(&self, result: &str) {
-        self.access_decisions.get_or_create(&ResultLabel { result: result.to_owned() }).inc();
+        self.access_decisions
+            .get_or_create(&ResultLabel {
+                result: result.to_owned(),
+            })
+            .inc();
     }
 
     /// The whole registry in the Prometheus/OpenMetrics text format.

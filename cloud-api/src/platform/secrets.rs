@@ -21,7 +21,11 @@ async fn load_or_create(
     name: &str,
     generate: impl FnOnce() -> String,
 ) -> Result<String, ServiceError> {
-    if let Some(found) = secret::Entity::find_by_id(name).one(db).await.db("loading a secret")? {
+    if let Some(found) = secret::Entity::find_by_id(name)
+        .one(db)
+        .await
+        .db("loading a secret")?
+    {
         return Ok(found.value);
     }
     let row = secret::ActiveModel {
@@ -30,11 +34,18 @@ async fn load_or_create(
         created_at: Set(OffsetDateTime::now_utc()),
     };
     secret::Entity::insert(row)
-        .on_conflict(OnConflict::column(secret::Column::Name).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(secret::Column::Name)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(db)
         .await
         .db("storing a new secret")?;
-    let stored = secret::Entity::find_by_id(name).one(db).await.db("reloading a secret")?;
+    let stored = secret::Entity::find_by_id(name)
+        .one(db)
+        .await
+        .db("reloading a secret")?;
     stored
         .map(|s| s.value)
         .ok_or_else(|| ServiceError::internal("storing a new secret", "row vanished"))
@@ -42,8 +53,10 @@ async fn load_or_create(
 
 /// The cloud's signing key for commands and receipts.
 pub async fn cloud_keypair(db: &DatabaseConnection) -> Result<protocol::Keypair, ServiceError> {
-    let encoded =
-        load_or_create(db, CLOUD_KEY, || protocol::Keypair::generate().to_secret_base64()).await?;
+    let encoded = load_or_create(db, CLOUD_KEY, || {
+        protocol::Keypair::generate().to_secret_base64()
+    })
+    .await?;
     protocol::Keypair::from_secret_base64(&encoded)
         .map_err(|e| ServiceError::internal("decoding the cloud key", e))
 }
@@ -51,7 +64,8 @@ pub async fn cloud_keypair(db: &DatabaseConnection) -> Result<protocol::Keypair,
 /// The HS256 secret for access tokens.
 pub async fn jwt_secret(db: &DatabaseConnection) -> Result<Vec<u8>, ServiceError> {
     let encoded = load_or_create(db, JWT_SECRET, || B64.encode(random_bytes::<64>())).await?;
-    B64.decode(encoded).map_err(|e| ServiceError::internal("decoding the JWT secret", e))
+    B64.decode(encoded)
+        .map_err(|e| ServiceError::internal("decoding the JWT secret", e))
 }
 
 /// `N` bytes from the operating system's CSPRNG.

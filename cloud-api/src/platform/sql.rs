@@ -31,9 +31,17 @@ mod tests {
 
     #[test]
     fn numbers_placeholders_for_postgres() {
-        let s = stmt(DbBackend::Postgres, "SELECT ? + ?", vec![1i64.into(), 2i64.into()]);
+        let s = stmt(
+            DbBackend::Postgres,
+            "SELECT ? + ?",
+            vec![1i64.into(), 2i64.into()],
+        );
         assert_eq!(s.sql, "SELECT $1 + $2");
-        let s = stmt(DbBackend::Sqlite, "SELECT ? + ?", vec![1i64.into(), 2i64.into()]);
+        let s = stmt(
+            DbBackend::Sqlite,
+            "SELECT ? + ?",
+            vec![1i64.into(), 2i64.into()],
+        );
         assert_eq!(s.sql, "SELECT ? + ?");
     }
 }

@@ -56,7 +56,9 @@ impl TestCloud {
         }
         adjust(&mut config);
         let shutdown = CancellationToken::new();
-        let cloud = crate::start(config, shutdown.clone()).await.expect("cloud starts");
+        let cloud = crate::start(config, shutdown.clone())
+            .await
+            .expect("cloud starts");
         TestCloud {
             cloud: Some(cloud),
             shutdown,
@@ -85,7 +87,11 @@ impl TestCloud {
     /// Registers and enrols a device in-process; the returned device holds its credentials.
     pub async fn enroll_device(&self, site: &SiteId, device: &str) -> SimDevice {
         let device = DeviceId::parse(device).expect("valid device id");
-        let code = self.cloud().create_device(site, &device, "Pintu uji").await.expect("create");
+        let code = self
+            .cloud()
+            .create_device(site, &device, "Pintu uji")
+            .await
+            .expect("create");
         let keypair = protocol::Keypair::generate();
         let response = self
             .cloud()

@@ -21,7 +21,10 @@ fn with_database(admin_url: &str, name: &str) -> String {
         None => (admin_url, None),
     };
     let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
     let mut url = format!("{}/{name}", &base[..host_end]);
     if let Some(query) = query {
         url.push('?');
@@ -36,7 +39,11 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                TestDb { url, _dir: Some(dir), postgres: None }
+                TestDb {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                }
             }
             Backend::Postgres { admin_url } => {
                 let name = format!("gerbang_t_{}", uuid::Uuid::new_v4().simple());
@@ -65,7 +72,10 @@ impl Drop for TestDb {
         };
         // Drop may run inside a runtime; do the async work on a thread of its own.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 let admin = Database::connect(admin_url.as_str()).await.ok()?;
                 let result = admin
@@ -92,7 +102,10 @@ mod tests {
             with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
             "postgres://postgres@127.0.0.1:5432/t1"
         );
-        assert_eq!(with_database("postgres://h:1/x?sslmode=disable", "t2"), "postgres://h:1/t2?sslmode=disable");
+        assert_eq!(
+            with_database("postgres://h:1/x?sslmode=disable", "t2"),
+            "postgres://h:1/t2?sslmode=disable"
+        );
         assert_eq!(with_database("postgres://h:1", "t3"), "postgres://h:1/t3");
     }
 }

@@ -26,7 +26,10 @@ pub struct SimDevice {
 
 impl fmt::Debug for SimDevice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SimDevice").field("id", &self.id).field("site", &self.site).finish()
+        f.debug_struct("SimDevice")
+            .field("id", &self.id)
+            .field("site", &self.site)
+            .finish()
     }
 }
 

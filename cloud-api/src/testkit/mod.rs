@@ -21,7 +21,9 @@ pub use device::SimDevice;
 pub enum Backend {
     Sqlite,
     /// With the admin URL that creates and drops the per-test database.
-    Postgres { admin_url: String },
+    Postgres {
+        admin_url: String,
+    },
 }
 
 /// Which broker a test runs against.
@@ -29,7 +31,9 @@ pub enum Backend {
 pub enum BrokerKind {
     Embedded,
     /// An external broker at `host:port` (anonymous), shared with other tests.
-    Mosquitto { addr: String },
+    Mosquitto {
+        addr: String,
+    },
 }
 
 fn required() -> bool {
@@ -72,7 +76,10 @@ impl BrokerKind {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,cloud_api=info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
 }
 
 /// A site id unique to this test run, so tests sharing a broker never see each other's

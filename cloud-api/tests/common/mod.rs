@@ -10,7 +10,10 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
 
 pub fn http() -> Client {
-    Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
+    Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
 }
 
 pub async fn admin_token(tc: &TestCloud) -> String {
@@ -34,7 +37,12 @@ pub async fn json(response: Response) -> (StatusCode, Value) {
 
 pub async fn get_devices(tc: &TestCloud, token: &str) -> Value {
     let (status, body) = json(
-        http().get(tc.url("/api/devices")).bearer_auth(token).send().await.expect("request"),
+        http()
+            .get(tc.url("/api/devices"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request"),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -61,18 +69,31 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "condition not met within {secs} s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within {secs} s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 pub async fn metrics(tc: &TestCloud) -> String {
-    http().get(tc.url("/metrics")).send().await.expect("metrics").text().await.expect("text")
+    http()
+        .get(tc.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text")
 }
 
 /// The value of one sample line, e.g. `gerbang_events_rejected_total{reason="malformed"}`.
 pub fn metric(text: &str, sample: &str) -> f64 {
     text.lines()
-        .find_map(|line| line.strip_prefix(sample).and_then(|rest| rest.trim().parse().ok()))
+        .find_map(|line| {
+            line.strip_prefix(sample)
+                .and_then(|rest| rest.trim().parse().ok())
+        })
         .unwrap_or(0.0)
 }

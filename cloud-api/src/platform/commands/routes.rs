@@ -34,7 +34,10 @@ async fn send(
     let message = if outcome.ack.ok {
         Msg::new("Perintah berhasil dijalankan", "Command executed")
     } else {
-        Msg::new("Perangkat menolak perintah", "The device refused the command")
+        Msg::new(
+            "Perangkat menolak perintah",
+            "The device refused the command",
+        )
     };
     Ok(Json(json!({
         "message": message.localized(),

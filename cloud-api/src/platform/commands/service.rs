@@ -1,11 +1,7 @@
 //! Sending a command and waiting for its ack. Acks may arrive at another replica (shared
 //! subscriptions), so the waiter also watches the command's row, not only its own channel.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::Duration,
-};
+use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use protocol::{Channel, Command, CommandAck, CommandEnvelope, DeviceId, Topic};
 use rumqttc::QoS;
@@ -68,12 +64,16 @@ pub async fn send_command(
             )));
         }
     }
-    let device = platform.devices.get(&platform.db, device_id).await?.ok_or_else(|| {
-        ServiceError::NotFound(Msg::new(
-            "Perangkat tidak ditemukan atau belum terdaftar",
-            "Device not found or not enrolled",
-        ))
-    })?;
+    let device = platform
+        .devices
+        .get(&platform.db, device_id)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::NotFound(Msg::new(
+                "Perangkat tidak ditemukan atau belum terdaftar",
+                "Device not found or not enrolled",
+            ))
+        })?;
     let now = OffsetDateTime::now_utc();
     let envelope = CommandEnvelope {
         v: protocol::VERSION,
@@ -100,9 +100,17 @@ pub async fn send_command(
     let ack_rx = platform.commands.register(envelope.id);
     let topic = Topic::new(&device.site, &device.id, Channel::Commands).to_string();
     let frame = protocol::seal(&envelope, &platform.cloud_key);
-    if let Err(err) = platform.mqtt.client.publish(topic, QoS::AtLeastOnce, false, frame).await {
+    if let Err(err) = platform
+        .mqtt
+        .client
+        .publish(topic, QoS::AtLeastOnce, false, frame)
+        .await
+    {
         platform.commands.remove(&envelope.id);
-        return Err(ServiceError::Broker { context: "publishing a command", message: err.to_string() });
+        return Err(ServiceError::Broker {
+            context: "publishing a command",
+            message: err.to_string(),
+        });
     }
     platform.metrics.commands_sent.inc();
     tracing::info!(device = %device.id, command = envelope.command.name(), id = %envelope.id, "Command sent.");
@@ -125,7 +133,9 @@ pub async fn send_command(
                 .await
                 .db("expiring a command")?;
             tracing::warn!(device = %device.id, id = %envelope.id, "Command not acked in time.");
-            Err(ServiceError::DeviceTimeout { secs: timeout.as_secs() })
+            Err(ServiceError::DeviceTimeout {
+                secs: timeout.as_secs(),
+            })
         }
     }
 }
@@ -192,7 +202,10 @@ pub async fn handle_ack(platform: &Platform, topic: &Topic, payload: &[u8]) {
     let status = if ack.ok { "acked" } else { "failed" };
     let updated = command::Entity::update_many()
         .col_expr(command::Column::Status, Expr::value(status))
-        .col_expr(command::Column::AckedAt, Expr::value(OffsetDateTime::now_utc()))
+        .col_expr(
+            command::Column::AckedAt,
+            Expr::value(OffsetDateTime::now_utc()),
+        )
         .col_expr(command::Column::Error, Expr::value(ack.error.clone()))
         .filter(command::Column::Id.eq(ack.command_id))
         .filter(command::Column::DeviceId.eq(device.id.as_str()))

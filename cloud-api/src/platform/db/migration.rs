@@ -9,7 +9,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Platform), Box::new(crate::access::migration::M0002Access)]
+        vec![
+            Box::new(M0001Platform),
+            Box::new(crate::access::migration::M0002Access),
+        ]
     }
 }
 
@@ -202,7 +205,9 @@ impl MigrationTrait for M0001Platform {
                     .col(big_integer(DroppedRanges::FirstSeq))
                     .col(big_integer(DroppedRanges::LastSeq))
                     .primary_key(
-                        Index::create().col(DroppedRanges::DeviceId).col(DroppedRanges::FirstSeq),
+                        Index::create()
+                            .col(DroppedRanges::DeviceId)
+                            .col(DroppedRanges::FirstSeq),
                     )
                     .to_owned(),
             )

@@ -33,7 +33,12 @@ impl KnownDevice {
         let id = DeviceId::parse(&model.id).ok()?;
         let site = SiteId::parse(&model.site).ok()?;
         let public_key = PublicKey::from_base64(model.public_key.as_deref()?).ok()?;
-        Some(Self { id, site, public_key, token_hash: model.token_hash? })
+        Some(Self {
+            id,
+            site,
+            public_key,
+            token_hash: model.token_hash?,
+        })
     }
 }
 
@@ -56,7 +61,9 @@ impl DeviceCache {
             .one(db)
             .await
             .db("loading a device")?;
-        Ok(model.and_then(KnownDevice::from_model).map(|known| self.insert(known)))
+        Ok(model
+            .and_then(KnownDevice::from_model)
+            .map(|known| self.insert(known)))
     }
 
     /// The enrolled device holding this token.
@@ -71,7 +78,9 @@ impl DeviceCache {
             .one(db)
             .await
             .db("looking up a device token")?;
-        Ok(model.and_then(KnownDevice::from_model).map(|known| self.insert(known)))
+        Ok(model
+            .and_then(KnownDevice::from_model)
+            .map(|known| self.insert(known)))
     }
 
     pub fn invalidate(&self, id: &DeviceId) {

@@ -63,14 +63,19 @@ pub async fn gap_report(
     }
     let ranges_sql =
         format!("{COVERED} SELECT gap_from, gap_to FROM gaps ORDER BY gap_from LIMIT 100");
-    let rows = db.query_all(stmt(backend, &ranges_sql, params(device, contiguous_seq))).await?;
+    let rows = db
+        .query_all(stmt(backend, &ranges_sql, params(device, contiguous_seq)))
+        .await?;
     let mut ranges = Vec::with_capacity(rows.len());
     for row in rows {
         let from: i64 = row.try_get("", "gap_from")?;
         let to: i64 = row.try_get("", "gap_to")?;
         ranges.push([from.max(0) as u64, to.max(0) as u64]);
     }
-    Ok(GapReport { missing_seqs: missing.max(0) as u64, missing_ranges: ranges })
+    Ok(GapReport {
+        missing_seqs: missing.max(0) as u64,
+        missing_ranges: ranges,
+    })
 }
 
 /// The highest N such that every seq in 1..=N is stored or covered by a dropped range,
@@ -84,7 +89,10 @@ pub async fn advance_contiguous(
     let sql = format!(
         "{COVERED} SELECT (SELECT MIN(gap_from) FROM gaps) AS first_gap, (SELECT MAX(hi) FROM covered) AS top"
     );
-    let Some(row) = db.query_one(stmt(backend, &sql, params(device, contiguous_seq))).await? else {
+    let Some(row) = db
+        .query_one(stmt(backend, &sql, params(device, contiguous_seq)))
+        .await?
+    else {
         return Ok(contiguous_seq);
     };
     let first_gap: Option<i64> = row.try_get("", "first_gap")?;

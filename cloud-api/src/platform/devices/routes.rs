@@ -35,7 +35,10 @@ async fn create(
     JsonBody(body): JsonBody<CreateDevice>,
 ) -> Result<(StatusCode, Json<EnrollmentCode>), ApiError> {
     let site = SiteId::parse(&body.site).map_err(|e| {
-        ApiError::bad_request(Msg::owned(format!("Site tidak valid: {e}"), format!("Invalid site: {e}")))
+        ApiError::bad_request(Msg::owned(
+            format!("Site tidak valid: {e}"),
+            format!("Invalid site: {e}"),
+        ))
     })?;
     let device = DeviceId::parse(&body.device_id).map_err(|e| {
         ApiError::bad_request(Msg::owned(

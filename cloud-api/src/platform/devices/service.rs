@@ -46,7 +46,11 @@ fn new_code() -> String {
     let chars: Vec<char> = (0..12)
         .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
         .collect();
-    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Codes are compared without dashes, spaces or case.
@@ -76,11 +80,21 @@ pub async fn create_device(
     let db = &platform.db;
     let now = OffsetDateTime::now_utc();
     let txn = db.begin().await.db("starting device creation")?;
-    match device::Entity::find_by_id(device_id.as_str()).one(&txn).await.db("loading a device")? {
+    match device::Entity::find_by_id(device_id.as_str())
+        .one(&txn)
+        .await
+        .db("loading a device")?
+    {
         Some(existing) if existing.site != site.as_str() => {
             return Err(ServiceError::Conflict(Msg::owned(
-                format!("Perangkat {device_id} sudah terdaftar di situs {}", existing.site),
-                format!("Device {device_id} is already registered at site {}", existing.site),
+                format!(
+                    "Perangkat {device_id} sudah terdaftar di situs {}",
+                    existing.site
+                ),
+                format!(
+                    "Device {device_id} is already registered at site {}",
+                    existing.site
+                ),
             )));
         }
         Some(existing) => {
@@ -127,7 +141,10 @@ pub async fn create_device(
     Ok(EnrollmentCode {
         device_id: device_id.clone(),
         site: site.clone(),
-        command: format!("edge-daemon enroll --cloud {} --code {code}", platform.public_url),
+        command: format!(
+            "edge-daemon enroll --cloud {} --code {code}",
+            platform.public_url
+        ),
         code,
         expires_at,
     })
@@ -183,7 +200,8 @@ pub async fn enroll(
         .await
         .db("loading the enrolling device")?
         .ok_or_else(|| ServiceError::internal("enrolling", "code refers to a missing device"))?;
-    let device_id = DeviceId::parse(&device.id).map_err(|e| ServiceError::internal("enrolling", e))?;
+    let device_id =
+        DeviceId::parse(&device.id).map_err(|e| ServiceError::internal("enrolling", e))?;
     let site = SiteId::parse(&device.site).map_err(|e| ServiceError::internal("enrolling", e))?;
     let token = hex::encode(random_bytes::<32>());
     let firmware: String = request.firmware.chars().take(100).collect();
@@ -232,7 +250,9 @@ pub async fn list_devices(platform: &Platform) -> Result<Vec<DeviceSummary>, Ser
         .db("listing devices")?;
     let mut out = Vec::with_capacity(devices.len());
     for d in devices {
-        let gaps = gap_report(db, &d.id, d.contiguous_seq).await.db("computing sequence gaps")?;
+        let gaps = gap_report(db, &d.id, d.contiguous_seq)
+            .await
+            .db("computing sequence gaps")?;
         out.push(DeviceSummary {
             enrolled: d.public_key.is_some(),
             id: d.id,

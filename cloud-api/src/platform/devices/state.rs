@@ -55,11 +55,18 @@ pub async fn handle_state(platform: &Platform, topic: &Topic, payload: &[u8]) {
     tracing::info!(device = %known.id, online = state.online, "Device state updated.");
 }
 
-async fn record(platform: &Platform, device_id: &DeviceId, state: &DeviceState) -> Result<(), DbErr> {
+async fn record(
+    platform: &Platform,
+    device_id: &DeviceId,
+    state: &DeviceState,
+) -> Result<(), DbErr> {
     let txn = platform.db.begin().await?;
     device::Entity::update_many()
         .col_expr(device::Column::Online, Expr::value(state.online))
-        .col_expr(device::Column::LastSeen, Expr::value(OffsetDateTime::now_utc()))
+        .col_expr(
+            device::Column::LastSeen,
+            Expr::value(OffsetDateTime::now_utc()),
+        )
         .col_expr(
             device::Column::Firmware,
             Expr::value(state.firmware.chars().take(100).collect::<String>()),

@@ -21,13 +21,19 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(msg: Msg) -> Self {
-        Self::Client { status: StatusCode::BAD_REQUEST, msg }
+        Self::Client {
+            status: StatusCode::BAD_REQUEST,
+            msg,
+        }
     }
 
     pub fn payload_too_large() -> Self {
         Self::Client {
             status: StatusCode::PAYLOAD_TOO_LARGE,
-            msg: Msg::new("Ukuran permintaan terlalu besar", "Request body is too large"),
+            msg: Msg::new(
+                "Ukuran permintaan terlalu besar",
+                "Request body is too large",
+            ),
         }
     }
 

@@ -25,7 +25,9 @@ pub async fn verify(password: String, stored: String) -> Result<bool, ServiceErr
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
-        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
     })
     .await
     .map_err(|e| ServiceError::internal("verifying a password", e))

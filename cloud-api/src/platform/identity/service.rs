@@ -43,7 +43,10 @@ impl From<user::Model> for UserView {
             id: model.id,
             email: model.email,
             name: model.name,
-            role: roles.get("access").cloned().unwrap_or_else(|| "member".into()),
+            role: roles
+                .get("access")
+                .cloned()
+                .unwrap_or_else(|| "member".into()),
             roles,
             created_at: model.created_at,
             updated_at: model.updated_at,
@@ -61,14 +64,18 @@ pub async fn ensure_first_admin(
     email: &str,
     password: &str,
 ) -> Result<bool, ServiceError> {
-    let users = user::Entity::find().all(db).await.db("looking for an admin")?;
+    let users = user::Entity::find()
+        .all(db)
+        .await
+        .db("looking for an admin")?;
     if users.iter().any(|u| is_admin(&parse_roles(&u.roles))) {
         return Ok(false);
     }
     let email = email.trim().to_ascii_lowercase();
     let hash = password::hash(password.to_owned()).await?;
-    let roles: Roles =
-        [("access", "admin"), ("attendance", "admin")].map(|(k, v)| (k.into(), v.into())).into();
+    let roles: Roles = [("access", "admin"), ("attendance", "admin")]
+        .map(|(k, v)| (k.into(), v.into()))
+        .into();
     let now = OffsetDateTime::now_utc();
     if let Some(existing) = users.into_iter().find(|u| u.email == email) {
         // The configured address already belongs to a user: promote it.
@@ -104,7 +111,10 @@ pub async fn login(
     password: &str,
 ) -> Result<(String, UserView), ServiceError> {
     let wrong = || {
-        ServiceError::Unauthorized(Msg::new("Email atau password salah", "Wrong email or password"))
+        ServiceError::Unauthorized(Msg::new(
+            "Email atau password salah",
+            "Wrong email or password",
+        ))
     };
     let email = email.trim().to_ascii_lowercase();
     let found = user::Entity::find()
@@ -121,7 +131,10 @@ pub async fn login(
         return Err(wrong());
     }
     if found.disabled {
-        return Err(ServiceError::Forbidden(Msg::new("Akun dinonaktifkan", "Account disabled")));
+        return Err(ServiceError::Forbidden(Msg::new(
+            "Akun dinonaktifkan",
+            "Account disabled",
+        )));
     }
     let view = UserView::from(found);
     let token = keys.issue(view.id, &view.email, &view.roles)?;

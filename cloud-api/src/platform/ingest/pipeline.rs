@@ -71,7 +71,10 @@ pub async fn run_batcher(
 async fn judge(platform: &Platform, frame: &IncomingFrame) -> Result<VerifiedEvent, Rejection> {
     let topic = Topic::parse(&frame.topic).map_err(|e| Rejection::BadTopic(e.to_string()))?;
     if topic.channel != Channel::Events {
-        return Err(Rejection::BadTopic(format!("{} is not an events topic", frame.topic)));
+        return Err(Rejection::BadTopic(format!(
+            "{} is not an events topic",
+            frame.topic
+        )));
     }
     let device = match platform.devices.get(&platform.db, &topic.device).await {
         Ok(Some(device)) => device,
@@ -131,7 +134,11 @@ async fn process(platform: &Arc<Platform>, batch: Vec<IncomingFrame>) {
             }
         }
     };
-    tracing::debug!(events = count, stored = outcome.inserted(), "Ingest batch committed.");
+    tracing::debug!(
+        events = count,
+        stored = outcome.inserted(),
+        "Ingest batch committed."
+    );
     publish_receipts(platform, &outcome.devices).await;
 }
 
@@ -139,9 +146,16 @@ async fn process(platform: &Arc<Platform>, batch: Vec<IncomingFrame>) {
 pub async fn publish_receipts(platform: &Platform, devices: &HashMap<DeviceId, DeviceOutcome>) {
     for (device, outcome) in devices {
         let topic = Topic::new(&outcome.site, device, Channel::Receipts).to_string();
-        let receipt = Receipt { v: protocol::VERSION, upto_seq: outcome.upto_seq };
+        let receipt = Receipt {
+            v: protocol::VERSION,
+            upto_seq: outcome.upto_seq,
+        };
         let frame = protocol::seal(&receipt, &platform.cloud_key);
-        if let Err(err) = platform.mqtt.client.publish(topic, QoS::AtLeastOnce, false, frame).await
+        if let Err(err) = platform
+            .mqtt
+            .client
+            .publish(topic, QoS::AtLeastOnce, false, frame)
+            .await
         {
             tracing::warn!(%device, error = %err, "Could not publish a receipt.");
         }

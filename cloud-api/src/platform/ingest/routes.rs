@@ -47,12 +47,19 @@ async fn events(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(unauthorized)?;
-    let device = state.devices.by_token(&state.db, token).await?.ok_or_else(unauthorized)?;
+    let device = state
+        .devices
+        .by_token(&state.db, token)
+        .await?
+        .ok_or_else(unauthorized)?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large()
         } else {
-            ApiError::bad_request(Msg::new("Body permintaan tidak terbaca", "Unreadable request body"))
+            ApiError::bad_request(Msg::new(
+                "Body permintaan tidak terbaca",
+                "Unreadable request body",
+            ))
         }
     })?;
     let batch: EventBatch = serde_json::from_slice(&body).map_err(|e| {
@@ -85,7 +92,10 @@ async fn events(
                     error = %rejection,
                     "HTTP frame rejected."
                 );
-                rejected.push(RejectedFrame { index, error: rejection.to_string() });
+                rejected.push(RejectedFrame {
+                    index,
+                    error: rejection.to_string(),
+                });
             }
         }
     }
@@ -97,8 +107,17 @@ async fn events(
                 .one(&state.db)
                 .await
                 .db("loading the device's progress")?;
-            (0, 0, row.map(|r| r.contiguous_seq.max(0) as u64).unwrap_or(0))
+            (
+                0,
+                0,
+                row.map(|r| r.contiguous_seq.max(0) as u64).unwrap_or(0),
+            )
         }
     };
-    Ok(Json(BatchResult { accepted, duplicates, rejected, upto_seq }))
+    Ok(Json(BatchResult {
+        accepted,
+        duplicates,
+        rejected,
+        upto_seq,
+    }))
 }

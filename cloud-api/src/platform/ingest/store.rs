@@ -64,7 +64,11 @@ pub async fn store_events(
     let (outcome, granted, denied) = store_in(&txn, events).await.db("storing events")?;
     txn.commit().await.db("committing an ingest batch")?;
     let inserted = outcome.inserted();
-    let total: u64 = outcome.devices.values().map(|d| d.inserted + d.duplicates).sum();
+    let total: u64 = outcome
+        .devices
+        .values()
+        .map(|d| d.inserted + d.duplicates)
+        .sum();
     platform.metrics.events_ingested.inc_by(inserted);
     platform.metrics.events_duplicate.inc_by(total - inserted);
     for _ in 0..granted {
@@ -91,7 +95,9 @@ async fn store_in(
         if seen.insert(event.envelope.id) {
             unique.push(event);
         } else {
-            *duplicates_in_batch.entry(event.device.id.clone()).or_default() += 1;
+            *duplicates_in_batch
+                .entry(event.device.id.clone())
+                .or_default() += 1;
         }
     }
 
@@ -168,12 +174,20 @@ async fn store_in(
         entry.max_seq = entry.max_seq.max(seq_i64(env.seq));
         entry.min_new_lo = entry.min_new_lo.min(seq_i64(env.seq));
         match &env.event {
-            Event::Dropped { first_seq, last_seq, .. } if first_seq <= last_seq => {
+            Event::Dropped {
+                first_seq,
+                last_seq,
+                ..
+            } if first_seq <= last_seq => {
                 entry.min_new_lo = entry.min_new_lo.min(seq_i64(*first_seq));
                 let mut insert = Query::insert();
                 insert
                     .into_table(DroppedRanges::Table)
-                    .columns([DroppedRanges::DeviceId, DroppedRanges::FirstSeq, DroppedRanges::LastSeq])
+                    .columns([
+                        DroppedRanges::DeviceId,
+                        DroppedRanges::FirstSeq,
+                        DroppedRanges::LastSeq,
+                    ])
                     .values([
                         env.device.as_str().into(),
                         seq_i64(*first_seq).into(),
@@ -187,8 +201,14 @@ async fn store_in(
                     );
                 txn.execute(backend.build(&insert)).await?;
             }
-            Event::AccessDecision { result: AccessResult::Granted, .. } => granted += 1,
-            Event::AccessDecision { result: AccessResult::Denied, .. } => denied += 1,
+            Event::AccessDecision {
+                result: AccessResult::Granted,
+                ..
+            } => granted += 1,
+            Event::AccessDecision {
+                result: AccessResult::Denied,
+                ..
+            } => denied += 1,
             _ => {}
         }
         if let Some(update) = DoorUpdate::from_event(env) {
@@ -249,7 +269,11 @@ async fn store_in(
     Ok((outcome, granted, denied))
 }
 
-async fn frontier_covered(txn: &DatabaseTransaction, device: &str, next: i64) -> Result<bool, DbErr> {
+async fn frontier_covered(
+    txn: &DatabaseTransaction,
+    device: &str,
+    next: i64,
+) -> Result<bool, DbErr> {
     let backend = txn.get_database_backend();
     let row = txn
         .query_one(stmt(
@@ -259,5 +283,9 @@ async fn frontier_covered(txn: &DatabaseTransaction, device: &str, next: i64) ->
             vec![device.into(), next.into(), device.into(), next.into(), next.into()],
         ))
         .await?;
-    Ok(row.map(|r| r.try_get::<i64>("", "hits")).transpose()?.unwrap_or(0) > 0)
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "hits"))
+        .transpose()?
+        .unwrap_or(0)
+        > 0)
 }

@@ -23,7 +23,11 @@ pub enum Rejection {
     #[error("unknown or not enrolled device {0}")]
     UnknownDevice(String),
     #[error("device {device} belongs to site {expected}, not {got}")]
-    WrongSite { device: String, expected: String, got: String },
+    WrongSite {
+        device: String,
+        expected: String,
+        got: String,
+    },
     #[error("envelope is from device {claimed}, but the frame came from {actual}")]
     WrongDevice { claimed: String, actual: String },
     #[error("{0}")]
@@ -57,5 +61,8 @@ pub fn verify_frame(frame: &[u8], device: &Arc<KnownDevice>) -> Result<VerifiedE
             actual: device.id.to_string(),
         });
     }
-    Ok(VerifiedEvent { device: device.clone(), envelope })
+    Ok(VerifiedEvent {
+        device: device.clone(),
+        envelope,
+    })
 }

@@ -42,7 +42,9 @@ fn choose_addr(wanted: SocketAddr) -> Result<SocketAddr, CloudError> {
             );
             Ok(fallback)
         }
-        Err(err) => Err(CloudError::Broker(format!("cannot listen on {wanted}: {err}"))),
+        Err(err) => Err(CloudError::Broker(format!(
+            "cannot listen on {wanted}: {err}"
+        ))),
     }
 }
 
@@ -64,7 +66,12 @@ pub fn start_embedded(
         let auth = auth.clone();
         async move {
             let (reply, answer) = oneshot::channel();
-            let request = AuthRequest { client_id, username, password, reply };
+            let request = AuthRequest {
+                client_id,
+                username,
+                password,
+                reply,
+            };
             if auth.send(request).await.is_err() {
                 return false;
             }

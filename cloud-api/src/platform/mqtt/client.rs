@@ -12,7 +12,9 @@ use std::{
 
 use axum::body::Bytes;
 use protocol::{Channel, Topic};
-use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter, Transport};
+use rumqttc::{
+    AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter, Transport,
+};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -59,7 +61,9 @@ pub fn parse_url(url: &str) -> Result<BrokerUrl, CloudError> {
     };
     let rest = rest.trim_end_matches('/');
     if rest.contains('@') {
-        return Err(bad("put credentials in GERBANG_MQTT_USERNAME/PASSWORD, not in the URL"));
+        return Err(bad(
+            "put credentials in GERBANG_MQTT_USERNAME/PASSWORD, not in the URL",
+        ));
     }
     let (host, port) = match rest.rsplit_once(':') {
         Some((host, port)) => (host, port.parse().map_err(|_| bad("invalid port"))?),
@@ -68,7 +72,11 @@ pub fn parse_url(url: &str) -> Result<BrokerUrl, CloudError> {
     if host.is_empty() {
         return Err(bad("missing host"));
     }
-    Ok(BrokerUrl { tls, host: host.trim_matches(['[', ']']).to_owned(), port })
+    Ok(BrokerUrl {
+        tls,
+        host: host.trim_matches(['[', ']']).to_owned(),
+        port,
+    })
 }
 
 fn tls_transport(ca_file: Option<&Path>) -> Result<Transport, CloudError> {
@@ -89,7 +97,9 @@ fn tls_transport(ca_file: Option<&Path>) -> Result<Transport, CloudError> {
     .map_err(|e| CloudError::Config(format!("TLS: {e}")))?
     .with_root_certificates(roots)
     .with_no_client_auth();
-    Ok(Transport::Tls(rumqttc::TlsConfiguration::Rustls(Arc::new(config))))
+    Ok(Transport::Tls(rumqttc::TlsConfiguration::Rustls(Arc::new(
+        config,
+    ))))
 }
 
 /// Builds the client; nothing connects until the event loop is polled.
@@ -234,13 +244,17 @@ async fn dispatch(
     };
     match topic.channel {
         Channel::Events => {
-            let frame = IncomingFrame { topic: publish.topic, payload: publish.payload };
+            let frame = IncomingFrame {
+                topic: publish.topic,
+                payload: publish.payload,
+            };
             if frames.send(frame).await.is_err() {
                 tracing::debug!("Ingest is stopping; event frame left for redelivery.");
             }
         }
         Channel::State | Channel::Acks => {
-            if control.try_send((topic, publish.payload)).is_err() {
+            let queued = control.try_send((topic, publish.payload));
+            if queued.is_err() {
                 tracing::warn!("State/ack queue full; message dropped.");
             }
         }

@@ -13,7 +13,9 @@ pub struct Model {
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Secret").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Secret")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
