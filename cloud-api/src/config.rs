@@ -213,4 +213,38 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn file_then_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "cloud.toml",
+                r#"
+                    http_addr = "0.0.0.0:8081"
+                    command_timeout_secs = 4
+                    [mqtt]
+                    url = "mqtts://broker.example:8883"
+                    username = "cloud"
+                "#,
+            )?;
+            jail.set_env("GERBANG_MQTT_PASSWORD", "from-env");
+            jail.set_env("GERBANG_COMMAND_TIMEOUT_SECS", "7");
+            let config =
+                CloudConfig::load(Some(std::path::Path::new("cloud.toml"))).expect("loads");
+            assert_eq!(config.http_addr.port(), 8081);
+            assert_eq!(
+                config.mqtt.url.as_deref(),
+                Some("mqtts://broker.example:8883")
+            );
+            assert_eq!(config.mqtt.username.as_deref(), Some("cloud"));
+            assert_eq!(config.mqtt.password.as_deref(), Some("from-env"));
+            assert_eq!(config.command_timeout(), Duration::from_secs(7));
+            assert_eq!(config.data_dir, PathBuf::from("./data"));
+            assert!(config
+                .effective_database_url()
+                .ends_with("data/gerbang.db?mode=rwc"));
+            Ok(())
+        });
+    }
 }

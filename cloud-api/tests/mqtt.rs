@@ -414,3 +414,27 @@ async fn command_times_out(backend: Backend, broker: BrokerKind) {
     assert_eq!(body["message"], "Perangkat tidak merespons dalam 1 detik");
     tc.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_broker_falls_back_when_its_port_is_taken() {
+    // Another broker (here: any listener) already holds the configured port.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_addr = taken.local_addr().unwrap();
+    let tc = TestCloud::start_with(Backend::Sqlite, BrokerKind::Embedded, |c| {
+        c.mqtt.addr = taken_addr;
+    })
+    .await;
+    let url = tc.cloud().mqtt_url().to_owned();
+    assert!(url.starts_with("mqtt://127.0.0.1:"), "{url}");
+    assert!(!url.ends_with(&format!(":{}", taken_addr.port())), "{url}");
+    let (status, health) = json(http().get(tc.url("/health")).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["mqtt"], "connected");
+    // Devices are told the real address and can use it.
+    let site = unique_site("fallback");
+    let dev = tc.enroll_device(&site, "door-1").await;
+    assert_eq!(dev.enrollment.mqtt_url, url);
+    let (client, _rx, task) = connect(&dev, &url, &[]).await;
+    finish(client, task).await;
+    tc.stop().await;
+}
