@@ -1,0 +1,116 @@
+//! Alignment: a 5-point similarity transform from detected landmarks to the template the
+//! embedder expects, then resampling of the aligned crop.
+
+use image::RgbImage;
+
+use crate::imgproc::{resample, Affine};
+use crate::manifest::AlignmentTemplate;
+
+/// Least-squares similarity (rotation, uniform scale, translation; no reflection) that maps
+/// `src` onto `dst`. Returns `None` for degenerate point sets.
+pub fn similarity(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Option<Affine> {
+    let n = src.len().min(dst.len());
+    if n < 2 {
+        return None;
+    }
+    let mean = |p: &[[f32; 2]]| {
+        let (sx, sy) = p[..n].iter().fold((0.0, 0.0), |a, q| (a.0 + q[0], a.1 + q[1]));
+        [sx / n as f32, sy / n as f32]
+    };
+    let (ms, md) = (mean(src), mean(dst));
+    // As complex numbers: dst - md = z (src - ms), with z = a + ib solved in closed form.
+    let (mut num_re, mut num_im, mut den) = (0f32, 0f32, 0f32);
+    for i in 0..n {
+        let (sx, sy) = (src[i][0] - ms[0], src[i][1] - ms[1]);
+        let (dx, dy) = (dst[i][0] - md[0], dst[i][1] - md[1]);
+        num_re += sx * dx + sy * dy;
+        num_im += sx * dy - sy * dx;
+        den += sx * sx + sy * sy;
+    }
+    if den < 1e-9 || !den.is_finite() {
+        return None;
+    }
+    let (a, b) = (num_re / den, num_im / den);
+    let tx = md[0] - (a * ms[0] - b * ms[1]);
+    let ty = md[1] - (b * ms[0] + a * ms[1]);
+    let t = Affine {
+        m: [[a, -b, tx], [b, a, ty]],
+    };
+    t.m.iter().flatten().all(|v| v.is_finite()).then_some(t)
+}
+
+/// The template points placed in a `size`-pixel crop, scaled by `scale` about its centre.
+pub fn template_points(template: &AlignmentTemplate, size: [u32; 2], scale: f32) -> [[f32; 2]; 5] {
+    let c = template.size / 2.0;
+    let (kx, ky) = (size[0] as f32 / template.size, size[1] as f32 / template.size);
+    template.points.map(|p| [((p[0] - c) * scale + c) * kx, ((p[1] - c) * scale + c) * ky])
+}
+
+/// Image → crop transform for these landmarks, or `None` if they are degenerate.
+pub fn crop_transform(
+    landmarks: &[[f32; 2]; 5],
+    template: &AlignmentTemplate,
+    size: [u32; 2],
+    scale: f32,
+) -> Option<Affine> {
+    similarity(landmarks, &template_points(template, size, scale))
+}
+
+/// The aligned crop as RGB pixels (0..=255), row-major, `size[0] × size[1]`.
+pub fn aligned_pixels(
+    image: &RgbImage,
+    landmarks: &[[f32; 2]; 5],
+    template: &AlignmentTemplate,
+    size: [u32; 2],
+    scale: f32,
+) -> Option<Vec<[f32; 3]>> {
+    let to_crop = crop_transform(landmarks, template, size, scale)?;
+    let to_src = to_crop.inverse()?;
+    // Landmarks use continuous coordinates (pixel i spans [i, i + 1)); the template uses
+    // pixel indices, as OpenCV's warpAffine does. Output centre ox + 0.5 is index ox.
+    let shifted = Affine {
+        m: [
+            [to_src.m[0][0], to_src.m[0][1], to_src.m[0][2] - 0.5 * (to_src.m[0][0] + to_src.m[0][1])],
+            [to_src.m[1][0], to_src.m[1][1], to_src.m[1][2] - 0.5 * (to_src.m[1][0] + to_src.m[1][1])],
+        ],
+    };
+    Some(resample(image, &shifted, size[0], size[1]))
+}
+
+/// The aligned crop as an image, for inspection and enrolment photos.
+pub fn aligned_image(
+    image: &RgbImage,
+    landmarks: &[[f32; 2]; 5],
+    template: &AlignmentTemplate,
+    size: u32,
+) -> Option<RgbImage> {
+    let px = aligned_pixels(image, landmarks, template, [size, size], 1.0)?;
+    let raw = px
+        .iter()
+        .flat_map(|p| p.map(|v| v.round().clamp(0.0, 255.0) as u8))
+        .collect();
+    RgbImage::from_raw(size, size, raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn similarity_recovers_a_known_transform() {
+        let src = [[10.0, 10.0], [30.0, 12.0], [20.0, 25.0], [12.0, 35.0], [28.0, 36.0]];
+        let (a, b, tx, ty) = (0.8f32, 0.3f32, 5.0f32, -7.0f32);
+        let dst = src.map(|p| [a * p[0] - b * p[1] + tx, b * p[0] + a * p[1] + ty]);
+        let t = similarity(&src, &dst).expect("non-degenerate");
+        for (s, d) in src.iter().zip(dst.iter()) {
+            let q = t.apply(*s);
+            assert!((q[0] - d[0]).abs() < 1e-3 && (q[1] - d[1]).abs() < 1e-3);
+        }
+    }
+
+    #[test]
+    fn degenerate_points_give_none() {
+        let p = [[5.0, 5.0]; 5];
+        assert!(similarity(&p, &p).is_none());
+    }
+}

@@ -1,0 +1,204 @@
+//! Fusing several frames into one decision: N of the last M frames must name the same
+//! person (and, optionally, show 3-D head motion) before the door acts.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::liveness::ParallaxCue;
+
+/// One frame's result for the largest face.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameVote {
+    /// Identity matched in this frame, `None` for a stranger or no usable face.
+    pub identity: Option<String>,
+    pub score: f32,
+    pub liveness: f32,
+    /// Landmarks of the face, for the parallax cue.
+    pub landmarks: Option<[[f32; 2]; 5]>,
+}
+
+/// The fused decision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Not enough agreeing frames yet.
+    Pending,
+    /// `votes` of the window agree on `identity`, live.
+    Accept { identity: String, votes: usize, score: f32 },
+    /// Enough frames agree on "nobody we know".
+    Reject { votes: usize },
+    /// Frames agree on an identity but the liveness evidence is missing.
+    Spoof { identity: String },
+}
+
+/// Settings of the voter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VoterConfig {
+    /// Frames that must agree.
+    pub needed: usize,
+    /// Frames considered (the last M).
+    pub window: usize,
+    /// Frames older than this are dropped.
+    pub max_age: Duration,
+    /// Minimum mean single-frame liveness of the agreeing frames.
+    pub min_liveness: f32,
+    /// Minimum yaw-ratio range over the agreeing frames (0 disables the parallax cue).
+    pub min_parallax: f32,
+}
+
+impl Default for VoterConfig {
+    fn default() -> Self {
+        VoterConfig {
+            needed: 3,
+            window: 5,
+            max_age: Duration::from_secs(2),
+            min_liveness: 0.5,
+            min_parallax: 0.0,
+        }
+    }
+}
+
+/// N-of-M frame voting within a time window.
+#[derive(Debug, Clone)]
+pub struct FrameVoter {
+    cfg: VoterConfig,
+    frames: VecDeque<(Instant, FrameVote)>,
+}
+
+impl FrameVoter {
+    pub fn new(cfg: VoterConfig) -> Self {
+        FrameVoter {
+            cfg,
+            frames: VecDeque::with_capacity(cfg.window + 1),
+        }
+    }
+
+    /// Forgets all frames (after a decision, or when the person leaves).
+    pub fn reset(&mut self) {
+        self.frames.clear();
+    }
+
+    /// Adds a frame seen at `now` and returns the decision so far.
+    pub fn push(&mut self, now: Instant, vote: FrameVote) -> Decision {
+        self.frames.push_back((now, vote));
+        while self.frames.len() > self.cfg.window.max(1) {
+            self.frames.pop_front();
+        }
+        while let Some((t, _)) = self.frames.front() {
+            if now.saturating_duration_since(*t) > self.cfg.max_age {
+                self.frames.pop_front();
+            } else {
+                break;
+            }
+        }
+        self.decide()
+    }
+
+    fn decide(&self) -> Decision {
+        let needed = self.cfg.needed.max(1);
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        let mut strangers = 0;
+        for (_, v) in &self.frames {
+            match &v.identity {
+                Some(id) => match counts.iter_mut().find(|(k, _)| *k == id.as_str()) {
+                    Some((_, c)) => *c += 1,
+                    None => counts.push((id.as_str(), 1)),
+                },
+                None => strangers += 1,
+            }
+        }
+        if let Some(&(id, votes)) = counts.iter().max_by_key(|(_, c)| *c) {
+            if votes >= needed {
+                let agreeing: Vec<&FrameVote> = self
+                    .frames
+                    .iter()
+                    .map(|(_, v)| v)
+                    .filter(|v| v.identity.as_deref() == Some(id))
+                    .collect();
+                let n = agreeing.len() as f32;
+                let liveness = agreeing.iter().map(|v| v.liveness).sum::<f32>() / n;
+                let score = agreeing.iter().map(|v| v.score).sum::<f32>() / n;
+                let mut cue = ParallaxCue::default();
+                agreeing.iter().filter_map(|v| v.landmarks.as_ref()).for_each(|l| cue.push(l));
+                let parallax_ok = self.cfg.min_parallax <= 0.0 || cue.is_three_dimensional(self.cfg.min_parallax);
+                if liveness < self.cfg.min_liveness || !parallax_ok {
+                    return Decision::Spoof { identity: id.to_string() };
+                }
+                return Decision::Accept {
+                    identity: id.to_string(),
+                    votes,
+                    score,
+                };
+            }
+        }
+        if strangers >= needed {
+            return Decision::Reject { votes: strangers };
+        }
+        Decision::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vote(id: Option<&str>) -> FrameVote {
+        FrameVote {
+            identity: id.map(str::to_string),
+            score: 0.8,
+            liveness: 0.9,
+            landmarks: None,
+        }
+    }
+
+    #[test]
+    fn three_of_five_accept() {
+        let mut v = FrameVoter::new(VoterConfig::default());
+        let t = Instant::now();
+        assert_eq!(v.push(t, vote(Some("ana"))), Decision::Pending);
+        assert_eq!(v.push(t, vote(None)), Decision::Pending);
+        assert_eq!(v.push(t, vote(Some("ana"))), Decision::Pending);
+        assert!(matches!(v.push(t, vote(Some("ana"))), Decision::Accept { ref identity, votes: 3, .. } if identity == "ana"));
+    }
+
+    #[test]
+    fn disagreeing_frames_do_not_accept() {
+        let mut v = FrameVoter::new(VoterConfig::default());
+        let t = Instant::now();
+        for id in ["a", "b", "a", "b", "c"] {
+            assert_eq!(v.push(t, vote(Some(id))), Decision::Pending);
+        }
+    }
+
+    #[test]
+    fn old_frames_expire() {
+        let mut v = FrameVoter::new(VoterConfig::default());
+        let t = Instant::now();
+        v.push(t, vote(Some("a")));
+        v.push(t, vote(Some("a")));
+        let later = t + Duration::from_secs(5);
+        assert_eq!(v.push(later, vote(Some("a"))), Decision::Pending);
+    }
+
+    #[test]
+    fn strangers_are_rejected_and_flat_faces_flagged() {
+        let mut v = FrameVoter::new(VoterConfig::default());
+        let t = Instant::now();
+        v.push(t, vote(None));
+        v.push(t, vote(None));
+        assert_eq!(v.push(t, vote(None)), Decision::Reject { votes: 3 });
+
+        let cfg = VoterConfig {
+            min_parallax: 0.04,
+            ..VoterConfig::default()
+        };
+        let mut v = FrameVoter::new(cfg);
+        let flat = [[40.0, 50.0], [70.0, 50.0], [55.0, 65.0], [45.0, 80.0], [65.0, 80.0]];
+        let mut d = Decision::Pending;
+        for _ in 0..3 {
+            let mut f = vote(Some("a"));
+            f.landmarks = Some(flat);
+            d = v.push(t, f);
+        }
+        assert_eq!(d, Decision::Spoof { identity: "a".into() });
+    }
+}
