@@ -24,6 +24,7 @@ db_tests!(
     sequence_gaps_and_dropped_ranges,
     door_status_follows_newest_seq,
     health_and_metrics,
+    gap_sql_matches_a_naive_model,
 );
 
 async fn start(backend: Backend) -> TestCloud {
@@ -581,4 +582,114 @@ async fn health_and_metrics(backend: Backend) {
         assert!(text.contains(name), "{name} missing in:\n{text}");
     }
     tc.stop().await;
+}
+
+/// Random sets of stored seqs and dropped ranges: the SQL gap report and the contiguous
+/// frontier agree with a naive model, from any starting frontier.
+async fn gap_sql_matches_a_naive_model(backend: Backend) {
+    use cloud_api::platform::devices::{advance_contiguous, gap_report};
+    use rand::{Rng, SeedableRng};
+
+    let test_db = cloud_api::testkit::TestDb::create(&backend).await;
+    let db = cloud_api::platform::db::connect(&test_db.url)
+        .await
+        .unwrap();
+    let backend_kind = db.get_database_backend();
+    let q = |sql: &str| {
+        if backend_kind == sea_orm::DbBackend::Postgres {
+            let mut n = 0;
+            sql.chars()
+                .map(|c| {
+                    if c == '?' {
+                        n += 1;
+                        format!("${n}")
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect::<String>()
+        } else {
+            sql.to_owned()
+        }
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for case in 0..25 {
+        let device = format!("d{case}");
+        let top: i64 = rng.gen_range(1..60);
+        let mut covered = vec![false; top as usize + 1];
+        let mut stored = Vec::new();
+        for seq in 1..=top {
+            if rng.gen_bool(0.7) || seq == top {
+                stored.push(seq);
+                covered[seq as usize] = true;
+            }
+        }
+        let mut dropped = Vec::new();
+        for _ in 0..rng.gen_range(0..3) {
+            let first: i64 = rng.gen_range(1..=top);
+            let last: i64 = rng.gen_range(first..=top);
+            dropped.push((first, last));
+            for seq in first..=last {
+                covered[seq as usize] = true;
+            }
+        }
+        for seq in &stored {
+            db.execute(sea_orm::Statement::from_sql_and_values(
+                backend_kind,
+                q("INSERT INTO events (id, device_id, seq, kind, ts, mono_ms, clock_synced, boot_id, received_at, body) VALUES (?, ?, ?, 'door_opened', ?, 0, true, ?, ?, 'null')"),
+                [
+                    uuid::Uuid::new_v4().into(),
+                    device.clone().into(),
+                    (*seq).into(),
+                    time::OffsetDateTime::now_utc().into(),
+                    uuid::Uuid::new_v4().into(),
+                    time::OffsetDateTime::now_utc().into(),
+                ],
+            ))
+            .await
+            .unwrap();
+        }
+        for (first, last) in &dropped {
+            db.execute(sea_orm::Statement::from_sql_and_values(
+                backend_kind,
+                q("INSERT INTO dropped_ranges (device_id, first_seq, last_seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
+                [device.clone().into(), (*first).into(), (*last).into()],
+            ))
+            .await
+            .unwrap();
+        }
+        // The naive model.
+        let contiguous = (1..=top)
+            .take_while(|s| covered[*s as usize])
+            .last()
+            .unwrap_or(0);
+        let missing: Vec<i64> = (1..=top).filter(|s| !covered[*s as usize]).collect();
+        let mut ranges: Vec<[u64; 2]> = Vec::new();
+        for seq in &missing {
+            match ranges.last_mut() {
+                Some(r) if r[1] + 1 == *seq as u64 => r[1] = *seq as u64,
+                _ => ranges.push([*seq as u64, *seq as u64]),
+            }
+        }
+        for floor in [0, contiguous / 2, contiguous] {
+            let advanced = advance_contiguous(&db, &device, floor).await.unwrap();
+            assert_eq!(
+                advanced, contiguous,
+                "case {case} floor {floor}: {stored:?} {dropped:?}"
+            );
+        }
+        let report = gap_report(&db, &device, contiguous).await.unwrap();
+        assert_eq!(
+            report.missing_seqs,
+            missing.len() as u64,
+            "case {case}: {stored:?} {dropped:?}"
+        );
+        assert_eq!(
+            report.missing_ranges, ranges,
+            "case {case}: {stored:?} {dropped:?}"
+        );
+        let from_zero = gap_report(&db, &device, 0).await.unwrap();
+        assert_eq!(from_zero, report, "case {case}");
+    }
+    db.close().await.unwrap();
 }
