@@ -107,6 +107,15 @@ pub async fn send_command(
         .await
     {
         platform.commands.remove(&envelope.id);
+        let _ = command::Entity::update_many()
+            .col_expr(command::Column::Status, Expr::value("failed"))
+            .col_expr(
+                command::Column::Error,
+                Expr::value("could not publish to the broker"),
+            )
+            .filter(command::Column::Id.eq(envelope.id))
+            .exec(&platform.db)
+            .await;
         return Err(ServiceError::Broker {
             context: "publishing a command",
             message: err.to_string(),
