@@ -143,6 +143,7 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
     // The broker: external when configured, else embedded with our auth hook.
     let service_secret = hex::encode(random_bytes::<32>());
     let (auth_tx, auth_rx) = mpsc::channel::<AuthRequest>(1024);
+    let mut embedded = None;
     let (broker_url, credentials, device_mqtt_url) = match &config.mqtt.url {
         Some(url) => {
             let parsed = mqtt::parse_url(url)?;
@@ -154,28 +155,25 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
             (parsed, creds, url.clone())
         }
         None => {
-            let wanted = config.mqtt.addr;
-            let addr = tokio::task::spawn_blocking(move || mqtt::start_embedded(wanted, auth_tx))
-                .await
-                .map_err(|e| CloudError::Broker(e.to_string()))??;
-            let host = if addr.ip().is_unspecified() {
-                "127.0.0.1".to_owned()
+            let broker = mqtt::start_embedded(config.mqtt.addr, auth_tx).await?;
+            let addr = broker.addr;
+            // What devices are told: a wildcard listen address means "this host".
+            let shown = if addr.ip().is_unspecified() {
+                SocketAddr::from(([127, 0, 0, 1], addr.port()))
             } else {
-                addr.ip().to_string()
+                addr
             };
+            // The cloud's own client goes straight to the broker, not through the relay.
             let url = BrokerUrl {
                 tls: false,
-                host,
-                port: addr.port(),
+                host: broker.internal.ip().to_string(),
+                port: broker.internal.port(),
             };
-            let device_url = format!(
-                "mqtt://{}",
-                SocketAddr::new(url.host.parse().unwrap_or(addr.ip()), addr.port())
-            );
+            embedded = Some(broker);
             (
                 url,
                 Some((SERVICE_USER.to_owned(), service_secret.clone())),
-                device_url,
+                format!("mqtt://{shown}"),
             )
         }
     };
@@ -237,6 +235,7 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
         subscribed_tx,
         mqtt_stop.clone(),
     ));
+    let relay = embedded.map(|broker| tokio::spawn(broker.serve(mqtt_stop.clone())));
     let app = http::app(platform.clone());
     let http_stop = inner.clone();
     let server = tokio::spawn(async move {
@@ -258,6 +257,9 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
         let _ = batcher.await;
         mqtt_stop.cancel();
         let _ = mqtt_loop.await;
+        if let Some(relay) = relay {
+            let _ = relay.await;
+        }
         let _ = auth_task.await;
         supervisor_platform
             .running

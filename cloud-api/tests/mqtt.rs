@@ -438,3 +438,51 @@ async fn embedded_broker_falls_back_when_its_port_is_taken() {
     finish(client, task).await;
     tc.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_frees_the_broker_port_and_cuts_devices() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let tc = TestCloud::start_with(Backend::Sqlite, BrokerKind::Embedded, |c| {
+        c.mqtt.addr = addr
+    })
+    .await;
+    assert_eq!(tc.cloud().mqtt_url(), format!("mqtt://{addr}"));
+    let site = unique_site("restart");
+    let dev = tc.enroll_device(&site, "door-1").await;
+    let (client, mut eventloop) = dev.mqtt_client(tc.cloud().mqtt_url());
+    client
+        .subscribe(dev.topic(Channel::Receipts), QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    loop {
+        if let MqttEvent::Incoming(Packet::SubAck(_)) = eventloop.poll().await.unwrap() {
+            break;
+        }
+    }
+    tc.stop().await;
+    // The device notices: its connection is closed.
+    let dropped = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if eventloop.poll().await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        dropped.is_ok(),
+        "the device connection should be cut when the cloud stops"
+    );
+    // A new cloud in the same process gets the same port.
+    let again = TestCloud::start_with(Backend::Sqlite, BrokerKind::Embedded, |c| {
+        c.mqtt.addr = addr
+    })
+    .await;
+    assert_eq!(again.cloud().mqtt_url(), format!("mqtt://{addr}"));
+    again.stop().await;
+}

@@ -1,15 +1,20 @@
-//! The embedded rumqttd broker, run in its own threads. Its external auth hook admits devices
-//! (username = device id, password = device token, checked against the stored hash) and the
-//! cloud's own client (a random per-process service secret). rumqttd has no shutdown: its
-//! threads live until the process exits, but once the cloud stops the hook refuses everyone.
+//! The embedded rumqttd broker. rumqttd cannot be stopped (its threads live until the process
+//! exits), so it listens on an internal loopback port known only to this process, and devices
+//! reach it through a front listener the cloud owns: stopping the cloud closes that listener
+//! and cuts every device connection, so a stopped cloud really is gone and its port is free
+//! for the next start. The broker's external auth hook admits devices (username = device id,
+//! password = device token, checked against the stored hash) and the cloud's own client (a
+//! random per-process service secret); once the cloud stops the hook refuses everyone.
 
-use std::{
-    collections::HashMap,
-    net::{SocketAddr, TcpListener},
-};
+use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
-use tokio::sync::{mpsc, oneshot};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::{mpsc, oneshot},
+    task::JoinSet,
+};
+use tokio_util::sync::CancellationToken;
 
 use crate::error::CloudError;
 
@@ -25,22 +30,32 @@ pub struct AuthRequest {
     pub reply: oneshot::Sender<bool>,
 }
 
-/// Picks the address to listen on: port 0 becomes a free port; a taken port (another broker
-/// on 1883, say) falls back to a free port with a warning.
-fn choose_addr(wanted: SocketAddr) -> Result<SocketAddr, CloudError> {
-    let probe = |addr: SocketAddr| TcpListener::bind(addr).and_then(|l| l.local_addr());
-    match probe(wanted) {
-        Ok(addr) => Ok(addr),
+/// A started embedded broker: where devices connect, and where the cloud's client connects.
+#[derive(Debug)]
+pub struct EmbeddedBroker {
+    /// The front address devices use (port 0 resolved, or the fallback port).
+    pub addr: SocketAddr,
+    /// The broker's own loopback address.
+    pub internal: SocketAddr,
+    front: TcpListener,
+}
+
+/// Binds the front listener: a taken port (another broker on 1883, say) falls back to a free
+/// port with a warning.
+async fn bind_front(wanted: SocketAddr) -> Result<TcpListener, CloudError> {
+    match TcpListener::bind(wanted).await {
+        Ok(listener) => Ok(listener),
         Err(err) if wanted.port() != 0 && err.kind() == std::io::ErrorKind::AddrInUse => {
-            let fallback = probe(SocketAddr::new(wanted.ip(), 0))
+            let listener = TcpListener::bind(SocketAddr::new(wanted.ip(), 0))
+                .await
                 .map_err(|e| CloudError::Broker(format!("no free port on {}: {e}", wanted.ip())))?;
             tracing::warn!(
                 wanted = %wanted,
-                using = %fallback,
+                using = ?listener.local_addr().ok(),
                 "MQTT port is taken (another broker?); the embedded broker listens on a free port \
                  instead. Set GERBANG_MQTT_ADDR or GERBANG_MQTT_URL to choose."
             );
-            Ok(fallback)
+            Ok(listener)
         }
         Err(err) => Err(CloudError::Broker(format!(
             "cannot listen on {wanted}: {err}"
@@ -48,12 +63,19 @@ fn choose_addr(wanted: SocketAddr) -> Result<SocketAddr, CloudError> {
     }
 }
 
-/// Starts the broker and returns the address it really listens on.
-pub fn start_embedded(
+/// Starts the broker (in its own threads) and binds its front listener.
+pub async fn start_embedded(
     wanted: SocketAddr,
     auth: mpsc::Sender<AuthRequest>,
-) -> Result<SocketAddr, CloudError> {
-    let addr = choose_addr(wanted)?;
+) -> Result<EmbeddedBroker, CloudError> {
+    let front = bind_front(wanted).await?;
+    let addr = front
+        .local_addr()
+        .map_err(|e| CloudError::Broker(e.to_string()))?;
+    // rumqttd binds by itself and cannot report a port-0 choice: pick a free loopback port.
+    let internal = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| CloudError::Broker(format!("no free loopback port: {e}")))?;
     let mut connections = ConnectionSettings {
         connection_timeout_ms: 60_000,
         max_payload_size: 2 * protocol::MAX_FRAME_BYTES,
@@ -80,7 +102,7 @@ pub fn start_embedded(
     });
     let server = ServerSettings {
         name: "gerbang-v4".into(),
-        listen: addr,
+        listen: internal,
         tls: None,
         next_connection_delay_ms: 1,
         connections,
@@ -106,9 +128,57 @@ pub fn start_embedded(
             }
         })
         .map_err(|e| CloudError::Broker(format!("cannot start the broker thread: {e}")))?;
-    // The broker binds in its own thread. No probe connection here (rumqttd logs every
-    // connection that sends no CONNECT as an error): the cloud's own client retries until
-    // the broker accepts it, and start-up fails if that takes too long.
     tracing::info!(%addr, "Embedded MQTT broker listening.");
-    Ok(addr)
+    Ok(EmbeddedBroker {
+        addr,
+        internal,
+        front,
+    })
+}
+
+impl EmbeddedBroker {
+    /// Relays device connections to the broker until `stop`, then closes the listener and
+    /// every relayed connection.
+    pub async fn serve(self, stop: CancellationToken) {
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                accepted = self.front.accept() => match accepted {
+                    Ok((stream, _peer)) => {
+                        connections.spawn(relay(stream, self.internal));
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "Accepting an MQTT connection failed.");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+        drop(self.front);
+        connections.shutdown().await;
+    }
+}
+
+async fn relay(mut device: TcpStream, broker: SocketAddr) {
+    let mut upstream = None;
+    // The broker thread may still be binding right after start.
+    for _ in 0..100 {
+        match TcpStream::connect(broker).await {
+            Ok(stream) => {
+                upstream = Some(stream);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    let Some(mut upstream) = upstream else {
+        tracing::error!(%broker, "The embedded broker is not accepting connections.");
+        return;
+    };
+    // Commands and acks are small: never hold them back for coalescing.
+    let _ = device.set_nodelay(true);
+    let _ = upstream.set_nodelay(true);
+    let _ = tokio::io::copy_bidirectional(&mut device, &mut upstream).await;
 }

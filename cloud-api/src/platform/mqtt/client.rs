@@ -208,7 +208,7 @@ pub async fn run_loop(
                 let _ = subscribed.send(false);
                 tokio::select! {
                     _ = stop.cancelled() => break,
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
                 }
             }
         }

@@ -4,5 +4,5 @@
 mod broker;
 mod client;
 
-pub use broker::{start_embedded, AuthRequest, SERVICE_USER};
+pub use broker::{start_embedded, AuthRequest, EmbeddedBroker, SERVICE_USER};
 pub use client::{connect, parse_url, run_loop, BrokerUrl, MqttHandle};
