@@ -14,6 +14,7 @@ use crate::{config::SimSettings, door::DoorHandle, store::Outbox};
 /// Handles on the simulated hardware that the world drives.
 #[derive(Debug, Clone)]
 pub struct SimWorld {
+    pub relay: hal::sim::SimRelay,
     pub door: SimDoor,
     pub battery: SimBattery,
 }
@@ -122,12 +123,19 @@ pub fn hardware() -> (crate::daemon::Hardware, SimWorld) {
         ..Default::default()
     });
     let hardware = crate::daemon::Hardware {
-        relay: Arc::new(relay),
+        relay: Arc::new(relay.clone()),
         contact: Arc::new(door.clone()),
         battery: Arc::new(battery.clone()),
         clock: Arc::new(hal::SystemClock {
             assume_synced: true,
         }),
     };
-    (hardware, SimWorld { door, battery })
+    (
+        hardware,
+        SimWorld {
+            relay,
+            door,
+            battery,
+        },
+    )
 }

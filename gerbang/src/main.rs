@@ -1,2 +1,69 @@
-//! gerbang: the all-in-one binary.
-fn main() {}
+//! `gerbang`: the cloud API and a simulated door in one process — the demo.
+
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rumqttc=warn,rumqttd=warn,sqlx=warn,sea_orm=warn".into()),
+        )
+        .init();
+    let doors = std::env::var("GERBANG_DEMO_DOORS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let shutdown = CancellationToken::new();
+    let running = gerbang::start(doors, shutdown.clone()).await?;
+
+    let url = running.cloud.public_url().to_owned();
+    println!();
+    println!("  Gerbang is running.");
+    println!("  API and dashboard  {url}");
+    println!("  Health, metrics    {url}/health   {url}/metrics");
+    println!("  MQTT broker        {}", running.cloud.mqtt_url());
+    match &running.admin_password_file {
+        Some(file) => println!(
+            "  Admin              {} (password in {})",
+            running.admin_email,
+            file.display()
+        ),
+        None => println!(
+            "  Admin              {} (password from GERBANG_ADMIN_PASSWORD)",
+            running.admin_email
+        ),
+    }
+    for (device, _) in &running.doors {
+        println!(
+            "  Simulated door     {device} (site {}): people leave through it every ~20 s",
+            gerbang::DEMO_SITE
+        );
+    }
+    println!();
+    println!("  Try:  TOKEN=$(curl -s {url}/api/auth/login -H 'content-type: application/json' \\");
+    println!(
+        "          -d '{{\"email\":\"{}\",\"password\":\"…\"}}' | jq -r .accessToken)",
+        running.admin_email
+    );
+    println!("        curl -s {url}/api/devices -H \"Authorization: Bearer $TOKEN\"");
+    println!("        curl -s {url}/api/door/control -H \"Authorization: Bearer $TOKEN\" \\");
+    println!("          -H 'content-type: application/json' -d '{{\"action\":\"unlock\"}}'");
+    println!("  Ctrl-C stops it.");
+    println!();
+
+    wait_for_signal().await;
+    tracing::info!("Stopping.");
+    shutdown.cancel();
+    running.stopped().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

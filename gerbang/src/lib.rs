@@ -1,0 +1,132 @@
+//! All-in-one Gerbang: the cloud API and one or more simulated doors in one process.
+//!
+//! This is the demo (`cargo run --release`) and a real mode for a one-box site. The doors
+//! enrol against the cloud through the same HTTP endpoint a Raspberry Pi uses, and talk to
+//! it over the same broker, so nothing here is a shortcut.
+
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+use cloud_api::{Cloud, CloudConfig};
+use edge_daemon::{config::EdgeConfig, daemon, enroll, identity::Identity, sim};
+use protocol::{DeviceId, SiteId};
+use tokio_util::sync::CancellationToken;
+
+/// The site the simulated doors belong to.
+pub const DEMO_SITE: &str = "demo";
+
+/// A running all-in-one process.
+pub struct AllInOne {
+    pub cloud: Cloud,
+    pub doors: Vec<(DeviceId, daemon::Running)>,
+    pub admin_email: String,
+    /// Where the generated admin password is kept, when it was generated.
+    pub admin_password_file: Option<PathBuf>,
+}
+
+impl AllInOne {
+    /// Waits until everything has stopped after `shutdown` was cancelled.
+    pub async fn stopped(self) {
+        for (_, door) in self.doors {
+            door.stopped().await;
+        }
+        self.cloud.stopped().await;
+    }
+}
+
+/// Starts the cloud from `GERBANG_*` configuration and `doors` simulated doors beside it.
+pub async fn start(doors: usize, shutdown: CancellationToken) -> anyhow::Result<AllInOne> {
+    let mut config = CloudConfig::load(None)
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("reading the configuration")?;
+    fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let mut admin_password_file = None;
+    if config.admin_email.is_none() || config.admin_password.is_none() {
+        let path = config.data_dir.join("admin-password");
+        config.admin_password = Some(generated_password(&path)?);
+        config
+            .admin_email
+            .get_or_insert_with(|| "admin@gerbang.local".into());
+        admin_password_file = Some(path);
+    }
+    let admin_email = config.admin_email.clone().unwrap_or_default();
+    let data_dir = config.data_dir.clone();
+    let cloud = cloud_api::start(config, shutdown.clone())
+        .await
+        .context("starting the cloud")?;
+
+    let mut running = Vec::with_capacity(doors);
+    for n in 1..=doors {
+        let device = DeviceId::parse(format!("door-{n}"))?;
+        let door = start_door(&cloud, &data_dir, &device, n, shutdown.clone())
+            .await
+            .with_context(|| format!("starting simulated door {device}"))?;
+        running.push((device, door));
+    }
+    Ok(AllInOne {
+        cloud,
+        doors: running,
+        admin_email,
+        admin_password_file,
+    })
+}
+
+async fn start_door(
+    cloud: &Cloud,
+    data_dir: &Path,
+    device: &DeviceId,
+    n: usize,
+    shutdown: CancellationToken,
+) -> anyhow::Result<daemon::Running> {
+    let mut config = EdgeConfig::load(None).map_err(|e| anyhow::anyhow!(e))?;
+    config.data_dir = data_dir.join("edge").join(device.as_str());
+    // The broker may listen elsewhere than at enrolment (a fallback port), so always point
+    // the door at where the cloud is now.
+    config.cloud.url = Some(cloud.public_url().to_owned());
+    config.cloud.mqtt_url = Some(cloud.mqtt_url().to_owned());
+    if !Identity::exists(&config.data_dir) {
+        let site = SiteId::parse(DEMO_SITE)?;
+        let name = if n == 1 {
+            "Pintu Utama".to_owned()
+        } else {
+            format!("Pintu {n}")
+        };
+        let code = cloud.create_device(&site, device, &name).await?;
+        enroll::enroll(
+            cloud.public_url(),
+            &code.code,
+            &config.data_dir,
+            None,
+            false,
+        )
+        .await?;
+        tracing::info!(%device, "Simulated door enrolled.");
+    }
+    let (hardware, world) = sim::hardware();
+    Ok(daemon::start(&config, hardware, Some(world), shutdown).await?)
+}
+
+/// The admin password kept in `path` (owner-only), made on first start.
+fn generated_password(path: &Path) -> anyhow::Result<String> {
+    if let Ok(existing) = fs::read_to_string(path) {
+        if !existing.trim().is_empty() {
+            return Ok(existing.trim().to_owned());
+        }
+    }
+    let bytes: [u8; 12] = rand::random();
+    let password = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    writeln!(file, "{password}")?;
+    Ok(password)
+}

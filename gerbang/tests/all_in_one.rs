@@ -1,0 +1,117 @@
+//! The all-in-one `gerbang` process (cloud and door together) killed with SIGKILL at
+//! random moments and restarted on the same data directory: afterwards every device has
+//! every event, exactly once.
+
+mod support;
+
+use std::{process::Stdio, time::Duration};
+
+use rand::Rng;
+use support::*;
+
+fn spawn_gerbang(
+    data: &std::path::Path,
+    http: u16,
+    mqtt: u16,
+    flowing: bool,
+) -> std::process::Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data.join("gerbang.log"))
+        .unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gerbang"));
+    command
+        .env("GERBANG_DATA_DIR", data)
+        .env("GERBANG_HTTP_ADDR", format!("127.0.0.1:{http}"))
+        .env("GERBANG_MQTT_ADDR", format!("127.0.0.1:{mqtt}"))
+        .env("GERBANG_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("GERBANG_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("GERBANG_DOOR__DEBOUNCE_MS", "5")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log);
+    if flowing {
+        command
+            .env("GERBANG_SIM__STRANGERS", "1000000")
+            .env("GERBANG_SIM__STRANGERS_PER_SEC", "300")
+            .env("GERBANG_SIM__VISIT_EVERY_SECS", "0.5")
+            .env("GERBANG_SIM__SPEED", "20");
+    } else {
+        command.env("GERBANG_SIM__TRAFFIC", "false");
+    }
+    command.spawn().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_in_one_killed_twenty_times_shows_no_missing_seqs() {
+    let data = tempfile::tempdir().unwrap();
+    let (http, mqtt) = (free_port(), free_port());
+    let health = format!("http://127.0.0.1:{http}/health");
+    let client = reqwest::Client::new();
+    for round in 0..20 {
+        let mut process = spawn_gerbang(data.path(), http, mqtt, true);
+        // Half the kills land during start-up, half while events flow.
+        if round % 2 == 1 {
+            eventually(
+                Duration::from_secs(30),
+                "gerbang serves /health",
+                || async { client.get(&health).send().await.ok().map(|_| ()) },
+            )
+            .await;
+        }
+        let alive = rand::thread_rng().gen_range(100..1500);
+        tokio::time::sleep(Duration::from_millis(alive)).await;
+        kill9(&mut process);
+    }
+    let door_dir = data.path().join("edge").join("door-1");
+    let (written, unsynced) = device_outbox(&door_dir);
+    eprintln!("after 20 kills: {written} events written, {unsynced} unconfirmed");
+    assert!(written > 500, "events should have been flowing ({written})");
+
+    let mut process = spawn_gerbang(data.path(), http, mqtt, false);
+    let login = format!("http://127.0.0.1:{http}/api/auth/login");
+    let token = eventually(Duration::from_secs(30), "admin can log in", || async {
+        let body: serde_json::Value = client
+            .post(&login)
+            .json(&serde_json::json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        body["accessToken"].as_str().map(str::to_owned)
+    })
+    .await;
+    let devices_url = format!("http://127.0.0.1:{http}/api/devices");
+    let devices = eventually(
+        Duration::from_secs(120),
+        "every device complete",
+        || async {
+            let (last_seq, pending) = device_outbox(&door_dir);
+            let body: serde_json::Value = client
+                .get(&devices_url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            let devices = body["devices"].as_array()?.clone();
+            let complete = !devices.is_empty()
+                && pending == 0
+                && devices
+                    .iter()
+                    .all(|d| d["missing_seqs"] == 0 && d["events_stored"] == d["last_seq"])
+                && devices.iter().any(|d| d["last_seq"] == last_seq);
+            complete.then_some(devices)
+        },
+    )
+    .await;
+    for device in &devices {
+        assert_eq!(device["missing_seqs"], 0, "{device}");
+    }
+    terminate(&mut process);
+}

@@ -1,0 +1,334 @@
+//! Shared harness for the end-to-end tests: a cloud that can be stopped and started again
+//! on the same database and broker port, real `edge-daemon` processes, and readers for
+//! both ends' view of what arrived.
+
+#![allow(dead_code)]
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use cloud_api::{
+    testkit::{Backend, BrokerKind, TestDb},
+    Cloud, CloudConfig,
+};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub const ADMIN_EMAIL: &str = "admin@gerbang.test";
+pub const ADMIN_PASSWORD: &str = "rahasia-admin-123";
+
+/// A free loopback port (the listener is closed before the port is used).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The pairs the sync suites run on: SQLite with the embedded broker always, PostgreSQL
+/// with Mosquitto where the machine has them.
+pub fn matrix() -> Vec<(Backend, BrokerKind)> {
+    let mut pairs = vec![(Backend::Sqlite, BrokerKind::Embedded)];
+    if let (Some(pg), Some(mosquitto)) = (Backend::postgres(), BrokerKind::mosquitto()) {
+        pairs.push((pg, mosquitto));
+    }
+    pairs
+}
+
+/// A cloud whose database, data directory and broker address survive restarts.
+pub struct Site {
+    pub db: TestDb,
+    pub data: tempfile::TempDir,
+    pub backend: Backend,
+    pub broker: BrokerKind,
+    pub mqtt_port: u16,
+    pub http_port: u16,
+    running: Option<(Cloud, CancellationToken)>,
+}
+
+impl Site {
+    pub async fn new(backend: Backend, broker: BrokerKind) -> Site {
+        cloud_api::testkit::init_tracing();
+        let db = TestDb::create(&backend).await;
+        let mut site = Site {
+            db,
+            data: tempfile::tempdir().unwrap(),
+            backend,
+            broker,
+            mqtt_port: free_port(),
+            http_port: free_port(),
+            running: None,
+        };
+        site.start().await;
+        site
+    }
+
+    pub fn config(&self) -> CloudConfig {
+        let mut config = CloudConfig {
+            data_dir: self.data.path().join("cloud"),
+            http_addr: format!("127.0.0.1:{}", self.http_port).parse().unwrap(),
+            database_url: Some(self.db.url.clone()),
+            admin_email: Some(ADMIN_EMAIL.into()),
+            admin_password: Some(ADMIN_PASSWORD.into()),
+            command_timeout_secs: 5,
+            ..CloudConfig::default()
+        };
+        config.mqtt.addr = format!("127.0.0.1:{}", self.mqtt_port).parse().unwrap();
+        if let BrokerKind::Mosquitto { addr } = &self.broker {
+            config.mqtt.url = Some(format!("mqtt://{addr}"));
+            config.mqtt.share_group = format!("gerbang-t-{}", uuid::Uuid::new_v4().simple());
+        }
+        config
+    }
+
+    pub async fn start(&mut self) {
+        assert!(self.running.is_none(), "cloud already running");
+        let shutdown = CancellationToken::new();
+        // The ports were free a moment ago; after a stop they may linger briefly.
+        let mut attempt = 0;
+        let cloud = loop {
+            match cloud_api::start(self.config(), shutdown.clone()).await {
+                Ok(cloud) => break cloud,
+                Err(e) if attempt < 20 => {
+                    attempt += 1;
+                    eprintln!("cloud start retry {attempt}: {e}");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("cloud does not start: {e}"),
+            }
+        };
+        self.running = Some((cloud, shutdown));
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some((cloud, shutdown)) = self.running.take() {
+            shutdown.cancel();
+            cloud.stopped().await;
+        }
+    }
+
+    pub fn cloud(&self) -> &Cloud {
+        &self.running.as_ref().expect("cloud running").0
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.http_port)
+    }
+
+    pub fn mqtt_url(&self) -> String {
+        match &self.broker {
+            BrokerKind::Embedded => format!("mqtt://127.0.0.1:{}", self.mqtt_port),
+            BrokerKind::Mosquitto { addr } => format!("mqtt://{addr}"),
+        }
+    }
+
+    /// A fresh one-time code for `device` in a site unique to this test.
+    pub async fn code_for(&self, site: &protocol::SiteId, device: &str) -> String {
+        let device = protocol::DeviceId::parse(device).unwrap();
+        self.cloud()
+            .create_device(site, &device, "Pintu uji")
+            .await
+            .unwrap()
+            .code
+    }
+}
+
+/// An admin session against a cloud's HTTP API.
+pub struct Admin {
+    pub http: reqwest::Client,
+    pub token: String,
+}
+
+impl Admin {
+    pub async fn login(site: &Site) -> Admin {
+        let http = reqwest::Client::new();
+        let body: Value = http
+            .post(site.url("/api/auth/login"))
+            .json(&serde_json::json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = body["accessToken"]
+            .as_str()
+            .expect("login gives an access token")
+            .to_owned();
+        Admin { http, token }
+    }
+
+    /// The device's row from `GET /api/devices`.
+    pub async fn device(&self, site: &Site, id: &str) -> Option<Value> {
+        let response = self
+            .http
+            .get(site.url("/api/devices"))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .ok()?;
+        let body: Value = response.json().await.ok()?;
+        body["devices"]
+            .as_array()?
+            .iter()
+            .find(|d| d["id"] == id)
+            .cloned()
+    }
+}
+
+/// The built `edge-daemon` binary next to this test's own executable.
+pub fn edge_daemon_bin() -> PathBuf {
+    let mut dir = std::env::current_exe().unwrap();
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let bin = dir.join("edge-daemon");
+    assert!(
+        bin.exists(),
+        "{} is missing: build the workspace (cargo xtask test does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs `edge-daemon enroll` as an installer would.
+pub fn enroll_process(data_dir: &Path, cloud_url: &str, code: &str) {
+    let out = Command::new(edge_daemon_bin())
+        .args(["enroll", "--cloud", cloud_url, "--code", code])
+        .env("GERBANG_DATA_DIR", data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "enroll failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Starts an `edge-daemon` process with extra `GERBANG_*` settings.
+pub fn spawn_edge(data_dir: &Path, env: &[(&str, String)]) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join("daemon.log"))
+        .unwrap();
+    let mut command = Command::new(edge_daemon_bin());
+    command
+        .arg("run")
+        .env("GERBANG_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn,edge_daemon=info")
+        .stdout(Stdio::null())
+        .stderr(log);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.spawn().unwrap()
+}
+
+pub fn kill9(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Sends SIGTERM and waits for a clean exit.
+pub fn terminate(child: &mut Child) {
+    #[allow(unsafe_code)]
+    // SAFETY: kill(2) with a pid we spawned and own; no memory is touched.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let _ = child.wait();
+}
+
+/// What the device's own store says: (last seq written, rows still unsynced).
+pub fn device_outbox(data_dir: &Path) -> (u64, u64) {
+    let conn = rusqlite::Connection::open_with_flags(
+        data_dir.join("edge.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    let next: i64 = conn
+        .query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let pending: i64 = conn
+        .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+        .unwrap();
+    (next as u64 - 1, pending as u64)
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or panics after `limit` with `what`.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the cloud holds every event the device ever wrote, exactly once, and the
+/// device's outbox is empty; returns the final seq.
+pub async fn assert_fully_synced(
+    site: &Site,
+    admin: &Admin,
+    device: &str,
+    data_dir: &Path,
+    limit: Duration,
+) -> u64 {
+    let last = eventually(limit, "device drained and cloud complete", || async {
+        let (last_seq, pending) = device_outbox(data_dir);
+        let row = admin.device(site, device).await?;
+        let stored = row["events_stored"].as_u64()?;
+        let cloud_last = row["last_seq"].as_u64()?;
+        (pending == 0 && stored == last_seq && cloud_last == last_seq && row["missing_seqs"] == 0)
+            .then_some(last_seq)
+    })
+    .await;
+    let (count, distinct, max) = cloud_seq_stats(site, device).await;
+    assert_eq!(
+        (count, distinct, max),
+        (last, last, last),
+        "each seq exactly once in the cloud's events table"
+    );
+    last
+}
+
+/// `(COUNT(*), COUNT(DISTINCT seq), MAX(seq))` of a device's stored events, straight from SQL.
+pub async fn cloud_seq_stats(site: &Site, device: &str) -> (u64, u64, u64) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = site.cloud().database();
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => "SELECT COUNT(*) AS n, COUNT(DISTINCT seq) AS d, COALESCE(MAX(seq), 0) AS m FROM events WHERE device_id = $1",
+        _ => "SELECT COUNT(*) AS n, COUNT(DISTINCT seq) AS d, COALESCE(MAX(seq), 0) AS m FROM events WHERE device_id = ?",
+    };
+    let row = db
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [device.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let get = |col: &str| -> u64 { row.try_get::<i64>("", col).unwrap() as u64 };
+    (get("n"), get("d"), get("m"))
+}
