@@ -5,7 +5,22 @@ use argon2::{
     Argon2,
 };
 
+use tokio::sync::OnceCell;
+
 use crate::platform::error::ServiceError;
+
+/// A real hash of a random password, so a login for an unknown email costs as much as one
+/// for a known email (timing does not reveal which emails exist).
+pub async fn dummy_hash() -> String {
+    static DUMMY: OnceCell<String> = OnceCell::const_new();
+    DUMMY
+        .get_or_init(|| async {
+            let random = hex::encode(crate::platform::secrets::random_bytes::<16>());
+            hash(random).await.unwrap_or_default()
+        })
+        .await
+        .clone()
+}
 
 pub async fn hash(password: String) -> Result<String, ServiceError> {
     tokio::task::spawn_blocking(move || {
@@ -31,4 +46,23 @@ pub async fn verify(password: String, stored: String) -> Result<bool, ServiceErr
     })
     .await
     .map_err(|e| ServiceError::internal("verifying a password", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_the_dummy_never_matches() {
+        let stored = hash("kata-sandi".into()).await.expect("hash");
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(verify("kata-sandi".into(), stored.clone())
+            .await
+            .expect("verify"));
+        assert!(!verify("salah".into(), stored).await.expect("verify"));
+        assert!(!verify("".into(), dummy_hash().await).await.expect("verify"));
+        assert!(!verify("x".into(), "not a hash".into())
+            .await
+            .expect("verify"));
+    }
 }

@@ -124,7 +124,7 @@ pub async fn login(
         .db("looking up a user")?;
     let Some(found) = found else {
         // Spend the same time as a real check so timing does not reveal which emails exist.
-        let _ = password::verify(password.to_owned(), DUMMY_HASH.to_owned()).await;
+        let _ = password::verify(password.to_owned(), password::dummy_hash().await).await;
         return Err(wrong());
     };
     if !password::verify(password.to_owned(), found.password_hash.clone()).await? {
@@ -140,6 +140,3 @@ pub async fn login(
     let token = keys.issue(view.id, &view.email, &view.roles)?;
     Ok((token, view))
 }
-
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0R2bQ6W2d5X1GmHnT0o1Q8lqRZbq0Tqj0H2rXbWk3eU";

@@ -261,3 +261,45 @@ async fn dispatch(
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_broker_urls() {
+        let url = |tls, host: &str, port| BrokerUrl {
+            tls,
+            host: host.into(),
+            port,
+        };
+        assert_eq!(
+            parse_url("mqtt://127.0.0.1:1883").expect("parses"),
+            url(false, "127.0.0.1", 1883)
+        );
+        assert_eq!(
+            parse_url("mqtts://broker.example").expect("parses"),
+            url(true, "broker.example", 8883)
+        );
+        assert_eq!(
+            parse_url("mqtt://broker/").expect("parses"),
+            url(false, "broker", 1883)
+        );
+        assert_eq!(
+            parse_url("127.0.0.1:1884").expect("parses"),
+            url(false, "127.0.0.1", 1884)
+        );
+        assert_eq!(
+            parse_url("mqtt://[::1]:1883").expect("parses"),
+            url(false, "::1", 1883)
+        );
+        for bad in [
+            "http://x:1",
+            "mqtt://u:p@x:1",
+            "mqtt://:1883",
+            "mqtt://x:port",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+    }
+}
