@@ -9,14 +9,14 @@ DEST="${1:-${GERBANG_ORT_DIR:-$HOME/.cache/gerbang/onnxruntime-$VERSION}}"
 PY="${PYTHON:-python3}"
 
 find_lib() {
-    find "$DEST" -path '*onnxruntime/capi/libonnxruntime.so.*' -type f 2>/dev/null | sort | head -n 1
+    { find "$DEST" -path '*onnxruntime/capi/libonnxruntime.so.*' -type f 2>/dev/null || true; } | sort | head -n 1
 }
 
 lib="$(find_lib)"
 if [ -z "$lib" ]; then
     mkdir -p "$DEST"
     # --no-deps: only the shared library is needed, not numpy or the Python bindings' deps.
-    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps --target "$DEST" \
+    "$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$DEST" \
         "onnxruntime==$VERSION" >&2
     lib="$(find_lib)"
 fi
