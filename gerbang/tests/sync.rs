@@ -87,6 +87,10 @@ async fn sigkill_twenty_times_loses_and_duplicates_nothing() {
     }
 }
 
+async fn stored(admin: &Admin, site: &Site) -> u64 {
+    admin.device(site, "door-1").await.and_then(|d| d["events_stored"].as_u64()).unwrap_or(0)
+}
+
 /// A Mosquitto of this test's own, so it can be stopped and started.
 struct PrivateBroker {
     port: u16,
@@ -168,14 +172,6 @@ async fn outages_of_broker_cloud_and_both_are_survived() {
                 ("GERBANG_SYNC__RESEND_AFTER_SECS", "2".into()),
             ],
         );
-        let stored = |admin: &Admin, site: &Site| {
-            let fut = admin.device(site, "door-1");
-            async move {
-                fut.await
-                    .and_then(|d| d["events_stored"].as_u64())
-                    .unwrap_or(0)
-            }
-        };
         eventually(
             Duration::from_secs(30),
             "first events over MQTT",

@@ -248,6 +248,18 @@ pub fn terminate(child: &mut Child) {
 
 /// What the device's own store says: (last seq written, rows still unsynced).
 pub fn device_outbox(data_dir: &Path) -> (u64, u64) {
+    try_device_outbox(data_dir).expect("the device's store exists")
+}
+
+/// Like [`device_outbox`], `None` while the daemon has not created its store yet.
+pub fn try_device_outbox(data_dir: &Path) -> Option<(u64, u64)> {
+    if !data_dir.join("edge.db").exists() {
+        return None;
+    }
+    Some(read_outbox(data_dir))
+}
+
+fn read_outbox(data_dir: &Path) -> (u64, u64) {
     let conn = rusqlite::Connection::open_with_flags(
         data_dir.join("edge.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -294,7 +306,7 @@ pub async fn assert_fully_synced(
     limit: Duration,
 ) -> u64 {
     let last = eventually(limit, "device drained and cloud complete", || async {
-        let (last_seq, pending) = device_outbox(data_dir);
+        let (last_seq, pending) = try_device_outbox(data_dir)?;
         let row = admin.device(site, device).await?;
         let stored = row["events_stored"].as_u64()?;
         let cloud_last = row["last_seq"].as_u64()?;
