@@ -14,7 +14,9 @@ pub fn similarity(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Option<Affine> {
         return None;
     }
     let mean = |p: &[[f32; 2]]| {
-        let (sx, sy) = p[..n].iter().fold((0.0, 0.0), |a, q| (a.0 + q[0], a.1 + q[1]));
+        let (sx, sy) = p[..n]
+            .iter()
+            .fold((0.0, 0.0), |a, q| (a.0 + q[0], a.1 + q[1]));
         [sx / n as f32, sy / n as f32]
     };
     let (ms, md) = (mean(src), mean(dst));
@@ -42,8 +44,13 @@ pub fn similarity(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Option<Affine> {
 /// The template points placed in a `size`-pixel crop, scaled by `scale` about its centre.
 pub fn template_points(template: &AlignmentTemplate, size: [u32; 2], scale: f32) -> [[f32; 2]; 5] {
     let c = template.size / 2.0;
-    let (kx, ky) = (size[0] as f32 / template.size, size[1] as f32 / template.size);
-    template.points.map(|p| [((p[0] - c) * scale + c) * kx, ((p[1] - c) * scale + c) * ky])
+    let (kx, ky) = (
+        size[0] as f32 / template.size,
+        size[1] as f32 / template.size,
+    );
+    template
+        .points
+        .map(|p| [((p[0] - c) * scale + c) * kx, ((p[1] - c) * scale + c) * ky])
 }
 
 /// Image → crop transform for these landmarks, or `None` if they are degenerate.
@@ -70,8 +77,16 @@ pub fn aligned_pixels(
     // pixel indices, as OpenCV's warpAffine does. Output centre ox + 0.5 is index ox.
     let shifted = Affine {
         m: [
-            [to_src.m[0][0], to_src.m[0][1], to_src.m[0][2] - 0.5 * (to_src.m[0][0] + to_src.m[0][1])],
-            [to_src.m[1][0], to_src.m[1][1], to_src.m[1][2] - 0.5 * (to_src.m[1][0] + to_src.m[1][1])],
+            [
+                to_src.m[0][0],
+                to_src.m[0][1],
+                to_src.m[0][2] - 0.5 * (to_src.m[0][0] + to_src.m[0][1]),
+            ],
+            [
+                to_src.m[1][0],
+                to_src.m[1][1],
+                to_src.m[1][2] - 0.5 * (to_src.m[1][0] + to_src.m[1][1]),
+            ],
         ],
     };
     Some(resample(image, &shifted, size[0], size[1]))
@@ -98,7 +113,13 @@ mod tests {
 
     #[test]
     fn similarity_recovers_a_known_transform() {
-        let src = [[10.0, 10.0], [30.0, 12.0], [20.0, 25.0], [12.0, 35.0], [28.0, 36.0]];
+        let src = [
+            [10.0, 10.0],
+            [30.0, 12.0],
+            [20.0, 25.0],
+            [12.0, 35.0],
+            [28.0, 36.0],
+        ];
         let (a, b, tx, ty) = (0.8f32, 0.3f32, 5.0f32, -7.0f32);
         let dst = src.map(|p| [a * p[0] - b * p[1] + tx, b * p[0] + a * p[1] + ty]);
         let t = similarity(&src, &dst).expect("non-degenerate");

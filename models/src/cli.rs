@@ -8,7 +8,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use crate::eval::{verification_report, VerificationReport};
-use crate::{decode_image, Backend, EngineConfig, Embedding, FaceEngine, Gallery, ImageLimits};
+use crate::{decode_image, Backend, Embedding, EngineConfig, FaceEngine, Gallery, ImageLimits};
 
 /// Face pipeline commands.
 #[derive(Debug, Clone, Subcommand)]
@@ -49,7 +49,11 @@ pub enum FaceCommand {
 /// Runs one command, printing to stdout.
 pub fn run(cmd: FaceCommand) -> anyhow::Result<()> {
     match cmd {
-        FaceCommand::Identify { gallery, image, json } => identify(&gallery, &image, json),
+        FaceCommand::Identify {
+            gallery,
+            image,
+            json,
+        } => identify(&gallery, &image, json),
         FaceCommand::Eval { dir, json } => eval(&dir, json),
         FaceCommand::Bench {
             images,
@@ -71,7 +75,10 @@ fn engine(backend: Backend) -> anyhow::Result<FaceEngine> {
 
 fn is_image(p: &Path) -> bool {
     matches!(
-        p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
         Some("jpg" | "jpeg" | "png")
     )
 }
@@ -87,14 +94,21 @@ fn sorted_entries(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Each person's photos: `(name, [(file, embedding)])`. Photos without a usable face are
 /// reported on stderr and skipped.
-fn embed_people(engine: &FaceEngine, dir: &Path) -> anyhow::Result<Vec<(String, Vec<(PathBuf, Embedding)>)>> {
+fn embed_people(
+    engine: &FaceEngine,
+    dir: &Path,
+) -> anyhow::Result<Vec<(String, Vec<(PathBuf, Embedding)>)>> {
     let limits = ImageLimits::default();
     let mut people = Vec::new();
     for person in sorted_entries(dir)?.into_iter().filter(|p| p.is_dir()) {
-        let name = person.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = person
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut photos = Vec::new();
         for file in sorted_entries(&person)?.into_iter().filter(|p| is_image(p)) {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let image = match decode_image(&bytes, &limits) {
                 Ok(i) => i,
                 Err(e) => {
@@ -149,9 +163,13 @@ fn identify(gallery_dir: &Path, image_path: &Path, json: bool) -> anyhow::Result
     let engine = engine(Backend::Auto)?;
     let gallery = gallery_from_dir(&engine, gallery_dir)?;
     if gallery.is_empty() {
-        bail!("no usable face in the gallery folder {}", gallery_dir.display());
+        bail!(
+            "no usable face in the gallery folder {}",
+            gallery_dir.display()
+        );
     }
-    let bytes = std::fs::read(image_path).with_context(|| format!("reading {}", image_path.display()))?;
+    let bytes =
+        std::fs::read(image_path).with_context(|| format!("reading {}", image_path.display()))?;
     let image = decode_image(&bytes, &ImageLimits::default())?;
     let faces = engine.analyze(&image)?;
     let out = IdentifyOut {
@@ -162,7 +180,9 @@ fn identify(gallery_dir: &Path, image_path: &Path, json: bool) -> anyhow::Result
                 let score = best.as_ref().map_or(0.0, |m| m.score);
                 FaceOut {
                     bbox: f.bbox.map(|v| v.round()),
-                    identity: best.filter(|m| m.score >= gallery.threshold()).map(|m| m.name),
+                    identity: best
+                        .filter(|m| m.score >= gallery.threshold())
+                        .map(|m| m.name),
                     score,
                     liveness: f.liveness,
                     quality: f.quality.as_ref().err().map(ToString::to_string),
@@ -182,7 +202,10 @@ fn identify(gallery_dir: &Path, image_path: &Path, json: bool) -> anyhow::Result
                 f.identity.as_deref().unwrap_or("unknown"),
                 f.score,
                 f.liveness,
-                f.quality.as_ref().map(|q| format!(" — {q}")).unwrap_or_default()
+                f.quality
+                    .as_ref()
+                    .map(|q| format!(" — {q}"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -232,7 +255,10 @@ fn print_report(r: &VerificationReport, current: f32) {
     println!("TAR @ FAR 1e-3     {:.4}", r.tar_at_far_1e3);
     println!("lowest genuine     {:.4}", r.min_genuine);
     println!("highest impostor   {:.4}", r.max_impostor);
-    println!("suggested threshold {:.4} (manifest: {current:.4})", r.suggested_threshold);
+    println!(
+        "suggested threshold {:.4} (manifest: {current:.4})",
+        r.suggested_threshold
+    );
 }
 
 #[derive(Debug, Serialize)]
@@ -284,9 +310,11 @@ pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
         })
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -300,9 +328,16 @@ fn backend_from(name: &str) -> anyhow::Result<Backend> {
     })
 }
 
-fn bench(images: Option<PathBuf>, iterations: usize, sizes: &[usize], backend: &str, json: bool) -> anyhow::Result<()> {
+fn bench(
+    images: Option<PathBuf>,
+    iterations: usize,
+    sizes: &[usize],
+    backend: &str,
+    json: bool,
+) -> anyhow::Result<()> {
     let engine = engine(backend_from(backend)?)?;
-    let dir = images.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/people"));
+    let dir =
+        images.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/people"));
     let mut files = Vec::new();
     let mut stack = vec![dir.clone()];
     while let Some(d) = stack.pop() {
@@ -365,7 +400,9 @@ fn bench(images: Option<PathBuf>, iterations: usize, sizes: &[usize], backend: &
         let mut times = Vec::new();
         for _ in 0..50 {
             let v: Vec<f32> = (0..dim).map(|_| next()).collect();
-            let Some(probe) = Embedding::new(v) else { continue };
+            let Some(probe) = Embedding::new(v) else {
+                continue;
+            };
             let start = Instant::now();
             std::hint::black_box(g.best(&probe));
             times.push(start.elapsed());
@@ -398,15 +435,24 @@ fn bench(images: Option<PathBuf>, iterations: usize, sizes: &[usize], backend: &
     if json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("backend {} — {} images × {} runs", out.backend, out.images, out.iterations);
+        println!(
+            "backend {} — {} images × {} runs",
+            out.backend, out.images, out.iterations
+        );
         for (name, p) in [
             ("detect (per image)", &out.detect),
             ("quality+align (per image)", &out.quality_align),
             ("liveness (per face)", &out.liveness_per_face),
             ("embed (per face)", &out.embed_per_face),
-            ("detect+align+liveness+embed (per face)", &out.pipeline_per_face),
+            (
+                "detect+align+liveness+embed (per face)",
+                &out.pipeline_per_face,
+            ),
         ] {
-            println!("{name:42} p50 {:8.2} ms   p99 {:8.2} ms", p.p50_ms, p.p99_ms);
+            println!(
+                "{name:42} p50 {:8.2} ms   p99 {:8.2} ms",
+                p.p50_ms, p.p99_ms
+            );
         }
         for s in &out.search {
             println!(
@@ -414,7 +460,10 @@ fn bench(images: Option<PathBuf>, iterations: usize, sizes: &[usize], backend: &
                 s.identities, s.p50_ms, s.p99_ms, s.memory_mb
             );
         }
-        println!("gallery memory per 10k identities: {:.1} MiB", out.memory_per_10k_identities_mb);
+        println!(
+            "gallery memory per 10k identities: {:.1} MiB",
+            out.memory_per_10k_identities_mb
+        );
         println!("peak RSS: {:.0} MiB", out.peak_rss_mb);
     }
     Ok(())

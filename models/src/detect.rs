@@ -45,7 +45,10 @@ fn anchors(size: u32) -> Vec<[f32; 2]> {
         for gy in 0..cells {
             for gx in 0..cells {
                 for _ in 0..per_cell {
-                    out.push([stride as f32 * (gx as f32 + 0.5), stride as f32 * (gy as f32 + 0.5)]);
+                    out.push([
+                        stride as f32 * (gx as f32 + 0.5),
+                        stride as f32 * (gy as f32 + 0.5),
+                    ]);
                 }
             }
         }
@@ -95,7 +98,9 @@ impl Detector {
         };
         let pixels = resample(image, &to_src, iw, ih);
         let (shape, data) = to_tensor(&pixels, &self.spec);
-        let out = self.model.run(&self.spec.input, shape, data, &self.spec.outputs)?;
+        let out = self
+            .model
+            .run(&self.spec.input, shape, data, &self.spec.outputs)?;
         let (s16, b16, s32, b32) = (&out[0].data, &out[1].data, &out[2].data, &out[3].data);
         let n = self.anchors.len();
         let n16 = s16.len();
@@ -127,7 +132,10 @@ impl Detector {
                 continue;
             }
             let bbox = [(cx - bw / 2.0) * k, (cy - bh / 2.0) * ky, bw * k, bh * ky];
-            if faces.iter().any(|f| iou(&f.bbox, &bbox) > self.iou_threshold) {
+            if faces
+                .iter()
+                .any(|f| iou(&f.bbox, &bbox) > self.iou_threshold)
+            {
                 continue;
             }
             let kp = |j: usize| [(reg[4 + 2 * j] + ax) * k, (reg[5 + 2 * j] + ay) * ky];

@@ -88,12 +88,20 @@ impl Embedder {
         landmarks: &[[f32; 2]; 5],
         template: &AlignmentTemplate,
     ) -> Option<Vec<[f32; 3]>> {
-        aligned_pixels(image, landmarks, template, self.spec.input_size, self.spec.template_scale)
+        aligned_pixels(
+            image,
+            landmarks,
+            template,
+            self.spec.input_size,
+            self.spec.template_scale,
+        )
     }
 
     pub(crate) fn embed_pixels(&self, pixels: &[[f32; 3]]) -> Result<Embedding, ModelError> {
         let (shape, data) = to_tensor(pixels, &self.spec);
-        let mut out = self.model.run(&self.spec.input, shape, data, &self.spec.outputs)?;
+        let mut out = self
+            .model
+            .run(&self.spec.input, shape, data, &self.spec.outputs)?;
         let values = out.swap_remove(0).data;
         Embedding::new(values).ok_or_else(|| ModelError::Output {
             model: "embedder",

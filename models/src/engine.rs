@@ -96,10 +96,11 @@ impl FaceEngine {
     pub fn load(cfg: &EngineConfig) -> Result<Self, ModelError> {
         let manifest = Manifest::load(&cfg.models_dir)?;
         let (backend, env) = ensure(&cfg.backend)?;
-        let load = |name: &'static str, spec: &crate::manifest::ModelSpec| -> Result<Model, ModelError> {
-            let bytes = manifest.read_model(spec)?;
-            Model::load(name, &env, backend, &bytes, cfg.threads)
-        };
+        let load =
+            |name: &'static str, spec: &crate::manifest::ModelSpec| -> Result<Model, ModelError> {
+                let bytes = manifest.read_model(spec)?;
+                Model::load(name, &env, backend, &bytes, cfg.threads)
+            };
         let m = &manifest.models;
         let detector = Detector::new(load("detector", &m.detector)?, m.detector.clone());
         let embedder = Embedder::new(load("embedder", &m.embedder)?, m.embedder.clone());
@@ -166,7 +167,10 @@ impl FaceEngine {
     }
 
     /// `analyze`, also returning the time of each stage.
-    pub fn analyze_timed(&self, image: &RgbImage) -> Result<(Vec<FaceAnalysis>, StageTimings), ModelError> {
+    pub fn analyze_timed(
+        &self,
+        image: &RgbImage,
+    ) -> Result<(Vec<FaceAnalysis>, StageTimings), ModelError> {
         let mut t = StageTimings::default();
         let start = Instant::now();
         let mut dets = self.detector.detect(image)?;
@@ -181,7 +185,12 @@ impl FaceEngine {
         Ok((out, t))
     }
 
-    fn analyze_face(&self, image: &RgbImage, det: Detection, t: &mut StageTimings) -> Result<FaceAnalysis, ModelError> {
+    fn analyze_face(
+        &self,
+        image: &RgbImage,
+        det: Detection,
+        t: &mut StageTimings,
+    ) -> Result<FaceAnalysis, ModelError> {
         let template = &self.manifest.alignment;
         let mut face = FaceAnalysis {
             bbox: det.bbox,
@@ -225,5 +234,27 @@ impl FaceEngine {
     /// The embedding of the largest usable face, for enrolment.
     pub fn enrol_embedding(&self, image: &RgbImage) -> Result<Option<Embedding>, ModelError> {
         Ok(self.analyze(image)?.into_iter().find_map(|f| f.embedding))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<FaceEngine>();
+        assert_send_sync::<Gallery>();
+    }
+
+    #[test]
+    fn missing_models_dir_is_an_error_not_a_panic() {
+        let cfg = EngineConfig {
+            models_dir: PathBuf::from("/nonexistent/models"),
+            backend: Backend::Tract,
+            ..EngineConfig::default()
+        };
+        assert!(matches!(FaceEngine::load(&cfg), Err(ModelError::Io { .. })));
     }
 }

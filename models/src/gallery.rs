@@ -53,7 +53,10 @@ impl std::fmt::Debug for Gallery {
 fn quantize(v: &[f32], out: &mut Vec<i8>) -> f32 {
     let max = v.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-12);
     let scale = 127.0 / max;
-    out.extend(v.iter().map(|x| (x * scale).round().clamp(-127.0, 127.0) as i8));
+    out.extend(
+        v.iter()
+            .map(|x| (x * scale).round().clamp(-127.0, 127.0) as i8),
+    );
     scale
 }
 
@@ -133,7 +136,12 @@ impl Gallery {
     }
 
     /// Adds or replaces the entry `id`.
-    pub fn add(&mut self, id: impl Into<String>, name: impl Into<String>, embedding: Embedding) -> Result<(), ModelError> {
+    pub fn add(
+        &mut self,
+        id: impl Into<String>,
+        name: impl Into<String>,
+        embedding: Embedding,
+    ) -> Result<(), ModelError> {
         if embedding.dim() != self.dim {
             return Err(ModelError::Gallery(format!(
                 "embedding has {} dimensions, the gallery {}",
@@ -284,7 +292,9 @@ impl Gallery {
         // Each entry needs at least 4 + 2·dim bytes: refuse counts the bytes cannot hold
         // before allocating for them.
         if count > bytes.len() / (4 + 2 * dim) {
-            return Err(ModelError::Gallery("entry count larger than the data".into()));
+            return Err(ModelError::Gallery(
+                "entry count larger than the data".into(),
+            ));
         }
         let mut g = Gallery::new(dim, threshold);
         let mut values = vec![0f32; dim];
@@ -328,7 +338,8 @@ impl<'a> Reader<'a> {
     }
     fn string(&mut self) -> Result<String, ModelError> {
         let n = u16::from_le_bytes(self.array()?) as usize;
-        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| ModelError::Gallery("name is not UTF-8".into()))
+        String::from_utf8(self.take(n)?.to_vec())
+            .map_err(|_| ModelError::Gallery("name is not UTF-8".into()))
     }
 }
 
@@ -338,10 +349,14 @@ mod tests {
 
     fn unit(seed: u64, dim: usize) -> Embedding {
         // A small deterministic generator; enough spread for search tests.
-        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut x = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let v = (0..dim)
             .map(|_| {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((x >> 33) as f32 / (1u64 << 31) as f32) - 0.5
             })
             .collect();
@@ -352,11 +367,15 @@ mod tests {
     fn int8_search_agrees_with_exact_search() {
         let mut g = Gallery::new(128, 0.5);
         for i in 0..2000 {
-            g.add(format!("id{i}"), format!("n{i}"), unit(i, 128)).expect("dim");
+            g.add(format!("id{i}"), format!("n{i}"), unit(i, 128))
+                .expect("dim");
         }
         for i in 0..50u64 {
             let probe = unit(10_000 + i, 128);
-            assert_eq!(g.best(&probe).map(|m| m.id), g.best_exact(&probe).map(|m| m.id));
+            assert_eq!(
+                g.best(&probe).map(|m| m.id),
+                g.best_exact(&probe).map(|m| m.id)
+            );
         }
         let m = g.search(&unit(7, 128)).expect("enrolled");
         assert_eq!(m.id, "id7");
@@ -374,7 +393,8 @@ mod tests {
     fn remove_and_roundtrip() {
         let mut g = Gallery::new(32, 0.6);
         for i in 0..5 {
-            g.add(format!("id{i}"), format!("name {i}"), unit(i, 32)).expect("dim");
+            g.add(format!("id{i}"), format!("name {i}"), unit(i, 32))
+                .expect("dim");
         }
         assert!(g.remove("id1"));
         assert!(!g.remove("id1"));

@@ -38,7 +38,9 @@ pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<RgbImage, Mode
         .with_guessed_format()
         .map_err(|e| ModelError::BadImage(e.to_string()))?;
     if reader.format().is_none() {
-        return Err(ModelError::BadImage("unknown image format (JPEG or PNG expected)".into()));
+        return Err(ModelError::BadImage(
+            "unknown image format (JPEG or PNG expected)".into(),
+        ));
     }
     let mut decoder_limits = Limits::default();
     // 8 bytes a pixel covers 16-bit RGBA, the widest colour type decoded here, plus slack.
@@ -68,7 +70,9 @@ pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<RgbImage, Mode
 
 fn map_image_error(e: image::ImageError) -> ModelError {
     match e {
-        image::ImageError::Limits(l) => ModelError::BadImage(format!("over the decoder memory limit: {l}")),
+        image::ImageError::Limits(l) => {
+            ModelError::BadImage(format!("over the decoder memory limit: {l}"))
+        }
         other => ModelError::BadImage(other.to_string()),
     }
 }

@@ -29,7 +29,10 @@ impl Affine {
         }
         let (ia, ib, ic, id) = (d / det, -b / det, -c / det, a / det);
         Some(Affine {
-            m: [[ia, ib, -(ia * tx + ib * ty)], [ic, id, -(ic * tx + id * ty)]],
+            m: [
+                [ia, ib, -(ia * tx + ib * ty)],
+                [ic, id, -(ic * tx + id * ty)],
+            ],
         })
     }
 

@@ -25,14 +25,24 @@ impl LivenessModels {
     ) -> Result<f32, ModelError> {
         let mut scores = Vec::with_capacity(2);
         for (model, spec) in [&self.antispoof, &self.liveness].into_iter().flatten() {
-            let Some(px) = aligned_pixels(image, landmarks, template, spec.input_size, spec.template_scale) else {
+            let Some(px) = aligned_pixels(
+                image,
+                landmarks,
+                template,
+                spec.input_size,
+                spec.template_scale,
+            ) else {
                 return Ok(0.0);
             };
             let (shape, data) = to_tensor(&px, spec);
             let out = model.run(&spec.input, shape, data, &spec.outputs)?;
             // Both models put the "real" probability first.
             let v = out[0].data.first().copied().unwrap_or(0.0);
-            scores.push(if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 });
+            scores.push(if v.is_finite() {
+                v.clamp(0.0, 1.0)
+            } else {
+                0.0
+            });
         }
         if scores.is_empty() {
             return Ok(1.0);

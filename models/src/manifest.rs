@@ -121,24 +121,42 @@ impl Manifest {
             reason,
         };
         let m = &self.models;
-        let specs = [Some(&m.detector), Some(&m.embedder), m.antispoof.as_ref(), m.liveness.as_ref()];
+        let specs = [
+            Some(&m.detector),
+            Some(&m.embedder),
+            m.antispoof.as_ref(),
+            m.liveness.as_ref(),
+        ];
         for spec in specs.into_iter().flatten() {
             let [w, h] = spec.input_size;
             if !(8..=2048).contains(&w) || !(8..=2048).contains(&h) {
-                return Err(bad(format!("{}: input_size {w}x{h} out of range", spec.file.display())));
+                return Err(bad(format!(
+                    "{}: input_size {w}x{h} out of range",
+                    spec.file.display()
+                )));
             }
-            if spec.std.iter().any(|s| *s == 0.0 || !s.is_finite()) || spec.mean.iter().any(|m| !m.is_finite()) {
-                return Err(bad(format!("{}: std must be non-zero and finite", spec.file.display())));
+            if spec.std.iter().any(|s| *s == 0.0 || !s.is_finite())
+                || spec.mean.iter().any(|m| !m.is_finite())
+            {
+                return Err(bad(format!(
+                    "{}: std must be non-zero and finite",
+                    spec.file.display()
+                )));
             }
             if spec.outputs.is_empty() {
                 return Err(bad(format!("{}: no outputs named", spec.file.display())));
             }
             if !(spec.template_scale > 0.1 && spec.template_scale <= 4.0) {
-                return Err(bad(format!("{}: template_scale out of range", spec.file.display())));
+                return Err(bad(format!(
+                    "{}: template_scale out of range",
+                    spec.file.display()
+                )));
             }
         }
         if m.detector.outputs.len() != 4 {
-            return Err(bad("detector needs four outputs (scores and boxes of both grids)".into()));
+            return Err(bad(
+                "detector needs four outputs (scores and boxes of both grids)".into(),
+            ));
         }
         if m.embedder.match_threshold.is_none() {
             return Err(bad("embedder needs match_threshold".into()));

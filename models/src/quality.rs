@@ -74,13 +74,22 @@ pub fn pose(landmarks: &[[f32; 2]; 5]) -> Pose {
     let mouth_depth = across(mouth);
     Pose {
         yaw: along(nose) / d,
-        pitch: if mouth_depth.abs() > 1e-6 { across(nose) / mouth_depth } else { f32::NAN },
+        pitch: if mouth_depth.abs() > 1e-6 {
+            across(nose) / mouth_depth
+        } else {
+            f32::NAN
+        },
         roll_degrees: ey.atan2(ex).to_degrees(),
     }
 }
 
 /// Checks size, frame and pose from the detection alone (before any crop is made).
-pub fn check_geometry(det: &Detection, width: u32, height: u32, cfg: &QualityConfig) -> Result<(), QualityIssue> {
+pub fn check_geometry(
+    det: &Detection,
+    width: u32,
+    height: u32,
+    cfg: &QualityConfig,
+) -> Result<(), QualityIssue> {
     let eye_distance = det.eye_distance();
     if !(eye_distance >= cfg.min_eye_distance) {
         return Err(QualityIssue::TooSmall {
@@ -90,7 +99,10 @@ pub fn check_geometry(det: &Detection, width: u32, height: u32, cfg: &QualityCon
     }
     let margin = eye_distance * 0.1;
     let inside = det.landmarks.iter().all(|p| {
-        p[0] >= -margin && p[1] >= -margin && p[0] <= width as f32 + margin && p[1] <= height as f32 + margin
+        p[0] >= -margin
+            && p[1] >= -margin
+            && p[0] <= width as f32 + margin
+            && p[1] <= height as f32 + margin
     });
     if !inside {
         return Err(QualityIssue::Partial);
@@ -104,7 +116,11 @@ pub fn check_geometry(det: &Detection, width: u32, height: u32, cfg: &QualityCon
         });
     }
     if !(p.pitch >= cfg.pitch_range.0 && p.pitch <= cfg.pitch_range.1) {
-        let limit = if p.pitch < cfg.pitch_range.0 { cfg.pitch_range.0 } else { cfg.pitch_range.1 };
+        let limit = if p.pitch < cfg.pitch_range.0 {
+            cfg.pitch_range.0
+        } else {
+            cfg.pitch_range.1
+        };
         return Err(QualityIssue::Pose {
             axis: "pitch",
             value: p.pitch,
@@ -135,7 +151,8 @@ pub fn sharpness(pixels: &[[f32; 3]], w: usize, h: usize) -> f32 {
     for y in (h / 4).max(1)..(3 * h / 4).min(h - 1) {
         for x in (w / 4).max(1)..(3 * w / 4).min(w - 1) {
             let i = y * w + x;
-            let lap = f64::from(grey[i - 1] + grey[i + 1] + grey[i - w] + grey[i + w] - 4.0 * grey[i]);
+            let lap =
+                f64::from(grey[i - 1] + grey[i + 1] + grey[i - w] + grey[i + w] - 4.0 * grey[i]);
             sum += lap;
             sum2 += lap * lap;
             n += 1.0;

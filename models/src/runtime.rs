@@ -62,15 +62,18 @@ fn ort_lib_from_env() -> Option<PathBuf> {
 }
 
 fn init_onnxruntime(lib: &Path) -> Result<Environment, ModelError> {
-    let builder = ort::environment::init_from(lib)
-        .map_err(|e| ModelError::Runtime(format!("loading ONNX Runtime from {}: {e}", lib.display())))?;
+    let builder = ort::environment::init_from(lib).map_err(|e| {
+        ModelError::Runtime(format!("loading ONNX Runtime from {}: {e}", lib.display()))
+    })?;
     Ok(builder.with_name("gerbang-models").build()?)
 }
 
 fn init_tract() -> Result<Environment, ModelError> {
     // `set_api` only fails when an API table is already installed, which `LIVE` rules out.
     ort::set_api(ort_tract::api());
-    Ok(ort::environment::init().with_name("gerbang-models").build()?)
+    Ok(ort::environment::init()
+        .with_name("gerbang-models")
+        .build()?)
 }
 
 /// Makes sure a runtime is live and returns its kind and environment.
@@ -153,7 +156,9 @@ impl Model {
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(|e| ctx(e.into()))?;
         if kind == BackendKind::OnnxRuntime {
-            builder = builder.with_intra_threads(threads.max(1)).map_err(|e| ctx(e.into()))?;
+            builder = builder
+                .with_intra_threads(threads.max(1))
+                .map_err(|e| ctx(e.into()))?;
         }
         let session = builder.commit_from_memory(bytes).map_err(ctx)?;
         Ok(Model {
@@ -178,16 +183,21 @@ impl Model {
         let result = session.run(ort::inputs![input_name => tensor])?;
         let mut out = Vec::with_capacity(outputs.len());
         for name in outputs {
-            let value = result.get(name.as_str()).ok_or_else(|| ModelError::Output {
-                model: self.name,
-                output: name.clone(),
-                reason: "no such output".into(),
-            })?;
-            let (shape, data) = value.try_extract_tensor::<f32>().map_err(|e| ModelError::Output {
-                model: self.name,
-                output: name.clone(),
-                reason: e.to_string(),
-            })?;
+            let value = result
+                .get(name.as_str())
+                .ok_or_else(|| ModelError::Output {
+                    model: self.name,
+                    output: name.clone(),
+                    reason: "no such output".into(),
+                })?;
+            let (shape, data) =
+                value
+                    .try_extract_tensor::<f32>()
+                    .map_err(|e| ModelError::Output {
+                        model: self.name,
+                        output: name.clone(),
+                        reason: e.to_string(),
+                    })?;
             out.push(Output {
                 shape: shape.iter().copied().collect(),
                 data: data.to_vec(),

@@ -23,7 +23,11 @@ pub enum Decision {
     /// Not enough agreeing frames yet.
     Pending,
     /// `votes` of the window agree on `identity`, live.
-    Accept { identity: String, votes: usize, score: f32 },
+    Accept {
+        identity: String,
+        votes: usize,
+        score: f32,
+    },
     /// Enough frames agree on "nobody we know".
     Reject { votes: usize },
     /// Frames agree on an identity but the liveness evidence is missing.
@@ -118,10 +122,16 @@ impl FrameVoter {
                 let liveness = agreeing.iter().map(|v| v.liveness).sum::<f32>() / n;
                 let score = agreeing.iter().map(|v| v.score).sum::<f32>() / n;
                 let mut cue = ParallaxCue::default();
-                agreeing.iter().filter_map(|v| v.landmarks.as_ref()).for_each(|l| cue.push(l));
-                let parallax_ok = self.cfg.min_parallax <= 0.0 || cue.is_three_dimensional(self.cfg.min_parallax);
+                agreeing
+                    .iter()
+                    .filter_map(|v| v.landmarks.as_ref())
+                    .for_each(|l| cue.push(l));
+                let parallax_ok =
+                    self.cfg.min_parallax <= 0.0 || cue.is_three_dimensional(self.cfg.min_parallax);
                 if liveness < self.cfg.min_liveness || !parallax_ok {
-                    return Decision::Spoof { identity: id.to_string() };
+                    return Decision::Spoof {
+                        identity: id.to_string(),
+                    };
                 }
                 return Decision::Accept {
                     identity: id.to_string(),
@@ -157,7 +167,9 @@ mod tests {
         assert_eq!(v.push(t, vote(Some("ana"))), Decision::Pending);
         assert_eq!(v.push(t, vote(None)), Decision::Pending);
         assert_eq!(v.push(t, vote(Some("ana"))), Decision::Pending);
-        assert!(matches!(v.push(t, vote(Some("ana"))), Decision::Accept { ref identity, votes: 3, .. } if identity == "ana"));
+        assert!(
+            matches!(v.push(t, vote(Some("ana"))), Decision::Accept { ref identity, votes: 3, .. } if identity == "ana")
+        );
     }
 
     #[test]
@@ -192,13 +204,24 @@ mod tests {
             ..VoterConfig::default()
         };
         let mut v = FrameVoter::new(cfg);
-        let flat = [[40.0, 50.0], [70.0, 50.0], [55.0, 65.0], [45.0, 80.0], [65.0, 80.0]];
+        let flat = [
+            [40.0, 50.0],
+            [70.0, 50.0],
+            [55.0, 65.0],
+            [45.0, 80.0],
+            [65.0, 80.0],
+        ];
         let mut d = Decision::Pending;
         for _ in 0..3 {
             let mut f = vote(Some("a"));
             f.landmarks = Some(flat);
             d = v.push(t, f);
         }
-        assert_eq!(d, Decision::Spoof { identity: "a".into() });
+        assert_eq!(
+            d,
+            Decision::Spoof {
+                identity: "a".into()
+            }
+        );
     }
 }

@@ -13,7 +13,9 @@ fn engine() -> Option<&'static FaceEngine> {
     ENGINE
         .get_or_init(|| {
             let required = std::env::var("GERBANG_TEST_REQUIRE_SERVICES").as_deref() == Ok("1");
-            let lib = std::env::var_os("ORT_DYLIB_PATH").filter(|s| !s.is_empty()).map(PathBuf::from);
+            let lib = std::env::var_os("ORT_DYLIB_PATH")
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from);
             let Some(lib) = lib else {
                 assert!(
                     !required,
@@ -63,7 +65,11 @@ fn reference_scores_match_tract() {
     if let Some(e) = engine() {
         let s = common::reference_scores(e);
         for (got, want) in s.iter().zip(common::REFERENCE) {
-            assert!((got - want).abs() < 0.02, "scores {s:?}, tract gave {:?}", common::REFERENCE);
+            assert!(
+                (got - want).abs() < 0.02,
+                "scores {s:?}, tract gave {:?}",
+                common::REFERENCE
+            );
         }
     }
 }

@@ -64,6 +64,9 @@ fn reference_scores_are_stable() {
     let s = common::reference_scores(engine());
     let expected = common::REFERENCE;
     for (got, want) in s.iter().zip(expected) {
-        assert!((got - want).abs() < 0.02, "scores {s:?}, expected {expected:?}");
+        assert!(
+            (got - want).abs() < 0.02,
+            "scores {s:?}, expected {expected:?}"
+        );
     }
 }

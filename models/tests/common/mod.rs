@@ -30,13 +30,17 @@ pub fn gallery(engine: &FaceEngine) -> Gallery {
 }
 
 pub fn identify(engine: &FaceEngine, g: &Gallery, image: &RgbImage) -> Option<String> {
-    embed(engine, image).and_then(|e| g.search(&e)).map(|m| m.name)
+    embed(engine, image)
+        .and_then(|e| g.search(&e))
+        .map(|m| m.name)
 }
 
 fn scale_brightness(img: &RgbImage, k: f32) -> RgbImage {
     let mut out = img.clone();
-    out.pixels_mut()
-        .for_each(|p| p.0 = p.0.map(|v| (f32::from(v) * k).round().clamp(0.0, 255.0) as u8));
+    out.pixels_mut().for_each(|p| {
+        p.0 =
+            p.0.map(|v| (f32::from(v) * k).round().clamp(0.0, 255.0) as u8)
+    });
     out
 }
 
@@ -49,7 +53,10 @@ pub fn variants(img: &RgbImage) -> Vec<(&'static str, RgbImage)> {
         ("darker", scale_brightness(img, 0.55)),
         ("brighter", scale_brightness(img, 1.35)),
         ("mirrored", imageops::flip_horizontal(img)),
-        ("low-res camera", imageops::resize(&small, w, h, imageops::FilterType::Triangle)),
+        (
+            "low-res camera",
+            imageops::resize(&small, w, h, imageops::FilterType::Triangle),
+        ),
     ]
 }
 
@@ -57,7 +64,9 @@ pub fn variants(img: &RgbImage) -> Vec<(&'static str, RgbImage)> {
 /// reason; it must never be taken for someone else or missed as a stranger.
 fn expect_person(engine: &FaceEngine, g: &Gallery, img: &RgbImage, who: &str, what: &str) -> bool {
     let faces = engine.analyze(img).expect("pipeline runs");
-    let face = faces.first().unwrap_or_else(|| panic!("{what}: no face found"));
+    let face = faces
+        .first()
+        .unwrap_or_else(|| panic!("{what}: no face found"));
     match &face.embedding {
         Some(e) => {
             let best = g.best(e).expect("gallery not empty");
@@ -86,7 +95,10 @@ pub fn same_person_matches_across_photos_and_conditions(engine: &FaceEngine) {
     ] {
         for (what, img) in variants(&load(file)) {
             let ok = expect_person(engine, &g, &img, who, &format!("{file} ({what})"));
-            assert!(ok || what == "low-res camera", "{file} ({what}) refused by the quality gate");
+            assert!(
+                ok || what == "low-res camera",
+                "{file} ({what}) refused by the quality gate"
+            );
             matched += usize::from(ok);
         }
     }
@@ -99,17 +111,28 @@ pub fn strangers_and_nonfaces_match_no_one(engine: &FaceEngine) {
     for dir in ["strangers", "nonfaces"] {
         for entry in std::fs::read_dir(testdata().join(dir)).expect("folder") {
             let path = entry.expect("entry").path();
-            let rel = format!("{dir}/{}", path.file_name().expect("name").to_string_lossy());
+            let rel = format!(
+                "{dir}/{}",
+                path.file_name().expect("name").to_string_lossy()
+            );
             let faces = engine.analyze(&load(&rel)).expect("pipeline runs");
             for (i, f) in faces.iter().enumerate() {
                 if let Some(e) = &f.embedding {
                     let best = g.best(e).expect("gallery not empty");
-                    assert!(g.search(e).is_none(), "{rel} face {i} matched {} at {:.3}", best.name, best.score);
+                    assert!(
+                        g.search(e).is_none(),
+                        "{rel} face {i} matched {} at {:.3}",
+                        best.name,
+                        best.score
+                    );
                     checked += 1;
                 }
             }
             if rel == "nonfaces/coffee.jpg" || rel == "nonfaces/rocket.jpg" {
-                assert!(faces.is_empty(), "{rel}: a face was found where there is none");
+                assert!(
+                    faces.is_empty(),
+                    "{rel}: a face was found where there is none"
+                );
             }
         }
     }
@@ -117,33 +140,63 @@ pub fn strangers_and_nonfaces_match_no_one(engine: &FaceEngine) {
 }
 
 pub fn several_faces_are_all_returned_largest_first(engine: &FaceEngine) {
-    let faces = engine.analyze(&load("strangers/group_t1.jpg")).expect("pipeline runs");
-    assert!(faces.len() >= 4, "found {} faces in the group photo", faces.len());
+    let faces = engine
+        .analyze(&load("strangers/group_t1.jpg"))
+        .expect("pipeline runs");
+    assert!(
+        faces.len() >= 4,
+        "found {} faces in the group photo",
+        faces.len()
+    );
     let areas: Vec<f32> = faces.iter().map(|f| f.bbox[2] * f.bbox[3]).collect();
-    assert!(areas.windows(2).all(|w| w[0] >= w[1]), "not largest first: {areas:?}");
+    assert!(
+        areas.windows(2).all(|w| w[0] >= w[1]),
+        "not largest first: {areas:?}"
+    );
 }
 
 pub fn awkward_images_still_work(engine: &FaceEngine) {
     let g = gallery(engine);
-    for file in ["bad/obama2_exif_rotated.jpg", "bad/obama2_grey.jpg", "bad/obama2_cmyk.jpg", "bad/obama2_alpha.png"] {
+    for file in [
+        "bad/obama2_exif_rotated.jpg",
+        "bad/obama2_grey.jpg",
+        "bad/obama2_cmyk.jpg",
+        "bad/obama2_alpha.png",
+    ] {
         let img = load(file);
         if file.contains("exif") {
             let (w, h) = img.dimensions();
             assert!(h > w, "{file}: EXIF rotation not applied ({w}x{h})");
         }
-        assert_eq!(identify(engine, &g, &img).as_deref(), Some("obama"), "{file}");
+        assert_eq!(
+            identify(engine, &g, &img).as_deref(),
+            Some("obama"),
+            "{file}"
+        );
     }
 }
 
 pub fn bad_inputs_give_clear_errors(engine: &FaceEngine) {
     let read = |f: &str| std::fs::read(testdata().join(f)).expect("test file");
     let limits = ImageLimits::default();
-    assert!(matches!(decode_image(&read("bad/empty.jpg"), &limits), Err(ModelError::BadImage(_))));
-    assert!(matches!(decode_image(&read("bad/not_an_image.jpg"), &limits), Err(ModelError::BadImage(_))));
-    assert!(matches!(decode_image(&read("bad/one_pixel.png"), &limits), Err(ModelError::TooSmall { .. })));
+    assert!(matches!(
+        decode_image(&read("bad/empty.jpg"), &limits),
+        Err(ModelError::BadImage(_))
+    ));
+    assert!(matches!(
+        decode_image(&read("bad/not_an_image.jpg"), &limits),
+        Err(ModelError::BadImage(_))
+    ));
+    assert!(matches!(
+        decode_image(&read("bad/one_pixel.png"), &limits),
+        Err(ModelError::TooSmall { .. })
+    ));
     assert!(matches!(
         decode_image(&read("bad/huge_header.png"), &limits),
-        Err(ModelError::TooLarge { pixels: 100_000_000, .. })
+        Err(ModelError::TooLarge {
+            pixels: 100_000_000,
+            ..
+        })
     ));
     // A smaller budget refuses an ordinary photo, from its header.
     let tight = ImageLimits {
@@ -159,7 +212,9 @@ pub fn bad_inputs_give_clear_errors(engine: &FaceEngine) {
         Err(ModelError::BadImage(_)) => {}
         Err(other) => panic!("truncated JPEG: unexpected error {other}"),
         Ok(img) => {
-            let _ = engine.analyze(&img).expect("pipeline runs on a partial image");
+            let _ = engine
+                .analyze(&img)
+                .expect("pipeline runs on a partial image");
         }
     }
     // Degenerate images reach the engine without panicking.
@@ -171,7 +226,9 @@ pub fn bad_inputs_give_clear_errors(engine: &FaceEngine) {
 
 pub fn partial_face_is_refused_or_absent(engine: &FaceEngine) {
     let g = gallery(engine);
-    let faces = engine.analyze(&load("partial/obama_partial_face.jpg")).expect("pipeline runs");
+    let faces = engine
+        .analyze(&load("partial/obama_partial_face.jpg"))
+        .expect("pipeline runs");
     for f in faces {
         // Either the gate refuses it (with a reason) or, if it is usable, it must not be
         // taken for someone else.
@@ -189,7 +246,10 @@ pub fn gallery_bytes_roundtrip_keeps_identities(engine: &FaceEngine) {
     let g = gallery(engine);
     let back = Gallery::from_bytes(&g.to_bytes()).expect("roundtrip");
     let probe = embed(engine, &load("people/obama/obama3.jpg")).expect("face");
-    let (a, b) = (g.search(&probe).expect("match"), back.search(&probe).expect("match"));
+    let (a, b) = (
+        g.search(&probe).expect("match"),
+        back.search(&probe).expect("match"),
+    );
     assert_eq!(a.id, b.id);
     assert!((a.score - b.score).abs() < 2e-3);
 }
