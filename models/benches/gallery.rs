@@ -23,10 +23,17 @@ fn search(c: &mut Criterion) {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut g = Gallery::new(dim, 0.58);
         for i in 0..n {
-            g.add(format!("p{i}"), format!("P{i}"), random_unit(&mut seed, dim)).expect("dim");
+            g.add(
+                format!("p{i}"),
+                format!("P{i}"),
+                random_unit(&mut seed, dim),
+            )
+            .expect("dim");
         }
         let probe = random_unit(&mut seed, dim);
-        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| b.iter(|| g.best(&probe)));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| g.best(&probe))
+        });
     }
     group.finish();
 }

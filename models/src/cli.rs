@@ -170,8 +170,8 @@ fn identify(gallery_dir: &Path, image_path: &Path, json: bool) -> anyhow::Result
     }
     let bytes =
         std::fs::read(image_path).with_context(|| format!("reading {}", image_path.display()))?;
-    let image =
-        decode_image(&bytes, &ImageLimits::default()).with_context(|| format!("decoding {}", image_path.display()))?;
+    let image = decode_image(&bytes, &ImageLimits::default())
+        .with_context(|| format!("decoding {}", image_path.display()))?;
     let faces = engine.analyze(&image)?;
     let out = IdentifyOut {
         faces: faces
