@@ -19,15 +19,18 @@ use crate::{
     config::{redact_url, CloudConfig},
     error::CloudError,
     platform::{
+        clock::Clock,
         commands::PendingCommands,
         db,
         devices::{self, DeviceCache, EnrollmentCode},
         http,
-        identity::{ensure_first_admin, JwtKeys},
+        identity::{ensure_first_admin, google::GoogleVerifier, JwtKeys},
         ingest,
         metrics::Metrics,
         mqtt::{self, AuthRequest, BrokerUrl, MqttHandle, SERVICE_USER},
+        realtime::Realtime,
         secrets::{self, constant_time_eq, random_bytes, sha256_hex},
+        security::RateLimits,
         state::{AppState, Platform},
     },
 };
@@ -119,7 +122,10 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
         restrict_permissions(&config.data_dir.join("gerbang.db"));
     }
     let cloud_key = secrets::cloud_keypair(&db).await?;
-    let jwt = JwtKeys::new(&secrets::jwt_secret(&db).await?);
+    let jwt = JwtKeys::with_ttl(
+        &secrets::jwt_secret(&db).await?,
+        Duration::from_secs(config.security.access_token_ttl_secs),
+    );
     if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
         ensure_first_admin(&db, email, password).await?;
     }
@@ -194,6 +200,10 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
     );
 
     let share_group = config.mqtt.share_group.clone();
+    let clock = Arc::new(Clock::default());
+    let (realtime_layer, realtime) = Realtime::build(jwt.clone(), clock.clone());
+    let limits = RateLimits::new(&config.security);
+    let google = GoogleVerifier::new(config.google.clone());
     let platform: AppState = Arc::new(Platform {
         config,
         db,
@@ -211,6 +221,10 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
         public_url,
         device_mqtt_url,
         running: AtomicBool::new(true),
+        clock,
+        limits,
+        google,
+        realtime,
     });
 
     let inner = shutdown.child_token();
@@ -236,12 +250,20 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
         mqtt_stop.clone(),
     ));
     let relay = embedded.map(|broker| tokio::spawn(broker.serve(mqtt_stop.clone())));
-    let app = http::app(platform.clone());
+    let app = http::app(platform.clone(), realtime_layer);
     let http_stop = inner.clone();
+    let realtime_stop = platform.realtime.clone();
     let server = tokio::spawn(async move {
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { http_stop.cancelled().await })
-            .await;
+        let result = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            http_stop.cancelled().await;
+            // Socket.IO connections would hold graceful shutdown open.
+            realtime_stop.close().await;
+        })
+        .await;
         if let Err(err) = result {
             tracing::error!(error = %err, "HTTP server failed.");
         }

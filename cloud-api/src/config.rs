@@ -28,6 +28,77 @@ pub struct CloudConfig {
     pub admin_password: Option<String>,
     /// How long a command waits for the device's ack, in seconds.
     pub command_timeout_secs: u64,
+    /// Sessions, rate limits, CORS and the other HTTP defences.
+    pub security: SecurityConfig,
+    /// Sign-in with Google (`POST /api/auth/google`).
+    pub google: GoogleConfig,
+}
+
+/// Sessions and the HTTP defences. HSTS and `Secure` cookies follow `public_url`: they are
+/// on when it starts with `https://` (TLS is terminated by the cloud's reverse proxy).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityConfig {
+    /// Browser origins allowed to call the API with credentials (CORS); empty = same origin.
+    pub cors_origins: Vec<String>,
+    /// Access token lifetime, seconds.
+    pub access_token_ttl_secs: u64,
+    /// Refresh token lifetime, seconds (the `refreshToken` cookie).
+    pub refresh_token_ttl_secs: u64,
+    /// Login, refresh and Google sign-in attempts per client address: burst, then one more
+    /// every `auth_ip_period_ms`.
+    pub auth_ip_burst: u32,
+    pub auth_ip_period_ms: u64,
+    /// Login attempts per account identifier: burst, then one more every
+    /// `account_period_secs`.
+    pub account_burst: u32,
+    pub account_period_secs: u64,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 7 * 24 * 3600,
+            auth_ip_burst: 30,
+            auth_ip_period_ms: 2_000,
+            account_burst: 5,
+            account_period_secs: 60,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// Google ID token verification.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GoogleConfig {
+    /// OAuth client ids the ID token's `aud` must match; empty disables Google sign-in.
+    pub client_ids: Vec<String>,
+    /// Where Google's signing keys are published.
+    pub jwks_url: String,
+    /// Accepted `iss` values.
+    pub issuers: Vec<String>,
+    /// Create a user (access role `member`) on the first Google sign-in of an unknown
+    /// address; otherwise only existing users may sign in with Google.
+    pub allow_signup: bool,
+}
+
+impl Default for GoogleConfig {
+    fn default() -> Self {
+        Self {
+            client_ids: Vec::new(),
+            jwks_url: "https://www.googleapis.com/oauth2/v3/certs".into(),
+            issuers: vec![
+                "https://accounts.google.com".into(),
+                "accounts.google.com".into(),
+            ],
+            allow_signup: true,
+        }
+    }
 }
 
 /// Which MQTT broker the cloud talks to.
@@ -60,6 +131,8 @@ impl Default for CloudConfig {
             admin_email: None,
             admin_password: None,
             command_timeout_secs: 10,
+            security: SecurityConfig::default(),
+            google: GoogleConfig::default(),
         }
     }
 }
@@ -84,7 +157,8 @@ impl CloudConfig {
     /// `GERBANG_PUBLIC_URL`, `GERBANG_ADMIN_EMAIL`, `GERBANG_ADMIN_PASSWORD`,
     /// `GERBANG_COMMAND_TIMEOUT_SECS`, `GERBANG_MQTT_ADDR`, `GERBANG_MQTT_URL`,
     /// `GERBANG_MQTT_CA_FILE`, `GERBANG_MQTT_USERNAME`, `GERBANG_MQTT_PASSWORD`,
-    /// `GERBANG_MQTT_PUBLIC_URL`.
+    /// `GERBANG_MQTT_PUBLIC_URL`, `GERBANG_SECURITY_*` (e.g.
+    /// `GERBANG_SECURITY_CORS_ORIGINS='["https://dash.example"]'`), `GERBANG_GOOGLE_*`.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(CloudConfig::default()));
         if let Some(file) = file {
@@ -98,16 +172,25 @@ impl CloudConfig {
             )
             .merge(Env::prefixed("GERBANG_").map(|key| {
                 let key = key.as_str().to_ascii_lowercase();
-                match key.strip_prefix("mqtt_") {
-                    Some(rest) => format!("mqtt.{rest}").into(),
-                    None => key.into(),
+                for section in ["mqtt", "security", "google"] {
+                    if let Some(rest) = key.strip_prefix(&format!("{section}_")) {
+                        return format!("{section}.{rest}").into();
+                    }
                 }
+                key.into()
             }));
         figment.extract().map_err(Box::new)
     }
 
     pub fn command_timeout(&self) -> Duration {
         Duration::from_secs(self.command_timeout_secs.max(1))
+    }
+
+    /// True when the public URL is HTTPS: HSTS and `Secure` cookies are then on.
+    pub fn tls(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"))
     }
 
     /// The database URL actually used.
@@ -158,6 +241,8 @@ impl fmt::Debug for CloudConfig {
             .field("admin_email", &self.admin_email)
             .field("admin_password", &secret(&self.admin_password))
             .field("command_timeout_secs", &self.command_timeout_secs)
+            .field("security", &self.security)
+            .field("google", &self.google)
             .finish()
     }
 }
@@ -205,11 +290,15 @@ mod tests {
             jail.set_env("GERBANG_HTTP_ADDR", "127.0.0.1:9999");
             jail.set_env("GERBANG_MQTT_URL", "mqtt://127.0.0.1:1883");
             jail.set_env("DATABASE_URL", "postgres://x@y/z");
+            jail.set_env("GERBANG_SECURITY_CORS_ORIGINS", "[https://a.example]");
+            jail.set_env("GERBANG_GOOGLE_CLIENT_IDS", "[web-client]");
             let config = CloudConfig::load(None).expect("loads");
             assert_eq!(config.http_addr.port(), 9999);
             assert_eq!(config.mqtt.url.as_deref(), Some("mqtt://127.0.0.1:1883"));
             assert_eq!(config.database_url.as_deref(), Some("postgres://x@y/z"));
             assert_eq!(config.command_timeout(), Duration::from_secs(10));
+            assert_eq!(config.security.cors_origins, ["https://a.example"]);
+            assert_eq!(config.google.client_ids, ["web-client"]);
             Ok(())
         });
     }

@@ -4,8 +4,10 @@
 //! # Layout
 //! - [`config`]: [`CloudConfig`] (defaults → TOML → `GERBANG_*` environment).
 //! - [`start`] / [`Cloud`]: start everything, ask for the real addresses, stop cleanly.
-//! - [`platform`]: the core every domain uses — database and migrations, identity, devices
-//!   and enrolment, event ingest (MQTT + HTTPS), commands, the broker, metrics, HTTP plumbing.
+//! - [`platform`]: the core every domain uses — database and migrations, identity and
+//!   sessions, the audit trail, security layers, devices and enrolment, event ingest (MQTT +
+//!   HTTPS), commands, notifications, realtime (Socket.IO), the broker, metrics, OpenAPI,
+//!   HTTP plumbing.
 //! - [`access`]: seed 000's door domain (`/api/door/...`). Each later domain gets its own
 //!   folder with its own `router()`, entities and migrations.
 //! - `testkit` (feature `testkit`): fresh databases, a whole cloud on port 0, test macros.
@@ -19,6 +21,6 @@ pub mod platform;
 pub mod testkit;
 
 pub use cloud::{start, Cloud};
-pub use config::{CloudConfig, MqttConfig};
+pub use config::{CloudConfig, GoogleConfig, MqttConfig, SecurityConfig};
 pub use error::CloudError;
 pub use platform::devices::EnrollmentCode;

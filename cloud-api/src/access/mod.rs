@@ -2,7 +2,7 @@
 //! `/api/door/...`. Later issues add users' face registration, access history, analytics.
 
 pub(crate) mod migration;
-mod routes;
+pub(crate) mod routes;
 pub mod status;
 
 pub use routes::router;

@@ -12,11 +12,12 @@ use serde_json::json;
 
 use super::status;
 use crate::platform::{
-    commands,
+    audit, commands,
     error::{DbContext, ServiceError},
     http::{error::ApiError, json::JsonBody},
     i18n::Msg,
     identity::{AdminUser, AuthUser},
+    security::ClientIp,
     state::AppState,
 };
 
@@ -27,7 +28,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-struct StatusQuery {
+pub(crate) struct StatusQuery {
     device_id: Option<String>,
 }
 
@@ -36,7 +37,8 @@ fn not_found() -> ServiceError {
 }
 
 /// One door → that door's status; several → a list.
-async fn door_status(
+#[utoipa::path(get, path = "/api/door/status", tag = "access", params(("device_id" = Option<String>, Query, description = "One door")), responses((status = 200, description = "One door's status, or a list when there are several"), (status = 401), (status = 404)), security(("bearer" = []), ("cookie" = [])))]
+pub(crate) async fn door_status(
     State(state): State<AppState>,
     _user: AuthUser,
     Query(query): Query<StatusQuery>,
@@ -52,15 +54,17 @@ async fn door_status(
 }
 
 #[derive(Deserialize)]
-struct ControlRequest {
+pub(crate) struct ControlRequest {
     action: String,
     duration_ms: Option<u32>,
     device_id: Option<String>,
 }
 
-async fn door_control(
+#[utoipa::path(post, path = "/api/door/control", tag = "access", request_body(content = Object, description = "`{action: \"unlock\"|\"lock\", duration_ms?, device_id?}`"), responses((status = 200, description = "`{message, status, command_id, locked, ack}`"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503), (status = 504)), security(("bearer" = []), ("cookie" = [])))]
+pub(crate) async fn door_control(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
+    ip: ClientIp,
     JsonBody(body): JsonBody<ControlRequest>,
 ) -> Result<Response, ApiError> {
     let command = match body.action.as_str() {
@@ -92,7 +96,16 @@ async fn door_control(
         }
     };
     let unlock = matches!(command, Command::Unlock { .. });
-    let outcome = commands::send_command(&state, &device, command).await?;
+    let result = commands::send_command(&state, &device, command).await;
+    let entry = audit::Entry::new(if unlock { "door_unlock" } else { "door_lock" }, ip)
+        .by(admin.sub, admin.email.clone())
+        .target(format!("device:{device}"));
+    let entry = match &result {
+        Ok(outcome) => entry.detail(json!({ "command_id": outcome.id, "ok": outcome.ack.ok })),
+        Err(err) => entry.detail(json!({ "error": err.to_string() })).failed(),
+    };
+    audit::record(&state.db, state.clock.now(), entry).await;
+    let outcome = result?;
     let message = match (outcome.ack.ok, unlock) {
         (true, true) => Msg::new("Pintu berhasil dibuka", "Door unlocked"),
         (true, false) => Msg::new("Pintu berhasil dikunci", "Door locked"),

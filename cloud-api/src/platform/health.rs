@@ -21,7 +21,8 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-async fn health(State(state): State<AppState>) -> Response {
+#[utoipa::path(get, path = "/health", tag = "platform", responses((status = 200, description = "Database and broker reachable"), (status = 503, description = "Degraded")))]
+pub(crate) async fn health(State(state): State<AppState>) -> Response {
     let database = match db::ping(&state.db).await {
         Ok(()) => "ok",
         Err(err) => {
@@ -52,7 +53,8 @@ async fn health(State(state): State<AppState>) -> Response {
     (status, body).into_response()
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+#[utoipa::path(get, path = "/metrics", tag = "platform", responses((status = 200, description = "Prometheus/OpenMetrics text", content_type = "application/openmetrics-text")))]
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     match device::Entity::find()
         .filter(device::Column::Online.eq(true))
         .count(&state.db)

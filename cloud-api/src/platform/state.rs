@@ -8,8 +8,9 @@ use std::sync::{
 use sea_orm::DatabaseConnection;
 
 use super::{
-    commands::PendingCommands, devices::DeviceCache, identity::JwtKeys, metrics::Metrics,
-    mqtt::MqttHandle,
+    clock::Clock, commands::PendingCommands, devices::DeviceCache,
+    identity::google::GoogleVerifier, identity::JwtKeys, metrics::Metrics, mqtt::MqttHandle,
+    realtime::Realtime, security::RateLimits,
 };
 use crate::config::CloudConfig;
 
@@ -34,6 +35,14 @@ pub struct Platform {
     pub device_mqtt_url: String,
     /// False once shutdown has begun.
     pub running: AtomicBool,
+    /// The clock sessions are judged by (tests move it forward).
+    pub clock: Arc<Clock>,
+    /// Sign-in rate limits.
+    pub limits: RateLimits,
+    /// Google ID token verification.
+    pub google: GoogleVerifier,
+    /// Socket.IO push.
+    pub realtime: Realtime,
 }
 
 impl Platform {

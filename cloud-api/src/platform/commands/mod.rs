@@ -1,7 +1,7 @@
 //! Commands to devices: sealed with the cloud's key, published QoS 1, stored, and answered
 //! by the device's sealed ack (or a timeout).
 
-mod routes;
+pub(crate) mod routes;
 mod service;
 
 pub use routes::router;

@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(M0001Platform),
             Box::new(crate::access::migration::M0002Access),
+            Box::new(super::identity_migration::M0003Identity),
         ]
     }
 }

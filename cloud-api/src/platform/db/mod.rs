@@ -2,6 +2,7 @@
 //! domain contributes to, and the SeaORM entities of the platform core.
 
 pub mod entities;
+mod identity_migration;
 mod migration;
 
 use std::time::Duration;

@@ -3,7 +3,7 @@
 
 mod cache;
 mod gaps;
-mod routes;
+pub(crate) mod routes;
 mod service;
 mod state;
 

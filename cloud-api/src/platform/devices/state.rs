@@ -1,5 +1,6 @@
 //! Retained `state` messages: online/offline (the device's last will says `online: false`)
-//! and the door facts they carry.
+//! and the door facts they carry; pushed to the access admins, and a device going offline
+//! notifies them.
 
 use protocol::{DeviceId, DeviceState, Topic};
 use sea_orm::{sea_query::Expr, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
@@ -7,7 +8,11 @@ use time::OffsetDateTime;
 
 use crate::{
     access::status::{self as door, DoorUpdate},
-    platform::{db::entities::device, state::Platform},
+    platform::{
+        db::entities::device,
+        notifications::{self, NotificationView},
+        state::Platform,
+    },
 };
 
 /// Handles a frame from a `state` topic. Bad frames are logged, counted and dropped.
@@ -48,19 +53,45 @@ pub async fn handle_state(platform: &Platform, topic: &Topic, payload: &[u8]) {
         return;
     }
     // Online flag and door facts change together, so readers never see one without the other.
-    if let Err(err) = record(platform, &known.id, &state).await {
-        tracing::error!(error = %err, "Recording device state failed.");
-        return;
-    }
+    let notifications = match record(platform, &known.id, &state).await {
+        Ok(notifications) => notifications,
+        Err(err) => {
+            tracing::error!(error = %err, "Recording device state failed.");
+            return;
+        }
+    };
     tracing::info!(device = %known.id, online = state.online, "Device state updated.");
+    notifications::push(platform, &notifications).await;
+    platform
+        .realtime
+        .to_access_admins(
+            "device:state",
+            &serde_json::json!({
+                "device": known.id,
+                "site": known.site,
+                "online": state.online,
+                "locked": state.locked,
+                "door_open": state.door_open,
+                "battery_percent": state.battery_percent,
+                "camera_active": state.camera_active,
+                "mode": state.mode,
+                "last_seq": state.last_seq,
+            }),
+        )
+        .await;
 }
 
+/// Records the state; a device going from online to offline notifies the access admins.
 async fn record(
     platform: &Platform,
     device_id: &DeviceId,
     state: &DeviceState,
-) -> Result<(), DbErr> {
+) -> Result<Vec<NotificationView>, DbErr> {
     let txn = platform.db.begin().await?;
+    let was_online = device::Entity::find_by_id(device_id.as_str())
+        .one(&txn)
+        .await?
+        .is_some_and(|d| d.online);
     device::Entity::update_many()
         .col_expr(device::Column::Online, Expr::value(state.online))
         .col_expr(
@@ -75,5 +106,16 @@ async fn record(
         .exec(&txn)
         .await?;
     door::apply(&txn, device_id.as_str(), &[DoorUpdate::from_state(state)]).await?;
-    txn.commit().await
+    let notifications = if was_online && !state.online {
+        notifications::notify_admins(
+            &txn,
+            &[notifications::offline_alert(device_id.as_str())],
+            OffsetDateTime::now_utc(),
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    txn.commit().await?;
+    Ok(notifications)
 }

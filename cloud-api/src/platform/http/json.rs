@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 use super::error::ApiError;
 use crate::platform::i18n::Msg;
 
-/// `Json<T>` with localized errors: 400 for malformed or mistyped JSON, 413 when too large.
+/// `Json<T>` with localized errors: 400 for malformed JSON or a wrong content type, 422 for
+/// well-formed JSON of the wrong shape (a missing field, a wrong type), 413 when too large.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
@@ -40,6 +41,13 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             "Content-Type harus application/json",
             "Content-Type must be application/json",
         )),
+        JsonRejection::JsonDataError(_) => ApiError::Client {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            msg: Msg::owned(
+                format!("Isi JSON tidak sesuai: {detail}"),
+                format!("The JSON does not have the expected shape: {detail}"),
+            ),
+        },
         _ => ApiError::bad_request(Msg::owned(
             format!("Body permintaan bukan JSON yang valid: {detail}"),
             format!("The request body is not valid JSON: {detail}"),

@@ -1,5 +1,6 @@
 //! The HTTP application: every domain's `router()` merged, plus the cross-cutting layers
-//! (request language, tracing, a default body limit).
+//! (request language, tracing, a default body limit, security headers, CORS, panic guard)
+//! and Socket.IO.
 
 pub mod error;
 pub mod json;
@@ -7,23 +8,33 @@ pub mod json;
 use axum::{extract::DefaultBodyLimit, middleware, Router};
 use tower_http::trace::TraceLayer;
 
-use super::{commands, devices, health, i18n, identity, ingest, state::AppState};
+use socketioxide::layer::SocketIoLayer;
+
+use super::{
+    audit, commands, devices, health, i18n, identity, ingest, notifications, openapi, security,
+    state::AppState,
+};
 
 /// The default limit for request bodies that do not set their own.
 const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Builds the whole application.
-pub fn app(state: AppState) -> Router {
-    Router::new()
+pub fn app(state: AppState, realtime: SocketIoLayer) -> Router {
+    let router = Router::new()
         .merge(health::router())
         .merge(identity::router())
+        .merge(audit::router())
+        .merge(notifications::router())
         .merge(devices::router())
         .merge(commands::router())
         .merge(crate::access::router())
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
         // Ingest sets its own, larger limit.
         .merge(ingest::router())
-        .layer(middleware::from_fn(i18n::language))
+        .merge(openapi::router())
+        .layer(realtime)
+        .layer(middleware::from_fn(i18n::language));
+    security::layers(router, &state.config)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

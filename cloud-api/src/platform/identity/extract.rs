@@ -1,5 +1,5 @@
 //! Request extractors: who is calling (`Authorization: Bearer` or the seed-001 `token`
-//! cookie), and a guard that only lets admins through.
+//! cookie), and a guard that only lets access admins through (see `roles` for the others).
 
 use axum::{
     extract::FromRequestParts,
@@ -17,7 +17,8 @@ pub struct AuthUser(pub Claims);
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub Claims);
 
-fn bearer_or_cookie(parts: &Parts) -> Option<&str> {
+/// The access token of a request: `Authorization: Bearer …`, else the `token` cookie.
+pub fn bearer_or_cookie(parts: &Parts) -> Option<&str> {
     if let Some(value) = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -39,6 +40,20 @@ fn bearer_or_cookie(parts: &Parts) -> Option<&str> {
         .find_map(|pair| pair.trim().strip_prefix("token="))
 }
 
+/// The value of cookie `name`, if the request carries it.
+pub fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    parts
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then_some(v.trim())
+        })
+        .filter(|v| !v.is_empty())
+}
+
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
@@ -46,7 +61,10 @@ impl FromRequestParts<AppState> for AuthUser {
         let not_logged_in =
             || ServiceError::Unauthorized(Msg::new("Anda belum login", "You are not logged in"));
         let token = bearer_or_cookie(parts).ok_or_else(not_logged_in)?;
-        let claims = state.jwt.verify(token).ok_or_else(not_logged_in)?;
+        let claims = state
+            .jwt
+            .verify(&state.clock, token)
+            .ok_or_else(not_logged_in)?;
         Ok(AuthUser(claims))
     }
 }
@@ -56,14 +74,10 @@ impl FromRequestParts<AppState> for AdminUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let AuthUser(claims) = AuthUser::from_request_parts(parts, state).await?;
-        if claims.roles.get("access").is_some_and(|r| r == "admin") {
+        if super::roles::has_role(&claims, "access", &["admin"]) {
             Ok(AdminUser(claims))
         } else {
-            Err(ServiceError::Forbidden(Msg::new(
-                "Anda tidak memiliki akses",
-                "You do not have access",
-            ))
-            .into())
+            Err(super::roles::forbidden())
         }
     }
 }

@@ -1,9 +1,31 @@
 //! Argon2id password hashing, off the async threads (hashing takes tens of milliseconds).
+//!
+//! Parameters: Argon2id v19, 19 MiB of memory, 2 passes, 1 lane, 32-byte output, 16-byte
+//! random salt — OWASP's minimum recommendation for Argon2id, chosen so a login costs
+//! tens of milliseconds on a small cloud VM while an offline guess stays memory-hard.
+//! Stored hashes carry their parameters (PHC strings), so raising them later only affects
+//! new hashes; verification uses whatever a stored hash says.
 
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Argon2,
+    Algorithm, Argon2, Params, Version,
 };
+
+/// Memory cost in KiB (19 MiB).
+pub const M_COST_KIB: u32 = 19 * 1024;
+/// Passes over memory.
+pub const T_COST: u32 = 2;
+/// Lanes.
+pub const P_COST: u32 = 1;
+
+fn hasher() -> Argon2<'static> {
+    // These constants are valid Argon2 parameters; the fallback is never taken.
+    let params = Params::new(M_COST_KIB, T_COST, P_COST, Some(32)).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// The shortest password accepted when one is set.
+pub const MIN_PASSWORD_LEN: usize = 8;
 
 use tokio::sync::OnceCell;
 
@@ -25,7 +47,7 @@ pub async fn dummy_hash() -> String {
 pub async fn hash(password: String) -> Result<String, ServiceError> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
+        hasher()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| ServiceError::internal("hashing a password", e))
@@ -40,7 +62,7 @@ pub async fn verify(password: String, stored: String) -> Result<bool, ServiceErr
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
-        Argon2::default()
+        hasher()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
     })
@@ -55,7 +77,10 @@ mod tests {
     #[tokio::test]
     async fn hashes_verify_and_the_dummy_never_matches() {
         let stored = hash("kata-sandi".into()).await.expect("hash");
-        assert!(stored.starts_with("$argon2id$"));
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
         assert!(verify("kata-sandi".into(), stored.clone())
             .await
             .expect("verify"));

@@ -1,13 +1,20 @@
-//! Users: the first admin, and login.
+//! Users: the first admin, lookup by any login identifier, and password login.
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{password, token::JwtKeys};
+use super::{
+    ids::{Email, LoginId},
+    password,
+};
 use crate::platform::{
     db::entities::user,
     error::{DbContext, ServiceError},
@@ -18,14 +25,22 @@ use crate::platform::{
 pub type Roles = BTreeMap<String, String>;
 
 /// A user as the API shows it (never the password hash).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
-    pub email: String,
+    pub email: Option<String>,
+    /// Canonical `62…` form.
+    pub phone: Option<String>,
+    pub nik: Option<String>,
     pub name: String,
     /// The user's role in the access domain (seed 000/001 `role`).
     pub role: String,
+    /// Every domain's role.
+    #[schema(value_type = Object)]
     pub roles: Roles,
+    pub department: Option<String>,
+    /// True when the user can sign in with Google.
+    pub google_linked: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -42,12 +57,16 @@ impl From<user::Model> for UserView {
         Self {
             id: model.id,
             email: model.email,
+            phone: model.phone,
+            nik: model.nik,
             name: model.name,
             role: roles
                 .get("access")
                 .cloned()
                 .unwrap_or_else(|| "member".into()),
             roles,
+            department: model.department,
+            google_linked: model.google_sub.is_some(),
             created_at: model.created_at,
             updated_at: model.updated_at,
         }
@@ -64,6 +83,7 @@ pub async fn ensure_first_admin(
     email: &str,
     password: &str,
 ) -> Result<bool, ServiceError> {
+    let email = Email::parse(email).map_err(|e| ServiceError::Invalid(e.0))?;
     let users = user::Entity::find()
         .all(db)
         .await
@@ -71,13 +91,15 @@ pub async fn ensure_first_admin(
     if users.iter().any(|u| is_admin(&parse_roles(&u.roles))) {
         return Ok(false);
     }
-    let email = email.trim().to_ascii_lowercase();
     let hash = password::hash(password.to_owned()).await?;
     let roles: Roles = [("access", "admin"), ("attendance", "admin")]
         .map(|(k, v)| (k.into(), v.into()))
         .into();
     let now = OffsetDateTime::now_utc();
-    if let Some(existing) = users.into_iter().find(|u| u.email == email) {
+    if let Some(existing) = users
+        .into_iter()
+        .find(|u| u.email.as_deref() == Some(email.as_str()))
+    {
         // The configured address already belongs to a user: promote it.
         let mut row: user::ActiveModel = existing.into();
         row.roles = Set(serde_json::to_string(&roles).unwrap_or_default());
@@ -87,13 +109,17 @@ pub async fn ensure_first_admin(
     } else {
         user::ActiveModel {
             id: Set(Uuid::now_v7()),
-            email: Set(email.clone()),
+            email: Set(Some(email.as_str().to_owned())),
             name: Set("Administrator".into()),
             password_hash: Set(hash),
             roles: Set(serde_json::to_string(&roles).unwrap_or_default()),
             disabled: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
+            phone: Set(None),
+            nik: Set(None),
+            google_sub: Set(None),
+            department: Set(None),
         }
         .insert(db)
         .await
@@ -103,27 +129,47 @@ pub async fn ensure_first_admin(
     Ok(true)
 }
 
-/// Checks email and password; returns an access token and the user.
-pub async fn login(
-    db: &DatabaseConnection,
-    keys: &JwtKeys,
-    email: &str,
-    password: &str,
-) -> Result<(String, UserView), ServiceError> {
-    let wrong = || {
-        ServiceError::Unauthorized(Msg::new(
-            "Email atau password salah",
-            "Wrong email or password",
-        ))
+/// The user a login identifier names, if any.
+pub async fn find_by_login(
+    db: &impl ConnectionTrait,
+    id: &LoginId,
+) -> Result<Option<user::Model>, ServiceError> {
+    let filter = match id {
+        LoginId::Email(e) => user::Column::Email.eq(e.as_str()),
+        LoginId::Phone(p) => user::Column::Phone.eq(p.as_str()),
+        LoginId::Nik(n) => user::Column::Nik.eq(n.as_str()),
     };
-    let email = email.trim().to_ascii_lowercase();
-    let found = user::Entity::find()
-        .filter(user::Column::Email.eq(email))
+    user::Entity::find()
+        .filter(filter)
         .one(db)
         .await
-        .db("looking up a user")?;
-    let Some(found) = found else {
-        // Spend the same time as a real check so timing does not reveal which emails exist.
+        .db("looking up a user")
+}
+
+pub async fn find_by_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<user::Model>, ServiceError> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .db("loading a user")
+}
+
+/// The refusal for a disabled account (only told to someone who knew the password).
+pub fn disabled() -> ServiceError {
+    ServiceError::Forbidden(Msg::new("Akun dinonaktifkan", "Account disabled"))
+}
+
+/// Checks a password against the user `id` names. Unknown users cost a real hash check
+/// too, and get the same answer as a wrong password.
+pub async fn check_password(
+    db: &DatabaseConnection,
+    id: &LoginId,
+    password: &str,
+) -> Result<user::Model, ServiceError> {
+    let wrong = || ServiceError::Unauthorized(id.wrong_credentials());
+    let Some(found) = find_by_login(db, id).await? else {
         let _ = password::verify(password.to_owned(), password::dummy_hash().await).await;
         return Err(wrong());
     };
@@ -131,12 +177,83 @@ pub async fn login(
         return Err(wrong());
     }
     if found.disabled {
-        return Err(ServiceError::Forbidden(Msg::new(
-            "Akun dinonaktifkan",
-            "Account disabled",
+        return Err(disabled());
+    }
+    Ok(found)
+}
+
+/// A user to create (identifiers already parsed; at least one of them is required).
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub email: Option<Email>,
+    pub phone: Option<super::ids::Phone>,
+    pub nik: Option<super::ids::Nik>,
+    pub name: String,
+    pub password: String,
+    pub roles: Roles,
+    pub department: Option<String>,
+}
+
+/// Creates a user: roles must exist in their domains, the password must be long enough,
+/// and no identifier may belong to someone else (409).
+pub async fn create_user(db: &DatabaseConnection, new: NewUser) -> Result<UserView, ServiceError> {
+    if new.email.is_none() && new.phone.is_none() && new.nik.is_none() {
+        return Err(ServiceError::Invalid(Msg::new(
+            "Email, nomor HP atau NIK harus diisi",
+            "An email, phone number or NIK is required",
         )));
     }
-    let view = UserView::from(found);
-    let token = keys.issue(view.id, &view.email, &view.roles)?;
-    Ok((token, view))
+    if new.password.chars().count() < password::MIN_PASSWORD_LEN {
+        return Err(ServiceError::Invalid(Msg::new(
+            "Password minimal 8 karakter",
+            "The password must have at least 8 characters",
+        )));
+    }
+    if let Some((domain, role)) = new
+        .roles
+        .iter()
+        .find(|(d, r)| !super::roles::is_valid(d, r))
+    {
+        return Err(ServiceError::Invalid(Msg::owned(
+            format!("Peran {role} tidak dikenal di domain {domain}"),
+            format!("Unknown role {role} in domain {domain}"),
+        )));
+    }
+    let ids = [
+        new.email.clone().map(LoginId::Email),
+        new.phone.clone().map(LoginId::Phone),
+        new.nik.clone().map(LoginId::Nik),
+    ];
+    for id in ids.iter().flatten() {
+        if find_by_login(db, id).await?.is_some() {
+            return Err(ServiceError::Conflict(match id {
+                LoginId::Email(_) => Msg::new("Email sudah terdaftar", "Email already registered"),
+                LoginId::Phone(_) => Msg::new(
+                    "Nomor HP sudah terdaftar",
+                    "Phone number already registered",
+                ),
+                LoginId::Nik(_) => Msg::new("NIK sudah terdaftar", "NIK already registered"),
+            }));
+        }
+    }
+    let hash = password::hash(new.password).await?;
+    let now = OffsetDateTime::now_utc();
+    let row = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(new.email.map(|e| e.as_str().to_owned())),
+        name: Set(new.name.trim().to_owned()),
+        password_hash: Set(hash),
+        roles: Set(serde_json::to_string(&new.roles).unwrap_or_default()),
+        disabled: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        phone: Set(new.phone.map(|p| p.as_str().to_owned())),
+        nik: Set(new.nik.map(|n| n.as_str().to_owned())),
+        google_sub: Set(None),
+        department: Set(new.department),
+    }
+    .insert(db)
+    .await
+    .db("creating a user")?;
+    Ok(row.into())
 }

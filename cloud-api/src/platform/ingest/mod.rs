@@ -4,7 +4,7 @@
 //! device may delete events from its outbox.
 
 mod pipeline;
-mod routes;
+pub(crate) mod routes;
 mod store;
 mod verify;
 

@@ -29,7 +29,8 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BATCH_BODY))
 }
 
-async fn events(
+#[utoipa::path(post, path = "/api/device/events", tag = "devices", request_body(content = Object, description = "`{frames: [...]}`: sealed event frames (device token as bearer)"), responses((status = 200, description = "`{accepted, duplicates, rejected, upto_seq}`"), (status = 400), (status = 401), (status = 413)), security(("device_token" = [])))]
+pub(crate) async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,

@@ -19,6 +19,7 @@ use crate::{
         db::migration_idens::{DroppedRanges, Events},
         devices::advance_contiguous,
         error::{DbContext, ServiceError},
+        notifications::{self, NotificationView},
         sql::stmt,
         state::Platform,
     },
@@ -40,6 +41,10 @@ pub struct DeviceOutcome {
 #[derive(Debug, Default)]
 pub struct StoreOutcome {
     pub devices: HashMap<DeviceId, DeviceOutcome>,
+    /// Notifications the batch's new events raised (stored in the same transaction).
+    pub notifications: Vec<NotificationView>,
+    /// The batch's new events, for the realtime push.
+    pub new_events: Vec<serde_json::Value>,
 }
 
 impl StoreOutcome {
@@ -63,6 +68,13 @@ pub async fn store_events(
     let txn = platform.db.begin().await.db("starting an ingest batch")?;
     let (outcome, granted, denied) = store_in(&txn, events).await.db("storing events")?;
     txn.commit().await.db("committing an ingest batch")?;
+    notifications::push(platform, &outcome.notifications).await;
+    if !outcome.new_events.is_empty() {
+        platform
+            .realtime
+            .to_access_admins("device:events", &outcome.new_events)
+            .await;
+    }
     let inserted = outcome.inserted();
     let total: u64 = outcome
         .devices
@@ -156,6 +168,8 @@ async fn store_in(
     }
     let mut per_device: HashMap<&DeviceId, PerDevice> = HashMap::new();
     let (mut granted, mut denied) = (0u64, 0u64);
+    let mut alerts = Vec::new();
+    let mut new_events = Vec::new();
     for e in &unique {
         let env = &e.envelope;
         let entry = per_device.entry(&e.device.id).or_insert_with(|| PerDevice {
@@ -171,6 +185,16 @@ async fn store_in(
             continue;
         }
         entry.inserted += 1;
+        if let Some(alert) = notifications::alert_for_event(env) {
+            alerts.push(alert);
+        }
+        new_events.push(serde_json::json!({
+            "id": env.id,
+            "device": env.device,
+            "seq": env.seq,
+            "ts": env.ts.format(&time::format_description::well_known::Rfc3339).ok(),
+            "event": &env.event,
+        }));
         entry.max_seq = entry.max_seq.max(seq_i64(env.seq));
         entry.min_new_lo = entry.min_new_lo.min(seq_i64(env.seq));
         match &env.event {
@@ -216,7 +240,11 @@ async fn store_in(
         }
     }
 
-    let mut outcome = StoreOutcome::default();
+    let mut outcome = StoreOutcome {
+        notifications: notifications::notify_admins(txn, &alerts, now).await?,
+        new_events,
+        ..StoreOutcome::default()
+    };
     for (device, d) in per_device {
         let updated = txn
             .query_one(stmt(

@@ -1,4 +1,5 @@
-//! `users`: one row per person for every domain; roles per domain as a JSON object.
+//! `users`: one row per person for every domain, with optional login identifiers (email,
+//! phone, NIK, Google subject); roles per domain as a JSON object.
 
 use sea_orm::entity::prelude::*;
 
@@ -8,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     #[sea_orm(unique)]
-    pub email: String,
+    pub email: Option<String>,
     pub name: String,
     pub password_hash: String,
     /// JSON object: domain → role, e.g. `{"access":"admin","attendance":"admin"}`.
@@ -16,6 +17,14 @@ pub struct Model {
     pub disabled: bool,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
+    /// Canonical `62…` digits (`identity::Phone`).
+    pub phone: Option<String>,
+    /// 16 digits (`identity::Nik`).
+    pub nik: Option<String>,
+    /// Google's `sub` for this person, once they signed in with Google.
+    pub google_sub: Option<String>,
+    /// Department, for `dept:…` realtime rooms.
+    pub department: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
