@@ -92,12 +92,12 @@ fn sorted_entries(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(v)
 }
 
+/// A person's name and the embedding of each usable photo.
+pub type Person = (String, Vec<(PathBuf, Embedding)>);
+
 /// Each person's photos: `(name, [(file, embedding)])`. Photos without a usable face are
 /// reported on stderr and skipped.
-fn embed_people(
-    engine: &FaceEngine,
-    dir: &Path,
-) -> anyhow::Result<Vec<(String, Vec<(PathBuf, Embedding)>)>> {
+fn embed_people(engine: &FaceEngine, dir: &Path) -> anyhow::Result<Vec<Person>> {
     let limits = ImageLimits::default();
     let mut people = Vec::new();
     for person in sorted_entries(dir)?.into_iter().filter(|p| p.is_dir()) {
@@ -214,7 +214,7 @@ fn identify(gallery_dir: &Path, image_path: &Path, json: bool) -> anyhow::Result
 }
 
 /// Genuine and impostor scores over every pair of photos in a folder of people.
-pub fn pair_scores(people: &[(String, Vec<(PathBuf, Embedding)>)]) -> (Vec<f32>, Vec<f32>) {
+pub fn pair_scores(people: &[Person]) -> (Vec<f32>, Vec<f32>) {
     let all: Vec<(usize, &Embedding)> = people
         .iter()
         .enumerate()

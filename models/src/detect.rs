@@ -128,7 +128,7 @@ impl Detector {
             };
             let [ax, ay] = self.anchors[i];
             let (cx, cy, bw, bh) = (reg[0] + ax, reg[1] + ay, reg[2], reg[3]);
-            if !(bw > 0.0 && bh > 0.0) || !cx.is_finite() || !cy.is_finite() {
+            if !(bw > 0.0 && bh > 0.0 && cx.is_finite() && cy.is_finite()) {
                 continue;
             }
             let bbox = [(cx - bw / 2.0) * k, (cy - bh / 2.0) * ky, bw * k, bh * ky];
