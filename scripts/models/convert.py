@@ -8,6 +8,9 @@ Run from the repository root:
     /tmp/conv/bin/python scripts/models/convert.py            # writes models/onnx/*.onnx
     /tmp/conv/bin/python scripts/models/convert.py --check    # compares with models/manifest.toml
 
+A re-run gives numerically identical models but not byte-identical files (tf2onnx writes
+run-specific names); models/manifest.toml pins the committed files by sha256.
+
 Two known problems are worked around here rather than by pinning old releases:
 * TF >= 2.16 rejects `_FusedConv2D`, `FusedDepthwiseConv2dNative` and `_FusedMatMul`
   nodes that lack the `TArgs` attribute; the TFJS converter never wrote it. We add
