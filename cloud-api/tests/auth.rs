@@ -26,6 +26,7 @@ db_tests!(
     role_guards_and_audit_trail,
     failed_logins_are_throttled_uniformly,
     google_sign_in_against_a_local_jwks,
+    concurrent_sessions_rotate_without_errors,
 );
 
 async fn start(backend: Backend) -> TestCloud {
@@ -681,4 +682,47 @@ async fn openapi_covers_every_route() {
     assert!(csp.contains("script-src 'self'"), "{csp}");
     assert!(response.text().await.unwrap().contains("swagger"));
     tc.stop().await;
+}
+
+/// Several sessions rotating at once (on SQLite a read-then-write transaction would fail
+/// with SQLITE_BUSY here; rotation writes first).
+async fn concurrent_sessions_rotate_without_errors(backend: Backend) {
+    let tc = TestCloud::start_with(backend, BrokerKind::Embedded, |c| {
+        c.security.auth_ip_burst = 1000;
+    })
+    .await;
+    member(&tc).await;
+    let mut tokens = Vec::new();
+    for _ in 0..4 {
+        let response = login(&tc, json!({"nik": NIK, "password": PASSWORD})).await;
+        tokens.push(cookie_value(
+            &set_cookie(&response, "refreshToken").unwrap(),
+        ));
+    }
+    let chains = tokens.into_iter().map(|mut token| {
+        let tc = &tc;
+        async move {
+            for _ in 0..15 {
+                let response = refresh(tc, &token).await;
+                assert_eq!(response.status(), StatusCode::OK);
+                token = cookie_value(&set_cookie(&response, "refreshToken").unwrap());
+            }
+        }
+    });
+    futures_join_all(chains).await;
+    tc.stop().await;
+}
+
+/// Runs futures concurrently on this task (no extra dependency for `join_all`).
+async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
+    let mut set: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    std::future::poll_fn(|cx| {
+        set.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if set.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
 }

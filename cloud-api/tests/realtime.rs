@@ -173,7 +173,7 @@ async fn socket_io_handshake_rooms_and_pushes() {
     // Device events raise notifications, pushed to each admin on each namespace.
     let site = protocol::SiteId::parse("hq").unwrap();
     let mut dev = tc.enroll_device(&site, "door-1").await;
-    let frames = vec![
+    let frames = [
         dev.next_frame(protocol::Event::ForcedOpen),
         dev.next_frame(protocol::Event::DoorOpened),
     ];

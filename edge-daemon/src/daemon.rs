@@ -17,8 +17,12 @@ use crate::{
     store::{Boot, Outbox, Signer, Store, StoreError, StoreOptions},
     sync::{self, Link, SyncHandle, SyncStatus},
     transport::TransportError,
+    watchdog::{self, Heartbeat, HeartbeatContact, Liveness},
     FIRMWARE,
 };
+
+/// The door loop runs every few milliseconds; this long without a pass means it is stuck.
+const DOOR_STALL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The hardware a daemon drives.
 #[derive(Debug, Clone)]
@@ -99,9 +103,14 @@ pub async fn start(
         config.cloud.ca_file.as_deref(),
     )?;
 
+    // The door loop reads its contact on every pass; those reads are its heartbeat.
+    let heartbeat = Heartbeat::default();
     let door_hw = DoorHardware {
         relay: hardware.relay.clone(),
-        contact: hardware.contact.clone(),
+        contact: Arc::new(HeartbeatContact::new(
+            hardware.contact.clone(),
+            heartbeat.clone(),
+        )),
         battery: hardware.battery.clone(),
     };
     let (door, door_task) = door::start(
@@ -127,6 +136,11 @@ pub async fn start(
         offline,
         shutdown.clone(),
     );
+    let mut watched: Vec<_> = ["mqtt driver", "publisher", "https uploader"]
+        .into_iter()
+        .zip(tasks.iter().map(|task| task.abort_handle()))
+        .collect();
+    watched.push(("door", door_task.abort_handle()));
     tasks.push(door_task);
     tasks.push(tokio::spawn(commands::serve(
         inbound.commands,
@@ -160,6 +174,15 @@ pub async fn start(
             shutdown.clone(),
         )));
     }
+    tasks.push(tokio::spawn(watchdog::run(
+        Liveness {
+            door: heartbeat,
+            door_stall: DOOR_STALL,
+            tasks: watched,
+        },
+        watchdog::interval_from_env(),
+        shutdown.clone(),
+    )));
     info!(%device, firmware = FIRMWARE, data_dir = %config.data_dir.display(), "Edge daemon started.");
     Ok(Running {
         outbox,

@@ -8,12 +8,14 @@
 //! - [`sync`]: MQTT and HTTPS to the cloud; [`transport`] keeps credentials off plain TCP.
 //! - [`commands`]: checks and runs commands from the cloud.
 //! - [`sim`]: the simulated world for the `sim` hardware backend.
-//! - [`daemon`]: wires it all together.
+//! - [`daemon`]: wires it all together; [`watchdog`] keeps systemd informed.
+//! - [`doctor`]: `edge-daemon doctor`, the installer's checklist.
 
 pub mod backoff;
 pub mod commands;
 pub mod config;
 pub mod daemon;
+pub mod doctor;
 pub mod door;
 pub mod enroll;
 pub mod identity;
@@ -21,6 +23,7 @@ pub mod sim;
 pub mod store;
 pub mod sync;
 pub mod transport;
+pub mod watchdog;
 
 /// Reported to the cloud in state and status events.
 pub const FIRMWARE: &str = concat!("gerbang-edge/", env!("CARGO_PKG_VERSION"));

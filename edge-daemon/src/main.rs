@@ -36,6 +36,12 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// Check disk, credentials, clock, cloud, broker and hardware; exits 1 if any fails.
+    Doctor {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[tokio::main]
@@ -50,6 +56,15 @@ async fn main() -> anyhow::Result<()> {
     let config = EdgeConfig::load(cli.config.as_deref()).context("reading the configuration")?;
     match cli.command.unwrap_or(Cmd::Run) {
         Cmd::Run => run(config).await,
+        Cmd::Doctor { json } => {
+            let report = edge_daemon::doctor::run(&config).await;
+            if json {
+                println!("{}", report.to_json());
+            } else {
+                print!("{}", report.to_text());
+            }
+            std::process::exit(if report.ok { 0 } else { 1 });
+        }
         Cmd::Enroll { cloud, code, force } => {
             let credentials = enroll::enroll(
                 &cloud,

@@ -87,11 +87,14 @@ async fn record(
     device_id: &DeviceId,
     state: &DeviceState,
 ) -> Result<Vec<NotificationView>, DbErr> {
-    let txn = platform.db.begin().await?;
+    // Read before the transaction: on SQLite a transaction that reads first and writes later
+    // fails with SQLITE_BUSY when another writer committed in between. State messages are
+    // handled one at a time, so nothing changes `online` between this read and the update.
     let was_online = device::Entity::find_by_id(device_id.as_str())
-        .one(&txn)
+        .one(&platform.db)
         .await?
         .is_some_and(|d| d.online);
+    let txn = platform.db.begin().await?;
     device::Entity::update_many()
         .col_expr(device::Column::Online, Expr::value(state.online))
         .col_expr(

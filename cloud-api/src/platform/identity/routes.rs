@@ -122,14 +122,15 @@ fn session_response(platform: &Platform, session: Session) -> Response {
     })
     .into_response();
     let headers = response.headers_mut();
+    // The refresh cookie last: simple clients that keep one Set-Cookie per name (wrk) see it.
     for value in [
+        cookie_header(platform, ACCESS_COOKIE, &session.access_token, ttl),
         cookie_header(
             platform,
             REFRESH_COOKIE,
             &session.refresh_token,
             platform.config.security.refresh_token_ttl_secs,
         ),
-        cookie_header(platform, ACCESS_COOKIE, &session.access_token, ttl),
     ]
     .into_iter()
     .flatten()

@@ -101,31 +101,34 @@ async fn revoke_family(
 /// Trades a refresh token for a new session of the same family.
 pub async fn rotate(platform: &Platform, raw: &str, ip: ClientIp) -> Result<Session, ServiceError> {
     let now = platform.clock.now();
+    let hash = sha256_hex(raw.trim().as_bytes());
     let txn = platform.db.begin().await.db("starting a refresh")?;
+    // Write first: on SQLite a transaction that reads and then writes fails when another
+    // writer committed in between; writing first takes the write lock (waiting if need be).
+    // Only one of two racing refreshes with the same token can win this update.
+    let won = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::TokenHash.eq(hash.as_str()))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await
+        .db("using a refresh token")?
+        .rows_affected
+        == 1;
     let Some(row) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(sha256_hex(raw.trim().as_bytes())))
+        .filter(refresh_token::Column::TokenHash.eq(hash.as_str()))
         .one(&txn)
         .await
         .db("looking up a refresh token")?
     else {
         return Err(invalid_session());
     };
-    if row.revoked_at.is_some() {
+    if !won && row.revoked_at.is_some() {
         return Err(invalid_session());
     }
-    // Mark it used; only one of two racing refreshes can win this.
-    let won = row.used_at.is_none()
-        && refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
-            .filter(refresh_token::Column::Id.eq(row.id))
-            .filter(refresh_token::Column::UsedAt.is_null())
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await
-            .db("using a refresh token")?
-            .rows_affected
-            == 1;
     if !won {
+        // Already used: stolen, or a client replaying it. Revoke the whole family.
         let revoked = revoke_family(&txn, row.family, now).await?;
         txn.commit().await.db("revoking a token family")?;
         tracing::warn!(user = %row.user_id, family = %row.family, "Refresh token reused; family revoked.");

@@ -34,9 +34,13 @@ pub struct TooManyRequests {
     pub retry_after: Duration,
 }
 
+/// The largest burst and period accepted: governor multiplies them in u64 nanoseconds.
+const MAX_BURST: u32 = 100_000;
+const MAX_PERIOD: Duration = Duration::from_secs(24 * 3600);
+
 fn quota(burst: u32, period: Duration) -> Quota {
-    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(period.max(Duration::from_millis(1)))
+    let burst = NonZeroU32::new(burst.clamp(1, MAX_BURST)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(period.clamp(Duration::from_millis(1), MAX_PERIOD))
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(burst)
 }
@@ -78,6 +82,25 @@ impl RateLimits {
             .map_err(|not_until| TooManyRequests {
                 retry_after: not_until.wait_time_from(DefaultClock::default().now()),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extreme_settings_are_clamped_not_fatal() {
+        let limits = RateLimits::new(&SecurityConfig {
+            auth_ip_burst: u32::MAX,
+            auth_ip_period_ms: u64::MAX,
+            account_burst: 0,
+            account_period_secs: 3600,
+            ..SecurityConfig::default()
+        });
+        assert!(limits.auth_attempt(Some([127, 0, 0, 1].into())).is_ok());
+        assert!(limits.account_attempt("email:a@b.id").is_ok());
+        assert!(limits.account_attempt("email:a@b.id").is_err());
     }
 }
 

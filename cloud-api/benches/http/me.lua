@@ -1,0 +1,3 @@
+-- wrk -s me.lua: GET /api/auth/me with ACCESS_TOKEN from the environment (JWT check + a
+-- primary-key read).
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("ACCESS_TOKEN")
