@@ -34,7 +34,11 @@ pub fn app(state: AppState, realtime: SocketIoLayer) -> Router {
         .merge(openapi::router())
         .layer(realtime)
         .layer(middleware::from_fn(i18n::language));
+    // Spans name the path only: query strings can carry secrets (Socket.IO's `?token=`).
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+        tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+    });
     security::layers(router, &state.config)
-        .layer(TraceLayer::new_for_http())
+        .layer(trace)
         .with_state(state)
 }

@@ -85,25 +85,6 @@ impl RateLimits {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn extreme_settings_are_clamped_not_fatal() {
-        let limits = RateLimits::new(&SecurityConfig {
-            auth_ip_burst: u32::MAX,
-            auth_ip_period_ms: u64::MAX,
-            account_burst: 0,
-            account_period_secs: 3600,
-            ..SecurityConfig::default()
-        });
-        assert!(limits.auth_attempt(Some([127, 0, 0, 1].into())).is_ok());
-        assert!(limits.account_attempt("email:a@b.id").is_ok());
-        assert!(limits.account_attempt("email:a@b.id").is_err());
-    }
-}
-
 impl IntoResponse for TooManyRequests {
     fn into_response(self) -> Response {
         let secs = self.retry_after.as_secs().max(1);
@@ -120,5 +101,24 @@ impl IntoResponse for TooManyRequests {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extreme_settings_are_clamped_not_fatal() {
+        let limits = RateLimits::new(&SecurityConfig {
+            auth_ip_burst: u32::MAX,
+            auth_ip_period_ms: u64::MAX,
+            account_burst: 0,
+            account_period_secs: 3600,
+            ..SecurityConfig::default()
+        });
+        assert!(limits.auth_attempt(Some([127, 0, 0, 1].into())).is_ok());
+        assert!(limits.account_attempt("email:a@b.id").is_ok());
+        assert!(limits.account_attempt("email:a@b.id").is_err());
     }
 }
