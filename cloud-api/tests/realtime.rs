@@ -232,3 +232,19 @@ async fn socket_io_handshake_rooms_and_pushes() {
         .expect("cloud stops with sockets connected");
     by_auth.wait_for("disconnect", is_type("disconnect"));
 }
+
+/// A socket does not outlive its access token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_end_when_their_token_expires() {
+    let Some(dir) = client_dir() else { return };
+    let tc = TestCloud::start_with(Backend::Sqlite, BrokerKind::Embedded, |c| {
+        c.security.access_token_ttl_secs = 2;
+    })
+    .await;
+    let token = admin_token(&tc).await;
+    let mut client = Client::spawn(&dir, &tc.url(""), "/notifications", &token, "auth");
+    client.wait_for("connect", is_type("connected"));
+    let gone = client.wait_for("disconnect", is_type("disconnect"));
+    assert_eq!(gone["reason"], "io server disconnect", "{gone}");
+    tc.stop().await;
+}

@@ -6,6 +6,9 @@
 //! `role:<role>` and `role:<domain>:<role>`, and with a department `dept:<d>` and
 //! `dept:<d>:role:<role>`. Served on the default namespace and on `/notifications`.
 //!
+//! A socket is disconnected when its access token expires; the client reconnects with a
+//! fresh token.
+//!
 //! Events pushed: `notification` (to its user), `device:events` (each stored ingest batch's
 //! new events) and `device:state` (online/offline and door state) to `role:access:admin`.
 
@@ -96,6 +99,7 @@ impl Realtime {
         let (layer, io) = SocketIo::builder().max_payload(64 * 1024).build_layer();
         for ns in NAMESPACES {
             let jwt = jwt.clone();
+            let expiry_clock = clock.clone();
             let clock = clock.clone();
             let authenticate = move |socket: SocketRef, TryData(auth): TryData<Value>| {
                 let jwt = jwt.clone();
@@ -108,11 +112,22 @@ impl Realtime {
                     Ok::<(), Refused>(())
                 }
             };
-            let on_connect = |socket: SocketRef| async move {
-                if let Some(claims) = socket.extensions.get::<Claims>() {
+            let on_connect = move |socket: SocketRef| {
+                let clock = expiry_clock.clone();
+                async move {
+                    let Some(claims) = socket.extensions.get::<Claims>() else {
+                        return;
+                    };
                     let rooms = rooms_for(&claims);
                     tracing::debug!(user = %claims.sub, ns = socket.ns(), ?rooms, "Socket joined rooms.");
                     socket.join(rooms);
+                    // A socket lives no longer than its token: the client reconnects with a
+                    // fresh one (after `/api/auth/refresh`).
+                    let left = u64::try_from(claims.exp - clock.unix()).unwrap_or(0);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(std::time::Duration::from_secs(left)).await;
+                        let _ = socket.disconnect();
+                    });
                 }
             };
             io.ns(ns, on_connect.with(authenticate));
