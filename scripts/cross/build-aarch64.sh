@@ -75,7 +75,8 @@ if [[ -n $rust_version ]] && ! version_ge "$deb_rustc" "$rust_version"; then
     extra+=(--ignore-rust-version)
 fi
 
-# 4. Build.
+# 4. Build. Not --locked: a commit whose Cargo.lock lags its manifests (another crate's
+# work in progress) is reconciled here, offline, in the snapshot only.
 say "building edge-daemon for $TARGET ($PROFILE) in $TARGET_DIR"
 start=$(date +%s)
 (
@@ -87,7 +88,7 @@ start=$(date +%s)
         CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
         CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
         AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar \
-        "$DEB_CARGO" build --locked --profile "$PROFILE" --target "$TARGET" -p edge-daemon "${extra[@]}"
+        "$DEB_CARGO" build --profile "$PROFILE" --target "$TARGET" -p edge-daemon "${extra[@]}"
 )
 elapsed=$(($(date +%s) - start))
 profile_dir=$PROFILE
