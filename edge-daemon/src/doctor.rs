@@ -102,7 +102,10 @@ impl Report {
 
 /// Runs every check for `config`.
 pub async fn run(config: &EdgeConfig) -> Report {
-    let mut checks = vec![check_data_dir(&config.data_dir), check_disk(&config.data_dir)];
+    let mut checks = vec![
+        check_data_dir(&config.data_dir),
+        check_disk(&config.data_dir),
+    ];
     let identity = check_credentials(&config.data_dir, &mut checks);
     checks.push(check_clock());
     match &identity {
@@ -322,7 +325,8 @@ pub async fn check_broker(identity: &Identity, mqtt_url: &str, site_ca: Option<&
         Err(e) => return Check::fail(NAME, e.to_string(), "fix cloud.mqtt_url or enrol again"),
     };
     let address = format!("{}:{}", endpoint.host, endpoint.port);
-    let tcp_fix = "check DNS, the route and the firewall to the broker (MQTT out, usually TCP 8883)";
+    let tcp_fix =
+        "check DNS, the route and the firewall to the broker (MQTT out, usually TCP 8883)";
     match tokio::time::timeout(NETWORK_TIMEOUT, tokio::net::TcpStream::connect(&address)).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => {
@@ -418,11 +422,7 @@ pub fn check_device_class(dev: &Path, name: &'static str, prefix: &str, group: &
             "camera" => "connect the camera; for a CSI camera enable it in config.txt (`camera_auto_detect=1`) and reboot".to_owned(),
             _ => format!("load the {name} driver"),
         };
-        return Check::fail(
-            name,
-            format!("no {}/{prefix}* device", dev.display()),
-            fix,
-        );
+        return Check::fail(name, format!("no {}/{prefix}* device", dev.display()), fix);
     }
     let fix = format!("add the user to the {group} group (`sudo usermod -aG {group} gerbang`)");
     open_all(name, &found, &fix)
@@ -511,7 +511,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("edge");
         assert!(check_data_dir(&data).ok, "created on demand");
-        assert!(!data.join(".doctor-probe").exists(), "the probe is cleaned up");
+        assert!(
+            !data.join(".doctor-probe").exists(),
+            "the probe is cleaned up"
+        );
         if rustix::process::geteuid().is_root() {
             return; // root writes anywhere; the failing half needs an ordinary user.
         }

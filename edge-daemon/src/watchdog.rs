@@ -285,10 +285,7 @@ mod tests {
         .await
         .unwrap();
         let (socket, seen) = received;
-        assert!(
-            seen[0].contains("READY=1"),
-            "READY=1 comes first: {seen:?}"
-        );
+        assert!(seen[0].contains("READY=1"), "READY=1 comes first: {seen:?}");
         assert!(!seen.iter().any(|m| m.contains("WATCHDOG=trigger")));
 
         shutdown.cancel();
