@@ -27,3 +27,19 @@ pub mod watchdog;
 
 /// Reported to the cloud in state and status events.
 pub const FIRMWARE: &str = concat!("gerbang-edge/", env!("CARGO_PKG_VERSION"));
+
+/// Resolves on Ctrl-C or SIGTERM (what systemd sends on stop).
+pub async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(e) => {
+            tracing::warn!(error = %e, "No SIGTERM handler; only Ctrl-C stops the process.");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

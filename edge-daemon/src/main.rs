@@ -42,6 +42,9 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Face recognition tools for installers: identify, evaluate, benchmark.
+    #[command(subcommand)]
+    Face(models::cli::FaceCommand),
 }
 
 #[tokio::main]
@@ -56,6 +59,10 @@ async fn main() -> anyhow::Result<()> {
     let config = EdgeConfig::load(cli.config.as_deref()).context("reading the configuration")?;
     match cli.command.unwrap_or(Cmd::Run) {
         Cmd::Run => run(config).await,
+        // The face tools are CPU-bound and synchronous; keep them off the async workers.
+        Cmd::Face(command) => {
+            tokio::task::spawn_blocking(move || models::cli::run(command)).await?
+        }
         Cmd::Doctor { json } => {
             let report = edge_daemon::doctor::run(&config).await;
             if json {
@@ -89,18 +96,9 @@ async fn run(config: EdgeConfig) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let (hardware, world) = sim::hardware();
     let running = daemon::start(&config, hardware, Some(world), shutdown.clone()).await?;
-    wait_for_signal().await;
+    edge_daemon::shutdown_signal().await;
     tracing::info!("Stopping.");
     shutdown.cancel();
     running.stopped().await;
     Ok(())
-}
-
-async fn wait_for_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }

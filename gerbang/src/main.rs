@@ -52,18 +52,9 @@ async fn main() -> anyhow::Result<()> {
     println!("  Ctrl-C stops it.");
     println!();
 
-    wait_for_signal().await;
+    edge_daemon::shutdown_signal().await;
     tracing::info!("Stopping.");
     shutdown.cancel();
     running.stopped().await;
     Ok(())
-}
-
-async fn wait_for_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }

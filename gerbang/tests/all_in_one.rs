@@ -70,36 +70,17 @@ async fn all_in_one_killed_twenty_times_shows_no_missing_seqs() {
     assert!(written > 500, "events should have been flowing ({written})");
 
     let mut process = spawn_gerbang(data.path(), http, mqtt, false);
-    let login = format!("http://127.0.0.1:{http}/api/auth/login");
-    let token = eventually(Duration::from_secs(30), "admin can log in", || async {
-        let body: serde_json::Value = client
-            .post(&login)
-            .json(&serde_json::json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        body["accessToken"].as_str().map(str::to_owned)
+    let base = format!("http://127.0.0.1:{http}");
+    let admin = eventually(Duration::from_secs(30), "admin can log in", || {
+        Admin::login_at(&base)
     })
     .await;
-    let devices_url = format!("http://127.0.0.1:{http}/api/devices");
     let devices = eventually(
         Duration::from_secs(120),
         "every device complete",
         || async {
             let (last_seq, pending) = device_outbox(&door_dir);
-            let body: serde_json::Value = client
-                .get(&devices_url)
-                .bearer_auth(&token)
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
-            let devices = body["devices"].as_array()?.clone();
+            let devices = admin.devices().await?;
             let complete = !devices.is_empty()
                 && pending == 0
                 && devices

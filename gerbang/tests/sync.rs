@@ -88,7 +88,11 @@ async fn sigkill_twenty_times_loses_and_duplicates_nothing() {
 }
 
 async fn stored(admin: &Admin, site: &Site) -> u64 {
-    admin.device(site, "door-1").await.and_then(|d| d["events_stored"].as_u64()).unwrap_or(0)
+    admin
+        .device(site, "door-1")
+        .await
+        .and_then(|d| d["events_stored"].as_u64())
+        .unwrap_or(0)
 }
 
 /// A Mosquitto of this test's own, so it can be stopped and started.

@@ -15,6 +15,16 @@ use serde_json::value::RawValue;
 
 use crate::{ProtocolError, MAX_FRAME_BYTES, VERSION};
 
+/// Decodes a base64 Ed25519 key (public or secret: both are 32 bytes).
+fn key_bytes(encoded: &str) -> Result<[u8; 32], ProtocolError> {
+    let bytes = B64
+        .decode(encoded.trim())
+        .map_err(|e| ProtocolError::InvalidKey(format!("not base64: {e}")))?;
+    bytes
+        .try_into()
+        .map_err(|_| ProtocolError::InvalidKey("expected 32 bytes".into()))
+}
+
 /// A private signing key. Its `Debug` never prints the secret.
 #[derive(Clone)]
 pub struct Keypair(SigningKey);
@@ -26,13 +36,7 @@ impl Keypair {
 
     /// Reads a secret key written by [`Keypair::to_secret_base64`].
     pub fn from_secret_base64(encoded: &str) -> Result<Self, ProtocolError> {
-        let bytes = B64
-            .decode(encoded.trim())
-            .map_err(|e| ProtocolError::InvalidKey(format!("not base64: {e}")))?;
-        let bytes: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| ProtocolError::InvalidKey("expected 32 bytes".into()))?;
-        Ok(Self(SigningKey::from_bytes(&bytes)))
+        Ok(Self(SigningKey::from_bytes(&key_bytes(encoded)?)))
     }
 
     /// The secret key as base64, for a key file with tight permissions. Never log it.
@@ -57,13 +61,7 @@ pub struct PublicKey(VerifyingKey);
 
 impl PublicKey {
     pub fn from_base64(encoded: &str) -> Result<Self, ProtocolError> {
-        let bytes = B64
-            .decode(encoded.trim())
-            .map_err(|e| ProtocolError::InvalidKey(format!("not base64: {e}")))?;
-        let bytes: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| ProtocolError::InvalidKey("expected 32 bytes".into()))?;
-        VerifyingKey::from_bytes(&bytes)
+        VerifyingKey::from_bytes(&key_bytes(encoded)?)
             .map(Self)
             .map_err(|e| ProtocolError::InvalidKey(e.to_string()))
     }
