@@ -146,7 +146,8 @@ async fn relocks_as_soon_as_the_door_closes_after_passage() {
     rig.contact.set_open(false);
     rig.settle(Duration::from_millis(200)).await;
     assert!(rig.door.snapshot().borrow().locked);
-    let kinds = rig.kinds();
+    // Battery readings run on their own timer and may land anywhere in between.
+    let kinds: Vec<EventKind> = rig.kinds().into_iter().filter(|k| *k != EventKind::Battery).collect();
     assert!(
         kinds.ends_with(&[
             EventKind::Relay,
