@@ -147,7 +147,11 @@ async fn relocks_as_soon_as_the_door_closes_after_passage() {
     rig.settle(Duration::from_millis(200)).await;
     assert!(rig.door.snapshot().borrow().locked);
     // Battery readings run on their own timer and may land anywhere in between.
-    let kinds: Vec<EventKind> = rig.kinds().into_iter().filter(|k| *k != EventKind::Battery).collect();
+    let kinds: Vec<EventKind> = rig
+        .kinds()
+        .into_iter()
+        .filter(|k| *k != EventKind::Battery)
+        .collect();
     assert!(
         kinds.ends_with(&[
             EventKind::Relay,
