@@ -122,7 +122,9 @@ async fn run_one(
             .apply_settings(settings.clone())
             .await
             .map_err(|e| e.to_string()),
-        Command::Capture => Err("this device has no camera pipeline configured".into()),
+        Command::Capture | Command::Stream { .. } => {
+            Err("this device has no camera pipeline configured".into())
+        }
         Command::ReloadGallery { .. } => Err("this device has no face gallery configured".into()),
     }
 }

@@ -34,8 +34,13 @@ pub enum Command {
     Unlock { duration_ms: u32 },
     /// Engage the lock now.
     Lock,
-    /// Take a camera snapshot and upload it.
+    /// Take a camera snapshot and upload it to [`crate::sync::SNAPSHOTS_PATH`] with
+    /// `?command=<this command's id>`.
     Capture,
+    /// Send live frames for `seconds` (capped by the device): JPEG snapshots to
+    /// [`crate::sync::SNAPSHOTS_PATH`] with `?stream=<this command's id>` at about `fps`
+    /// frames a second; the cloud relays them to viewers as MJPEG.
+    Stream { seconds: u32, fps: u8 },
     /// Change door settings; absent fields keep their value.
     UpdateSettings { settings: DoorSettings },
     /// Fetch the face gallery at (at least) this version.
@@ -48,6 +53,7 @@ impl Command {
             Command::Unlock { .. } => "unlock",
             Command::Lock => "lock",
             Command::Capture => "capture",
+            Command::Stream { .. } => "stream",
             Command::UpdateSettings { .. } => "update_settings",
             Command::ReloadGallery { .. } => "reload_gallery",
         }

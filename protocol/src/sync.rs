@@ -60,3 +60,68 @@ pub struct EnrollResponse {
     /// device may override it in its configuration.
     pub mqtt_url: String,
 }
+
+/// Device → cloud: `GET` this device's face gallery (device token as `Authorization:
+/// Bearer`). `?since=VERSION` answers `304 Not Modified` when the gallery is not newer.
+pub const GALLERY_PATH: &str = "/api/device/gallery";
+/// Device → cloud: `POST` a camera snapshot (`Content-Type: image/jpeg`, at most
+/// [`MAX_SNAPSHOT_BYTES`]); `?command=UUID` when it answers a `capture` command. Answers
+/// [`SnapshotStored`].
+pub const SNAPSHOTS_PATH: &str = "/api/device/snapshots";
+/// The largest snapshot the cloud accepts.
+pub const MAX_SNAPSHOT_BYTES: usize = 4 * 1024 * 1024;
+
+/// Cloud → device: everything a device needs to decide at the door with no network: who
+/// is enrolled, their face templates, whether they are enabled and when they may pass.
+///
+/// Templates are biometric data: the device keeps them encrypted at rest and never logs them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GallerySnapshot {
+    /// Increases on every enrolment, removal or change of a person's access.
+    pub version: u64,
+    /// The embedder the templates were made with: the `sha256` of `[models.embedder]` in
+    /// the models manifest. A device whose embedder differs must refuse the gallery
+    /// (templates of different models are not comparable).
+    pub embedder_sha256: String,
+    /// Length of every template.
+    pub dim: u32,
+    /// The site's time zone (IANA name, `Asia/Jakarta` by default) for schedules and the
+    /// attendance day boundary.
+    pub time_zone: String,
+    /// Check-in after this site-local time (`HH:MM`) is flagged late; `None`: never late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_starts_at: Option<String>,
+    pub people: Vec<GalleryPerson>,
+}
+
+/// One enrolled person as a device sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GalleryPerson {
+    /// The cloud's user id (as in [`crate::PersonRef::id`]).
+    pub id: String,
+    pub name: String,
+    /// A disabled person is recognised but denied (`user_disabled`).
+    pub enabled: bool,
+    /// When this person may open this door; empty means at any time.
+    #[serde(default)]
+    pub windows: Vec<AccessWindow>,
+    /// L2-normalised embeddings, each `dim` little-endian `f32`, base64 (standard alphabet).
+    pub templates: Vec<String>,
+}
+
+/// A weekly time window in the site's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessWindow {
+    /// ISO weekdays the window applies to: 1 = Monday … 7 = Sunday.
+    pub days: Vec<u8>,
+    /// Site-local start (`HH:MM`, inclusive).
+    pub start: String,
+    /// Site-local end (`HH:MM`, exclusive; `24:00` allowed).
+    pub end: String,
+}
+
+/// The cloud's answer to a snapshot upload: the key events and commands refer to it by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotStored {
+    pub key: String,
+}
