@@ -60,7 +60,7 @@ pub async fn handle_state(platform: &Platform, topic: &Topic, payload: &[u8]) {
             return;
         }
     };
-    tracing::info!(device = %known.id, online = state.online, "Device state updated.");
+    tracing::debug!(device = %known.id, online = state.online, "Device state updated.");
     notifications::push(platform, &notifications).await;
     platform
         .realtime
