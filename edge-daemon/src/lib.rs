@@ -7,6 +7,7 @@
 //! - [`door`]: the task that owns the relay, the contact and the battery.
 //! - [`sync`]: MQTT and HTTPS to the cloud; [`transport`] keeps credentials off plain TCP.
 //! - [`commands`]: checks and runs commands from the cloud.
+//! - [`kiosk`]: what the screen at the door shows ([`kiosk::KioskFeed`]).
 //! - [`sim`]: the simulated world for the `sim` hardware backend.
 //! - [`daemon`]: wires it all together; [`watchdog`] keeps systemd informed.
 //! - [`doctor`]: `edge-daemon doctor`, the installer's checklist.
@@ -19,6 +20,7 @@ pub mod doctor;
 pub mod door;
 pub mod enroll;
 pub mod identity;
+pub mod kiosk;
 pub mod sim;
 pub mod store;
 pub mod sync;
