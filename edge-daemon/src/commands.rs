@@ -1,7 +1,14 @@
 //! Runs commands from the cloud after checking they are for this device, fresh and new,
-//! and answers each with an ack.
+//! and answers each with an ack. Camera commands (`capture`, `stream`) and gallery reloads
+//! need the camera loop; without it they are refused with a clear reason.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use hal::Clock;
 use protocol::{
@@ -11,7 +18,29 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use crate::{door::DoorHandle, store::Outbox, sync::SyncHandle};
+use crate::{
+    door::DoorHandle,
+    gallery::GallerySync,
+    snapshot::{self, Purpose, SnapshotClient},
+    store::Outbox,
+    sync::SyncHandle,
+    vision::CameraHandle,
+};
+
+/// What camera and gallery commands work with, when the camera loop runs.
+#[derive(Debug, Clone)]
+pub struct Vision {
+    pub camera: CameraHandle,
+    pub gallery: GallerySync,
+    pub snapshots: SnapshotClient,
+    /// Caps for `stream`.
+    pub max_stream_secs: u32,
+    pub max_stream_fps: u8,
+    pub quality: u8,
+    /// One live stream at a time.
+    pub streaming: Arc<AtomicBool>,
+    pub shutdown: tokio_util::sync::CancellationToken,
+}
 
 /// How far in the future a command's issue time may lie (clock skew between cloud and device).
 const MAX_SKEW: time::Duration = time::Duration::minutes(5);
@@ -59,9 +88,18 @@ pub async fn serve(
     outbox: Outbox,
     clock: std::sync::Arc<dyn Clock>,
     sync: SyncHandle,
+    vision: Option<Vision>,
 ) {
     while let Some(command) = commands.recv().await {
-        let outcome = run_one(&command, &device, &door, &outbox, clock.as_ref()).await;
+        let outcome = run_one(
+            &command,
+            &device,
+            &door,
+            &outbox,
+            clock.as_ref(),
+            vision.as_ref(),
+        )
+        .await;
         if let Err(error) = &outcome {
             warn!(command = %command.id, kind = command.command.name(), %error, "Command refused.");
         } else {
@@ -86,6 +124,7 @@ async fn run_one(
     door: &DoorHandle,
     outbox: &Outbox,
     clock: &dyn Clock,
+    vision: Option<&Vision>,
 ) -> Result<(), String> {
     let now = clock.now();
     check(envelope, device, now, clock.is_synced()).map_err(|e| e.to_string())?;
@@ -122,11 +161,101 @@ async fn run_one(
             .apply_settings(settings.clone())
             .await
             .map_err(|e| e.to_string()),
-        Command::Capture | Command::Stream { .. } => {
-            Err("this device has no camera pipeline configured".into())
+        Command::Capture => {
+            let vision = vision.ok_or(NO_CAMERA)?;
+            capture(vision, envelope.id).await
         }
-        Command::ReloadGallery { .. } => Err("this device has no face gallery configured".into()),
+        Command::Stream { seconds, fps } => {
+            let vision = vision.ok_or(NO_CAMERA)?;
+            stream(vision, envelope.id, *seconds, *fps)
+        }
+        Command::ReloadGallery { version } => {
+            let vision = vision.ok_or("this device has no face gallery configured")?;
+            let now = vision
+                .gallery
+                .refresh(false)
+                .await
+                .map_err(|e| e.to_string())?;
+            if now < *version {
+                return Err(format!(
+                    "the cloud served gallery version {now}, older than the {version} asked for"
+                ));
+            }
+            Ok(())
+        }
     }
+}
+
+const NO_CAMERA: &str = "this device has no camera pipeline configured";
+
+/// Uploads the newest frame as the answer to a `capture` command.
+async fn capture(vision: &Vision, command: uuid::Uuid) -> Result<(), String> {
+    let frame = vision
+        .camera
+        .latest()
+        .ok_or("the camera has not produced a frame yet")?;
+    let quality = vision.quality;
+    let jpeg = tokio::task::spawn_blocking(move || snapshot::encode_jpeg(&frame.image, quality))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let key = vision
+        .snapshots
+        .upload(jpeg, Purpose::Command(command), Duration::from_secs(10))
+        .await
+        .map_err(|e| e.to_string())?;
+    info!(%command, %key, "Snapshot uploaded.");
+    Ok(())
+}
+
+/// Starts a live stream in the background (capped in length and rate) and answers at once.
+fn stream(vision: &Vision, command: uuid::Uuid, seconds: u32, fps: u8) -> Result<(), String> {
+    if vision.streaming.swap(true, Ordering::AcqRel) {
+        return Err("a live stream is already running".into());
+    }
+    let seconds = seconds.clamp(1, vision.max_stream_secs.max(1));
+    let fps = fps.clamp(1, vision.max_stream_fps.max(1));
+    let vision = vision.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1) / u32::from(fps));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let end = tokio::time::Instant::now() + Duration::from_secs(u64::from(seconds));
+        let (mut sent, mut failed) = (0u32, 0u32);
+        while tokio::time::Instant::now() < end {
+            tokio::select! {
+                _ = vision.shutdown.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            let Some(frame) = vision.camera.latest() else {
+                continue;
+            };
+            let quality = vision.quality;
+            let jpeg = match tokio::task::spawn_blocking(move || {
+                snapshot::encode_jpeg(&frame.image, quality)
+            })
+            .await
+            {
+                Ok(Ok(jpeg)) => jpeg,
+                _ => continue,
+            };
+            match vision
+                .snapshots
+                .upload(jpeg, Purpose::Stream(command), Duration::from_secs(2))
+                .await
+            {
+                Ok(_) => sent += 1,
+                Err(error) => {
+                    failed += 1;
+                    if failed == 1 {
+                        warn!(%command, %error, "Live stream frame not delivered.");
+                    }
+                }
+            }
+        }
+        vision.streaming.store(false, Ordering::Release);
+        info!(%command, sent, failed, "Live stream ended.");
+    });
+    Ok(())
 }
 
 #[cfg(test)]

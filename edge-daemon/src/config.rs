@@ -22,6 +22,9 @@ pub struct EdgeConfig {
     pub door: DoorSettings,
     pub hal: HalSettings,
     pub sim: SimSettings,
+    /// The camera loop, the face gallery and attendance.
+    #[serde(default)]
+    pub vision: crate::vision::VisionSettings,
 }
 
 /// Overrides for how the device reaches the cloud; enrolment supplies the rest.
@@ -74,6 +77,43 @@ pub struct DoorSettings {
     /// How often to read the battery.
     pub battery_poll_secs: u64,
     pub mode: DoorMode,
+    /// Where the relay goes when the daemon stops or panics.
+    #[serde(default)]
+    pub fail_mode: FailMode,
+    /// What the door does when the battery turns critical.
+    #[serde(default)]
+    pub on_battery_critical: BatteryCriticalAction,
+}
+
+/// The state the lock takes when the daemon is not in control of it (clean stop, panic).
+/// At start the daemon always drives the lock engaged (or released in `held_open` mode).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailMode {
+    /// Locked on failure: strikes and bolts on doors that must stay secure.
+    #[default]
+    FailSecure,
+    /// Released on failure: maglocks on escape routes, where fire codes want free egress.
+    FailSafe,
+}
+
+impl FailMode {
+    /// Whether the lock is engaged in the failure state.
+    pub fn locked_on_failure(self) -> bool {
+        self == FailMode::FailSecure
+    }
+}
+
+/// What the door does when the battery turns critical (it is about to lose power).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatteryCriticalAction {
+    /// Engage the lock now and keep deciding as usual.
+    #[default]
+    StayLocked,
+    /// Release the lock and hold it released until the battery recovers (fail-safe sites:
+    /// better open now than people trapped when the power dies).
+    UnlockAndHold,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +168,8 @@ impl Default for EdgeConfig {
                 debounce_ms: 100,
                 battery_poll_secs: 60,
                 mode: DoorMode::Normal,
+                fail_mode: FailMode::FailSecure,
+                on_battery_critical: BatteryCriticalAction::StayLocked,
             },
             hal: HalSettings {
                 backend: HalBackend::Sim,
@@ -140,6 +182,7 @@ impl Default for EdgeConfig {
                 strangers: 0,
                 strangers_per_sec: 0.0,
             },
+            vision: crate::vision::VisionSettings::default(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use hal::{Battery, Clock, DoorSensor, Relay};
+use hal::{Battery, Camera, Clock, DoorSensor, Relay};
 use protocol::{DeviceState, VERSION};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -12,7 +12,10 @@ use crate::{
     commands,
     config::EdgeConfig,
     door::{self, DoorError, DoorHardware, DoorSnapshot},
+    gallery::{GalleryClient, GallerySync, GalleryVault, ModelInfo},
     identity::{Identity, IdentityError},
+    kiosk::KioskFeed,
+    snapshot::SnapshotClient,
     sim::{self, SimWorld},
     store::{Boot, Outbox, Signer, Store, StoreError, StoreOptions},
     sync::{self, Link, SyncHandle, SyncStatus},
@@ -31,6 +34,8 @@ pub struct Hardware {
     pub contact: Arc<dyn DoorSensor>,
     pub battery: Arc<dyn Battery>,
     pub clock: Arc<dyn Clock>,
+    /// The face camera, if the door has one (`[vision]` decides whether it is used).
+    pub camera: Option<Arc<dyn Camera>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +61,10 @@ pub struct Running {
     pub outbox: Outbox,
     pub door: door::DoorHandle,
     pub sync: SyncHandle,
+    /// What the screen at the door shows.
+    pub kiosk: KioskFeed,
+    /// The camera loop and the local gallery, when `[vision]` is enabled.
+    pub vision: Option<commands::Vision>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -129,9 +138,11 @@ pub async fn start(
         0,
         hardware.clock.as_ref(),
     );
+    let kiosk = KioskFeed::new();
+    let http = cloud_client(&link);
     let (sync, inbound, mut tasks) = sync::start(
         outbox.clone(),
-        link,
+        link.clone(),
         config.sync.clone(),
         offline,
         shutdown.clone(),
@@ -142,6 +153,32 @@ pub async fn start(
         .collect();
     watched.push(("door", door_task.abort_handle()));
     tasks.push(door_task);
+    let vision = match (&hardware.camera, config.vision.enabled) {
+        (Some(camera), true) => {
+            start_vision(
+                config,
+                camera.clone(),
+                &hardware,
+                &identity,
+                &link,
+                http,
+                VisionDeps {
+                    door: door.clone(),
+                    outbox: outbox.clone(),
+                    kiosk: kiosk.clone(),
+                    notices: inbound.gallery.clone(),
+                },
+                &mut tasks,
+                shutdown.clone(),
+            )
+            .await
+        }
+        (None, true) => {
+            tracing::error!("[vision] is enabled but this hardware has no camera.");
+            None
+        }
+        _ => None,
+    };
     tasks.push(tokio::spawn(commands::serve(
         inbound.commands,
         device.clone(),
@@ -149,6 +186,7 @@ pub async fn start(
         outbox.clone(),
         hardware.clock.clone(),
         sync.clone(),
+        vision.clone(),
     )));
     tasks.push(tokio::spawn(publish_state(
         device.clone(),
@@ -188,7 +226,113 @@ pub async fn start(
         outbox,
         door,
         sync,
+        kiosk,
+        vision,
         tasks,
+    })
+}
+
+/// An HTTPS client with the link's TLS settings (site CA included).
+fn cloud_client(link: &Link) -> reqwest::Client {
+    reqwest::Client::builder()
+        .use_preconfigured_tls((*link.tls).clone())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("a rustls client with preconfigured TLS always builds")
+}
+
+/// What the camera loop shares with the rest of the daemon.
+struct VisionDeps {
+    door: door::DoorHandle,
+    outbox: Outbox,
+    kiosk: KioskFeed,
+    notices: tokio::sync::watch::Receiver<Option<protocol::GalleryNotice>>,
+}
+
+/// Loads the face engine and the stored gallery, then starts the gallery syncer and the
+/// camera loop. A door whose models cannot load keeps working for everything else (remote
+/// unlock, sensors, sync), so this logs the error and returns `None` rather than failing.
+#[allow(clippy::too_many_arguments)]
+async fn start_vision(
+    config: &EdgeConfig,
+    camera: Arc<dyn Camera>,
+    hardware: &Hardware,
+    identity: &Identity,
+    link: &Link,
+    http: reqwest::Client,
+    deps: VisionDeps,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+    shutdown: CancellationToken,
+) -> Option<commands::Vision> {
+    let settings = config.vision.clone();
+    let engine = match tokio::task::spawn_blocking({
+        let settings = settings.clone();
+        move || crate::vision::shared_engine(&settings)
+    })
+    .await
+    {
+        Ok(Ok(engine)) => engine,
+        Ok(Err(error)) => {
+            tracing::error!(%error, "Face models did not load; the camera loop is off.");
+            return None;
+        }
+        Err(error) => {
+            tracing::error!(%error, "Face model loading panicked; the camera loop is off.");
+            return None;
+        }
+    };
+    let vault = match GalleryVault::open(&config.data_dir) {
+        Ok(vault) => vault,
+        Err(error) => {
+            tracing::error!(%error, "The gallery vault cannot be opened; the camera loop is off.");
+            return None;
+        }
+    };
+    let token = identity.credentials.token.clone();
+    let client = GalleryClient::new(http.clone(), &link.events_url, token.clone())
+        .map_err(|error| tracing::warn!(%error, "No gallery URL."))
+        .ok();
+    let snapshots = match SnapshotClient::new(http, &link.events_url, token) {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "No snapshot URL; the camera loop is off.");
+            return None;
+        }
+    };
+    let model = ModelInfo::of(&engine);
+    let gallery = {
+        let model = model.clone();
+        tokio::task::spawn_blocking(move || GallerySync::open(vault, model, client))
+            .await
+            .ok()?
+    };
+    tasks.push(tokio::spawn(
+        gallery.clone().run(deps.notices, shutdown.clone()),
+    ));
+    let (camera_handle, vision_tasks) = crate::vision::start(
+        crate::vision::VisionParts {
+            settings: settings.clone(),
+            engine,
+            gallery: gallery.shared.clone(),
+            camera,
+            clock: hardware.clock.clone(),
+            door: deps.door,
+            outbox: deps.outbox,
+            kiosk: deps.kiosk,
+            snapshots: Some(snapshots.clone()),
+        },
+        shutdown.clone(),
+    );
+    tasks.extend(vision_tasks);
+    Some(commands::Vision {
+        camera: camera_handle,
+        gallery,
+        snapshots,
+        max_stream_secs: settings.max_stream_secs,
+        max_stream_fps: settings.max_stream_fps,
+        quality: settings.snapshot_quality,
+        streaming: Default::default(),
+        shutdown,
     })
 }
 

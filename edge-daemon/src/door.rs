@@ -1,10 +1,11 @@
 //! The door: one task that owns the lock relay, watches the contact and the battery, and
 //! records every change it makes as an event in the same transaction as the new state.
 //!
-//! Safety rules kept here: the relay is driven to the locked (safe) state at start and at
-//! shutdown; every unlock is capped and relocks on a timer, or as soon as the door has
-//! opened and closed again; opening while locked is a forced-open alarm, standing open too
-//! long a held-open alarm.
+//! Safety rules kept here: the relay is driven locked at start, and to the configured
+//! failure state ([`FailMode`]) at shutdown and, through [`crate::relay_guard`], on a panic;
+//! every unlock is capped and relocks on a timer, or as soon as the door has opened and
+//! closed again; opening while locked is a forced-open alarm, standing open too long a
+//! held-open alarm; a critical battery triggers the configured action and a status event.
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use crate::{
-    config::DoorSettings,
+    config::{BatteryCriticalAction, DoorSettings, FailMode},
+    relay_guard::{self, RelayGuard},
     store::{Outbox, StoreError},
 };
 
@@ -47,7 +49,8 @@ pub enum DoorError {
 #[derive(Debug)]
 enum Request {
     Unlock {
-        duration: Duration,
+        /// `None`: the configured unlock pulse.
+        duration: Option<Duration>,
         method: AccessMethod,
         decision: Option<Event>,
         reply: oneshot::Sender<Result<(), DoorError>>,
@@ -78,7 +81,22 @@ impl DoorHandle {
         decision: Option<Event>,
     ) -> Result<(), DoorError> {
         self.ask(|reply| Request::Unlock {
-            duration,
+            duration: Some(duration),
+            method,
+            decision,
+            reply,
+        })
+        .await
+    }
+
+    /// Releases the lock for the configured unlock pulse (a granted face).
+    pub async fn grant(
+        &self,
+        method: AccessMethod,
+        decision: Option<Event>,
+    ) -> Result<(), DoorError> {
+        self.ask(|reply| Request::Unlock {
+            duration: None,
             method,
             decision,
             reply,
@@ -131,6 +149,10 @@ pub async fn start(
     shutdown: CancellationToken,
 ) -> Result<(DoorHandle, tokio::task::JoinHandle<()>), DoorError> {
     hardware.relay.set_locked(true)?;
+    let guard = relay_guard::protect(
+        hardware.relay.clone(),
+        settings.fail_mode.locked_on_failure(),
+    );
     let stored: Option<DoorSnapshot> = outbox.with(|s| s.get(STATE_KEY)).await?;
     if let Some(stored) = &stored {
         settings.mode = stored.mode;
@@ -158,6 +180,8 @@ pub async fn start(
         open_since: door_open.then(Instant::now),
         held_open_reported: false,
         battery_level: None,
+        battery_hold: false,
+        _guard: guard,
     };
     // Whatever the daemon was doing when it last stopped, the door starts locked; if the
     // store still says unlocked the last run died mid-unlock, and that is worth an event.
@@ -196,6 +220,10 @@ struct DoorTask {
     open_since: Option<Instant>,
     held_open_reported: bool,
     battery_level: Option<BatteryLevel>,
+    /// Released and held because the battery is critical (`unlock_and_hold`).
+    battery_hold: bool,
+    /// Keeps the relay under the panic hook while this task lives.
+    _guard: RelayGuard,
 }
 
 impl DoorTask {
@@ -221,7 +249,11 @@ impl DoorTask {
                 },
                 _ = sleep_until_opt(self.relock_at) => {
                     self.relock_at = None;
-                    self.set_relay(true, "timer").await
+                    if self.battery_hold {
+                        Ok(())
+                    } else {
+                        self.set_relay(true, "timer").await
+                    }
                 }
                 _ = sleep_until_opt(held_open_at) => self.held_open().await,
                 _ = contact_tick.tick() => self.poll_contact().await,
@@ -231,22 +263,26 @@ impl DoorTask {
                 error!(error = %e, "Door task error.");
             }
         }
-        // Shutdown: back to the safe state whatever happens to the store.
-        if let Err(e) = self.hardware.relay.set_locked(true) {
-            error!(error = %e, "Could not lock the relay at shutdown.");
+        // Shutdown: to the failure state whatever happens to the store.
+        let locked = self.settings.fail_mode.locked_on_failure();
+        if let Err(e) = self.hardware.relay.set_locked(locked) {
+            error!(error = %e, locked, "Could not drive the relay to its failure state at shutdown.");
         }
-        if !self.state.locked {
+        if self.state.locked != locked {
             let _ = self
                 .record_state_change(
-                    |s| s.locked = true,
+                    |s| s.locked = locked,
                     Event::Relay {
-                        locked: true,
+                        locked,
                         cause: "shutdown".into(),
                     },
                 )
                 .await;
         }
-        info!("Door task stopped; relay locked.");
+        match self.settings.fail_mode {
+            FailMode::FailSecure => info!("Door task stopped; relay locked (fail-secure)."),
+            FailMode::FailSafe => info!("Door task stopped; relay released (fail-safe)."),
+        }
     }
 
     async fn handle(&mut self, request: Request) {
@@ -261,6 +297,8 @@ impl DoorTask {
             }
             Request::Lock { cause, reply } => {
                 self.relock_at = None;
+                // An explicit lock overrides the battery hold.
+                self.battery_hold = false;
                 let result = if self.state.mode == DoorMode::HeldOpen {
                     Ok(())
                 } else {
@@ -276,12 +314,14 @@ impl DoorTask {
 
     async fn unlock(
         &mut self,
-        duration: Duration,
+        duration: Option<Duration>,
         method: AccessMethod,
         decision: Option<Event>,
     ) -> Result<(), DoorError> {
         let cap = Duration::from_millis(u64::from(self.settings.max_unlock_ms));
-        let duration = duration.min(cap);
+        let duration = duration
+            .unwrap_or(Duration::from_millis(u64::from(self.settings.unlock_ms)))
+            .min(cap);
         self.hardware.relay.set_locked(false)?;
         let cause = format!("{method:?}").to_lowercase();
         let mut events = Vec::with_capacity(2);
@@ -293,7 +333,10 @@ impl DoorTask {
             });
         }
         self.commit(|s| s.locked = false, events).await?;
-        self.relock_at = Some(Instant::now() + duration);
+        // Held open stays open: no relock timer (the mode change relocks).
+        if self.state.mode != DoorMode::HeldOpen {
+            self.relock_at = Some(Instant::now() + duration);
+        }
         self.opened_while_unlocked = false;
         Ok(())
     }
@@ -323,7 +366,7 @@ impl DoorTask {
             .await?;
             match mode {
                 DoorMode::HeldOpen => self.set_relay(false, "mode held_open").await?,
-                _ if !self.state.locked && self.relock_at.is_none() => {
+                _ if !self.state.locked && self.relock_at.is_none() && !self.battery_hold => {
                     self.set_relay(true, "mode change").await?
                 }
                 _ => {}
@@ -383,6 +426,7 @@ impl DoorTask {
             if self.opened_while_unlocked
                 && !self.state.locked
                 && self.state.mode != DoorMode::HeldOpen
+                && !self.battery_hold
             {
                 // Someone went through: relock now rather than waiting for the timer.
                 self.relock_at = None;
@@ -425,7 +469,7 @@ impl DoorTask {
         if self.battery_level.is_some_and(|old| old != level) && level != BatteryLevel::Normal {
             warn!(percent, ?level, "Battery low.");
         }
-        self.battery_level = Some(level);
+        let previous = self.battery_level.replace(level);
         let event = Event::Battery {
             percent,
             millivolts: reading.millivolts,
@@ -433,7 +477,54 @@ impl DoorTask {
             level,
         };
         self.commit(|s| s.battery_percent = Some(percent), vec![event])
-            .await
+            .await?;
+        match (
+            previous == Some(BatteryLevel::Critical),
+            level == BatteryLevel::Critical,
+        ) {
+            (false, true) => self.battery_critical().await,
+            (true, false) => self.battery_recovered().await,
+            _ => Ok(()),
+        }
+    }
+
+    /// The battery has just turned critical: a status event, then the configured action.
+    async fn battery_critical(&mut self) -> Result<(), DoorError> {
+        let action = self.settings.on_battery_critical;
+        warn!(?action, "Battery critical.");
+        self.record(Event::DeviceStatus {
+            status: "battery_critical".into(),
+            firmware: crate::FIRMWARE.into(),
+            mode: self.state.mode,
+        })
+        .await?;
+        match action {
+            BatteryCriticalAction::StayLocked => {
+                if self.state.mode == DoorMode::HeldOpen {
+                    return Ok(());
+                }
+                self.relock_at = None;
+                self.set_relay(true, "battery critical").await
+            }
+            BatteryCriticalAction::UnlockAndHold => {
+                self.battery_hold = true;
+                self.relock_at = None;
+                self.set_relay(false, "battery critical").await
+            }
+        }
+    }
+
+    async fn battery_recovered(&mut self) -> Result<(), DoorError> {
+        self.record(Event::DeviceStatus {
+            status: "battery_recovered".into(),
+            firmware: crate::FIRMWARE.into(),
+            mode: self.state.mode,
+        })
+        .await?;
+        if std::mem::take(&mut self.battery_hold) && self.state.mode != DoorMode::HeldOpen {
+            self.set_relay(true, "battery recovered").await?;
+        }
+        Ok(())
     }
 
     async fn record(&mut self, event: Event) -> Result<(), DoorError> {

@@ -7,6 +7,10 @@
 //! - [`door`]: the task that owns the relay, the contact and the battery.
 //! - [`sync`]: MQTT and HTTPS to the cloud; [`transport`] keeps credentials off plain TCP.
 //! - [`commands`]: checks and runs commands from the cloud.
+//! - [`vision`]: the camera loop (presence trigger, face pipeline, frame voting) and the
+//!   decider; [`policy`] says who may pass when and keeps the attendance book; [`gallery`]
+//!   is the local face gallery (encrypted at rest, pulled by version); [`snapshot`] sends
+//!   JPEGs to the cloud; [`relay_guard`] drives relays to their failure state on a panic.
 //! - [`kiosk`]: what the screen at the door shows ([`kiosk::KioskFeed`]).
 //! - [`sim`]: the simulated world for the `sim` hardware backend.
 //! - [`daemon`]: wires it all together; [`watchdog`] keeps systemd informed.
@@ -19,12 +23,17 @@ pub mod daemon;
 pub mod doctor;
 pub mod door;
 pub mod enroll;
+pub mod gallery;
 pub mod identity;
 pub mod kiosk;
+pub mod policy;
+pub mod relay_guard;
 pub mod sim;
+pub mod snapshot;
 pub mod store;
 pub mod sync;
 pub mod transport;
+pub mod vision;
 pub mod watchdog;
 
 /// Reported to the cloud in state and status events.

@@ -17,6 +17,8 @@ pub struct SimWorld {
     pub relay: hal::sim::SimRelay,
     pub door: SimDoor,
     pub battery: SimBattery,
+    /// The camera in front of the door: push photos with `show`.
+    pub camera: hal::sim::SimCamera,
 }
 
 impl SimWorld {
@@ -122,6 +124,7 @@ pub fn hardware() -> (crate::daemon::Hardware, SimWorld) {
         on_mains: false,
         ..Default::default()
     });
+    let camera = hal::sim::SimCamera::default();
     let hardware = crate::daemon::Hardware {
         relay: Arc::new(relay.clone()),
         contact: Arc::new(door.clone()),
@@ -129,6 +132,7 @@ pub fn hardware() -> (crate::daemon::Hardware, SimWorld) {
         clock: Arc::new(hal::SystemClock {
             assume_synced: true,
         }),
+        camera: Some(Arc::new(camera.clone())),
     };
     (
         hardware,
@@ -136,6 +140,32 @@ pub fn hardware() -> (crate::daemon::Hardware, SimWorld) {
             relay,
             door,
             battery,
+            camera,
         },
     )
+}
+
+/// Frame `index` of a printed photo of `source` held up to a 640×480 camera: the photo on a
+/// sheet with a paper margin, ink contrast (no true black or white) and a slight blur,
+/// moved and scaled a little from frame to frame as a hand would. Every change is affine,
+/// as a flat sheet's image is, which is what the parallax cue of the camera loop looks for.
+pub fn printed_photo(source: &hal::RgbImage, index: usize) -> hal::RgbImage {
+    use image::{imageops, Rgb, RgbImage};
+    let (sw, sh) = (source.width().max(1) as f32, source.height().max(1) as f32);
+    let scale = (380.0 / sh).min(520.0 / sw) * (0.94 + 0.03 * (index % 3) as f32);
+    let (w, h) = (((sw * scale) as u32).max(1), ((sh * scale) as u32).max(1));
+    let mut print = imageops::resize(source, w, h, imageops::FilterType::Triangle);
+    for pixel in print.pixels_mut() {
+        for c in pixel.0.iter_mut() {
+            *c = (30.0 + f32::from(*c) * 0.75) as u8;
+        }
+    }
+    let print = imageops::blur(&print, 0.8);
+    let mut sheet = RgbImage::from_pixel(w + 30, h + 30, Rgb([232, 230, 222]));
+    imageops::overlay(&mut sheet, &print, 15, 15);
+    let mut frame = RgbImage::from_pixel(640, 480, Rgb([70, 72, 80]));
+    let x = (640 - i64::from(sheet.width())) / 2 + 8 * (index as i64 % 4) - 12;
+    let y = (480 - i64::from(sheet.height())) / 2 + 5 * (index as i64 % 3) - 5;
+    imageops::overlay(&mut frame, &sheet, x, y);
+    frame
 }

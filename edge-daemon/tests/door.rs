@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use edge_daemon::{
-    config::EdgeConfig,
+    config::{BatteryCriticalAction, EdgeConfig, FailMode},
     door::{self, DoorHandle, DoorHardware},
     store::{Boot, Durability, Outbox, Signer, Store, StoreOptions},
 };
@@ -25,6 +25,11 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
+    rig_with(|_| {}).await
+}
+
+/// A rig whose door settings `tweak` adjusts.
+async fn rig_with(tweak: impl FnOnce(&mut edge_daemon::config::DoorSettings)) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let key = Keypair::generate();
     let store = Store::open(
@@ -54,6 +59,7 @@ async fn rig() -> Rig {
     let mut settings = EdgeConfig::default().door;
     settings.held_open_alarm_secs = 30;
     settings.debounce_ms = 40;
+    tweak(&mut settings);
     let shutdown = CancellationToken::new();
     let hardware = DoorHardware {
         relay: Arc::new(relay.clone()),
@@ -220,4 +226,79 @@ async fn shutdown_returns_the_relay_to_the_safe_state() {
         .events()
         .iter()
         .any(|e| matches!(e, Event::Relay { locked: true, cause } if cause == "shutdown")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fail_safe_door_is_released_at_shutdown() {
+    let mut rig = rig_with(|s| s.fail_mode = FailMode::FailSafe).await;
+    // At start every door is locked, whatever its failure state.
+    assert!(rig.relay.history().last().unwrap().locked);
+    rig.shutdown.cancel();
+    let Rig { task, relay, .. } = &mut rig;
+    task.await.unwrap();
+    assert!(!relay.history().last().unwrap().locked);
+    assert!(rig
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::Relay { locked: false, cause } if cause == "shutdown")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn critical_battery_unlocks_and_holds_until_it_recovers_when_configured() {
+    let rig = rig_with(|s| {
+        s.on_battery_critical = BatteryCriticalAction::UnlockAndHold;
+        s.battery_poll_secs = 1;
+    })
+    .await;
+    rig.settle(Duration::from_millis(50)).await;
+    rig.battery.set_percent(5.0);
+    rig.settle(Duration::from_secs(2)).await;
+    assert!(!rig.door.snapshot().borrow().locked, "released on critical");
+    assert!(rig
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::DeviceStatus { status, .. } if status == "battery_critical")));
+    // Held: a passage does not relock it.
+    rig.contact.set_open(true);
+    rig.settle(Duration::from_millis(200)).await;
+    rig.contact.set_open(false);
+    rig.settle(Duration::from_secs(40)).await;
+    assert!(!rig.door.snapshot().borrow().locked, "held while critical");
+    rig.battery.set_percent(60.0);
+    rig.settle(Duration::from_secs(2)).await;
+    assert!(
+        rig.door.snapshot().borrow().locked,
+        "relocked once recovered"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn critical_battery_locks_a_stay_locked_door() {
+    let rig = rig_with(|s| s.battery_poll_secs = 1).await;
+    rig.door
+        .unlock(Duration::from_secs(25), AccessMethod::Remote, None)
+        .await
+        .unwrap();
+    rig.battery.set_percent(5.0);
+    rig.settle(Duration::from_secs(2)).await;
+    assert!(rig.door.snapshot().borrow().locked);
+    assert!(rig
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::Relay { locked: true, cause } if cause == "battery critical")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_grant_in_held_open_mode_does_not_start_a_relock_timer() {
+    let rig = rig().await;
+    rig.door
+        .apply_settings(protocol::DoorSettings {
+            mode: Some(protocol::DoorMode::HeldOpen),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    rig.door.grant(AccessMethod::Face, None).await.unwrap();
+    rig.settle(Duration::from_secs(40)).await;
+    assert!(!rig.door.snapshot().borrow().locked, "held open stays open");
 }

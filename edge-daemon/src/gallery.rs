@@ -1,0 +1,718 @@
+//! The local face gallery: the cloud's [`GallerySnapshot`] checked against the loaded
+//! model, turned into a searchable [`models::Gallery`] with each person's access rules,
+//! kept encrypted at rest so the door decides with no network, and pulled by version.
+//!
+//! At rest the snapshot is sealed with XChaCha20-Poly1305 under a random key kept in
+//! `gallery.key` (mode 0600) beside it in the data directory: face templates are biometric
+//! data. Copying the gallery file alone reveals nothing; a tampered file is refused.
+
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock},
+};
+
+use base64::Engine as _;
+use chacha20poly1305::{
+    aead::{Aead, KeyInit, Payload},
+    XChaCha20Poly1305, XNonce,
+};
+use protocol::sync::{GallerySnapshot, GALLERY_PATH};
+use rand::RngCore;
+
+use crate::{
+    identity::Secret,
+    policy::{PolicyError, Rules, SiteTime},
+};
+
+const KEY_FILE: &str = "gallery.key";
+const GALLERY_FILE: &str = "gallery.enc";
+const MAGIC: &[u8; 8] = b"GBGLENC1";
+const NONCE_LEN: usize = 24;
+
+/// Why a gallery could not be loaded, stored or fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum GalleryError {
+    #[error("gallery made with embedder {theirs}, this device runs {ours}; refused")]
+    WrongEmbedder { ours: String, theirs: String },
+    #[error("gallery templates have {theirs} dimensions, the model makes {ours}")]
+    WrongDimension { ours: usize, theirs: u32 },
+    #[error("person {person}: template {index} is not {dim} little-endian f32 in base64")]
+    BadTemplate {
+        person: String,
+        index: usize,
+        dim: u32,
+    },
+    #[error("person {person}: {source}")]
+    Rules { person: String, source: PolicyError },
+    #[error("site rules: {0}")]
+    Site(#[from] PolicyError),
+    #[error("gallery version {offered} is older than the one held ({held}); ignored")]
+    Older { held: u64, offered: u64 },
+    #[error("the stored gallery cannot be decrypted (wrong key or tampered)")]
+    Decrypt,
+    #[error("the stored gallery is malformed: {0}")]
+    Malformed(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("fetching the gallery: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("the cloud answered {0} for the gallery")]
+    Status(u16),
+    #[error("bad gallery URL: {0}")]
+    Url(String),
+}
+
+/// One enrolled person as the door uses them.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+    pub rules: Rules,
+}
+
+/// A gallery ready to search, with the site's clock and each person's rules.
+#[derive(Debug, Clone)]
+pub struct LocalGallery {
+    pub version: u64,
+    pub site: SiteTime,
+    people: Vec<Person>,
+    faces: models::Gallery,
+}
+
+/// What the loaded model expects of a gallery.
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    /// `sha256` of the embedder in the models manifest.
+    pub embedder_sha256: String,
+    pub dim: usize,
+    pub match_threshold: f32,
+}
+
+impl ModelInfo {
+    pub fn of(engine: &models::FaceEngine) -> Self {
+        Self {
+            embedder_sha256: engine.manifest().models.embedder.sha256.clone(),
+            dim: engine.embedding_dim(),
+            match_threshold: engine.match_threshold(),
+        }
+    }
+}
+
+/// The best match of a probe: the person and the cosine.
+#[derive(Debug, Clone)]
+pub struct Recognised<'a> {
+    pub person: &'a Person,
+    pub score: f32,
+}
+
+impl LocalGallery {
+    /// No one enrolled yet (before the first sync).
+    pub fn empty(model: &ModelInfo) -> Self {
+        Self {
+            version: 0,
+            site: SiteTime::fallback(),
+            people: Vec::new(),
+            faces: models::Gallery::new(model.dim, model.match_threshold),
+        }
+    }
+
+    /// Checks `snapshot` against the model and builds the search index. Any problem refuses
+    /// the whole snapshot: half a gallery would deny people who should pass.
+    pub fn build(snapshot: &GallerySnapshot, model: &ModelInfo) -> Result<Self, GalleryError> {
+        if !snapshot
+            .embedder_sha256
+            .eq_ignore_ascii_case(&model.embedder_sha256)
+        {
+            return Err(GalleryError::WrongEmbedder {
+                ours: model.embedder_sha256.clone(),
+                theirs: snapshot.embedder_sha256.clone(),
+            });
+        }
+        if snapshot.dim as usize != model.dim {
+            return Err(GalleryError::WrongDimension {
+                ours: model.dim,
+                theirs: snapshot.dim,
+            });
+        }
+        let site = SiteTime::new(&snapshot.time_zone, snapshot.work_starts_at.as_deref())?;
+        let mut faces = models::Gallery::new(model.dim, model.match_threshold);
+        let mut people = Vec::with_capacity(snapshot.people.len());
+        for (p, person) in snapshot.people.iter().enumerate() {
+            let rules = Rules::from_cloud(person.enabled, &person.windows).map_err(|source| {
+                GalleryError::Rules {
+                    person: person.id.clone(),
+                    source,
+                }
+            })?;
+            for (t, template) in person.templates.iter().enumerate() {
+                let bad = || GalleryError::BadTemplate {
+                    person: person.id.clone(),
+                    index: t,
+                    dim: snapshot.dim,
+                };
+                let embedding = decode_template(template, model.dim).ok_or_else(bad)?;
+                // One row a template; the row id leads back to the person by index.
+                faces
+                    .add(format!("{p}/{t}"), person.name.clone(), embedding)
+                    .map_err(|_| bad())?;
+            }
+            people.push(Person {
+                id: person.id.clone(),
+                name: person.name.clone(),
+                rules,
+            });
+        }
+        Ok(Self {
+            version: snapshot.version,
+            site,
+            people,
+            faces,
+        })
+    }
+
+    /// The enrolled person closest to `probe` at or above the match threshold.
+    pub fn recognise(&self, probe: &models::Embedding) -> Option<Recognised<'_>> {
+        let found = self.faces.search(probe)?;
+        let index: usize = found.id.split('/').next()?.parse().ok()?;
+        Some(Recognised {
+            person: self.people.get(index)?,
+            score: found.score,
+        })
+    }
+
+    /// The cosine of the closest template whatever the threshold (for stranger events).
+    pub fn best_score(&self, probe: &models::Embedding) -> Option<f32> {
+        self.faces.best(probe).map(|m| m.score)
+    }
+
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.people.iter().find(|p| p.id == id)
+    }
+
+    pub fn people(&self) -> usize {
+        self.people.len()
+    }
+
+    pub fn templates(&self) -> usize {
+        self.faces.len()
+    }
+}
+
+/// A template as the cloud sends it: base64 of the embedding's little-endian f32.
+pub fn encode_template(embedding: &models::Embedding) -> String {
+    let bytes: Vec<u8> = embedding
+        .as_slice()
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Base64 of `dim` little-endian f32, re-normalised; `None` if it is anything else.
+fn decode_template(text: &str, dim: usize) -> Option<models::Embedding> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()?;
+    if bytes.len() != dim * 4 {
+        return None;
+    }
+    let values: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if values.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    models::Embedding::new(values)
+}
+
+/// The gallery shared by the camera loop (reads) and the syncer (swaps).
+#[derive(Debug, Clone)]
+pub struct SharedGallery(Arc<RwLock<Arc<LocalGallery>>>);
+
+impl SharedGallery {
+    pub fn new(gallery: LocalGallery) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(gallery))))
+    }
+
+    /// The current gallery; a cheap clone of an `Arc`, held as long as the caller likes.
+    pub fn current(&self) -> Arc<LocalGallery> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    pub fn replace(&self, gallery: LocalGallery) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(gallery);
+    }
+}
+
+/// The encrypted gallery file and its key in the data directory.
+#[derive(Clone)]
+pub struct GalleryVault {
+    dir: PathBuf,
+    cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for GalleryVault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GalleryVault")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GalleryVault {
+    /// Opens the vault in `dir`, making a new random key (0600) on first use.
+    pub fn open(dir: &Path) -> Result<Self, GalleryError> {
+        let path = dir.join(KEY_FILE);
+        let io = |source| GalleryError::Io {
+            path: path.clone(),
+            source,
+        };
+        let key = match fs::read(&path) {
+            Ok(key) if key.len() == 32 => key,
+            Ok(_) => {
+                return Err(GalleryError::Malformed(format!(
+                    "{KEY_FILE} is not 32 bytes"
+                )))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut key = vec![0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                write_private(&path, &key).map_err(io)?;
+                key
+            }
+            Err(e) => return Err(io(e)),
+        };
+        let cipher = XChaCha20Poly1305::new_from_slice(&key)
+            .map_err(|_| GalleryError::Malformed("key length".into()))?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            cipher,
+        })
+    }
+
+    fn file(&self) -> PathBuf {
+        self.dir.join(GALLERY_FILE)
+    }
+
+    /// Seals and writes `snapshot` (atomically: a crash leaves the old file or the new one).
+    pub fn save(&self, snapshot: &GallerySnapshot) -> Result<(), GalleryError> {
+        let plain =
+            serde_json::to_vec(snapshot).map_err(|e| GalleryError::Malformed(e.to_string()))?;
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &plain,
+                    aad: MAGIC,
+                },
+            )
+            .map_err(|_| GalleryError::Malformed("encryption failed".into()))?;
+        let mut bytes = Vec::with_capacity(MAGIC.len() + NONCE_LEN + sealed.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&nonce);
+        bytes.extend_from_slice(&sealed);
+        let path = self.file();
+        let tmp = path.with_extension("enc.tmp");
+        let io = |source| GalleryError::Io {
+            path: path.clone(),
+            source,
+        };
+        write_private(&tmp, &bytes).map_err(io)?;
+        fs::rename(&tmp, &path).map_err(io)?;
+        Ok(())
+    }
+
+    /// The stored snapshot, `None` when there is none yet.
+    pub fn load(&self) -> Result<Option<GallerySnapshot>, GalleryError> {
+        let path = self.file();
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(GalleryError::Io { path, source }),
+        };
+        let header = MAGIC.len() + NONCE_LEN;
+        if bytes.len() < header || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(GalleryError::Malformed("not a sealed gallery".into()));
+        }
+        let plain = self
+            .cipher
+            .decrypt(
+                XNonce::from_slice(&bytes[MAGIC.len()..header]),
+                Payload {
+                    msg: &bytes[header..],
+                    aad: MAGIC,
+                },
+            )
+            .map_err(|_| GalleryError::Decrypt)?;
+        serde_json::from_slice(&plain)
+            .map(Some)
+            .map_err(|e| GalleryError::Malformed(e.to_string()))
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Pulls the gallery from the cloud with the device token.
+#[derive(Debug, Clone)]
+pub struct GalleryClient {
+    http: reqwest::Client,
+    url: url::Url,
+    token: Secret,
+}
+
+impl GalleryClient {
+    /// `cloud` is any URL on the cloud (its path is replaced).
+    pub fn new(
+        http: reqwest::Client,
+        cloud: &url::Url,
+        token: Secret,
+    ) -> Result<Self, GalleryError> {
+        let url = cloud
+            .join(GALLERY_PATH)
+            .map_err(|e| GalleryError::Url(e.to_string()))?;
+        Ok(Self { http, url, token })
+    }
+
+    /// The cloud's gallery if newer than `since` (`None`: not modified).
+    pub async fn fetch(&self, since: u64) -> Result<Option<GallerySnapshot>, GalleryError> {
+        let response = self
+            .http
+            .get(self.url.clone())
+            .query(&[("since", since)])
+            .bearer_auth(self.token.expose())
+            .send()
+            .await?;
+        match response.status() {
+            reqwest::StatusCode::NOT_MODIFIED => Ok(None),
+            s if s.is_success() => Ok(Some(response.json().await?)),
+            s => Err(GalleryError::Status(s.as_u16())),
+        }
+    }
+}
+
+/// Keeps the local gallery current: the stored copy, the cloud's on request.
+#[derive(Debug, Clone)]
+pub struct GallerySync {
+    pub shared: SharedGallery,
+    pub vault: GalleryVault,
+    pub model: ModelInfo,
+    pub client: Option<GalleryClient>,
+}
+
+impl GallerySync {
+    /// Loads the stored gallery (or an empty one): the door works offline from here on.
+    pub fn open(vault: GalleryVault, model: ModelInfo, client: Option<GalleryClient>) -> Self {
+        let gallery = match vault.load() {
+            Ok(Some(snapshot)) => match LocalGallery::build(&snapshot, &model) {
+                Ok(gallery) => {
+                    tracing::info!(
+                        version = gallery.version,
+                        people = gallery.people(),
+                        "Face gallery loaded from disk."
+                    );
+                    gallery
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "The stored face gallery does not fit this model.");
+                    LocalGallery::empty(&model)
+                }
+            },
+            Ok(None) => LocalGallery::empty(&model),
+            Err(error) => {
+                tracing::warn!(%error, "The stored face gallery is unreadable.");
+                LocalGallery::empty(&model)
+            }
+        };
+        Self {
+            shared: SharedGallery::new(gallery),
+            vault,
+            model,
+            client,
+        }
+    }
+
+    /// Installs `snapshot` if it is newer and fits the model; stores it encrypted first.
+    pub fn install(&self, snapshot: &GallerySnapshot) -> Result<u64, GalleryError> {
+        let held = self.shared.current().version;
+        if snapshot.version < held {
+            return Err(GalleryError::Older {
+                held,
+                offered: snapshot.version,
+            });
+        }
+        let gallery = LocalGallery::build(snapshot, &self.model)?;
+        self.vault.save(snapshot)?;
+        let version = gallery.version;
+        tracing::info!(
+            version,
+            people = gallery.people(),
+            templates = gallery.templates(),
+            "Face gallery installed."
+        );
+        self.shared.replace(gallery);
+        Ok(version)
+    }
+
+    /// Asks the cloud for anything newer than what is held (or, `force`, for everything)
+    /// and installs it. Returns the version held afterwards.
+    pub async fn refresh(&self, force: bool) -> Result<u64, GalleryError> {
+        let Some(client) = &self.client else {
+            return Ok(self.shared.current().version);
+        };
+        let since = if force {
+            0
+        } else {
+            self.shared.current().version
+        };
+        match client.fetch(since).await? {
+            Some(snapshot) => {
+                let this = self.clone();
+                // Decoding and sealing a large gallery is CPU work: off the async workers.
+                tokio::task::spawn_blocking(move || this.install(&snapshot))
+                    .await
+                    .map_err(|e| GalleryError::Malformed(e.to_string()))?
+            }
+            None => Ok(self.shared.current().version),
+        }
+    }
+
+    /// Refreshes at start and on every notice of a newer version, until shutdown.
+    pub async fn run(
+        self,
+        mut notices: tokio::sync::watch::Receiver<Option<protocol::GalleryNotice>>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        let mut backoff = crate::backoff::Backoff::default();
+        let mut wanted = 0u64;
+        loop {
+            let held = self.shared.current().version;
+            if held == 0 || wanted > held {
+                match self.refresh(false).await {
+                    Ok(now) => {
+                        backoff.reset();
+                        if now < wanted {
+                            tracing::warn!(
+                                now,
+                                wanted,
+                                "The cloud announced a gallery it did not serve."
+                            );
+                            wanted = now;
+                        }
+                    }
+                    Err(error) => {
+                        let delay = backoff.next_delay();
+                        tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "Gallery refresh failed.");
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return,
+                            _ = tokio::time::sleep(delay) => continue,
+                        }
+                    }
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                changed = notices.changed() => {
+                    if changed.is_err() { return; }
+                    if let Some(notice) = *notices.borrow_and_update() {
+                        wanted = wanted.max(notice.version);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::sync::{AccessWindow, GalleryPerson};
+
+    const DIM: usize = 8;
+
+    fn model() -> ModelInfo {
+        ModelInfo {
+            embedder_sha256: "ab12".into(),
+            dim: DIM,
+            match_threshold: 0.9,
+        }
+    }
+
+    fn template(axis: usize) -> String {
+        let mut v = [0f32; DIM];
+        v[axis] = 1.0;
+        let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    fn snapshot(version: u64) -> GallerySnapshot {
+        GallerySnapshot {
+            version,
+            embedder_sha256: "AB12".into(),
+            dim: DIM as u32,
+            time_zone: "Asia/Jakarta".into(),
+            work_starts_at: Some("08:00".into()),
+            people: vec![
+                GalleryPerson {
+                    id: "u-ana".into(),
+                    name: "Ana".into(),
+                    enabled: true,
+                    windows: vec![],
+                    templates: vec![template(0), template(1)],
+                },
+                GalleryPerson {
+                    id: "u-budi".into(),
+                    name: "Budi".into(),
+                    enabled: false,
+                    windows: vec![AccessWindow {
+                        days: vec![1],
+                        start: "08:00".into(),
+                        end: "17:00".into(),
+                    }],
+                    templates: vec![template(2)],
+                },
+            ],
+        }
+    }
+
+    fn probe(axis: usize) -> models::Embedding {
+        let mut v = vec![0.01f32; DIM];
+        v[axis] = 1.0;
+        models::Embedding::new(v).unwrap()
+    }
+
+    #[test]
+    fn builds_and_recognises_every_template_of_a_person() {
+        let g = LocalGallery::build(&snapshot(3), &model()).unwrap();
+        assert_eq!((g.version, g.people(), g.templates()), (3, 2, 3));
+        assert_eq!(g.recognise(&probe(1)).unwrap().person.id, "u-ana");
+        let budi = g.recognise(&probe(2)).unwrap().person;
+        assert_eq!(budi.name, "Budi");
+        assert!(!budi.rules.enabled);
+        assert!(
+            g.recognise(&probe(5)).is_none(),
+            "a stranger matches no one"
+        );
+    }
+
+    #[test]
+    fn refuses_another_embedder_dimension_or_bad_templates() {
+        let mut other = snapshot(1);
+        other.embedder_sha256 = "ffff".into();
+        assert!(matches!(
+            LocalGallery::build(&other, &model()),
+            Err(GalleryError::WrongEmbedder { .. })
+        ));
+        let mut wide = snapshot(1);
+        wide.dim = 16;
+        assert!(matches!(
+            LocalGallery::build(&wide, &model()),
+            Err(GalleryError::WrongDimension { .. })
+        ));
+        let mut short = snapshot(1);
+        short.people[0].templates[1] = base64::engine::general_purpose::STANDARD.encode([0u8; 12]);
+        assert!(matches!(
+            LocalGallery::build(&short, &model()),
+            Err(GalleryError::BadTemplate { index: 1, .. })
+        ));
+        let mut zone = snapshot(1);
+        zone.time_zone = "Nowhere/Atlantis".into();
+        assert!(matches!(
+            LocalGallery::build(&zone, &model()),
+            Err(GalleryError::Site(_))
+        ));
+    }
+
+    #[test]
+    fn vault_encrypts_at_rest_and_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = GalleryVault::open(dir.path()).unwrap();
+        let snap = snapshot(7);
+        vault.save(&snap).unwrap();
+        let raw = fs::read(dir.path().join(GALLERY_FILE)).unwrap();
+        let raw_text = String::from_utf8_lossy(&raw);
+        assert!(!raw_text.contains("Ana") && !raw_text.contains(&template(0)));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for file in [KEY_FILE, GALLERY_FILE] {
+                let mode = fs::metadata(dir.path().join(file))
+                    .unwrap()
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o777, 0o600, "{file}");
+            }
+        }
+        // A new process: the same key file opens it.
+        let reopened = GalleryVault::open(dir.path()).unwrap();
+        assert_eq!(reopened.load().unwrap(), Some(snap));
+    }
+
+    #[test]
+    fn vault_refuses_a_tampered_file_or_another_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = GalleryVault::open(dir.path()).unwrap();
+        vault.save(&snapshot(1)).unwrap();
+        let path = dir.path().join(GALLERY_FILE);
+        let mut raw = fs::read(&path).unwrap();
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        fs::write(&path, &raw).unwrap();
+        assert!(matches!(vault.load(), Err(GalleryError::Decrypt)));
+
+        vault.save(&snapshot(1)).unwrap();
+        fs::write(dir.path().join(KEY_FILE), [7u8; 32]).unwrap();
+        let other_key = GalleryVault::open(dir.path()).unwrap();
+        assert!(matches!(other_key.load(), Err(GalleryError::Decrypt)));
+    }
+
+    #[test]
+    fn sync_installs_newer_versions_only_and_keeps_them_offline() {
+        let dir = tempfile::tempdir().unwrap();
+        let sync = GallerySync::open(GalleryVault::open(dir.path()).unwrap(), model(), None);
+        assert_eq!(sync.shared.current().version, 0);
+        assert_eq!(sync.install(&snapshot(5)).unwrap(), 5);
+        assert!(matches!(
+            sync.install(&snapshot(4)),
+            Err(GalleryError::Older {
+                held: 5,
+                offered: 4
+            })
+        ));
+        let mut foreign = snapshot(9);
+        foreign.embedder_sha256 = "other".into();
+        assert!(sync.install(&foreign).is_err());
+        assert_eq!(
+            sync.shared.current().version,
+            5,
+            "a refused gallery changes nothing"
+        );
+        // After a restart with no network, the stored version is back.
+        let again = GallerySync::open(GalleryVault::open(dir.path()).unwrap(), model(), None);
+        let g = again.shared.current();
+        assert_eq!(g.version, 5);
+        assert_eq!(g.recognise(&probe(0)).unwrap().person.name, "Ana");
+    }
+}

@@ -1,0 +1,248 @@
+//! The camera loop end to end on the device: real face models on the real photos in
+//! `models/testdata`, fed through a simulated camera into the real door actor and outbox.
+//!
+//! The gallery is made here the way the cloud makes it (the same engine embeds the
+//! enrolment photo), so these tests need no cloud; the cloud path is in `gerbang/tests`.
+//! The models load once per test binary.
+
+mod support;
+
+use std::sync::Arc;
+
+use edge_daemon::{
+    kiosk::KioskMessage,
+    policy::{KioskDirection, ALREADY_RECORDED},
+    vision::{Purpose, VisionSettings},
+};
+use hal::sim::SimClock;
+use protocol::{
+    sync::AccessWindow, AccessResult, AttendanceDirection, DenyReason, DoorMode, Event,
+};
+use support::*;
+use time::macros::datetime;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrolled_person_unlocks_the_door() {
+    let rig = rig(settings(), gallery_of(vec![obama()]), system_clock()).await;
+    let mut verdicts = rig.handle.verdicts();
+    let mut screen = rig.kiosk.subscribe();
+    // Enrolled from obama.jpg, recognised on two other photos of him.
+    let _walk = walk(
+        &rig.camera,
+        vec![
+            photo("people/obama/obama2.jpg"),
+            photo("people/obama/obama3.jpg"),
+        ],
+    );
+    let verdict = rig.verdict(&mut verdicts).await;
+    assert_eq!(verdict.result, AccessResult::Granted);
+    assert_eq!(verdict.person.as_deref(), Some("u-obama"));
+    assert!(rig.unlocked(), "the relay was released");
+    match rig.decision_event().await {
+        Event::AccessDecision {
+            result,
+            person,
+            score,
+            ..
+        } => {
+            assert_eq!(result, AccessResult::Granted);
+            assert_eq!(person.unwrap().name, "Barack Obama");
+            assert!(score.unwrap() >= engine().match_threshold());
+        }
+        other => panic!("{other:?}"),
+    }
+    let granted = loop {
+        match screen.recv().await.unwrap() {
+            KioskMessage::Granted { name } => break name,
+            _ => continue,
+        }
+    };
+    assert_eq!(granted, "Barack Obama");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_is_denied_and_the_door_stays_locked() {
+    let rig = rig(settings(), gallery_of(vec![obama()]), system_clock()).await;
+    let mut verdicts = rig.handle.verdicts();
+    rig.camera.show(photo("strangers/hanks.png"));
+    let verdict = rig.verdict(&mut verdicts).await;
+    assert_eq!(verdict.result, AccessResult::Denied);
+    assert_eq!(verdict.reason, Some(DenyReason::UnknownFace));
+    assert!(!rig.unlocked());
+    assert!(matches!(
+        rig.decision_event().await,
+        Event::AccessDecision {
+            result: AccessResult::Denied,
+            reason: Some(DenyReason::UnknownFace),
+            person: None,
+            ..
+        }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_person_is_recognised_and_denied() {
+    let biden = enrolled(
+        "u-biden",
+        "Joe Biden",
+        &["people/biden/biden.jpg"],
+        false,
+        vec![],
+    );
+    let rig = rig(settings(), gallery_of(vec![obama(), biden]), system_clock()).await;
+    let mut verdicts = rig.handle.verdicts();
+    rig.camera.show(photo("people/biden/biden.jpg"));
+    let verdict = rig.verdict(&mut verdicts).await;
+    assert_eq!(verdict.reason, Some(DenyReason::UserDisabled));
+    assert_eq!(verdict.person.as_deref(), Some("u-biden"));
+    assert!(!rig.unlocked());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_the_weekly_window_is_denied() {
+    // Monday 23 Nov 2026, 10:00 in Jakarta; Obama may enter on weekdays 13:00–17:00 only.
+    let clock = Arc::new(SimClock::frozen(datetime!(2026-11-23 03:00 UTC), true));
+    let afternoons = vec![AccessWindow {
+        days: vec![1, 2, 3, 4, 5],
+        start: "13:00".into(),
+        end: "17:00".into(),
+    }];
+    let person = enrolled(
+        "u-obama",
+        "Barack Obama",
+        &["people/obama/obama.jpg"],
+        true,
+        afternoons,
+    );
+    let settings = VisionSettings {
+        cooldown_secs: 1,
+        ..settings()
+    };
+    let rig = rig(settings, gallery_of(vec![person]), clock.clone()).await;
+    let mut verdicts = rig.handle.verdicts();
+    rig.camera.show(photo("people/obama/obama.jpg"));
+    let verdict = rig.verdict(&mut verdicts).await;
+    assert_eq!(verdict.reason, Some(DenyReason::OutsideSchedule));
+    assert!(!rig.unlocked());
+    // At 14:00 the same face opens the door (after the per-person cool-down).
+    clock.set(datetime!(2026-11-23 07:00 UTC));
+    let verdict = rig.verdict(&mut verdicts).await;
+    assert_eq!(verdict.result, AccessResult::Granted);
+    assert!(rig.unlocked());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_down_door_denies_even_enrolled_people() {
+    let rig = rig(settings(), gallery_of(vec![obama()]), system_clock()).await;
+    rig.door
+        .apply_settings(protocol::DoorSettings {
+            mode: Some(DoorMode::LockedDown),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut verdicts = rig.handle.verdicts();
+    rig.camera.show(photo("people/obama/obama.jpg"));
+    let verdict = rig.verdict(&mut verdicts).await;
+    assert_eq!(verdict.reason, Some(DenyReason::LockedDown));
+    assert!(!rig.unlocked());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_printed_photo_of_an_enrolled_person_is_refused_by_the_parallax_cue() {
+    let frames = printed_photo_frames(&photo("people/obama/obama2.jpg"), 6);
+    // What the single-frame liveness models say about the print, for the record.
+    let engine = engine();
+    let scores: Vec<f32> = frames
+        .iter()
+        .filter_map(|f| engine.analyze(f).unwrap().into_iter().next())
+        .map(|face| face.liveness)
+        .collect();
+    eprintln!("single-frame liveness of the printed photo: {scores:?}");
+    let settings = VisionSettings {
+        min_parallax: 0.04,
+        ..settings()
+    };
+    let rig = rig(settings, gallery_of(vec![obama()]), system_clock()).await;
+    let mut verdicts = rig.handle.verdicts();
+    let _walk = walk(&rig.camera, frames);
+    let verdict = rig.verdict(&mut verdicts).await;
+    assert_eq!(verdict.result, AccessResult::Denied);
+    assert_eq!(verdict.reason, Some(DenyReason::LivenessFailed));
+    assert!(!rig.unlocked());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_sequence_passes_the_parallax_cue() {
+    // Three photos of one man at different head angles stand in for a live head turning.
+    let settings = VisionSettings {
+        min_parallax: 0.04,
+        ..settings()
+    };
+    let rig = rig(settings, gallery_of(vec![obama()]), system_clock()).await;
+    let mut verdicts = rig.handle.verdicts();
+    let _walk = walk(
+        &rig.camera,
+        vec![
+            photo("people/obama/obama2.jpg"),
+            photo("people/obama/obama3.jpg"),
+            photo("people/obama/obama.jpg"),
+        ],
+    );
+    let verdict = rig.verdict(&mut verdicts).await;
+    assert_eq!(verdict.result, AccessResult::Granted, "{verdict:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_check_in_the_same_day_gets_the_seed_message() {
+    // 07:50 in Jakarta: on time.
+    let clock = Arc::new(SimClock::frozen(datetime!(2026-11-23 00:50 UTC), true));
+    let settings = VisionSettings {
+        purpose: Purpose::Attendance,
+        kiosk_direction: KioskDirection::CheckIn,
+        cooldown_secs: 0,
+        ..settings()
+    };
+    let rig = rig(settings, gallery_of(vec![obama()]), clock.clone()).await;
+    let mut verdicts = rig.handle.verdicts();
+    let mut screen = rig.kiosk.subscribe();
+    rig.camera.show(photo("people/obama/obama.jpg"));
+    assert_eq!(
+        rig.verdict(&mut verdicts).await.result,
+        AccessResult::Granted
+    );
+    clock.set(datetime!(2026-11-23 02:00 UTC));
+    assert_eq!(
+        rig.verdict(&mut verdicts).await.result,
+        AccessResult::Granted
+    );
+    rig.shutdown.cancel();
+    let mut messages = Vec::new();
+    while let Ok(m) = screen.try_recv() {
+        messages.push(m);
+    }
+    let already = messages
+        .iter()
+        .find(|m| matches!(m, KioskMessage::AlreadyRecorded { .. }))
+        .expect("the second check-in is answered, not recorded");
+    assert_eq!(already.detail(), ALREADY_RECORDED);
+    let attendance: Vec<_> = rig
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Attendance {
+                direction,
+                local_date,
+                late,
+                ..
+            } => Some((direction, local_date, late)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        attendance,
+        vec![(AttendanceDirection::CheckIn, "2026-11-23".to_owned(), false)],
+        "exactly one check-in recorded"
+    );
+    assert!(!rig.unlocked(), "a kiosk does not open the door by default");
+}
