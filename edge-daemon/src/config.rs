@@ -25,6 +25,9 @@ pub struct EdgeConfig {
     /// The camera loop, the face gallery and attendance.
     #[serde(default)]
     pub vision: crate::vision::VisionSettings,
+    /// The kiosk page and the installer's local API.
+    #[serde(default)]
+    pub kiosk: crate::kiosk::KioskSettings,
 }
 
 /// Overrides for how the device reaches the cloud; enrolment supplies the rest.
@@ -116,19 +119,8 @@ pub enum BatteryCriticalAction {
     UnlockAndHold,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HalBackend {
-    /// Simulated hardware (tests, the demo, a laptop).
-    Sim,
-    /// Raspberry Pi GPIO and I2C.
-    Rpi,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HalSettings {
-    pub backend: HalBackend,
-}
+/// `[hal]`: which hardware, wired how (see [`crate::hardware`]).
+pub use crate::hardware::{HalBackend, HalSettings};
 
 /// The simulated world in front of a `sim` door: people leaving through it, a battery.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -171,9 +163,7 @@ impl Default for EdgeConfig {
                 fail_mode: FailMode::FailSecure,
                 on_battery_critical: BatteryCriticalAction::StayLocked,
             },
-            hal: HalSettings {
-                backend: HalBackend::Sim,
-            },
+            hal: HalSettings::default(),
             sim: SimSettings {
                 traffic: true,
                 visit_every_secs: 20.0,
@@ -183,6 +173,7 @@ impl Default for EdgeConfig {
                 strangers_per_sec: 0.0,
             },
             vision: crate::vision::VisionSettings::default(),
+            kiosk: crate::kiosk::KioskSettings::default(),
         }
     }
 }

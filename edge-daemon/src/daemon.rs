@@ -15,8 +15,8 @@ use crate::{
     gallery::{GalleryClient, GallerySync, GalleryVault, ModelInfo},
     identity::{Identity, IdentityError},
     kiosk::KioskFeed,
-    snapshot::SnapshotClient,
     sim::{self, SimWorld},
+    snapshot::SnapshotClient,
     store::{Boot, Outbox, Signer, Store, StoreError, StoreOptions},
     sync::{self, Link, SyncHandle, SyncStatus},
     transport::TransportError,
@@ -63,6 +63,8 @@ pub struct Running {
     pub sync: SyncHandle,
     /// What the screen at the door shows.
     pub kiosk: KioskFeed,
+    /// Where the kiosk page and the local API listen, when they started.
+    pub kiosk_addr: Option<std::net::SocketAddr>,
     /// The camera loop and the local gallery, when `[vision]` is enabled.
     pub vision: Option<commands::Vision>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -221,15 +223,70 @@ pub async fn start(
         watchdog::interval_from_env(),
         shutdown.clone(),
     )));
+    tasks.push(tokio::spawn(crate::kiosk::server::mirror_status(
+        kiosk.clone(),
+        door.snapshot(),
+        sync.status(),
+        shutdown.clone(),
+    )));
+    let kiosk_addr = start_kiosk(
+        config,
+        &kiosk,
+        &door,
+        &hardware,
+        &mut tasks,
+        shutdown.clone(),
+    )
+    .await;
     info!(%device, firmware = FIRMWARE, data_dir = %config.data_dir.display(), "Edge daemon started.");
     Ok(Running {
         outbox,
         door,
         sync,
         kiosk,
+        kiosk_addr,
         vision,
         tasks,
     })
+}
+
+/// Starts the kiosk page and the installer's local API when `[kiosk]` enables them. The door
+/// works without its screen, so a port in use or an unreadable token is logged, not fatal.
+async fn start_kiosk(
+    config: &EdgeConfig,
+    feed: &KioskFeed,
+    door: &door::DoorHandle,
+    hardware: &Hardware,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+    shutdown: CancellationToken,
+) -> Option<std::net::SocketAddr> {
+    if !config.kiosk.enabled {
+        return None;
+    }
+    let local = crate::kiosk::api::LocalApi {
+        door: door.clone(),
+        battery: hardware.battery.clone(),
+        camera: hardware.camera.clone(),
+        feed: feed.clone(),
+    };
+    match crate::kiosk::server::start(
+        &config.kiosk,
+        &config.data_dir,
+        feed.clone(),
+        local,
+        shutdown,
+    )
+    .await
+    {
+        Ok(server) => {
+            tasks.push(server.task);
+            Some(server.addr)
+        }
+        Err(error) => {
+            tracing::error!(%error, "Kiosk page and local API not started; the door works without them.");
+            None
+        }
+    }
 }
 
 /// An HTTPS client with the link's TLS settings (site CA included).

@@ -12,6 +12,7 @@
 //!   is the local face gallery (encrypted at rest, pulled by version); [`snapshot`] sends
 //!   JPEGs to the cloud; [`relay_guard`] drives relays to their failure state on a panic.
 //! - [`kiosk`]: what the screen at the door shows ([`kiosk::KioskFeed`]).
+//! - [`hardware`]: the `[hal]` settings and the real or simulated hardware built from them.
 //! - [`sim`]: the simulated world for the `sim` hardware backend.
 //! - [`daemon`]: wires it all together; [`watchdog`] keeps systemd informed.
 //! - [`doctor`]: `edge-daemon doctor`, the installer's checklist.
@@ -24,6 +25,7 @@ pub mod doctor;
 pub mod door;
 pub mod enroll;
 pub mod gallery;
+pub mod hardware;
 pub mod identity;
 pub mod kiosk;
 pub mod policy;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use edge_daemon::{config::EdgeConfig, daemon, enroll, sim};
+use edge_daemon::{config::EdgeConfig, daemon, enroll, hardware};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -94,8 +94,9 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(config: EdgeConfig) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
-    let (hardware, world) = sim::hardware();
-    let running = daemon::start(&config, hardware, Some(world), shutdown.clone()).await?;
+    let built = hardware::build(&config.hal, config.door.fail_mode)
+        .context("setting up the hardware ([hal] in the configuration)")?;
+    let running = daemon::start(&config, built.hardware, built.world, shutdown.clone()).await?;
     edge_daemon::shutdown_signal().await;
     tracing::info!("Stopping.");
     shutdown.cancel();

@@ -12,9 +12,9 @@
 //! - [`sysfs`]: a battery read from the kernel's power-supply class (always compiled);
 //! - `rpi`: Raspberry Pi GPIO relay and door contact, INA219 battery monitor over I2C, through
 //!   rppal (feature `rpi`);
-//! - later, one module per camera backend behind a feature of the same name: `nokhwa`
-//!   (V4L2/USB) and `opencv` (RTSP/files). Each only implements [`Camera`]; nothing outside its
-//!   module names the backend crate.
+//! - one module per camera backend behind a feature of the same name: `nokhwa` (V4L2/USB
+//!   cameras) and `opencv` (RTSP cameras and video files). Each only implements [`Camera`];
+//!   nothing outside its module names the backend crate.
 
 // In tests an unwrap is the assertion: a failure there should panic with the value.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -22,6 +22,10 @@
 use std::fmt;
 
 pub mod liion;
+#[cfg(feature = "nokhwa")]
+pub mod nokhwa;
+#[cfg(feature = "opencv")]
+pub mod opencv;
 pub mod pacing;
 #[cfg(feature = "rpi")]
 pub mod rpi;

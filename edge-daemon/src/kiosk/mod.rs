@@ -9,6 +9,11 @@
 //! Publishing never blocks and never fails: with nobody watching, messages are dropped.
 //! The texts the person reads are Indonesian and made here ([`KioskMessage::title`],
 //! [`KioskMessage::detail`]) so every screen says the same thing.
+//!
+//! # Layout
+//! - this file: the feed and its types;
+//! - [`server`]: the HTTP server for the screen (page, SSE, MJPEG preview) and its settings;
+//! - [`api`]: the installer's local API on the same server, behind [`token`].
 
 use std::sync::Arc;
 
@@ -17,6 +22,12 @@ use protocol::{AttendanceDirection, DenyReason};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
+
+pub mod api;
+pub mod server;
+pub mod token;
+
+pub use server::{KioskError, KioskServer, KioskSettings};
 
 /// How many messages a slow screen may fall behind before it skips to the newest.
 const MESSAGE_BACKLOG: usize = 32;
