@@ -121,7 +121,10 @@ fn serve(asset: &Asset, etag: &HeaderValue, request: &HeaderMap) -> Response {
     let headers = [
         (header::ETAG, etag.clone()),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ),
         (
             HeaderName::from_static("permissions-policy"),
             HeaderValue::from_static(PERMISSIONS),

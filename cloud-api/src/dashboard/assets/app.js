@@ -329,7 +329,7 @@ const NAV = [
   ['overview', '#/'], ['devices', '#/devices'], ['users', '#/users'], ['history', '#/history'],
   ['attendance', '#/attendance'], ['notifications', '#/notifications'], ['audit', '#/audit'],
 ];
-const page = { cleanups: [] };
+const page = { cleanups: [], generation: 0 };
 let unread = 0;
 
 function drawShell() {
@@ -366,27 +366,35 @@ const ROUTES = [
 
 async function route() {
   page.cleanups.splice(0).forEach((fn) => fn());
+  // A newer navigation (or a sign-out) wins over a slower, older page still loading.
+  const generation = ++page.generation;
   const path = decodeURIComponent(location.hash.replace(/^#/, '').split('?')[0]) || '/';
   if (!session.token) { $('#top').hidden = true; return loginPage(); }
   $('#top').hidden = false;
   drawShell();
   realtime.connect();
-  const [, render] = ROUTES.find(([re]) => re.test(path)) || ROUTES[0];
-  const args = (ROUTES.find(([re]) => re.test(path))?.[0].exec(path) || []).slice(1);
+  const [pattern, render] = ROUTES.find(([re]) => re.test(path)) || ROUTES[0];
+  const args = (pattern.exec(path) || []).slice(1);
   const key = path.startsWith('/door') ? 'overview' : (NAV.find(([, href]) => href === `#${path}`)?.[0] || 'overview');
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.key === key) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   const root = main();
   root.replaceChildren(h('p', { class: 'muted' }, t('loading')));
+  const view = document.createDocumentFragment();
+  const holder = h('div');
   try {
-    await render(root, ...args);
+    await render(holder, ...args);
   } catch (err) {
-    showError(err, root);
+    showError(err, holder);
   }
+  if (generation !== page.generation) return undefined;
+  view.append(...holder.childNodes);
+  root.replaceChildren(view);
   document.title = `${$('h1', root)?.textContent || t(key)} · Gerbang`;
   if (route.focus) root.focus();
   route.focus = true;
+  return undefined;
 }
 
 function signedOut(message) {
@@ -665,7 +673,7 @@ function historyCard(door) {
 function table(columns, rows, rowAttrs) {
   if (!rows.length) return h('div', { class: 'table-wrap' }, h('p', { class: 'empty' }, t('none')));
   return h('div', { class: 'table-wrap' }, h('table', {},
-    h('thead', {}, h('tr', {}, columns.map(([label]) => h('th', { scope: 'col' }, label)))),
+    h('thead', {}, h('tr', {}, columns.map(([label, , cls]) => h('th', { scope: 'col', class: cls }, label)))),
     h('tbody', {}, rows.map((row) => h('tr', rowAttrs ? rowAttrs(row) : {}, columns.map(([, cell, cls]) => h('td', { class: cls }, cell(row))))))));
 }
 
