@@ -3,6 +3,7 @@
 //! file (one session per wrk connection). Stops on Ctrl-C.
 //!
 //! `cargo run -p cloud-api --example serve_for_bench -- 127.0.0.1:18080 /tmp/refresh.txt 4`
+//! (`GERBANG_BENCH_DOORS=N` also registers N doors for `GET /api/door/status`).
 
 use std::time::Duration;
 
@@ -33,6 +34,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.security.account_burst = 100_000;
     let shutdown = CancellationToken::new();
     let cloud = cloud_api::start(config, shutdown.clone()).await?;
+    // GERBANG_BENCH_DOORS=N registers N doors, so GET /api/door/status has something to show.
+    let doors: usize = std::env::var("GERBANG_BENCH_DOORS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let site = protocol::SiteId::parse("bench")?;
+    for i in 0..doors {
+        let id = protocol::DeviceId::parse(format!("door-{i}"))?;
+        cloud.create_device(&site, &id, &format!("Pintu {i}")).await?;
+    }
     let client = reqwest::Client::new();
     let mut tokens = Vec::new();
     let mut access = String::new();
@@ -57,6 +68,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     std::fs::write(&tokens_file, tokens.join("\n") + "\n")?;
     println!("ACCESS_TOKEN={access}");
+    {
+        use cloud_api::platform::identity::{M_COST_KIB, P_COST, T_COST};
+        println!("ARGON2=argon2id m={M_COST_KIB} KiB t={T_COST} p={P_COST}");
+    }
     println!("ready on http://{}", cloud.http_addr());
     tokio::signal::ctrl_c().await?;
     shutdown.cancel();

@@ -10,12 +10,15 @@
 //!   HTTP plumbing.
 //! - [`access`]: seed 000's door domain (`/api/door/...`). Each later domain gets its own
 //!   folder with its own `router()`, entities and migrations.
+//! - [`history`]: seed 000's access history, analytics and exports (`/api/history/...`,
+//!   `/api/analytics/...`), fed by ingest.
 //! - `testkit` (feature `testkit`): fresh databases, a whole cloud on port 0, test macros.
 
 pub mod access;
 mod cloud;
 pub mod config;
 pub mod error;
+pub mod history;
 pub mod platform;
 #[cfg(feature = "testkit")]
 pub mod testkit;

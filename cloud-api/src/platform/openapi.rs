@@ -67,6 +67,10 @@ impl Modify for SecuritySchemes {
         super::ingest::routes::events,
         crate::access::routes::door_status,
         crate::access::routes::door_control,
+        crate::history::routes::access_history,
+        crate::history::routes::dashboard,
+        crate::history::routes::reports,
+        crate::history::routes::export_file,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -75,6 +79,7 @@ impl Modify for SecuritySchemes {
         (name = "audit", description = "The audit trail"),
         (name = "devices", description = "Devices, enrolment, commands, HTTPS ingest"),
         (name = "access", description = "Seed 000 door domain"),
+        (name = "history", description = "Seed 000 access history, analytics and exports"),
         (name = "platform", description = "Health and metrics"),
     )
 )]

@@ -97,3 +97,57 @@ pub fn metric(text: &str, sample: &str) -> f64 {
         })
         .unwrap_or(0.0)
 }
+
+/// Posts sealed frames as one HTTPS batch (`/api/device/events`) with the device's token and
+/// expects 200. The body is built from the frames' exact bytes: re-serialising a frame
+/// would reorder its keys and break its signature.
+pub async fn send_frames(tc: &TestCloud, device_token: &str, frames: &[Vec<u8>]) -> Value {
+    let frames: Vec<&str> = frames
+        .iter()
+        .map(|f| std::str::from_utf8(f).expect("UTF-8 frame"))
+        .collect();
+    let (status, body) = json(
+        http()
+            .post(tc.url("/api/device/events"))
+            .bearer_auth(device_token)
+            .header("Content-Type", "application/json")
+            .body(format!("{{\"frames\": [{}]}}", frames.join(",")))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// Creates a user with `roles` and logs in; returns the access token.
+pub async fn user_token(tc: &TestCloud, email: &str, roles: &[(&str, &str)]) -> String {
+    let password = "kata-sandi-kuat-123";
+    cloud_api::platform::identity::create_user(
+        tc.cloud().database(),
+        cloud_api::platform::identity::NewUser {
+            email: Some(cloud_api::platform::identity::Email::parse(email).expect("email")),
+            name: email.split('@').next().unwrap_or("user").to_owned(),
+            password: password.into(),
+            roles: roles
+                .iter()
+                .map(|(d, r)| ((*d).to_owned(), (*r).to_owned()))
+                .collect(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("create user");
+    let (status, body) = json(
+        http()
+            .post(tc.url("/api/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["accessToken"].as_str().expect("token").to_owned()
+}

@@ -28,6 +28,7 @@ pub fn app(state: AppState, realtime: SocketIoLayer) -> Router {
         .merge(devices::router())
         .merge(commands::router())
         .merge(crate::access::router())
+        .merge(crate::history::router())
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
         // Ingest sets its own, larger limit.
         .merge(ingest::router())

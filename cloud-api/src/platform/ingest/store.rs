@@ -240,6 +240,16 @@ async fn store_in(
         }
     }
 
+    // The access log is written in this transaction: it can never disagree with the events.
+    crate::history::record(
+        txn,
+        unique
+            .iter()
+            .filter(|e| inserted_ids.contains(&e.envelope.id))
+            .map(|e| &e.envelope),
+        now,
+    )
+    .await?;
     let mut outcome = StoreOutcome {
         notifications: notifications::notify_admins(txn, &alerts, now).await?,
         new_events,
