@@ -28,11 +28,15 @@ pub fn app(state: AppState, realtime: SocketIoLayer) -> Router {
         .merge(devices::router())
         .merge(commands::router())
         .merge(crate::access::router())
+        .merge(crate::people::router())
+        .merge(crate::attendance::router())
+        .merge(crate::camera::router())
         .merge(crate::history::router())
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
         // Ingest sets its own, larger limit.
         .merge(ingest::router())
         .merge(openapi::router())
+        .merge(crate::dashboard::router())
         .layer(realtime)
         .layer(middleware::from_fn(i18n::language));
     // Spans name the path only: query strings can carry secrets (Socket.IO's `?token=`).
