@@ -8,25 +8,19 @@
 //!   sessions, the audit trail, security layers, devices and enrolment, event ingest (MQTT +
 //!   HTTPS), commands, notifications, realtime (Socket.IO), the broker, metrics, OpenAPI,
 //!   HTTP plumbing.
-//! - [`people`]: users for doors and kiosks, face registration, the device gallery.
-//! - [`attendance`]: seed 001 (register, login, profile, attendance).
-//! - [`camera`]: snapshots, capture, recordings, the live relay, door settings.
 //! - [`access`]: seed 000's door domain (`/api/door/...`). Each later domain gets its own
 //!   folder with its own `router()`, entities and migrations.
-//! - [`dashboard`]: the admin pages at `/` (embedded HTML, CSS and JavaScript over the API).
 //! - [`history`]: seed 000's access history, analytics and exports (`/api/history/...`,
 //!   `/api/analytics/...`), fed by ingest.
+//! - [`dashboard`]: the admin pages at `/` (embedded HTML, CSS and JavaScript over the API).
 //! - `testkit` (feature `testkit`): fresh databases, a whole cloud on port 0, test macros.
 
 pub mod access;
-pub mod attendance;
-pub mod camera;
 mod cloud;
 pub mod config;
 pub mod dashboard;
 pub mod error;
 pub mod history;
-pub mod people;
 pub mod platform;
 #[cfg(feature = "testkit")]
 pub mod testkit;
