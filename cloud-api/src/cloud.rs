@@ -122,10 +122,12 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
         restrict_permissions(&config.data_dir.join("gerbang.db"));
     }
     let cloud_key = secrets::cloud_keypair(&db).await?;
+    let jwt_secret = secrets::jwt_secret(&db).await?;
     let jwt = JwtKeys::with_ttl(
-        &secrets::jwt_secret(&db).await?,
+        &jwt_secret,
         Duration::from_secs(config.security.access_token_ttl_secs),
     );
+    let people = crate::people::PeopleRuntime::start(&config, &db, &jwt_secret).await?;
     if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
         ensure_first_admin(&db, email, password).await?;
     }
@@ -225,6 +227,7 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
         limits,
         google,
         realtime,
+        people,
     });
 
     let inner = shutdown.child_token();

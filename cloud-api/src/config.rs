@@ -32,6 +32,8 @@ pub struct CloudConfig {
     pub security: SecurityConfig,
     /// Sign-in with Google (`POST /api/auth/google`).
     pub google: GoogleConfig,
+    /// People, attendance and camera (`GERBANG_PEOPLE_*`).
+    pub people: crate::people::PeopleConfig,
 }
 
 /// Sessions and the HTTP defences. HSTS and `Secure` cookies follow `public_url`: they are
@@ -133,6 +135,7 @@ impl Default for CloudConfig {
             command_timeout_secs: 10,
             security: SecurityConfig::default(),
             google: GoogleConfig::default(),
+            people: crate::people::PeopleConfig::default(),
         }
     }
 }
@@ -172,7 +175,7 @@ impl CloudConfig {
             )
             .merge(Env::prefixed("GERBANG_").map(|key| {
                 let key = key.as_str().to_ascii_lowercase();
-                for section in ["mqtt", "security", "google"] {
+                for section in ["mqtt", "security", "google", "people"] {
                     if let Some(rest) = key.strip_prefix(&format!("{section}_")) {
                         return format!("{section}.{rest}").into();
                     }
@@ -243,6 +246,7 @@ impl fmt::Debug for CloudConfig {
             .field("command_timeout_secs", &self.command_timeout_secs)
             .field("security", &self.security)
             .field("google", &self.google)
+            .field("people", &self.people)
             .finish()
     }
 }

@@ -8,6 +8,9 @@
 //!   sessions, the audit trail, security layers, devices and enrolment, event ingest (MQTT +
 //!   HTTPS), commands, notifications, realtime (Socket.IO), the broker, metrics, OpenAPI,
 //!   HTTP plumbing.
+//! - [`people`]: users for doors and kiosks, face registration, the device gallery.
+//! - [`attendance`]: seed 001 (register, login, profile, attendance).
+//! - [`camera`]: snapshots, capture, recordings, the live relay, door settings.
 //! - [`access`]: seed 000's door domain (`/api/door/...`). Each later domain gets its own
 //!   folder with its own `router()`, entities and migrations.
 //! - [`history`]: seed 000's access history, analytics and exports (`/api/history/...`,
@@ -16,11 +19,14 @@
 //! - `testkit` (feature `testkit`): fresh databases, a whole cloud on port 0, test macros.
 
 pub mod access;
+pub mod attendance;
+pub mod camera;
 mod cloud;
 pub mod config;
 pub mod dashboard;
 pub mod error;
 pub mod history;
+pub mod people;
 pub mod platform;
 #[cfg(feature = "testkit")]
 pub mod testkit;

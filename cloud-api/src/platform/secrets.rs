@@ -13,6 +13,7 @@ use super::{
 
 const CLOUD_KEY: &str = "cloud_signing_key";
 const JWT_SECRET: &str = "jwt_secret";
+const TEMPLATE_KEY: &str = "face_template_key";
 
 /// Returns the named secret, creating it with `generate` if this is the first start.
 /// Concurrent first starts agree: the first insert wins and everyone reads it back.
@@ -66,6 +67,11 @@ pub async fn jwt_secret(db: &DatabaseConnection) -> Result<Vec<u8>, ServiceError
     let encoded = load_or_create(db, JWT_SECRET, || B64.encode(random_bytes::<64>())).await?;
     B64.decode(encoded)
         .map_err(|e| ServiceError::internal("decoding the JWT secret", e))
+}
+
+/// The face template key (base64, 32 bytes) when none is configured.
+pub async fn template_key(db: &DatabaseConnection) -> Result<String, ServiceError> {
+    load_or_create(db, TEMPLATE_KEY, || B64.encode(random_bytes::<32>())).await
 }
 
 /// `N` bytes from the operating system's CSPRNG.

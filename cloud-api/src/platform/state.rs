@@ -43,6 +43,8 @@ pub struct Platform {
     pub google: GoogleVerifier,
     /// Socket.IO push.
     pub realtime: Realtime,
+    /// People, attendance and camera runtime (template cipher, time zone, camera hub).
+    pub people: crate::people::PeopleRuntime,
 }
 
 impl Platform {

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Platform),
             Box::new(crate::access::migration::M0002Access),
             Box::new(super::identity_migration::M0003Identity),
+            Box::new(crate::people::migration::M0010People),
             Box::new(crate::history::migration::M0004History),
         ]
     }

@@ -28,6 +28,9 @@ pub fn app(state: AppState, realtime: SocketIoLayer) -> Router {
         .merge(devices::router())
         .merge(commands::router())
         .merge(crate::access::router())
+        .merge(crate::people::router())
+        .merge(crate::attendance::router())
+        .merge(crate::camera::router())
         .merge(crate::history::router())
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
         // Ingest sets its own, larger limit.

@@ -23,8 +23,26 @@ pub use extract::{bearer_or_cookie, cookie, AdminUser, AuthUser};
 pub use ids::{Email, LoginId, Nik, Phone};
 pub use password::{M_COST_KIB, P_COST, T_COST};
 pub use roles::{AccessAdmin, Guarded, Policy};
-pub use routes::{router, ACCESS_COOKIE, REFRESH_COOKIE};
-pub use service::{create_user, ensure_first_admin, find_by_id, NewUser, Roles, UserView};
+pub use routes::{cookie_header, router, ACCESS_COOKIE, REFRESH_COOKIE};
+pub use service::{
+    check_password, create_user, ensure_first_admin, find_by_id, find_by_login, NewUser, Roles,
+    UserView,
+};
+
+/// Hashes a new password (at least 8 characters) with Argon2id.
+pub async fn hash_new_password(
+    password: &str,
+) -> Result<String, crate::platform::error::ServiceError> {
+    if password.chars().count() < password::MIN_PASSWORD_LEN {
+        return Err(crate::platform::error::ServiceError::Invalid(
+            crate::platform::i18n::Msg::new(
+                "Password minimal 8 karakter",
+                "The password must have at least 8 characters",
+            ),
+        ));
+    }
+    password::hash(password.to_owned()).await
+}
 pub use token::{Claims, JwtKeys, ACCESS_TOKEN_TTL};
 
 /// Every `/api/auth` handler, for the OpenAPI document.

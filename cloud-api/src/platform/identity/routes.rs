@@ -96,7 +96,8 @@ pub struct MessageResponse {
     pub message: String,
 }
 
-fn cookie_header(
+/// A `Set-Cookie` value: httpOnly, `SameSite=Lax`, `Secure` when the public URL is HTTPS.
+pub fn cookie_header(
     platform: &Platform,
     name: &str,
     value: &str,

@@ -233,6 +233,8 @@ async fn store_in(
                 result: AccessResult::Denied,
                 ..
             } => denied += 1,
+            // One attendance record per person per day, whichever way it arrived.
+            Event::Attendance { .. } => crate::attendance::record_device_event(txn, env).await?,
             _ => {}
         }
         if let Some(update) = DoorUpdate::from_event(env) {

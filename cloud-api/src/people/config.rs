@@ -1,0 +1,48 @@
+//! `[people]` configuration (`GERBANG_PEOPLE_*`): models, the template key, the site's time
+//! zone and working hours, and where camera media is stored.
+
+use std::{fmt, path::PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// People, attendance and camera settings.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PeopleConfig {
+    /// Folder holding the models' `manifest.toml`; default: the `models` crate's folder.
+    pub models_dir: Option<PathBuf>,
+    /// Base64 of 32 random bytes sealing face templates at rest
+    /// (`GERBANG_PEOPLE_TEMPLATE_KEY`). When unset, a key is generated into the database's
+    /// `cloud_secrets` (then a database dump holds both; set this in production).
+    pub template_key: Option<String>,
+    /// IANA time zone of the site: attendance days and access windows (`Asia/Jakarta`).
+    pub time_zone: String,
+    /// Check-ins after this site-local time (`HH:MM`) are late; unset: never late.
+    pub work_starts_at: Option<String>,
+    /// Local directory of the object store for snapshots; default `{data_dir}/media`.
+    pub media_dir: Option<PathBuf>,
+}
+
+impl Default for PeopleConfig {
+    fn default() -> Self {
+        Self {
+            models_dir: None,
+            template_key: None,
+            time_zone: "Asia/Jakarta".into(),
+            work_starts_at: None,
+            media_dir: None,
+        }
+    }
+}
+
+impl fmt::Debug for PeopleConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PeopleConfig")
+            .field("models_dir", &self.models_dir)
+            .field("template_key", &self.template_key.as_ref().map(|_| "***"))
+            .field("time_zone", &self.time_zone)
+            .field("work_starts_at", &self.work_starts_at)
+            .field("media_dir", &self.media_dir)
+            .finish()
+    }
+}
