@@ -557,7 +557,7 @@ async function doorPage(root, id) {
   const redraw = () => { facts.replaceChildren(doorFacts(door)); status.replaceChildren(onlinePill(door)); };
   onRealtime((name, data) => { if (applyToDoor(door, name, data)) redraw(); });
 
-  const result = h('div', { 'aria-live': 'polite' });
+  const result = h('div', { 'aria-live': 'polite', id: 'control-result' });
   const seconds = h('input', { type: 'number', name: 'seconds', min: 1, max: 30, value: 5, id: 'unlock-seconds' });
   const send = async (action, button) => {
     button.disabled = true;
@@ -626,7 +626,7 @@ function settingsCard(door) {
 
 function cameraCard(door) {
   const view = h('div', { class: 'camera' }, h('div', { class: 'placeholder' }, t('cameraIdle')));
-  const slot = h('div', { 'aria-live': 'polite' });
+  const slot = h('div', { 'aria-live': 'polite', id: 'camera-result' });
   let streaming = false;
   const streamButton = h('button', { type: 'button', class: 'secondary', id: 'stream' }, t('liveStream'));
   const stop = () => { streaming = false; streamButton.textContent = t('liveStream'); view.replaceChildren(h('div', { class: 'placeholder' }, t('cameraIdle'))); };
