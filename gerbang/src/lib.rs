@@ -2,7 +2,10 @@
 //!
 //! This is the demo (`cargo run --release`) and a real mode for a one-box site. The doors
 //! enrol against the cloud through the same HTTP endpoint a Raspberry Pi uses, and talk to
-//! it over the same broker, so nothing here is a shortcut.
+//! it over the same broker, so nothing here is a shortcut. [`visitors`] puts real face
+//! photos in front of the doors' simulated cameras.
+
+pub mod visitors;
 
 use std::{
     fs,
@@ -55,17 +58,26 @@ pub async fn start(doors: usize, shutdown: CancellationToken) -> anyhow::Result<
         admin_password_file = Some(path);
     }
     let admin_email = config.admin_email.clone().unwrap_or_default();
+    let admin_password = config.admin_password.clone().unwrap_or_default();
     let data_dir = config.data_dir.clone();
     let cloud = cloud_api::start(config, shutdown.clone())
         .await
         .context("starting the cloud")?;
+    let cast = demo_cast(&cloud, &admin_email, &admin_password).await;
 
     let mut running = Vec::with_capacity(doors);
     for n in 1..=doors {
         let device = DeviceId::parse(format!("door-{n}"))?;
-        let door = start_door(&cloud, &data_dir, &device, n, shutdown.clone())
-            .await
-            .with_context(|| format!("starting simulated door {device}"))?;
+        let door = start_door(
+            &cloud,
+            &data_dir,
+            &device,
+            n,
+            cast.as_ref(),
+            shutdown.clone(),
+        )
+        .await
+        .with_context(|| format!("starting simulated door {device}"))?;
         running.push((device, door));
     }
     Ok(AllInOne {
@@ -76,14 +88,42 @@ pub async fn start(doors: usize, shutdown: CancellationToken) -> anyhow::Result<
     })
 }
 
+/// The demo's visitors, with Obama and Biden enrolled, unless `GERBANG_DEMO_VISITORS=0` or
+/// the test photos are not there (a packaged install).
+async fn demo_cast(cloud: &Cloud, email: &str, password: &str) -> Option<visitors::Cast> {
+    if std::env::var("GERBANG_DEMO_VISITORS").is_ok_and(|v| v == "0" || v == "false") {
+        return None;
+    }
+    let dir = visitors::testdata_dir();
+    let cast = match visitors::Cast::load(&dir) {
+        Ok(cast) => cast,
+        Err(error) => {
+            tracing::info!(%error, "No demo visitors (the test photos are not here).");
+            return None;
+        }
+    };
+    if let Err(error) = visitors::enrol(cloud.public_url(), email, password, &dir).await {
+        tracing::warn!(error = %format!("{error:#}"), "Demo people not enrolled; visitors will be strangers.");
+    }
+    Some(cast)
+}
+
 async fn start_door(
     cloud: &Cloud,
     data_dir: &Path,
     device: &DeviceId,
     n: usize,
+    cast: Option<&visitors::Cast>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<daemon::Running> {
     let mut config = EdgeConfig::load(None).map_err(|e| anyhow::anyhow!(e))?;
+    if cast.is_some() {
+        config.vision.enabled = true;
+        // A flat print shows no head motion: refuse faces whose frames show none.
+        if config.vision.min_parallax <= 0.0 {
+            config.vision.min_parallax = 0.04;
+        }
+    }
     config.data_dir = data_dir.join("edge").join(device.as_str());
     // The broker may listen elsewhere than at enrolment (a fallback port), so always point
     // the door at where the cloud is now.
@@ -108,7 +148,17 @@ async fn start_door(
         tracing::info!(%device, "Simulated door enrolled.");
     }
     let (hardware, world) = sim::hardware();
-    Ok(daemon::start(&config, hardware, Some(world), shutdown).await?)
+    let camera = world.camera.clone();
+    let running = daemon::start(&config, hardware, Some(world), shutdown.clone()).await?;
+    if let Some(cast) = cast {
+        tokio::spawn(visitors::run(
+            camera,
+            cast.clone(),
+            std::time::Duration::from_secs(8),
+            shutdown,
+        ));
+    }
+    Ok(running)
 }
 
 /// The admin password kept in `path` (owner-only), made on first start.

@@ -1,0 +1,110 @@
+//! Faces end to end: Obama and Biden enrolled through the cloud's face-register endpoint
+//! (as the demo does), a door pulling the gallery over HTTPS, real photos in front of its
+//! simulated camera, decisions reaching the cloud and its `/metrics`.
+
+mod support;
+
+use std::time::Duration;
+
+use cloud_api::testkit::{unique_site, Backend, BrokerKind};
+use edge_daemon::{config::EdgeConfig, daemon};
+use protocol::{AccessResult, DenyReason};
+use support::*;
+use tokio_util::sync::CancellationToken;
+
+/// The value of `gerbang_access_decisions_total{result="…"}` on `/metrics`.
+async fn decisions_counted(site: &Site, result: &str) -> Option<f64> {
+    let text = reqwest::get(site.url("/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let wanted = format!("gerbang_access_decisions_total{{result=\"{result}\"}}");
+    text.lines()
+        .find(|l| l.starts_with(&wanted))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faces_enrolled_in_the_cloud_open_the_door_and_are_counted() {
+    let site = Site::new(Backend::Sqlite, BrokerKind::Embedded).await;
+    let dir = tempfile::tempdir().unwrap();
+    let code = site.code_for(&unique_site("faces"), "door-1").await;
+    edge_daemon::enroll::enroll(&site.url(""), &code, dir.path(), None, false)
+        .await
+        .unwrap();
+    let photos = gerbang::visitors::testdata_dir();
+    gerbang::visitors::enrol(&site.url(""), ADMIN_EMAIL, ADMIN_PASSWORD, &photos)
+        .await
+        .unwrap();
+
+    let mut config = EdgeConfig::default();
+    config.data_dir = dir.path().to_owned();
+    config.cloud.mqtt_url = Some(site.mqtt_url());
+    config.cloud.url = Some(site.url(""));
+    config.sim.traffic = false;
+    config.vision.enabled = true;
+    config.vision.min_parallax = 0.04;
+    let (hardware, world) = edge_daemon::sim::hardware();
+    let camera = world.camera.clone();
+    let shutdown = CancellationToken::new();
+    let running = daemon::start(&config, hardware, Some(world), shutdown.clone())
+        .await
+        .unwrap();
+    let vision = running.vision.clone().expect("the camera loop runs");
+    eventually(Duration::from_secs(60), "the gallery pulled", || async {
+        (vision.gallery.shared.current().people() == 2).then_some(())
+    })
+    .await;
+    let cast = gerbang::visitors::Cast::load(&photos).unwrap();
+    let mut verdicts = vision.camera.verdicts();
+
+    // Obama walks up: three photos at different head angles in turn.
+    let walking = CancellationToken::new();
+    tokio::spawn({
+        let (camera, stop, frames) = (camera.clone(), walking.clone(), cast.obama.clone());
+        async move {
+            for frame in frames.iter().cycle() {
+                camera.show(frame.clone());
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(Duration::from_millis(150)) => {}
+                }
+            }
+        }
+    });
+    let granted = tokio::time::timeout(Duration::from_secs(30), verdicts.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    walking.cancel();
+    assert_eq!(granted.result, AccessResult::Granted, "{granted:?}");
+    // A stranger.
+    camera.show(cast.strangers[0].clone());
+    let denied = loop {
+        let v = tokio::time::timeout(Duration::from_secs(30), verdicts.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if v.result == AccessResult::Denied {
+            break v;
+        }
+    };
+    assert_eq!(denied.reason, Some(DenyReason::UnknownFace));
+    camera.clear();
+
+    eventually(
+        Duration::from_secs(60),
+        "both decisions counted",
+        || async {
+            let granted = decisions_counted(&site, "granted").await?;
+            let denied = decisions_counted(&site, "denied").await?;
+            (granted >= 1.0 && denied >= 1.0).then_some(())
+        },
+    )
+    .await;
+    shutdown.cancel();
+    running.stopped().await;
+}
