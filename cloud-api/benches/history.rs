@@ -13,9 +13,7 @@
 use std::time::{Duration, Instant};
 
 use cloud_api::testkit::{Backend, BrokerKind, TestCloud};
-use protocol::{
-    AccessMethod, AccessResult, DenyReason, DeviceId, Envelope, Event, PersonRef,
-};
+use protocol::{AccessMethod, AccessResult, DenyReason, DeviceId, Envelope, Event, PersonRef};
 use sea_orm::TransactionTrait;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -227,10 +225,7 @@ async fn queries(tc: &TestCloud, rounds: usize) {
             "denied face",
             Box::new(|_| "result=denied&method=face".to_owned()),
         ),
-        (
-            "reason",
-            Box::new(|_| "reason=liveness_failed".to_owned()),
-        ),
+        ("reason", Box::new(|_| "reason=liveness_failed".to_owned())),
         (
             "one day",
             Box::new(move |r| {
@@ -251,12 +246,17 @@ async fn queries(tc: &TestCloud, rounds: usize) {
         ),
         (
             "name search",
-            Box::new(|r| format!("q={}", person_name(r.below(PEOPLE as u64)).split(' ').nth(2).unwrap_or("0001"))),
+            Box::new(|r| {
+                format!(
+                    "q={}",
+                    person_name(r.below(PEOPLE as u64))
+                        .split(' ')
+                        .nth(2)
+                        .unwrap_or("0001")
+                )
+            }),
         ),
-        (
-            "page 20 via cursor",
-            Box::new(|_| "CURSOR:20".to_owned()),
-        ),
+        ("page 20 via cursor", Box::new(|_| "CURSOR:20".to_owned())),
     ];
     let mut all = Vec::new();
     for (name, make) in &kinds {
@@ -303,7 +303,11 @@ async fn queries(tc: &TestCloud, rounds: usize) {
                 .send()
                 .await
                 .expect("request");
-            assert!(response.status().is_success(), "{query}: {}", response.status());
+            assert!(
+                response.status().is_success(),
+                "{query}: {}",
+                response.status()
+            );
             let _body: Value = response.json().await.expect("json");
             times.push(started.elapsed());
         }
@@ -359,7 +363,11 @@ async fn exports(tc: &TestCloud, rows: u64) {
             .send()
             .await
             .expect("export");
-        assert!(response.status().is_success(), "{format}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{format}: {}",
+            response.status()
+        );
         let rows_header = response
             .headers()
             .get("x-export-rows")
@@ -409,7 +417,10 @@ fn main() {
         .expect("runtime");
     // `cargo bench` passes --bench; `cargo test` does not: then this is a quick smoke run.
     let measuring = std::env::args().any(|a| a == "--bench");
-    let rows = env_u64("GERBANG_BENCH_ROWS", if measuring { 1_000_000 } else { 3_000 });
+    let rows = env_u64(
+        "GERBANG_BENCH_ROWS",
+        if measuring { 1_000_000 } else { 3_000 },
+    );
     let export_rows = env_u64(
         "GERBANG_BENCH_EXPORT_ROWS",
         if measuring { 100_000 } else { 1_000 },

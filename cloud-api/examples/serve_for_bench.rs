@@ -42,7 +42,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let site = protocol::SiteId::parse("bench")?;
     for i in 0..doors {
         let id = protocol::DeviceId::parse(format!("door-{i}"))?;
-        cloud.create_device(&site, &id, &format!("Pintu {i}")).await?;
+        cloud
+            .create_device(&site, &id, &format!("Pintu {i}"))
+            .await?;
     }
     let client = reqwest::Client::new();
     let mut tokens = Vec::new();

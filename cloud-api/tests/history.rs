@@ -82,7 +82,10 @@ async fn seed(tc: &TestCloud) -> SimDevice {
     let events = [
         (local(2, 8, 10), decision(Granted, Face, budi, None)),
         (local(2, 8, 20), decision(Granted, Face, siti, None)),
-        (local(2, 8, 30), decision(Denied, Face, None, Some(DenyReason::UnknownFace))),
+        (
+            local(2, 8, 30),
+            decision(Denied, Face, None, Some(DenyReason::UnknownFace)),
+        ),
         (local(2, 17, 45), decision(Granted, Face, budi, None)),
         (
             local(1, 9, 5),
@@ -199,9 +202,15 @@ async fn history_follows_ingest_and_filters(backend: Backend) {
 
     let count = |body: &Value| body["data"].as_array().unwrap().len();
     assert_eq!(count(&history(&tc, &admin, "?result=denied").await), 2);
-    assert_eq!(count(&history(&tc, &admin, "?result=GRANTED&method=face").await), 3);
+    assert_eq!(
+        count(&history(&tc, &admin, "?result=GRANTED&method=face").await),
+        3
+    );
     assert_eq!(count(&history(&tc, &admin, "?person_id=u-budi").await), 3);
-    assert_eq!(count(&history(&tc, &admin, "?reason=unknown_face").await), 1);
+    assert_eq!(
+        count(&history(&tc, &admin, "?reason=unknown_face").await),
+        1
+    );
     assert_eq!(count(&history(&tc, &admin, "?device_id=door-1").await), 7);
     assert_eq!(count(&history(&tc, &admin, "?device_id=door-2").await), 0);
     // Name search: case-insensitive, substring.
@@ -210,23 +219,34 @@ async fn history_follows_ingest_and_filters(backend: Backend) {
     // Date range: a date covers its whole WIB day; times are exact.
     let two_days_ago = day(2);
     assert_eq!(
-        count(&history(&tc, &admin, &format!("?from={two_days_ago}&to={two_days_ago}")).await),
+        count(
+            &history(
+                &tc,
+                &admin,
+                &format!("?from={two_days_ago}&to={two_days_ago}")
+            )
+            .await
+        ),
         4
     );
-    assert_eq!(count(&history(&tc, &admin, &format!("?from={}", day(1))).await), 3);
+    assert_eq!(
+        count(&history(&tc, &admin, &format!("?from={}", day(1))).await),
+        3
+    );
     let at = |t: OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)
             .unwrap()
             .replace('+', "%2B")
     };
-    let query = format!(
-        "?from={}&to={}",
-        at(local(2, 8, 20)),
-        at(local(2, 8, 30))
-    );
+    let query = format!("?from={}&to={}", at(local(2, 8, 20)), at(local(2, 8, 30)));
     assert_eq!(count(&history(&tc, &admin, &query).await), 2, "{query}");
     // The same range read in another offset: dates move with tz.
-    let utc = history(&tc, &admin, &format!("?from={two_days_ago}&to={two_days_ago}&tz=Z")).await;
+    let utc = history(
+        &tc,
+        &admin,
+        &format!("?from={two_days_ago}&to={two_days_ago}&tz=Z"),
+    )
+    .await;
     assert!(count(&utc) >= 1);
     assert!(utc["data"][0]["timestamp"].as_str().unwrap().ends_with('Z'));
 }
@@ -266,7 +286,10 @@ async fn history_pages_with_a_cursor(backend: Backend) {
 
     // A cursor keeps working with filters, and new rows do not shift older pages.
     let first = history(&tc, &admin, "?limit=2&result=granted").await;
-    let next = first["pagination"]["next_cursor"].as_str().unwrap().to_owned();
+    let next = first["pagination"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let site = protocol::SiteId::parse("hq").unwrap();
     let mut late = tc.enroll_device(&site, "door-2").await;
     let frame = late.next_frame(decision(
@@ -276,7 +299,12 @@ async fn history_pages_with_a_cursor(backend: Backend) {
         None,
     ));
     send_frames(&tc, &late.token, &[frame]).await;
-    let second = history(&tc, &admin, &format!("?limit=2&result=granted&cursor={next}")).await;
+    let second = history(
+        &tc,
+        &admin,
+        &format!("?limit=2&result=granted&cursor={next}"),
+    )
+    .await;
     let granted: Vec<&Value> = all.iter().filter(|r| r["result"] == "granted").collect();
     assert_eq!(second["data"][0], *granted[2]);
 }
@@ -288,16 +316,31 @@ async fn history_refuses_bad_input(backend: Backend) {
 
     // Injection strings in the free-text search are just text: they match no name, and
     // LIKE wildcards are literal.
-    for q in ["' OR 1=1 --", "%", "_", "\\", "'; DROP TABLE access_logs; --", "%25"] {
+    for q in [
+        "' OR 1=1 --",
+        "%",
+        "_",
+        "\\",
+        "'; DROP TABLE access_logs; --",
+        "%25",
+    ] {
         let body = history(&tc, &admin, &format!("?q={}", urlencode(q))).await;
         assert_eq!(body["data"].as_array().unwrap().len(), 0, "q={q}: {body}");
     }
     // Injection in an exact-match field matches nothing.
-    let body = history(&tc, &admin, &format!("?person_id={}", urlencode("u-budi' OR '1'='1"))).await;
+    let body = history(
+        &tc,
+        &admin,
+        &format!("?person_id={}", urlencode("u-budi' OR '1'='1")),
+    )
+    .await;
     assert_eq!(body["data"].as_array().unwrap().len(), 0);
 
     let cases: &[(&str, &str)] = &[
-        ("?result=granted'%20OR%20'1'='1", "result harus salah satu dari"),
+        (
+            "?result=granted'%20OR%20'1'='1",
+            "result harus salah satu dari",
+        ),
         ("?method=card", "method harus salah satu dari"),
         ("?reason=bored", "reason harus salah satu dari"),
         ("?from=2026-13-45", "from tidak valid"),
@@ -310,7 +353,10 @@ async fn history_refuses_bad_input(backend: Backend) {
         ("?limit=-1", "limit harus bilangan bulat"),
         ("?cursor=not-a-cursor", "cursor tidak valid"),
         ("?device_id=..%2F..%2Fetc%2Fpasswd", "device_id tidak valid"),
-        ("?include_total=maybe", "include_total harus true atau false"),
+        (
+            "?include_total=maybe",
+            "include_total harus true atau false",
+        ),
     ];
     for (query, message) in cases {
         let (status, body) = get(&tc, &admin, &format!("/api/history/access{query}")).await;
@@ -349,8 +395,14 @@ async fn history_refuses_bad_input(backend: Backend) {
     for (body, expected) in [
         (json!({"format": 5}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"format": "docx"}), StatusCode::BAD_REQUEST),
-        (json!({"format": "csv", "from": ["x"]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"format": "csv", "result": "maybe"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"format": "csv", "from": ["x"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"format": "csv", "result": "maybe"}),
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let response = http()
             .post(tc.url("/api/analytics/export"))
@@ -362,7 +414,13 @@ async fn history_refuses_bad_input(backend: Backend) {
         assert_eq!(response.status(), expected, "{body}");
     }
     // Nothing changed.
-    assert_eq!(history(&tc, &admin, "").await["data"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        history(&tc, &admin, "").await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
 
     // Role guard: members get 403, strangers 401, on every endpoint.
     let member = user_token(&tc, "anggota@gerbang.test", &[("access", "member")]).await;
@@ -564,7 +622,8 @@ async fn exports_read_back(backend: Backend) {
     assert_eq!(header(&response, "x-export-rows"), "6");
     assert_eq!(header(&response, "x-export-truncated"), "false");
     let bytes = response.bytes().await.unwrap();
-    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(IoCursor::new(bytes.to_vec())).unwrap();
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(IoCursor::new(bytes.to_vec())).unwrap();
     let range = workbook.worksheet_range("Riwayat").unwrap();
     let rows: Vec<_> = range.rows().collect();
     assert_eq!(rows.len(), 7, "header + 6 granted");

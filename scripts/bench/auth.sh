@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Auth and read benchmark on loopback with wrk (Debian package `wrk`), release build:
+# Auth and read benchmark on loopback with wrk (Debian package `wrk`), release build
+# (PROFILE=dev for the test build):
 # login (Argon2id on every request), refresh rotation (one session per connection), and an
 # authenticated GET /api/door/status. Prints wrk's summary with the latency distribution.
 #
@@ -15,8 +16,11 @@ THREADS="${THREADS:-2}"
 SESSIONS=4
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --quiet --release -p cloud-api --example serve_for_bench
-BIN="$CARGO_TARGET_DIR/release/examples/serve_for_bench"
+# PROFILE=dev measures the test build instead (dependencies at opt-level 2, this crate not).
+PROFILE="${PROFILE:-release}"
+cargo build --quiet --profile "$PROFILE" -p cloud-api --example serve_for_bench
+case "$PROFILE" in dev) OUT=debug ;; *) OUT="$PROFILE" ;; esac
+BIN="$CARGO_TARGET_DIR/$OUT/examples/serve_for_bench"
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 WORK="$(mktemp -d)"

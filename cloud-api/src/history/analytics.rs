@@ -178,7 +178,10 @@ impl GroupBy {
 /// Fills in a missing range (the last [`DEFAULT_RANGE_DAYS`] days up to the end of today
 /// in the filter's offset, or 7 days around the given bound) and refuses ranges longer
 /// than [`MAX_RANGE_DAYS`].
-pub fn bounded(mut filter: AccessFilter, now: OffsetDateTime) -> Result<AccessFilter, ServiceError> {
+pub fn bounded(
+    mut filter: AccessFilter,
+    now: OffsetDateTime,
+) -> Result<AccessFilter, ServiceError> {
     let tz_ms = filter.tz_ms();
     let span = DEFAULT_RANGE_DAYS * MS_PER_DAY;
     match (filter.from_ms, filter.to_ms) {
@@ -215,8 +218,14 @@ fn ms_to_text(ms: i64, filter: &AccessFilter) -> String {
 fn period(filter: &AccessFilter) -> Period {
     let (h, m, _) = filter.tz.as_hms();
     Period {
-        from: filter.from_ms.map(|ms| ms_to_text(ms, filter)).unwrap_or_default(),
-        to: filter.to_ms.map(|ms| ms_to_text(ms, filter)).unwrap_or_default(),
+        from: filter
+            .from_ms
+            .map(|ms| ms_to_text(ms, filter))
+            .unwrap_or_default(),
+        to: filter
+            .to_ms
+            .map(|ms| ms_to_text(ms, filter))
+            .unwrap_or_default(),
         tz: format!(
             "{}{:02}:{:02}",
             if filter.tz.is_negative() { '-' } else { '+' },
@@ -322,7 +331,9 @@ pub async fn dashboard(
                 .db("reading a count")?
                 .unwrap_or(0)
                 .max(0) as u64,
-            row.try_get::<i64>("", "people").db("reading a count")?.max(0) as u64,
+            row.try_get::<i64>("", "people")
+                .db("reading a count")?
+                .max(0) as u64,
         ),
         None => (Counts::default(), 0, 0),
     };
@@ -330,7 +341,15 @@ pub async fn dashboard(
     let mut head = Sql::default();
     head.bind("SELECT (l.ts_ms + ?)", tz_ms)
         .push(&format!(" / {MS_PER_DAY} AS bucket, {COUNTS}"));
-    let day_rows = grouped(db, filter, head, "", "", tail(" GROUP BY bucket ORDER BY bucket")).await?;
+    let day_rows = grouped(
+        db,
+        filter,
+        head,
+        "",
+        "",
+        tail(" GROUP BY bucket ORDER BY bucket"),
+    )
+    .await?;
     let first_day = (from + tz_ms).div_euclid(MS_PER_DAY);
     let last_day = (to - 1 + tz_ms).div_euclid(MS_PER_DAY);
     let mut per_day = Vec::new();
@@ -351,7 +370,15 @@ pub async fn dashboard(
     let mut head = Sql::default();
     head.bind("SELECT ((l.ts_ms + ?)", tz_ms)
         .push(&format!(" / {MS_PER_HOUR}) % 24 AS bucket, {COUNTS}"));
-    let hour_rows = grouped(db, filter, head, "", "", tail(" GROUP BY bucket ORDER BY bucket")).await?;
+    let hour_rows = grouped(
+        db,
+        filter,
+        head,
+        "",
+        "",
+        tail(" GROUP BY bucket ORDER BY bucket"),
+    )
+    .await?;
     let mut per_hour = Vec::with_capacity(24);
     for hour in 0..24u8 {
         let counts = match hour_rows
@@ -442,7 +469,8 @@ pub async fn report(
         ));
     let mut t = Sql::default();
     t.push(&format!(" GROUP BY {key} ORDER BY total DESC, k LIMIT ?"));
-    t.values.push(i64::from(limit.clamp(1, MAX_TOP * 10)).into());
+    t.values
+        .push(i64::from(limit.clamp(1, MAX_TOP * 10)).into());
     let rows = grouped(db, filter, head, join, extra, t).await?;
     let rows = rows
         .iter()

@@ -289,9 +289,13 @@ pub async fn xlsx(
             .add_worksheet_with_constant_memory()
             .map_err(xlsx_err)?;
         sheet.set_name("Riwayat").map_err(xlsx_err)?;
-        let widths = [26.0, 16.0, 20.0, 9.0, 11.0, 16.0, 24.0, 16.0, 7.0, 8.0, 20.0, 38.0];
+        let widths = [
+            26.0, 16.0, 20.0, 9.0, 11.0, 16.0, 24.0, 16.0, 7.0, 8.0, 20.0, 38.0,
+        ];
         for (col, width) in widths.iter().enumerate() {
-            sheet.set_column_width(col as u16, *width).map_err(xlsx_err)?;
+            sheet
+                .set_column_width(col as u16, *width)
+                .map_err(xlsx_err)?;
         }
         sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
         let bold = Format::new().set_bold();
@@ -427,20 +431,51 @@ pub fn render_pdf(labels: &Labels, subtitle: &str, rows: &[AccessLogView]) -> Ve
         page.parent(tree);
         page.contents(content_ref(i));
         let mut resources = page.resources();
-        resources.fonts().pair(Name(b"F1"), font).pair(Name(b"F2"), bold);
+        resources
+            .fonts()
+            .pair(Name(b"F1"), font)
+            .pair(Name(b"F2"), bold);
         resources.finish();
         page.finish();
 
         let mut content = Content::new();
         let mut y = PAGE_H - MARGIN;
-        text(&mut content, Name(b"F2"), 13.0, 0.0, y, &win_ansi(&labels.title, 80));
+        text(
+            &mut content,
+            Name(b"F2"),
+            13.0,
+            0.0,
+            y,
+            &win_ansi(&labels.title, 80),
+        );
         let page_no = format!("{} / {}", i + 1, chunks.len());
-        text(&mut content, Name(b"F1"), 8.0, PAGE_W - 2.0 * MARGIN - 40.0, y, page_no.as_bytes());
+        text(
+            &mut content,
+            Name(b"F1"),
+            8.0,
+            PAGE_W - 2.0 * MARGIN - 40.0,
+            y,
+            page_no.as_bytes(),
+        );
         y -= 14.0;
-        text(&mut content, Name(b"F1"), 8.0, 0.0, y, &win_ansi(subtitle, 160));
+        text(
+            &mut content,
+            Name(b"F1"),
+            8.0,
+            0.0,
+            y,
+            &win_ansi(subtitle, 160),
+        );
         y -= 18.0;
         for (col, x, _) in PDF_COLUMNS {
-            text(&mut content, Name(b"F2"), 7.5, x, y, &win_ansi(&labels.columns[col], 24));
+            text(
+                &mut content,
+                Name(b"F2"),
+                7.5,
+                x,
+                y,
+                &win_ansi(&labels.columns[col], 24),
+            );
         }
         y -= 4.0;
         content
@@ -451,7 +486,14 @@ pub fn render_pdf(labels: &Labels, subtitle: &str, rows: &[AccessLogView]) -> Ve
         for row in chunk.iter() {
             let cells = cells(row);
             for (col, x, max) in PDF_COLUMNS {
-                text(&mut content, Name(b"F1"), 7.5, x, y, &win_ansi(&cells[col], max));
+                text(
+                    &mut content,
+                    Name(b"F1"),
+                    7.5,
+                    x,
+                    y,
+                    &win_ansi(&cells[col], max),
+                );
             }
             y -= LINE;
         }

@@ -105,7 +105,10 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 pub fn parse_tz(raw: &str) -> Result<UtcOffset, ServiceError> {
     let wrong = || {
         invalid(
-            format!("tz tidak valid: gunakan format +07:00 (diterima: {})", clip(raw)),
+            format!(
+                "tz tidak valid: gunakan format +07:00 (diterima: {})",
+                clip(raw)
+            ),
             format!("tz is not valid: use the form +07:00 (got: {})", clip(raw)),
         )
     };
@@ -176,11 +179,7 @@ fn parse_bound(raw: &str, tz: UtcOffset, bound: Bound) -> Result<i64, ServiceErr
 }
 
 /// Checks `raw` against a protocol enum's names.
-fn one_of<T: Serialize>(
-    field: &str,
-    raw: &str,
-    values: &[T],
-) -> Result<String, ServiceError> {
+fn one_of<T: Serialize>(field: &str, raw: &str, values: &[T]) -> Result<String, ServiceError> {
     let names: Vec<String> = values.iter().map(enum_name).collect();
     let lower = raw.to_ascii_lowercase();
     if names.contains(&lower) {
@@ -188,7 +187,10 @@ fn one_of<T: Serialize>(
     }
     let list = names.join(", ");
     Err(invalid(
-        format!("{field} harus salah satu dari: {list} (diterima: {})", clip(raw)),
+        format!(
+            "{field} harus salah satu dari: {list} (diterima: {})",
+            clip(raw)
+        ),
         format!("{field} must be one of: {list} (got: {})", clip(raw)),
     ))
 }
@@ -229,7 +231,9 @@ impl FilterParams {
             .map(|raw| {
                 if raw.chars().count() > MAX_PERSON_ID_CHARS {
                     Err(invalid(
-                        format!("person_id terlalu panjang (maksimal {MAX_PERSON_ID_CHARS} karakter)"),
+                        format!(
+                            "person_id terlalu panjang (maksimal {MAX_PERSON_ID_CHARS} karakter)"
+                        ),
                         format!("person_id is too long (at most {MAX_PERSON_ID_CHARS} characters)"),
                     ))
                 } else {
@@ -238,7 +242,13 @@ impl FilterParams {
             })
             .transpose()?;
         let result = non_empty(&self.result)
-            .map(|raw| one_of("result", raw, &[AccessResult::Granted, AccessResult::Denied]))
+            .map(|raw| {
+                one_of(
+                    "result",
+                    raw,
+                    &[AccessResult::Granted, AccessResult::Denied],
+                )
+            })
             .transpose()?;
         let method = non_empty(&self.method)
             .map(|raw| {

@@ -221,10 +221,7 @@ pub(crate) async fn export_file(
         export::file_name(format, now.to_offset(filter.tz))
     );
     let (body, extra) = match format {
-        ExportFormat::Csv => (
-            export::csv_body(state.db.clone(), filter, labels),
-            None,
-        ),
+        ExportFormat::Csv => (export::csv_body(state.db.clone(), filter, labels), None),
         ExportFormat::Xlsx | ExportFormat::Pdf => {
             let made: FileExport = if format == ExportFormat::Xlsx {
                 export::xlsx(&state.db, &filter, labels).await?

@@ -152,7 +152,10 @@ async fn fetch_rows(
             .bind(" OR (l.ts_ms = ?", cursor.ts_ms)
             .bind(" AND l.id < ?))", cursor.id);
     }
-    sql.bind(" ORDER BY l.ts_ms DESC, l.id DESC LIMIT ?", i64::from(limit));
+    sql.bind(
+        " ORDER BY l.ts_ms DESC, l.id DESC LIMIT ?",
+        i64::from(limit),
+    );
     let rows = db
         .query_all(stmt(db.get_database_backend(), &sql.text, sql.values))
         .await
