@@ -20,12 +20,18 @@ pub enum FaceCommand {
         image: PathBuf,
         #[arg(long)]
         json: bool,
+        /// Folder holding the manifest.toml to use (default: the models shipped with the crate).
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
     },
     /// Verification report on a folder of people (one sub-folder per person).
     Eval {
         dir: PathBuf,
         #[arg(long)]
         json: bool,
+        /// Folder holding the manifest.toml to use (default: the models shipped with the crate).
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
     },
     /// Time each stage and the 1:N search.
     Bench {
@@ -43,6 +49,9 @@ pub enum FaceCommand {
         backend: String,
         #[arg(long)]
         json: bool,
+        /// Folder holding the manifest.toml to use (default: the models shipped with the crate).
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
     },
 }
 
@@ -53,23 +62,28 @@ pub fn run(cmd: FaceCommand) -> anyhow::Result<()> {
             gallery,
             image,
             json,
-        } => identify(&gallery, &image, json),
-        FaceCommand::Eval { dir, json } => eval(&dir, json),
+            models,
+        } => identify(&gallery, &image, json, models),
+        FaceCommand::Eval { dir, json, models } => eval(&dir, json, models),
         FaceCommand::Bench {
             images,
             iterations,
             gallery_sizes,
             backend,
             json,
-        } => bench(images, iterations, &gallery_sizes, &backend, json),
+            models,
+        } => bench(images, iterations, &gallery_sizes, &backend, json, models),
     }
 }
 
-fn engine(backend: Backend) -> anyhow::Result<FaceEngine> {
-    let cfg = EngineConfig {
+fn engine(backend: Backend, models: Option<PathBuf>) -> anyhow::Result<FaceEngine> {
+    let mut cfg = EngineConfig {
         backend,
         ..EngineConfig::default()
     };
+    if let Some(dir) = models {
+        cfg.models_dir = dir;
+    }
     FaceEngine::load(&cfg).context("loading the face models")
 }
 
@@ -159,8 +173,13 @@ struct IdentifyOut {
     faces: Vec<FaceOut>,
 }
 
-fn identify(gallery_dir: &Path, image_path: &Path, json: bool) -> anyhow::Result<()> {
-    let engine = engine(Backend::Auto)?;
+fn identify(
+    gallery_dir: &Path,
+    image_path: &Path,
+    json: bool,
+    models: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let engine = engine(Backend::Auto, models)?;
     let gallery = gallery_from_dir(&engine, gallery_dir)?;
     if gallery.is_empty() {
         bail!(
@@ -234,8 +253,8 @@ pub fn pair_scores(people: &[Person]) -> (Vec<f32>, Vec<f32>) {
     (genuine, impostor)
 }
 
-fn eval(dir: &Path, json: bool) -> anyhow::Result<()> {
-    let engine = engine(Backend::Auto)?;
+fn eval(dir: &Path, json: bool, models: Option<PathBuf>) -> anyhow::Result<()> {
+    let engine = engine(Backend::Auto, models)?;
     let people = embed_people(&engine, dir)?;
     let (genuine, impostor) = pair_scores(&people);
     let report = verification_report(&genuine, &impostor);
@@ -335,8 +354,9 @@ fn bench(
     sizes: &[usize],
     backend: &str,
     json: bool,
+    models: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let engine = engine(backend_from(backend)?)?;
+    let engine = engine(backend_from(backend)?, models)?;
     let dir =
         images.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/people"));
     let mut files = Vec::new();

@@ -98,6 +98,23 @@ impl Embedder {
     }
 
     pub(crate) fn embed_pixels(&self, pixels: &[[f32; 3]]) -> Result<Embedding, ModelError> {
+        let e = self.embed_once(pixels)?;
+        if !self.spec.mirror {
+            return Ok(e);
+        }
+        let w = self.spec.input_size[0] as usize;
+        let mut mirrored = pixels.to_vec();
+        mirrored.chunks_exact_mut(w.max(1)).for_each(<[_]>::reverse);
+        let m = self.embed_once(&mirrored)?;
+        Embedding::mean(&[e, m]).ok_or_else(|| ModelError::Output {
+            model: "embedder",
+            output: self.spec.outputs[0].clone(),
+            reason: "a crop and its mirror image gave opposite embeddings".into(),
+        })
+    }
+
+    /// One run of the model on one crop, normalised.
+    pub(crate) fn embed_once(&self, pixels: &[[f32; 3]]) -> Result<Embedding, ModelError> {
         let (shape, data) = to_tensor(pixels, &self.spec);
         let mut out = self
             .model

@@ -207,13 +207,18 @@ impl FaceEngine {
             t.quality_align += start.elapsed();
             return Ok(face);
         }
-        let Some(crop) = self.embedder.crop(image, &det.landmarks, template) else {
+        let spec = self.embedder.spec();
+        let crop_template = spec.template(template);
+        let Some(crop) = self.embedder.crop(image, &det.landmarks, crop_template) else {
             face.quality = Err(QualityIssue::Partial);
             return Ok(face);
         };
-        let [cw, ch] = self.embedder.spec().input_size;
-        // Sharpness is measured at the template's 112-pixel scale, whatever the embedder size.
-        let s = sharpness(&crop, cw as usize, ch as usize) * (cw as f32 / template.size).powi(2);
+        let [cw, ch] = spec.input_size;
+        // Sharpness is measured at the scale of the face in `[alignment]` (112 pixels),
+        // whatever the embedder's crop size and template.
+        let k = cw as f32 / crop_template.size * crop_template.eye_distance()
+            / template.eye_distance().max(1e-3);
+        let s = sharpness(&crop, cw as usize, ch as usize) * k.powi(2);
         t.quality_align += start.elapsed();
         if !(s >= self.quality.min_sharpness) {
             face.quality = Err(QualityIssue::Blurry {
@@ -229,6 +234,22 @@ impl FaceEngine {
         face.embedding = Some(self.embedder.embed_pixels(&crop)?);
         t.embed += start.elapsed();
         Ok(face)
+    }
+
+    /// The embedding of a face crop that is already aligned the way the embedder expects
+    /// and is exactly its input size (e.g. dlib's own chips, to check a conversion): one
+    /// run of the model, without the manifest's mirror averaging.
+    pub fn embed_aligned(&self, crop: &RgbImage) -> Result<Embedding, ModelError> {
+        let [w, h] = self.embedder.spec().input_size;
+        if crop.dimensions() != (w, h) {
+            return Err(ModelError::BadImage(format!(
+                "aligned crop is {}x{}, the embedder takes {w}x{h}",
+                crop.width(),
+                crop.height()
+            )));
+        }
+        let pixels: Vec<[f32; 3]> = crop.pixels().map(|p| p.0.map(f32::from)).collect();
+        self.embedder.embed_once(&pixels)
     }
 
     /// The embedding of the largest usable face, for enrolment.

@@ -60,8 +60,10 @@ fn quantize(v: &[f32], out: &mut Vec<i8>) -> f32 {
     scale
 }
 
+/// Integer dot product in chunks of 64: the compiler widens them to i16 multiply-adds
+/// (`pmaddwd` and its AVX2 / AVX-512 forms, NEON `smlal` on the Pi).
+#[inline(always)]
 fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    // Chunks of 64 let the compiler widen to i16 multiply-adds in SIMD registers.
     let mut total = 0i32;
     let mut ca = a.chunks_exact(64);
     let mut cb = b.chunks_exact(64);
@@ -76,6 +78,122 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         total += i32::from(*x) * i32::from(*y);
     }
     total
+}
+
+/// The best `RESCORE` rows by approximate score, best first.
+struct TopK {
+    items: Vec<(f32, usize)>,
+}
+
+impl TopK {
+    fn new() -> Self {
+        TopK {
+            items: Vec::with_capacity(RESCORE + 1),
+        }
+    }
+
+    #[inline(always)]
+    fn offer(&mut self, score: f32, row: usize) {
+        let full = self.items.len() >= RESCORE;
+        if full && !(score > self.items[RESCORE - 1].0) {
+            return;
+        }
+        let pos = self.items.partition_point(|(t, _)| *t >= score);
+        self.items.insert(pos, (score, row));
+        self.items.truncate(RESCORE);
+    }
+}
+
+/// Scores every int8 row against the quantised probe; the kernel every variant shares.
+#[inline(always)]
+fn scan_rows(rows: &[i8], scales: &[f32], q: &[i8], top: &mut TopK) {
+    for (r, (row, scale)) in rows.chunks_exact(q.len()).zip(scales).enumerate() {
+        top.offer(dot_i8(row, q) as f32 / scale, r);
+    }
+}
+
+/// Which vector unit the int8 scan uses, decided once per process from the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanKernel {
+    /// What the build target guarantees (SSE2 on x86-64, NEON on aarch64).
+    Baseline,
+    /// x86-64 with AVX2: 256-bit multiply-adds.
+    Avx2,
+    /// x86-64 with AVX-512 BW: 512-bit multiply-adds.
+    Avx512,
+}
+
+impl ScanKernel {
+    /// The fastest kernel this CPU supports.
+    pub fn detect() -> Self {
+        static KERNEL: std::sync::OnceLock<ScanKernel> = std::sync::OnceLock::new();
+        *KERNEL.get_or_init(|| {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx512bw") {
+                    return ScanKernel::Avx512;
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    return ScanKernel::Avx2;
+                }
+            }
+            ScanKernel::Baseline
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ScanKernel::Baseline => "baseline",
+            ScanKernel::Avx2 => "avx2",
+            ScanKernel::Avx512 => "avx512bw",
+        }
+    }
+
+    /// Runs the scan with this kernel. A kernel the CPU lacks falls back to the baseline.
+    fn scan(self, rows: &[i8], scales: &[f32], q: &[i8], top: &mut TopK) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if self == ScanKernel::Avx512 && std::arch::is_x86_feature_detected!("avx512bw") {
+                return simd::scan_avx512(rows, scales, q, top);
+            }
+            if self == ScanKernel::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
+                return simd::scan_avx2(rows, scales, q, top);
+            }
+        }
+        scan_rows(rows, scales, q, top)
+    }
+}
+
+/// The same scan compiled for wider x86 vector units, entered only after the CPU was
+/// checked for them (the one place the crate needs `unsafe`).
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod simd {
+    use super::{scan_rows, TopK};
+
+    #[target_feature(enable = "avx2")]
+    fn avx2(rows: &[i8], scales: &[f32], q: &[i8], top: &mut TopK) {
+        scan_rows(rows, scales, q, top)
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw")]
+    fn avx512(rows: &[i8], scales: &[f32], q: &[i8], top: &mut TopK) {
+        scan_rows(rows, scales, q, top)
+    }
+
+    pub(super) fn scan_avx2(rows: &[i8], scales: &[f32], q: &[i8], top: &mut TopK) {
+        debug_assert!(std::arch::is_x86_feature_detected!("avx2"));
+        // SAFETY: the only caller checked `is_x86_feature_detected!("avx2")`; the function
+        // is ordinary safe Rust compiled with AVX2 enabled.
+        unsafe { avx2(rows, scales, q, top) }
+    }
+
+    pub(super) fn scan_avx512(rows: &[i8], scales: &[f32], q: &[i8], top: &mut TopK) {
+        debug_assert!(std::arch::is_x86_feature_detected!("avx512bw"));
+        // SAFETY: the only caller checked `is_x86_feature_detected!("avx512bw")` (which
+        // implies AVX-512 F); safe Rust compiled with AVX-512 enabled.
+        unsafe { avx512(rows, scales, q, top) }
+    }
 }
 
 fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
@@ -236,24 +354,31 @@ impl Gallery {
     }
 
     fn scan_q8(&self, probe: &Embedding) -> Option<usize> {
+        self.scan_q8_with(probe, ScanKernel::detect())
+    }
+
+    /// The int8 scan with a chosen kernel, then the f32 re-score of the best candidates.
+    fn scan_q8_with(&self, probe: &Embedding, kernel: ScanKernel) -> Option<usize> {
         let mut q = Vec::with_capacity(self.dim);
         // The probe's own scale is common to every row and does not change the order.
         quantize(probe.as_slice(), &mut q);
-        // A small sorted list of the best approximate scores.
-        let mut top: Vec<(f32, usize)> = Vec::with_capacity(RESCORE + 1);
-        for (r, row) in self.q8.chunks_exact(self.dim).enumerate() {
-            let s = dot_i8(row, &q) as f32 / self.q8_scale[r];
-            if top.len() < RESCORE || s > top[top.len() - 1].0 {
-                let pos = top.partition_point(|(t, _)| *t >= s);
-                top.insert(pos, (s, r));
-                top.truncate(RESCORE);
-            }
-        }
+        let mut top = TopK::new();
+        kernel.scan(&self.q8, &self.q8_scale, &q, &mut top);
         let p = probe.as_slice();
-        top.iter()
+        top.items
+            .iter()
             .map(|&(_, r)| (r, dot_f32(self.row(r), p)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(r, _)| r)
+    }
+
+    /// `best` through a chosen int8 kernel (benchmarks and tests compare the kernels).
+    pub fn best_with(&self, probe: &Embedding, kernel: ScanKernel) -> Option<Match> {
+        if probe.dim() != self.dim || self.is_empty() {
+            return None;
+        }
+        let row = self.scan_q8_with(probe, kernel)?;
+        Some(self.entry(row, dot_f32(self.row(row), probe.as_slice())))
     }
 
     /// Serialises the gallery (f16 rows). The daemon encrypts these bytes at rest.
@@ -380,6 +505,22 @@ mod tests {
         let m = g.search(&unit(7, 128)).expect("enrolled");
         assert_eq!(m.id, "id7");
         assert!((m.score - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn every_int8_kernel_finds_the_exact_best() {
+        let mut g = Gallery::new(128, 0.5);
+        for i in 0..1500 {
+            g.add(format!("id{i}"), format!("n{i}"), unit(i, 128))
+                .expect("dim");
+        }
+        for i in 0..30u64 {
+            let probe = unit(20_000 + i, 128);
+            let exact = g.best_exact(&probe).map(|m| m.id);
+            for k in [ScanKernel::Baseline, ScanKernel::Avx2, ScanKernel::Avx512] {
+                assert_eq!(g.best_with(&probe, k).map(|m| m.id), exact, "{}", k.name());
+            }
+        }
     }
 
     #[test]

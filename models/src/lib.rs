@@ -32,7 +32,7 @@ pub mod voter;
 pub use embed::Embedding;
 pub use engine::{EngineConfig, FaceAnalysis, FaceEngine, StageTimings};
 pub use error::ModelError;
-pub use gallery::{Gallery, Match};
+pub use gallery::{Gallery, Match, ScanKernel};
 pub use image_io::{decode_image, ImageLimits};
 pub use quality::{QualityConfig, QualityIssue};
 pub use runtime::{Backend, BackendKind};

@@ -41,6 +41,24 @@ pub struct AlignmentTemplate {
     pub points: [[f32; 2]; 5],
 }
 
+impl AlignmentTemplate {
+    fn validate(&self) -> Result<(), String> {
+        if !(self.size > 0.0 && self.size.is_finite()) {
+            return Err("size must be positive".into());
+        }
+        if self.points.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("points must be finite".into());
+        }
+        Ok(())
+    }
+
+    /// Distance between the two eye points, in template pixels.
+    pub fn eye_distance(&self) -> f32 {
+        let [l, r] = [self.points[0], self.points[1]];
+        ((r[0] - l[0]).powi(2) + (r[1] - l[1]).powi(2)).sqrt()
+    }
+}
+
 /// One ONNX model and how to feed it an image.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ModelSpec {
@@ -72,6 +90,25 @@ pub struct ModelSpec {
     /// Embedder only: cosine similarity at which a probe matches.
     #[serde(default)]
     pub match_threshold: Option<f32>,
+    /// Embedder only: also embed the mirror image of the crop and use the mean of the two
+    /// (costs a second run; measured in models/README.md).
+    #[serde(default)]
+    pub mirror: bool,
+    /// Licence of this model file, when it is not the one of `[source]`.
+    #[serde(default)]
+    pub licence: Option<String>,
+    /// This model's own alignment template, for a model trained on crops of another
+    /// geometry than `[alignment]` (dlib's ResNet: its 150-pixel chips). `template_scale`
+    /// still applies to it.
+    #[serde(default)]
+    pub alignment: Option<AlignmentTemplate>,
+}
+
+impl ModelSpec {
+    /// The template this model's crops are aligned to: its own, else the manifest's.
+    pub fn template<'a>(&'a self, default: &'a AlignmentTemplate) -> &'a AlignmentTemplate {
+        self.alignment.as_ref().unwrap_or(default)
+    }
 }
 
 fn one() -> f32 {
@@ -152,6 +189,11 @@ impl Manifest {
                     spec.file.display()
                 )));
             }
+            if let Some(t) = &spec.alignment {
+                t.validate().map_err(|reason| {
+                    bad(format!("{}: alignment: {reason}", spec.file.display()))
+                })?;
+            }
         }
         if m.detector.outputs.len() != 4 {
             return Err(bad(
@@ -161,9 +203,9 @@ impl Manifest {
         if m.embedder.match_threshold.is_none() {
             return Err(bad("embedder needs match_threshold".into()));
         }
-        if !(self.alignment.size > 0.0) {
-            return Err(bad("alignment.size must be positive".into()));
-        }
+        self.alignment
+            .validate()
+            .map_err(|reason| bad(format!("alignment: {reason}")))?;
         Ok(())
     }
 

@@ -59,6 +59,7 @@ ort_test!(awkward_images_still_work);
 ort_test!(bad_inputs_give_clear_errors);
 ort_test!(partial_face_is_refused_or_absent);
 ort_test!(gallery_bytes_roundtrip_keeps_identities);
+ort_test!(dlib_embedder_reproduces_dlib);
 
 #[test]
 fn reference_scores_match_tract() {

@@ -53,6 +53,11 @@ fn partial_face_is_refused_or_absent() {
 }
 
 #[test]
+fn dlib_embedder_reproduces_dlib() {
+    common::dlib_embedder_reproduces_dlib(engine());
+}
+
+#[test]
 fn gallery_bytes_roundtrip_keeps_identities() {
     common::gallery_bytes_roundtrip_keeps_identities(engine());
 }
