@@ -13,9 +13,9 @@
 //! - [`camera`]: snapshots, capture, recordings, the live relay, door settings.
 //! - [`access`]: seed 000's door domain (`/api/door/...`). Each later domain gets its own
 //!   folder with its own `router()`, entities and migrations.
+//! - [`dashboard`]: the admin pages at `/` (embedded HTML, CSS and JavaScript over the API).
 //! - [`history`]: seed 000's access history, analytics and exports (`/api/history/...`,
 //!   `/api/analytics/...`), fed by ingest.
-//! - [`dashboard`]: the admin pages at `/` (embedded HTML, CSS and JavaScript over the API).
 //! - `testkit` (feature `testkit`): fresh databases, a whole cloud on port 0, test macros.
 
 pub mod access;

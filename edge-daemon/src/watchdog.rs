@@ -251,6 +251,7 @@ mod tests {
         let mut config = EdgeConfig::default();
         config.data_dir = dir.path().join("edge");
         config.sim.traffic = false;
+        config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         Identity {
             credentials: Credentials {
                 device: protocol::DeviceId::parse("door-1").unwrap(),

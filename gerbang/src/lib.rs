@@ -125,6 +125,11 @@ async fn start_door(
         }
     }
     config.data_dir = data_dir.join("edge").join(device.as_str());
+    if n > 1 {
+        // One screen per machine: the first door's kiosk keeps the configured port, the
+        // others take a free one (logged at start).
+        config.kiosk.listen.set_port(0);
+    }
     // The broker may listen elsewhere than at enrolment (a fallback port), so always point
     // the door at where the cloud is now.
     config.cloud.url = Some(cloud.public_url().to_owned());

@@ -28,6 +28,8 @@ fn spawn_gerbang(
         .env("GERBANG_ADMIN_EMAIL", ADMIN_EMAIL)
         .env("GERBANG_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("GERBANG_DOOR__DEBOUNCE_MS", "5")
+        .env("GERBANG_KIOSK__LISTEN", "127.0.0.1:0")
+        .env("GERBANG_DEMO_VISITORS", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(log);

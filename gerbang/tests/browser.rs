@@ -81,6 +81,7 @@ async fn dashboard_in_real_chromium() {
     let gerbang = Command::new(env!("CARGO_BIN_EXE_gerbang"))
         .env("GERBANG_DATA_DIR", data.path())
         .env("GERBANG_HTTP_ADDR", format!("127.0.0.1:{http}"))
+        .env("GERBANG_KIOSK__LISTEN", "127.0.0.1:0")
         .env("GERBANG_MQTT_ADDR", format!("127.0.0.1:{mqtt}"))
         .env("GERBANG_ADMIN_EMAIL", ADMIN_EMAIL)
         .env("GERBANG_ADMIN_PASSWORD", ADMIN_PASSWORD)

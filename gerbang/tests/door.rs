@@ -123,6 +123,7 @@ async fn a_day_offline_then_back_delivers_every_event_in_order() {
     config.cloud.mqtt_url = Some(site.mqtt_url());
     config.cloud.url = Some(site.url(""));
     config.sim.traffic = false;
+    config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let shutdown = CancellationToken::new();
     let running = daemon::start(&config, hardware, Some(world), shutdown.clone())
         .await

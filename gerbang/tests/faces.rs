@@ -45,6 +45,7 @@ async fn faces_enrolled_in_the_cloud_open_the_door_and_are_counted() {
     config.cloud.mqtt_url = Some(site.mqtt_url());
     config.cloud.url = Some(site.url(""));
     config.sim.traffic = false;
+    config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     config.vision.enabled = true;
     config.vision.min_parallax = 0.04;
     let (hardware, world) = edge_daemon::sim::hardware();

@@ -247,6 +247,7 @@ async fn an_unlock_from_the_cloud_reaches_the_relay_and_is_acked() {
         config.data_dir = dir.path().to_owned();
         config.cloud.mqtt_url = Some(site.mqtt_url());
         config.sim.traffic = false;
+        config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let (hardware, world) = edge_daemon::sim::hardware();
         let relay = world.relay.clone();
         let shutdown = tokio_util::sync::CancellationToken::new();

@@ -232,6 +232,7 @@ pub fn spawn_edge(data_dir: &Path, env: &[(&str, String)]) -> Child {
     command
         .arg("run")
         .env("GERBANG_DATA_DIR", data_dir)
+        .env("GERBANG_KIOSK__LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "warn,edge_daemon=info")
         .stdout(Stdio::null())
         .stderr(log);
