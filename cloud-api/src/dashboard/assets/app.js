@@ -725,8 +725,8 @@ async function devicesPage(root) {
   };
   const out = h('div', { 'aria-live': 'polite', id: 'enrol-result' });
   const form = h('form', { class: 'inline', id: 'enrol-form' },
-    h('label', {}, t('site'), h('input', { name: 'site', required: true, value: 'demo', pattern: '[a-z0-9][a-z0-9_-]*' })),
-    h('label', {}, t('deviceId'), h('input', { name: 'device_id', required: true, placeholder: 'door-2', pattern: '[a-z0-9][a-z0-9_-]*' })),
+    h('label', {}, t('site'), h('input', { name: 'site', required: true, value: 'demo', pattern: '[a-z0-9][a-z0-9_\\-]*' })),
+    h('label', {}, t('deviceId'), h('input', { name: 'device_id', required: true, placeholder: 'door-2', pattern: '[a-z0-9][a-z0-9_\\-]*' })),
     h('label', {}, t('deviceName'), h('input', { name: 'name', required: true, placeholder: 'Pintu Belakang' })),
     h('button', { type: 'submit' }, t('getCode')));
   form.addEventListener('submit', async (ev) => {
