@@ -2,10 +2,8 @@
 //! and `POST /api/analytics/export` (seed 000), for access admins.
 
 use axum::{
-    body::Body,
     extract::{Query, State},
-    http::{header, HeaderValue},
-    response::{IntoResponse, Response},
+    response::Response,
     routing::{get, post},
     Json, Router,
 };
@@ -14,12 +12,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     analytics::{self, Dashboard, GroupBy, Report},
-    export::{self, ExportFormat, FileExport, Labels},
+    export::{self, AccessRows},
     filter::FilterParams,
     service::{self, AccessPage, Cursor, DEFAULT_LIMIT},
 };
 use crate::platform::{
     error::ServiceError,
+    export::{self as platform_export, ExportFormat},
     http::{error::ApiError, json::JsonBody},
     i18n::Msg,
     identity::{AccessAdmin, Guarded},
@@ -214,46 +213,13 @@ pub(crate) async fn export_file(
 ) -> Result<Response, ApiError> {
     let format = ExportFormat::parse(request.format.as_deref())?;
     let filter = request.filters.parse()?;
-    let labels = Labels::current();
     let now = state.clock.now();
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        export::file_name(format, now.to_offset(filter.tz))
+    let layout = export::layout(
+        format,
+        now.to_offset(filter.tz),
+        export_subtitle(&request.filters, now),
     );
-    let (body, extra) = match format {
-        ExportFormat::Csv => (export::csv_body(state.db.clone(), filter, labels), None),
-        ExportFormat::Xlsx | ExportFormat::Pdf => {
-            let made: FileExport = if format == ExportFormat::Xlsx {
-                export::xlsx(&state.db, &filter, labels).await?
-            } else {
-                let subtitle = export_subtitle(&request.filters, now);
-                export::pdf(&state.db, &filter, labels, subtitle).await?
-            };
-            let file = tokio::fs::File::from_std(made.file);
-            (
-                Body::from_stream(tokio_util::io::ReaderStream::new(file)),
-                Some((made.rows, made.truncated)),
-            )
-        }
-    };
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Some((rows, truncated)) = extra {
-        headers.insert("x-export-rows", HeaderValue::from(rows));
-        headers.insert(
-            "x-export-truncated",
-            HeaderValue::from_static(if truncated { "true" } else { "false" }),
-        );
-    }
-    Ok(response)
+    Ok(platform_export::respond(format, AccessRows::new(state.db.clone(), filter), layout).await?)
 }
 
 /// The PDF's second line: the filters used and when it was made.

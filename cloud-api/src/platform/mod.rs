@@ -8,6 +8,7 @@ pub mod commands;
 pub mod db;
 pub mod devices;
 pub mod error;
+pub mod export;
 pub mod health;
 pub mod http;
 pub mod i18n;
