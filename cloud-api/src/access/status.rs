@@ -3,10 +3,13 @@
 
 use protocol::{DeviceState, Envelope, Event};
 use sea_orm::{
-    entity::prelude::*, sea_query::OnConflict, ConnectionTrait, DbErr, EntityTrait, QueryOrder, Set,
+    entity::prelude::*, sea_query::OnConflict, ConnectionTrait, DbErr, EntityTrait,
+    FromQueryResult, Set,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
+
+use crate::platform::sql::stmt;
 
 /// The `door_status` table.
 pub mod entity {
@@ -207,35 +210,56 @@ pub struct DoorStatusView {
     pub online: bool,
 }
 
-/// Every device's door status, in device order; `only` narrows to one device.
+/// One row of the devices ⟕ door status join.
+#[derive(Debug, FromQueryResult)]
+struct DoorRow {
+    id: String,
+    site: String,
+    name: String,
+    online: bool,
+    locked: Option<bool>,
+    battery_level: Option<i32>,
+    last_update: Option<OffsetDateTime>,
+    camera_active: Option<bool>,
+    door_open: Option<bool>,
+    mode: Option<String>,
+}
+
+/// Every device's door status, in device order; `only` narrows to one device. One query
+/// (a device with no status yet has every door field `null`), so the answer is as current
+/// as the tables ingest writes in its transaction.
 pub async fn list(
     db: &DatabaseConnection,
     only: Option<&str>,
 ) -> Result<Vec<DoorStatusView>, DbErr> {
-    use crate::platform::db::entities::device;
-    let mut query = device::Entity::find();
+    let mut sql = String::from(
+        "SELECT d.id, d.site, d.name, d.online, s.locked, s.battery_level, s.last_update, \
+         s.camera_active, s.door_open, s.mode \
+         FROM devices d LEFT JOIN door_status s ON s.device_id = d.id",
+    );
+    let mut values = Vec::new();
     if let Some(id) = only {
-        query = query.filter(device::Column::Id.eq(id));
+        sql.push_str(" WHERE d.id = ?");
+        values.push(id.into());
     }
-    let devices = query.order_by_asc(device::Column::Id).all(db).await?;
-    let statuses = entity::Entity::find().all(db).await?;
-    Ok(devices
+    sql.push_str(" ORDER BY d.id");
+    let rows = DoorRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
+        .all(db)
+        .await?;
+    Ok(rows
         .into_iter()
-        .map(|d| {
-            let s = statuses.iter().find(|s| s.device_id == d.id);
-            DoorStatusView {
-                id: d.id.clone(),
-                device_id: d.id,
-                site: d.site,
-                name: d.name,
-                locked: s.and_then(|s| s.locked),
-                battery_level: s.and_then(|s| s.battery_level),
-                last_update: s.and_then(|s| s.last_update),
-                camera_active: s.and_then(|s| s.camera_active),
-                door_open: s.and_then(|s| s.door_open),
-                mode: s.and_then(|s| s.mode.clone()),
-                online: d.online,
-            }
+        .map(|r| DoorStatusView {
+            id: r.id.clone(),
+            device_id: r.id,
+            site: r.site,
+            name: r.name,
+            locked: r.locked,
+            battery_level: r.battery_level,
+            last_update: r.last_update,
+            camera_active: r.camera_active,
+            door_open: r.door_open,
+            mode: r.mode,
+            online: r.online,
         })
         .collect())
 }
