@@ -24,7 +24,7 @@ use crate::{
         db,
         devices::{self, DeviceCache, EnrollmentCode},
         http,
-        identity::{ensure_first_admin, google::GoogleVerifier, JwtKeys},
+        identity::{ensure_first_admin, google::GoogleVerifier, JwtKeys, SessionEpochs},
         ingest,
         metrics::Metrics,
         mqtt::{self, AuthRequest, BrokerUrl, MqttHandle, SERVICE_USER},
@@ -203,7 +203,8 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
 
     let share_group = config.mqtt.share_group.clone();
     let clock = Arc::new(Clock::default());
-    let (realtime_layer, realtime) = Realtime::build(jwt.clone(), clock.clone());
+    let sessions = Arc::new(SessionEpochs::new(db.clone()));
+    let (realtime_layer, realtime) = Realtime::build(jwt.clone(), clock.clone(), sessions.clone());
     let limits = RateLimits::new(&config.security);
     let google = GoogleVerifier::new(config.google.clone());
     let platform: AppState = Arc::new(Platform {
@@ -211,6 +212,7 @@ pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<C
         db,
         cloud_key,
         jwt,
+        sessions,
         metrics: Metrics::default(),
         devices: DeviceCache::default(),
         mqtt: MqttHandle {

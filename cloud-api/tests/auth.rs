@@ -27,6 +27,7 @@ db_tests!(
     failed_logins_are_throttled_uniformly,
     google_sign_in_against_a_local_jwks,
     concurrent_sessions_rotate_without_errors,
+    disabling_a_user_ends_their_sessions_at_once,
 );
 
 async fn start(backend: Backend) -> TestCloud {
@@ -83,6 +84,17 @@ fn cookie_value(set_cookie: &str) -> String {
         .and_then(|p| p.split_once('='))
         .map(|(_, v)| v.to_owned())
         .unwrap()
+}
+
+/// The status of `GET /api/auth/me` with `token`.
+async fn me(tc: &TestCloud, token: impl std::fmt::Display) -> StatusCode {
+    http()
+        .get(tc.url("/api/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
 }
 
 async fn refresh(tc: &TestCloud, token: &str) -> reqwest::Response {
@@ -261,22 +273,10 @@ async fn tokens_expire_with_the_clock(backend: Backend) {
     assert_eq!(access_cookie, access);
     let clock = &tc.cloud().platform().clock;
 
-    let me = |token: String| {
-        let url = tc.url("/api/auth/me");
-        async move {
-            http()
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
     clock.advance(Duration::from_secs(14 * 60));
-    assert_eq!(me(access.clone()).await, StatusCode::OK);
+    assert_eq!(me(&tc, access.clone()).await, StatusCode::OK);
     clock.advance(Duration::from_secs(2 * 60));
-    assert_eq!(me(access.clone()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me(&tc, access.clone()).await, StatusCode::UNAUTHORIZED);
 
     // The refresh token still works (7 days) and yields a working access token.
     let response = refresh(&tc, &refresh_token).await;
@@ -284,7 +284,7 @@ async fn tokens_expire_with_the_clock(backend: Backend) {
     let (status, body) = json(response).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        me(body["accessToken"].as_str().unwrap().to_owned()).await,
+        me(&tc, body["accessToken"].as_str().unwrap().to_owned()).await,
         StatusCode::OK
     );
 
@@ -666,6 +666,7 @@ async fn openapi_covers_every_route() {
         ("/api/devices/{id}/commands", "post"),
         ("/api/door/status", "get"),
         ("/api/door/control", "post"),
+        ("/api/attendance/daily", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -673,6 +674,7 @@ async fn openapi_covers_every_route() {
         );
     }
     assert!(doc["components"]["schemas"]["SessionResponse"].is_object());
+    assert!(doc["components"]["schemas"]["DailyReport"].is_object());
     let response = http().get(tc.url("/docs/")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let csp = response.headers()["content-security-policy"]
@@ -725,4 +727,118 @@ async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Ite
         }
     })
     .await;
+}
+
+/// Disabling a user through the users API ends every session they have at once: Bearer
+/// access tokens, the seed-001 `token` cookie and refresh tokens (each already used once,
+/// so the session-epoch cache is warm). Re-enabling does not bring the old ones back; a
+/// fresh login works. A password change ends sessions too.
+async fn disabling_a_user_ends_their_sessions_at_once(backend: Backend) {
+    // Several logins of one account in a row: above the default per-account burst.
+    let tc = TestCloud::start_with(backend, BrokerKind::Embedded, |c| {
+        c.security.account_burst = 50;
+    })
+    .await;
+    let admin = admin_token(&tc).await;
+    let id = member(&tc).await["id"].as_str().unwrap().to_owned();
+    let response = login(
+        &tc,
+        json!({"email": "siti@gerbang.test", "password": PASSWORD}),
+    )
+    .await;
+    let refresh_token = cookie_value(&set_cookie(&response, "refreshToken").unwrap());
+    let (_, body) = json(response).await;
+    let bearer = body["accessToken"].as_str().unwrap().to_owned();
+    let response = http()
+        .post(tc.url("/api/login"))
+        .json(&json!({"email": "siti@gerbang.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let seed001 = set_cookie(&response, "token").unwrap();
+    let seed001 = seed001.split(';').next().unwrap().to_owned();
+
+    let profile = || async {
+        http()
+            .get(tc.url("/api/profile"))
+            .header(header::COOKIE, &seed001)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(me(&tc, bearer.clone()).await, StatusCode::OK);
+    assert_eq!(profile().await, StatusCode::OK);
+    let response = refresh(&tc, &refresh_token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let refresh_token = cookie_value(&set_cookie(&response, "refreshToken").unwrap());
+
+    let set_user = |patch: Value| {
+        let url = tc.url(&format!("/api/users/{id}"));
+        let admin = admin.clone();
+        async move {
+            let (status, body) = json(
+                http()
+                    .put(url)
+                    .bearer_auth(admin)
+                    .json(&patch)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    };
+    set_user(json!({"enabled": false})).await;
+    assert_eq!(me(&tc, bearer.clone()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(profile().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refresh(&tc, &refresh_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = json(
+        login(
+            &tc,
+            json!({"email": "siti@gerbang.test", "password": PASSWORD}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Other users are not affected.
+    assert_eq!(me(&tc, admin.clone()).await, StatusCode::OK);
+
+    set_user(json!({"enabled": true})).await;
+    assert_eq!(me(&tc, bearer.clone()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(profile().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refresh(&tc, &refresh_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let response = login(
+        &tc,
+        json!({"email": "siti@gerbang.test", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let fresh_refresh = cookie_value(&set_cookie(&response, "refreshToken").unwrap());
+    let (_, body) = json(response).await;
+    let fresh = body["accessToken"].as_str().unwrap().to_owned();
+    assert_eq!(me(&tc, fresh.clone()).await, StatusCode::OK);
+
+    // A new password ends the sessions of the old one.
+    set_user(json!({"password": "kata-sandi-baru-456"})).await;
+    assert_eq!(me(&tc, fresh).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refresh(&tc, &fresh_refresh).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let response = login(
+        &tc,
+        json!({"email": "siti@gerbang.test", "password": "kata-sandi-baru-456"}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    tc.stop().await;
 }

@@ -25,7 +25,7 @@ use socketioxide::{
 
 use super::{
     clock::Clock,
-    identity::{bearer_or_cookie, Claims, JwtKeys},
+    identity::{bearer_or_cookie, Claims, JwtKeys, SessionEpochs},
 };
 
 /// The namespaces clients may connect to.
@@ -95,19 +95,28 @@ fn handshake_token(socket: &SocketRef, auth: Option<&Value>) -> Option<String> {
 
 impl Realtime {
     /// The Socket.IO layer for the HTTP app and the handle to push with.
-    pub fn build(jwt: JwtKeys, clock: Arc<Clock>) -> (SocketIoLayer, Realtime) {
+    pub fn build(
+        jwt: JwtKeys,
+        clock: Arc<Clock>,
+        sessions: Arc<SessionEpochs>,
+    ) -> (SocketIoLayer, Realtime) {
         let (layer, io) = SocketIo::builder().max_payload(64 * 1024).build_layer();
         for ns in NAMESPACES {
             let jwt = jwt.clone();
             let expiry_clock = clock.clone();
             let clock = clock.clone();
+            let sessions = sessions.clone();
             let authenticate = move |socket: SocketRef, TryData(auth): TryData<Value>| {
                 let jwt = jwt.clone();
                 let clock = clock.clone();
+                let sessions = sessions.clone();
                 async move {
                     let claims = handshake_token(&socket, auth.as_ref().ok())
                         .and_then(|token| jwt.verify(&clock, &token))
                         .ok_or(Refused)?;
+                    if !sessions.admits(&claims).await.unwrap_or(false) {
+                        return Err(Refused);
+                    }
                     socket.extensions.insert(claims);
                     Ok::<(), Refused>(())
                 }
@@ -176,6 +185,7 @@ mod tests {
                 .map(|(d, r)| (d.to_owned(), r.to_owned()))
                 .into(),
             dept: Some("7".into()),
+            sep: 0,
             iat: 0,
             exp: 0,
         };

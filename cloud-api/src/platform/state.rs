@@ -9,8 +9,8 @@ use sea_orm::DatabaseConnection;
 
 use super::{
     clock::Clock, commands::PendingCommands, devices::DeviceCache,
-    identity::google::GoogleVerifier, identity::JwtKeys, metrics::Metrics, mqtt::MqttHandle,
-    realtime::Realtime, security::RateLimits,
+    identity::google::GoogleVerifier, identity::JwtKeys, identity::SessionEpochs, metrics::Metrics,
+    mqtt::MqttHandle, realtime::Realtime, security::RateLimits,
 };
 use crate::config::CloudConfig;
 
@@ -25,6 +25,8 @@ pub struct Platform {
     /// Seals commands and receipts; devices verify with its public half.
     pub cloud_key: protocol::Keypair,
     pub jwt: JwtKeys,
+    /// Every user's session epoch, cached (disabled users' tokens stop working at once).
+    pub sessions: Arc<SessionEpochs>,
     pub metrics: Metrics,
     pub devices: DeviceCache,
     pub mqtt: MqttHandle,

@@ -220,3 +220,33 @@ impl MigrationTrait for M0003Identity {
         Ok(())
     }
 }
+
+#[derive(DeriveIden)]
+enum UsersV12 {
+    SessionEpoch,
+}
+
+/// Migration 12: a session epoch per user. Access tokens carry the epoch they were issued
+/// under; disabling a user or changing their password bumps it, which ends every token
+/// issued before at once.
+pub(crate) struct M0012SessionEpoch;
+
+impl MigrationName for M0012SessionEpoch {
+    fn name(&self) -> &str {
+        "m0012_users_session_epoch"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0012SessionEpoch {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Users::Table)
+                    .add_column(big_integer(UsersV12::SessionEpoch).default(0))
+                    .to_owned(),
+            )
+            .await
+    }
+}

@@ -1,5 +1,6 @@
 //! Request extractors: who is calling (`Authorization: Bearer` or the seed-001 `token`
-//! cookie), and a guard that only lets access admins through (see `roles` for the others).
+//! cookie), its token checked against the user's session epoch, and a guard that only lets
+//! access admins through (see `roles` for the others).
 
 use axum::{
     extract::FromRequestParts,
@@ -7,7 +8,24 @@ use axum::{
 };
 
 use super::token::Claims;
-use crate::platform::{error::ServiceError, http::error::ApiError, i18n::Msg, state::AppState};
+use crate::platform::{
+    error::ServiceError,
+    http::error::ApiError,
+    i18n::Msg,
+    state::{AppState, Platform},
+};
+
+/// The claims of `token` when it is valid now: signed, not expired, and of its user's
+/// current session epoch while they are enabled (`identity::epochs`).
+pub async fn authenticate(
+    platform: &Platform,
+    token: &str,
+) -> Result<Option<Claims>, ServiceError> {
+    let Some(claims) = platform.jwt.verify(&platform.clock, token) else {
+        return Ok(None);
+    };
+    Ok(platform.sessions.admits(&claims).await?.then_some(claims))
+}
 
 /// A caller with a valid access token.
 #[derive(Debug, Clone)]
@@ -61,9 +79,8 @@ impl FromRequestParts<AppState> for AuthUser {
         let not_logged_in =
             || ServiceError::Unauthorized(Msg::new("Anda belum login", "You are not logged in"));
         let token = bearer_or_cookie(parts).ok_or_else(not_logged_in)?;
-        let claims = state
-            .jwt
-            .verify(&state.clock, token)
+        let claims = authenticate(state, token)
+            .await?
             .ok_or_else(not_logged_in)?;
         Ok(AuthUser(claims))
     }

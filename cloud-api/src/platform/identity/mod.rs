@@ -7,8 +7,10 @@
 //! - `ids`: [`Email`], [`Phone`], [`Nik`] newtypes (parse, don't validate).
 //! - `password`: Argon2id. `token`: access tokens. `sessions`: refresh token families.
 //! - `google`: ID token verification against a JWKS. `roles`: domains, roles, guards.
+//! - `epochs`: a disabled user's (or changed password's) tokens stop working at once.
 //! - `service`: users and password checks. `routes`: `/api/auth/...`.
 
+pub mod epochs;
 mod extract;
 pub mod google;
 pub mod ids;
@@ -19,7 +21,8 @@ mod service;
 pub mod sessions;
 mod token;
 
-pub use extract::{bearer_or_cookie, cookie, AdminUser, AuthUser};
+pub use epochs::SessionEpochs;
+pub use extract::{authenticate, bearer_or_cookie, cookie, AdminUser, AuthUser};
 pub use ids::{Email, LoginId, Nik, Phone};
 pub use password::{M_COST_KIB, P_COST, T_COST};
 pub use roles::{AccessAdmin, Guarded, Policy};

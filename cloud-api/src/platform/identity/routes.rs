@@ -384,6 +384,7 @@ async fn google_user(
         nik: Set(None),
         google_sub: Set(Some(identity.sub.clone())),
         department: Set(None),
+        session_epoch: Set(0),
     }
     .insert(&state.db)
     .await

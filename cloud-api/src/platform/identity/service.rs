@@ -41,6 +41,10 @@ pub struct UserView {
     pub department: Option<String>,
     /// True when the user can sign in with Google.
     pub google_linked: bool,
+    /// What new access tokens carry (`identity::epochs`); never sent.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub session_epoch: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -67,6 +71,7 @@ impl From<user::Model> for UserView {
             roles,
             department: model.department,
             google_linked: model.google_sub.is_some(),
+            session_epoch: model.session_epoch,
             created_at: model.created_at,
             updated_at: model.updated_at,
         }
@@ -120,6 +125,7 @@ pub async fn ensure_first_admin(
             nik: Set(None),
             google_sub: Set(None),
             department: Set(None),
+            session_epoch: Set(0),
         }
         .insert(db)
         .await
@@ -251,6 +257,7 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser) -> Result<UserVi
         nik: Set(new.nik.map(|n| n.as_str().to_owned())),
         google_sub: Set(None),
         department: Set(new.department),
+        session_epoch: Set(0),
     }
     .insert(db)
     .await

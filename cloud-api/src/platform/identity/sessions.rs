@@ -43,6 +43,7 @@ fn access_token(platform: &Platform, view: &UserView) -> Result<String, ServiceE
         view.email.as_deref().unwrap_or_default(),
         &view.roles,
         view.department.as_deref(),
+        view.session_epoch,
     )
 }
 

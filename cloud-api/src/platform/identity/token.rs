@@ -27,6 +27,9 @@ pub struct Claims {
     /// The user's department, for `dept:…` realtime rooms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dept: Option<String>,
+    /// The user's session epoch when the token was issued (`identity::epochs`).
+    #[serde(default)]
+    pub sep: i64,
     pub iat: i64,
     pub exp: i64,
 }
@@ -69,6 +72,7 @@ impl JwtKeys {
         email: &str,
         roles: &BTreeMap<String, String>,
         dept: Option<&str>,
+        epoch: i64,
     ) -> Result<String, ServiceError> {
         let now = clock.unix();
         let claims = Claims {
@@ -76,6 +80,7 @@ impl JwtKeys {
             email: email.to_owned(),
             roles: roles.clone(),
             dept: dept.map(str::to_owned),
+            sep: epoch,
             iat: now,
             exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
         };
@@ -106,7 +111,7 @@ mod tests {
         let clock = Clock::default();
         let roles = BTreeMap::from([("access".to_owned(), "admin".to_owned())]);
         let token = keys
-            .issue(&clock, Uuid::now_v7(), "a@b.id", &roles, None)
+            .issue(&clock, Uuid::now_v7(), "a@b.id", &roles, None, 0)
             .unwrap();
         assert!(keys.verify(&clock, &token).is_some());
         assert!(JwtKeys::new(b"other").verify(&clock, &token).is_none());

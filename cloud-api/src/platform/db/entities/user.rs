@@ -25,6 +25,9 @@ pub struct Model {
     pub google_sub: Option<String>,
     /// Department, for `dept:…` realtime rooms.
     pub department: Option<String>,
+    /// Bumped when the user is disabled or their password changes: access tokens issued
+    /// under an older epoch stop working (`identity::epochs`).
+    pub session_epoch: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
