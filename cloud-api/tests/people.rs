@@ -26,6 +26,7 @@ db_tests!(
     users_crud_contract,
     face_register_refusals,
     face_gallery_and_attendance,
+    face_templates_are_a_capped_set,
 );
 
 fn photo(path: &str) -> Vec<u8> {
@@ -557,6 +558,19 @@ async fn users_crud_contract(backend: Backend) {
     tc.stop().await;
 }
 
+/// A device's `GET {path}` (the gallery), as it parses it.
+async fn gallery(tc: &TestCloud, device_token: &str, path: &str) -> GallerySnapshot {
+    http()
+        .get(tc.url(path))
+        .bearer_auth(device_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn gallery_version(tc: &TestCloud) -> i64 {
     let row = tc
         .cloud()
@@ -578,13 +592,25 @@ async fn face_register(
     bytes: Vec<u8>,
     name: &str,
 ) -> (StatusCode, Value) {
+    face_register_with(tc, admin, user, bytes, name, "").await
+}
+
+/// `POST /api/users/{user}/face-register{query}` with the photo as multipart.
+async fn face_register_with(
+    tc: &TestCloud,
+    admin: &str,
+    user: &str,
+    bytes: Vec<u8>,
+    name: &str,
+    query: &str,
+) -> (StatusCode, Value) {
     let form = multipart::Form::new().part(
         "photo",
         multipart::Part::bytes(bytes).file_name(name.to_owned()),
     );
     json(
         http()
-            .post(tc.url(&format!("/api/users/{user}/face-register")))
+            .post(tc.url(&format!("/api/users/{user}/face-register{query}")))
             .bearer_auth(admin)
             .multipart(form)
             .send()
@@ -945,15 +971,7 @@ async fn face_gallery_and_attendance(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stub.next_notice().await.version, 3);
-    let snapshot: GallerySnapshot = http()
-        .get(tc.url("/api/device/gallery?since=2"))
-        .bearer_auth(&stub.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let snapshot = gallery(&tc, &stub.token, "/api/device/gallery?since=2").await;
     assert!(
         !snapshot
             .people
@@ -975,16 +993,93 @@ async fn face_gallery_and_attendance(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stub.next_notice().await.version, 4);
-    let snapshot: GallerySnapshot = http()
-        .get(tc.url("/api/device/gallery"))
-        .bearer_auth(&stub.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let snapshot = gallery(&tc, &stub.token, "/api/device/gallery").await;
     assert_eq!(snapshot.people.len(), 1);
     stub.stop().await;
+    tc.stop().await;
+}
+
+/// Registering a face adds a template to the person's set (at most 5: the oldest goes),
+/// `?replace=true` makes it the only one; every registration bumps the gallery version and
+/// devices get every template.
+async fn face_templates_are_a_capped_set(backend: Backend) {
+    let tc = start(backend).await;
+    let admin = admin_token(&tc).await;
+    let dev = tc.enroll_device(&unique_site("faces"), "kiosk-1").await;
+    let (obama, _) = student(&tc, "obama@example.com", "Barack").await;
+    let db = tc.cloud().database();
+    let template_ids = || async {
+        db.query_all(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            match db.get_database_backend() {
+                sea_orm::DbBackend::Postgres => {
+                    "SELECT id FROM face_templates WHERE user_id = $1 ORDER BY id"
+                }
+                _ => "SELECT id FROM face_templates WHERE user_id = ? ORDER BY id",
+            },
+            [uuid::Uuid::parse_str(&obama).unwrap().into()],
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<uuid::Uuid>("", "id").unwrap())
+        .collect::<Vec<_>>()
+    };
+    let photos = [
+        "people/obama/obama.jpg",
+        "people/obama/obama2.jpg",
+        "people/obama/obama3.jpg",
+        "people/obama/obama.jpg",
+        "people/obama/obama2.jpg",
+        "people/obama/obama3.jpg",
+    ];
+    let mut first = None;
+    for (i, file) in photos.iter().enumerate() {
+        let (status, body) = face_register(&tc, &admin, &obama, photo(file), "o.jpg").await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["gallery_version"], i as u64 + 1);
+        assert_eq!(
+            body["user"]["faces_enrolled"],
+            (i as u64 + 1).min(5),
+            "{body}"
+        );
+        if i == 0 {
+            first = template_ids().await.first().copied();
+        }
+    }
+    let ids = template_ids().await;
+    assert_eq!(ids.len(), 5);
+    assert!(
+        !ids.contains(&first.unwrap()),
+        "the oldest template was dropped"
+    );
+    let snapshot = gallery(&tc, &dev.token, "/api/device/gallery").await;
+    assert_eq!(snapshot.version, 6);
+    assert_eq!(snapshot.people[0].templates.len(), 5);
+
+    let (status, body) = face_register_with(
+        &tc,
+        &admin,
+        &obama,
+        photo("people/obama/obama2.jpg"),
+        "o.jpg",
+        "?replace=true",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["user"]["faces_enrolled"], 1);
+    assert_eq!(body["gallery_version"], 7);
+    assert_eq!(template_ids().await.len(), 1);
+    let (status, body) = face_register_with(
+        &tc,
+        &admin,
+        &obama,
+        photo("people/obama/obama.jpg"),
+        "o.jpg",
+        "?replace=maybe",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(gallery_version(&tc).await, 7);
     tc.stop().await;
 }

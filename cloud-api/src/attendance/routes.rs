@@ -2,6 +2,8 @@
 //! httpOnly `token` cookie, 7 days), `POST /api/logout`, `GET/PUT /api/profile`,
 //! `POST/GET /api/attendance`. (`GET /api/users` is served by `people`, one endpoint for
 //! both seeds.) Errors are `{"message"}`, Indonesian unless `Accept-Language: en`.
+//! Beyond the seed, attendance admins get `GET /api/attendance/daily` (a day's table and
+//! its CSV/XLSX/PDF export).
 
 use axum::{
     extract::{DefaultBodyLimit, Request, State},
@@ -14,11 +16,15 @@ use sea_orm::{ActiveModelTrait, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::service::{self, AttendanceView};
+use super::{
+    daily::{self as day, DailyReport},
+    service::{self, AttendanceView},
+};
 use crate::{
+    history::routes::QueryParams,
     people::{
         gallery,
         photo::{photo_from_request, MAX_PHOTO_BODY},
@@ -29,11 +35,13 @@ use crate::{
         audit,
         db::entities::user,
         error::{DbContext, ServiceError},
+        export::{self, ExportFormat},
         http::{error::ApiError, json::JsonBody},
         i18n::Msg,
         identity::{
-            self, cookie, cookie_header, roles, sessions, AuthUser, Email, LoginId, Roles,
-            ACCESS_COOKIE, REFRESH_COOKIE,
+            self, cookie, cookie_header,
+            roles::{self, AttendanceAdmin},
+            sessions, AuthUser, Email, Guarded, LoginId, Roles, ACCESS_COOKIE, REFRESH_COOKIE,
         },
         security::ClientIp,
         state::AppState,
@@ -52,6 +60,7 @@ pub fn router() -> Router<AppState> {
                 .get(list)
                 .layer(DefaultBodyLimit::max(MAX_PHOTO_BODY)),
         )
+        .route("/api/attendance/daily", get(daily))
 }
 
 /// Seed 001's short user: `{id, email, name, role}`.
@@ -122,12 +131,15 @@ pub(crate) async fn register(
     let role = match body.role.as_deref().map(str::trim) {
         None | Some("") | Some("mahasiswa") => "mahasiswa",
         Some("admin") => {
-            let caller = headers
+            let token = headers
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer "))
-                .or_else(|| cookie(&headers, ACCESS_COOKIE))
-                .and_then(|t| state.jwt.verify(&state.clock, t.trim()));
+                .or_else(|| cookie(&headers, ACCESS_COOKIE));
+            let caller = match token {
+                Some(token) => identity::authenticate(&state, token.trim()).await?,
+                None => None,
+            };
             if !caller.is_some_and(|c| roles::has_role(&c, "attendance", &["admin"])) {
                 return Err(roles::forbidden());
             }
@@ -236,6 +248,7 @@ pub(crate) async fn login(
         user.email.as_deref().unwrap_or_default(),
         &parse_roles(&user.roles),
         user.department.as_deref(),
+        user.session_epoch,
     )?;
     audit::record(
         &state.db,
@@ -402,4 +415,56 @@ pub(crate) async fn list(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let records: Vec<AttendanceView> = service::records_of(&state, claims.sub).await?;
     Ok(Json(json!({ "records": records })))
+}
+
+/// `GET /api/attendance/daily`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DailyParams {
+    /// The site-local day, `YYYY-MM-DD` (default: today at the site).
+    date: Option<String>,
+    /// Only this department (case-insensitive).
+    department: Option<String>,
+    /// `csv`, `xlsx` or `pdf` for a file; absent: JSON.
+    format: Option<String>,
+}
+
+/// A day's attendance (attendance admins): one row per person expected at work that day
+/// with their first check-in, last check-out and `present` / `late` / `absent`, in the
+/// site's time zone. With `format` the same rows as a file: CSV (streamed), XLSX or PDF.
+#[utoipa::path(get, path = "/api/attendance/daily", tag = "attendance",
+    params(DailyParams),
+    responses(
+        (status = 200, body = DailyReport, description = "`{date, time_zone, work_starts_at, department, totals: {expected, present, late, absent}, people: [{user_id, name, department, check_in, check_out, status, source}]}`; with `format`, the file (`text/csv`, XLSX or `application/pdf`) as an attachment"),
+        (status = 400, description = "date is not YYYY-MM-DD, or an unknown format"),
+        (status = 401), (status = 403)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub(crate) async fn daily(
+    State(state): State<AppState>,
+    _admin: Guarded<AttendanceAdmin>,
+    QueryParams(params): QueryParams<DailyParams>,
+) -> Result<Response, ApiError> {
+    let date = match params.date.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(raw) => day::parse_day(raw)?,
+        None => {
+            let (today, _) = state.people.local_day(state.clock.now());
+            day::parse_day(&today)?
+        }
+    };
+    let format = params
+        .format
+        .as_deref()
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| ExportFormat::parse(Some(f)))
+        .transpose()?;
+    let report = day::daily(&state, date, params.department.as_deref()).await?;
+    let Some(format) = format else {
+        return Ok(Json(report).into_response());
+    };
+    let layout = day::layout(
+        &report,
+        format,
+        state.people.in_site_zone(state.clock.now()),
+    );
+    Ok(export::respond(format, report.people.into_iter(), layout).await?)
 }

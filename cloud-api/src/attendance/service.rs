@@ -37,6 +37,9 @@ pub struct AttendanceView {
     pub late: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The day's last check-out at a kiosk, if any.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub check_out: Option<OffsetDateTime>,
 }
 
 impl From<attendance::Model> for AttendanceView {
@@ -50,6 +53,7 @@ impl From<attendance::Model> for AttendanceView {
             source: m.source,
             late: m.late,
             created_at: m.created_at,
+            check_out: m.check_out,
         }
     }
 }
@@ -73,36 +77,80 @@ struct NewRecord<'a> {
     score: Option<f64>,
 }
 
-/// Inserts `record` when its user exists and has no record that day; the new id, if any.
-async fn insert(db: &impl ConnectionTrait, record: NewRecord<'_>) -> Result<Option<Uuid>, DbErr> {
+/// What a second record of the same person and day does to the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnSameDay {
+    /// Nothing: one check-in per day (the web).
+    Keep,
+    /// A kiosk check-in: becomes the day's check-in when the record has none yet (only a
+    /// check-out) or when it is earlier (events of an offline kiosk arrive late).
+    EarlierCheckIn,
+    /// A kiosk check-out: becomes the day's check-out when it is the latest.
+    LaterCheckOut,
+}
+
+impl OnSameDay {
+    fn sql(self) -> &'static str {
+        match self {
+            OnSameDay::Keep => "DO NOTHING",
+            OnSameDay::EarlierCheckIn => {
+                "DO UPDATE SET timestamp = excluded.timestamp, direction = excluded.direction, \
+                 late = excluded.late, source = excluded.source, device_id = excluded.device_id, \
+                 score = excluded.score \
+                 WHERE attendance.direction = 'check_out' OR excluded.timestamp < attendance.timestamp"
+            }
+            OnSameDay::LaterCheckOut => {
+                "DO UPDATE SET check_out = excluded.check_out \
+                 WHERE attendance.check_out IS NULL OR attendance.check_out < excluded.check_out"
+            }
+        }
+    }
+}
+
+/// Inserts `record` when its user exists (what happens when they already have a record
+/// that day is `on_same_day`'s); the id of the row inserted or changed, if any.
+async fn insert(
+    db: &impl ConnectionTrait,
+    record: NewRecord<'_>,
+    on_same_day: OnSameDay,
+) -> Result<Option<Uuid>, DbErr> {
     let id = Uuid::now_v7();
     let backend = db.get_database_backend();
+    // Stored in UTC, so that timestamps compare in SQL on both databases.
+    let at = record.at.to_offset(time::UtcOffset::UTC);
+    let check_out = (record.direction == "check_out").then_some(at);
+    let sql = format!(
+        "INSERT INTO attendance (id, user_id, local_date, timestamp, status, source, device_id, direction, late, score, created_at, check_out) \
+         SELECT ?, ?, ?, ?, 'success', ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM users WHERE id = ?) \
+         ON CONFLICT (user_id, local_date) {} RETURNING id",
+        on_same_day.sql()
+    );
     let row = db
         .query_one(stmt(
             backend,
-            "INSERT INTO attendance (id, user_id, local_date, timestamp, status, source, device_id, direction, late, score, created_at) \
-             SELECT ?, ?, ?, ?, 'success', ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM users WHERE id = ?) \
-             ON CONFLICT (user_id, local_date) DO NOTHING RETURNING id",
+            &sql,
             vec![
                 id.into(),
                 record.user_id.into(),
                 record.local_date.into(),
-                record.at.into(),
+                at.into(),
                 record.source.into(),
                 Value::from(record.device_id.map(str::to_owned)),
                 record.direction.into(),
                 record.late.into(),
                 Value::from(record.score),
                 OffsetDateTime::now_utc().into(),
+                Value::from(check_out),
                 record.user_id.into(),
             ],
         ))
         .await?;
-    Ok(row.map(|_| id))
+    row.map(|row| row.try_get::<Uuid>("", "id")).transpose()
 }
 
 /// Called by ingest for each newly stored event, inside its batch transaction: a kiosk's
-/// `Attendance` event becomes the person's record for that day (unless they have one).
+/// `Attendance` event becomes the person's record for that day, or completes it (the first
+/// check-in and the last check-out count).
 pub async fn record_device_event(
     db: &impl ConnectionTrait,
     envelope: &Envelope,
@@ -120,6 +168,10 @@ pub async fn record_device_event(
         tracing::warn!(device = %envelope.device, "Attendance event with a bad person id or date ignored.");
         return Ok(());
     };
+    let (direction, on_same_day, late) = match direction {
+        AttendanceDirection::CheckIn => ("check_in", OnSameDay::EarlierCheckIn, *late),
+        AttendanceDirection::CheckOut => ("check_out", OnSameDay::LaterCheckOut, false),
+    };
     insert(
         db,
         NewRecord {
@@ -128,13 +180,11 @@ pub async fn record_device_event(
             at: envelope.ts,
             source: "device",
             device_id: Some(envelope.device.as_str()),
-            direction: match direction {
-                AttendanceDirection::CheckIn => "check_in",
-                AttendanceDirection::CheckOut => "check_out",
-            },
-            late: *late,
+            direction,
+            late,
             score: None,
         },
+        on_same_day,
     )
     .await?;
     Ok(())
@@ -211,6 +261,7 @@ pub async fn check_in(
             late: runtime.is_late(minutes),
             score: Some(f64::from(score)),
         },
+        OnSameDay::Keep,
     )
     .await
     .db("recording attendance")?

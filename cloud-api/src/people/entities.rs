@@ -72,6 +72,8 @@ pub mod attendance {
         pub late: bool,
         pub score: Option<f64>,
         pub created_at: TimeDateTimeWithTimeZone,
+        /// The day's last check-out (kiosk events), if any.
+        pub check_out: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

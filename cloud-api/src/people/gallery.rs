@@ -147,19 +147,7 @@ pub async fn snapshot(platform: &Platform) -> Result<GallerySnapshot, ServiceErr
         .all(&platform.db)
         .await
         .db("loading gallery people")?;
-    let windows: HashMap<Uuid, Vec<AccessWindow>> = profile::Entity::find()
-        .filter(profile::Column::UserId.is_in(ids))
-        .all(&platform.db)
-        .await
-        .db("loading access windows")?
-        .into_iter()
-        .map(|p| {
-            (
-                p.user_id,
-                serde_json::from_str(&p.windows).unwrap_or_default(),
-            )
-        })
-        .collect();
+    let windows = super::service::access_windows(&platform.db, Some(ids)).await?;
     let people = users
         .into_iter()
         .map(|u| GalleryPerson {

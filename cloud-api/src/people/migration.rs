@@ -44,6 +44,7 @@ enum Attendance {
     Late,
     Score,
     CreatedAt,
+    CheckOut,
 }
 
 #[derive(DeriveIden)]
@@ -188,6 +189,30 @@ impl MigrationTrait for M0010People {
                     .col(text(SystemSettings::Value))
                     .col(timestamp_with_time_zone(SystemSettings::UpdatedAt))
                     .col(uuid_null(SystemSettings::UpdatedBy))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// Migration 11: the day's last check-out on the attendance record (kiosks send check-outs
+/// too; the day's record keeps the first check-in and the last check-out).
+pub(crate) struct M0011AttendanceCheckOut;
+
+impl MigrationName for M0011AttendanceCheckOut {
+    fn name(&self) -> &str {
+        "m0011_attendance_check_out"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0011AttendanceCheckOut {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Attendance::Table)
+                    .add_column(timestamp_with_time_zone_null(Attendance::CheckOut))
                     .to_owned(),
             )
             .await

@@ -9,7 +9,9 @@ use axum::{
     Json, Router,
 };
 use protocol::sync::GALLERY_PATH;
+use serde::Deserialize;
 use serde_json::json;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::{
@@ -17,13 +19,16 @@ use super::{
     photo::{photo_from_request, MAX_PHOTO_BODY},
     service::{self, user_not_found, NewPerson, PeopleList, PersonPatch},
 };
-use crate::platform::{
-    audit,
-    http::{error::ApiError, json::JsonBody},
-    i18n::Msg,
-    identity::{roles, AdminUser, AuthUser},
-    security::ClientIp,
-    state::AppState,
+use crate::{
+    history::routes::QueryParams,
+    platform::{
+        audit,
+        http::{error::ApiError, json::JsonBody},
+        i18n::Msg,
+        identity::{roles, AdminUser, AuthUser},
+        security::ClientIp,
+        state::AppState,
+    },
 };
 
 pub fn router() -> Router<AppState> {
@@ -155,9 +160,20 @@ pub(crate) async fn remove(
     })))
 }
 
+/// `POST /api/users/{id}/face-register` options.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct FaceRegisterParams {
+    /// `true`: the photo becomes the person's only template (the others are removed);
+    /// default `false`: it is added to their set (at most 5, the oldest dropped).
+    replace: Option<String>,
+}
+
 /// Enrols a face from a photo: `multipart/form-data` (field `photo`, `image`, `file` or
-/// `face`) or JSON `{"image": "<base64 or data URL>"}`; at most 6 MB.
-#[utoipa::path(post, path = "/api/users/{id}/face-register", tag = "people", params(("id" = String, Path, description = "User id (UUID)")),
+/// `face`) or JSON `{"image": "<base64 or data URL>"}`; at most 6 MB. The template is added
+/// to the person's set (at most 5; the oldest is dropped), or replaces the set with
+/// `?replace=true`.
+#[utoipa::path(post, path = "/api/users/{id}/face-register", tag = "people", params(("id" = String, Path, description = "User id (UUID)"), FaceRegisterParams),
     request_body(content = Object, description = "multipart `photo` file, or JSON `{image: base64}`"),
     responses((status = 201, description = "`{message, user, gallery_version, detection_score, liveness}` (never the template)"),
         (status = 400, description = "Not an image, no face, several faces, or poor quality (the reason)"),
@@ -168,21 +184,34 @@ pub(crate) async fn face_register(
     AdminUser(admin): AdminUser,
     ip: ClientIp,
     Path(id): Path<String>,
+    QueryParams(params): QueryParams<FaceRegisterParams>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
+    let replace = match params.replace.as_deref().map(str::trim) {
+        None | Some("") | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(_) => {
+            return Err(ApiError::bad_request(Msg::new(
+                "replace harus true atau false",
+                "replace must be true or false",
+            )))
+        }
+    };
     let photo = photo_from_request(
         request,
         &state,
         Msg::new("Foto wajah tidak ditemukan", "No face photo was sent"),
     )
     .await?;
-    let result = service::register_face(&state, id, photo).await;
+    let result = service::register_face(&state, id, photo, replace).await;
     let entry = audit::Entry::new("face_register", ip)
         .by(admin.sub, admin.email.clone())
         .target(format!("user:{id}"));
     let entry = match &result {
-        Ok(done) => entry.detail(json!({ "gallery_version": done.gallery_version })),
+        Ok(done) => {
+            entry.detail(json!({ "gallery_version": done.gallery_version, "replace": replace }))
+        }
         Err(err) => entry.detail(json!({ "error": err.to_string() })).failed(),
     };
     audit::record(&state.db, state.clock.now(), entry).await;

@@ -103,6 +103,16 @@ impl PeopleRuntime {
         (zoned.date().to_string(), minutes)
     }
 
+    /// `at` as the site's wall clock shows it (with the zone's offset at that instant).
+    pub fn in_site_zone(&self, at: OffsetDateTime) -> OffsetDateTime {
+        let ts = jiff::Timestamp::from_second(at.unix_timestamp())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let seconds = self.time_zone.to_offset(ts).seconds();
+        time::UtcOffset::from_whole_seconds(seconds)
+            .map(|offset| at.to_offset(offset))
+            .unwrap_or(at)
+    }
+
     /// Whether a check-in at `minutes` after local midnight is late.
     pub fn is_late(&self, minutes: u16) -> bool {
         self.work_starts_at

@@ -28,13 +28,16 @@ use crate::platform::{
     db::entities::{notification, refresh_token, user},
     error::{DbContext, ServiceError},
     i18n::Msg,
-    identity::{self, Email, LoginId, Nik, Phone, Roles},
+    identity::{self, epochs, Email, LoginId, Nik, Phone, Roles},
     secrets::random_bytes,
     state::Platform,
 };
 
 /// Most access windows per person.
 const MAX_WINDOWS: usize = 28;
+/// Most face templates per person (several photos match better than one); registering
+/// another drops the oldest.
+pub const MAX_TEMPLATES: u64 = 5;
 /// Longest name accepted.
 const MAX_NAME_CHARS: usize = 100;
 
@@ -77,6 +80,8 @@ pub struct PersonView {
     pub windows: Vec<AccessWindow>,
     /// Whether a face template is enrolled (the template itself is never returned).
     pub face_registered: bool,
+    /// How many face templates are enrolled (at most [`MAX_TEMPLATES`]).
+    pub faces_enrolled: u32,
     #[serde(with = "time::serde::rfc3339::option")]
     pub face_registered_at: Option<OffsetDateTime>,
     /// Attendance records (days attended).
@@ -96,27 +101,21 @@ pub struct PeopleList {
 
 struct Extras {
     windows: HashMap<Uuid, Vec<AccessWindow>>,
-    faces: HashMap<Uuid, OffsetDateTime>,
+    /// The newest template's time and how many there are.
+    faces: HashMap<Uuid, (OffsetDateTime, u32)>,
     attendance: HashMap<Uuid, u64>,
 }
 
-async fn extras(db: &impl ConnectionTrait, ids: Option<Vec<Uuid>>) -> Result<Extras, ServiceError> {
+/// Weekly access windows by person: of `ids`, or of everyone.
+pub async fn access_windows(
+    db: &impl ConnectionTrait,
+    ids: Option<Vec<Uuid>>,
+) -> Result<HashMap<Uuid, Vec<AccessWindow>>, ServiceError> {
     let mut profiles = profile::Entity::find();
-    let mut templates = face_template::Entity::find()
-        .select_only()
-        .column(face_template::Column::UserId)
-        .column(face_template::Column::CreatedAt);
-    let mut counts = attendance::Entity::find()
-        .select_only()
-        .column(attendance::Column::UserId)
-        .column_as(Expr::col(attendance::Column::Id).count(), "n")
-        .group_by(attendance::Column::UserId);
     if let Some(ids) = ids {
-        profiles = profiles.filter(profile::Column::UserId.is_in(ids.clone()));
-        templates = templates.filter(face_template::Column::UserId.is_in(ids.clone()));
-        counts = counts.filter(attendance::Column::UserId.is_in(ids));
+        profiles = profiles.filter(profile::Column::UserId.is_in(ids));
     }
-    let windows = profiles
+    Ok(profiles
         .all(db)
         .await
         .db("loading access windows")?
@@ -127,16 +126,33 @@ async fn extras(db: &impl ConnectionTrait, ids: Option<Vec<Uuid>>) -> Result<Ext
                 serde_json::from_str(&p.windows).unwrap_or_default(),
             )
         })
-        .collect();
-    let mut faces: HashMap<Uuid, OffsetDateTime> = HashMap::new();
+        .collect())
+}
+
+async fn extras(db: &impl ConnectionTrait, ids: Option<Vec<Uuid>>) -> Result<Extras, ServiceError> {
+    let windows = access_windows(db, ids.clone()).await?;
+    let mut templates = face_template::Entity::find()
+        .select_only()
+        .column(face_template::Column::UserId)
+        .column(face_template::Column::CreatedAt);
+    let mut counts = attendance::Entity::find()
+        .select_only()
+        .column(attendance::Column::UserId)
+        .column_as(Expr::col(attendance::Column::Id).count(), "n")
+        .group_by(attendance::Column::UserId);
+    if let Some(ids) = ids {
+        templates = templates.filter(face_template::Column::UserId.is_in(ids.clone()));
+        counts = counts.filter(attendance::Column::UserId.is_in(ids));
+    }
+    let mut faces: HashMap<Uuid, (OffsetDateTime, u32)> = HashMap::new();
     for (user_id, at) in templates
         .into_tuple::<(Uuid, OffsetDateTime)>()
         .all(db)
         .await
         .db("loading face registrations")?
     {
-        let entry = faces.entry(user_id).or_insert(at);
-        *entry = (*entry).max(at);
+        let entry = faces.entry(user_id).or_insert((at, 0));
+        *entry = (entry.0.max(at), entry.1 + 1);
     }
     let attendance = counts
         .into_tuple::<(Uuid, i64)>()
@@ -167,7 +183,8 @@ fn view(u: user::Model, extras: &Extras) -> PersonView {
         enabled: !u.disabled,
         windows: extras.windows.get(&u.id).cloned().unwrap_or_default(),
         face_registered: extras.faces.contains_key(&u.id),
-        face_registered_at: extras.faces.get(&u.id).copied(),
+        faces_enrolled: extras.faces.get(&u.id).map_or(0, |f| f.1),
+        face_registered_at: extras.faces.get(&u.id).map(|f| f.0),
         attendance_count: extras.attendance.get(&u.id).copied().unwrap_or(0),
         created_at: u.created_at,
         updated_at: u.updated_at,
@@ -487,6 +504,9 @@ pub async fn update_person(
         .await
         .db("checking face templates")?
         .is_some();
+    // Disabling (or re-enabling) someone or setting their password ends their sessions.
+    let ends_sessions =
+        patch.password.is_some() || patch.enabled.is_some_and(|e| e == found.disabled);
     let txn = platform.db.begin().await.db("starting a user update")?;
     row.update(&txn).await.db("updating a user")?;
     if let Some(windows) = &patch.windows {
@@ -497,7 +517,15 @@ pub async fn update_person(
     } else {
         None
     };
+    let standing = if ends_sessions {
+        Some(epochs::bump(&txn, id, now).await?)
+    } else {
+        None
+    };
     txn.commit().await.db("committing a user update")?;
+    if let Some(standing) = standing {
+        platform.sessions.record(id, standing);
+    }
     if let Some(version) = version {
         gallery::notify(platform, version).await;
     }
@@ -552,6 +580,7 @@ pub async fn delete_person(platform: &Platform, id: Uuid, actor: Uuid) -> Result
         None
     };
     txn.commit().await.db("committing a user removal")?;
+    platform.sessions.record(id, epochs::REMOVED);
     if let Some(version) = version {
         gallery::notify(platform, version).await;
     }
@@ -569,12 +598,14 @@ pub struct FaceRegistered {
     pub liveness: f32,
 }
 
-/// Enrols the single face in `photo` as person `id`'s template (replacing earlier ones),
-/// bumps the gallery and tells the devices.
+/// Enrols the single face in `photo` as one more of person `id`'s templates (at most
+/// [`MAX_TEMPLATES`]: the oldest are dropped), or as their only one when `replace`; bumps
+/// the gallery and tells the devices.
 pub async fn register_face(
     platform: &Platform,
     id: Uuid,
     photo: Vec<u8>,
+    replace: bool,
 ) -> Result<FaceRegistered, ServiceError> {
     identity::find_by_id(&platform.db, id)
         .await?
@@ -595,11 +626,16 @@ pub async fn register_face(
         .begin()
         .await
         .db("starting a face registration")?;
-    face_template::Entity::delete_many()
-        .filter(face_template::Column::UserId.eq(id))
-        .exec(&txn)
-        .await
-        .db("replacing face templates")?;
+    // The gallery row first: it serialises registrations, so the pruning below sees every
+    // template committed before this one (PostgreSQL read committed).
+    let version = gallery::bump(&txn).await?;
+    if replace {
+        face_template::Entity::delete_many()
+            .filter(face_template::Column::UserId.eq(id))
+            .exec(&txn)
+            .await
+            .db("replacing face templates")?;
+    }
     face_template::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(id),
@@ -610,10 +646,28 @@ pub async fn register_face(
     .insert(&txn)
     .await
     .db("storing a face template")?;
-    let version = gallery::bump(&txn).await?;
+    // Ids are UUIDv7: newest first by id, also within one clock tick.
+    let oldest: Vec<Uuid> = face_template::Entity::find()
+        .select_only()
+        .column(face_template::Column::Id)
+        .filter(face_template::Column::UserId.eq(id))
+        .order_by_desc(face_template::Column::CreatedAt)
+        .order_by_desc(face_template::Column::Id)
+        .offset(MAX_TEMPLATES)
+        .into_tuple()
+        .all(&txn)
+        .await
+        .db("finding the oldest face templates")?;
+    if !oldest.is_empty() {
+        face_template::Entity::delete_many()
+            .filter(face_template::Column::Id.is_in(oldest))
+            .exec(&txn)
+            .await
+            .db("dropping the oldest face templates")?;
+    }
     txn.commit().await.db("committing a face registration")?;
     gallery::notify(platform, version).await;
-    tracing::info!(user = %id, version, "Face registered.");
+    tracing::info!(user = %id, version, replace, "Face registered.");
     Ok(FaceRegistered {
         user: get_person(platform, id).await?,
         gallery_version: version,

@@ -269,10 +269,29 @@ await step('attendance', async () => {
   await page.getByRole('link', { name: 'Kehadiran' }).click();
   await page.waitForFunction(() => document.querySelector('main h1')?.textContent === 'Kehadiran');
   await page.waitForFunction(() => !/Memuat/.test(document.querySelector('main')?.textContent || ''));
-  await screenshot('attendance');
-  if (!(await routeExists('GET', '/api/attendance/daily'))) {
-    return { skipped: 'GET /api/attendance/daily does not exist on the server yet' };
+  // Today's table: the administrator and the person made on the users page are expected
+  // at work today (no access windows: every day); nobody checked in, so both are absent.
+  const table = page.locator('main table');
+  await table.waitFor();
+  for (const name of ['Administrator', VISITOR]) {
+    const row = table.locator('tbody tr', { hasText: name });
+    await row.waitFor();
+    check(await row.getAttribute('data-status') === 'absent', `${name} is not shown absent`);
+    check((await row.locator('.pill.bad').textContent()) === 'Tidak hadir', `${name}'s status pill`);
   }
+  check(/Tidak hadir [1-9]/.test(await page.locator('#attendance-totals').textContent()), 'the totals count nobody absent');
+  await screenshot('attendance');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#attendance-csv').click()]);
+  const file = path.join(artifacts, download.suggestedFilename() || 'attendance.csv');
+  check(/^kehadiran-\d{4}-\d{2}-\d{2}-/.test(download.suggestedFilename()), `the CSV is named ${download.suggestedFilename()}`);
+  await download.saveAs(file);
+  const lines = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/);
+  check(lines[0].startsWith('Nama,Departemen,Masuk,Pulang,Status'), `the CSV header is ${lines[0]}`);
+  check(lines.some((l) => l.startsWith(`${VISITOR},`) && l.includes('Tidak hadir')), `the CSV lacks ${VISITOR}: ${lines.join(' | ')}`);
+  // The department filter narrows the table (nobody is in this one).
+  await page.locator('#attendance-day input[name=department]').fill('Departemen Kosong');
+  await page.locator('#attendance-day button[type=submit]').click();
+  await page.locator('main .empty').waitFor();
   return undefined;
 });
 

@@ -51,7 +51,6 @@ const WORDS = {
     uniqueUsers: 'Orang berbeda', unknownFaces: 'Wajah tak dikenal',
     action: 'Tindakan', unlockPulse: 'Lama buka untuk wajah dikenal', heldOpenAlarm: 'Alarm pintu tertahan',
     cameraOn: 'Kamera aktif', contact: 'Kontak', confirmDelete: 'Hapus pengguna ini beserta wajah dan kehadirannya:',
-    attendanceGap: 'Server ini belum punya tabel kehadiran harian untuk admin; di bawah ini jumlah kehadiran per orang.',
     modes: { normal: 'Normal', locked_down: 'Terkunci penuh', held_open: 'Terbuka terus' },
     roles: { admin: 'Admin', member: 'Anggota' },
     ev: {
@@ -107,7 +106,6 @@ const WORDS = {
     uniqueUsers: 'Distinct people', unknownFaces: 'Unknown faces',
     action: 'Action', unlockPulse: 'Unlock time for a known face', heldOpenAlarm: 'Held-open alarm',
     cameraOn: 'Camera on', contact: 'Contact', confirmDelete: 'Delete this user with their face and attendance:',
-    attendanceGap: 'This server has no daily attendance table for admins yet; below is each person\'s attendance count.',
     modes: { normal: 'Normal', locked_down: 'Locked down', held_open: 'Held open' },
     roles: { admin: 'Admin', member: 'Member' },
     ev: {
@@ -890,7 +888,6 @@ function faceDialog(dialog, user, reload) {
 
 // ---------------------------------------------------------------- access history
 function dateInput(name, value) { return h('input', { type: 'date', name, value: value || '' }); }
-const today = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
 
 async function historyPage(root) {
   const slot = h('div', {}, h('p', { class: 'muted' }, t('loading')));
@@ -967,44 +964,42 @@ async function historyPage(root) {
 async function attendancePage(root) {
   const slot = h('div', {}, h('p', { class: 'muted' }, t('loading')));
   const form = h('form', { class: 'inline', id: 'attendance-day' },
-    h('label', {}, t('day'), dateInput('date', today())), h('button', { type: 'submit' }, t('filter')));
+    // Empty at first: the server answers the site's today (its time zone, not the browser's).
+    h('label', {}, t('day'), dateInput('date', '')),
+    h('label', {}, `${t('department')} (${t('optional')})`, h('input', { name: 'department' })),
+    h('button', { type: 'submit' }, t('filter')));
   const exportSlot = h('div', { 'aria-live': 'polite' });
-  const dayTable = (rows) => table([
-    [t('name'), (r) => pick(r, 'name', 'user_name', 'user.name') || '—'],
-    [t('checkIn'), (r) => fmtTime(pick(r, 'check_in', 'checkIn', 'first'), false)],
-    [t('checkOut'), (r) => fmtTime(pick(r, 'check_out', 'checkOut', 'last'), false)],
-    [t('status'), (r) => {
-      const status = pick(r, 'status');
-      const absent = status === 'absent' || r.absent === true;
-      const late = status === 'late' || r.late === true;
-      return h('span', { class: `pill ${absent ? 'bad' : late ? 'warn' : 'ok'}` }, absent ? t('absent') : late ? t('late') : t('present'));
-    }],
-  ], rows);
-  /** What the server has today: each person's attendance count from GET /api/users. */
-  const counts = async () => {
-    const data = await api('/api/users');
-    return [notice(t('attendanceGap'), 'missing'), table([
-      [t('name'), (u) => u.name || '—'],
-      [t('department'), (u) => u.department || '—'],
-      [t('count'), (u) => u.attendance_count ?? 0, 'num'],
-    ], listOf(data, 'users'))];
+  /** GET /api/attendance/daily: `{date, totals, people: [{name, department, check_in, check_out, status}]}`. */
+  const query = (format) => {
+    const params = new URLSearchParams();
+    if (form.date.value) params.set('date', form.date.value);
+    if (form.department.value.trim()) params.set('department', form.department.value.trim());
+    if (format) params.set('format', format);
+    return `/api/attendance/daily?${params}`;
   };
+  const pill = (status) => h('span', { class: `pill ${status === 'absent' ? 'bad' : status === 'late' ? 'warn' : 'ok'}` },
+    status === 'absent' ? t('absent') : status === 'late' ? t('late') : t('present'));
+  const dayTable = (rows) => table([
+    [t('name'), (r) => r.name || '—'],
+    [t('department'), (r) => r.department || '—'],
+    [t('checkIn'), (r) => fmtTime(r.check_in, false)],
+    [t('checkOut'), (r) => fmtTime(r.check_out, false)],
+    [t('status'), (r) => pill(r.status)],
+  ], rows, (r) => ({ 'data-status': r.status }));
   const load = async () => {
     try {
-      const data = await api(`/api/attendance/daily?date=${encodeURIComponent(form.date.value)}`);
-      slot.replaceChildren(dayTable(listOf(data, 'attendance', 'people', 'users')));
-      exportButton.hidden = false;
-    } catch (err) {
-      if (!(err instanceof Missing)) return showError(err, slot);
-      exportButton.hidden = true;
-      form.closest('section').hidden = true;
-      try { slot.replaceChildren(...await counts()); } catch (inner) { showError(inner, slot); }
-    }
-    return undefined;
+      const data = await api(query());
+      if (data.date) form.date.value = data.date;
+      const totals = data.totals || {};
+      slot.replaceChildren(
+        h('p', { class: 'muted', id: 'attendance-totals' },
+          `${t('present')} ${totals.present ?? 0} · ${t('late')} ${totals.late ?? 0} · ${t('absent')} ${totals.absent ?? 0}`),
+        dayTable(data.people || []));
+    } catch (err) { showError(err, slot); }
   };
   form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
-  const exportButton = h('button', { type: 'button', class: 'secondary', onclick: async () => {
-    try { await download(`/api/attendance/daily?date=${encodeURIComponent(form.date.value)}&format=csv`, {}, `attendance-${form.date.value}.csv`); } catch (err) { showError(err, exportSlot); }
+  const exportButton = h('button', { type: 'button', class: 'secondary', id: 'attendance-csv', onclick: async () => {
+    try { await download(query('csv'), {}, `attendance-${form.date.value}.csv`); } catch (err) { showError(err, exportSlot); }
   } }, `${t('export')} CSV`);
   root.replaceChildren(h('div', { class: 'head' }, h('h1', {}, t('attendance')), exportButton), exportSlot,
     h('section', { class: 'card' }, form), slot);

@@ -15,6 +15,8 @@ impl MigratorTrait for Migrator {
             Box::new(super::identity_migration::M0003Identity),
             Box::new(crate::people::migration::M0010People),
             Box::new(crate::history::migration::M0004History),
+            Box::new(crate::people::migration::M0011AttendanceCheckOut),
+            Box::new(super::identity_migration::M0012SessionEpoch),
         ]
     }
 }
