@@ -13,7 +13,7 @@ use axum::{
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use protocol::{
-    sync::{AccessWindow, GalleryPerson, GallerySnapshot},
+    sync::{GalleryPerson, GallerySnapshot},
     Channel, DeviceId, GalleryNotice, SiteId, Topic,
 };
 use rumqttc::QoS;
@@ -21,11 +21,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{
-    cipher::embedding_bytes,
-    device_auth::device_from_headers,
-    entities::{face_template, profile},
-};
+use super::{cipher::embedding_bytes, device_auth::device_from_headers, entities::face_template};
 use crate::platform::{
     db::entities::{device, user},
     error::{DbContext, ServiceError},

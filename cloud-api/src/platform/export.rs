@@ -111,7 +111,7 @@ impl<R: ExportRow> RowSource for std::vec::IntoIter<R> {
     type Row = R;
 
     fn next_chunk(&mut self, limit: u32) -> BoxFuture<'_, Result<Vec<R>, ServiceError>> {
-        let chunk = self.by_ref().take(limit as usize).collect();
+        let chunk: Vec<R> = self.by_ref().take(limit as usize).collect();
         Box::pin(async move { Ok(chunk) })
     }
 }
