@@ -1,6 +1,6 @@
 //! `edge-daemon doctor`: checks everything a door needs before it can work — disk,
-//! credentials, clock, the cloud, the broker and (on a Pi) the hardware devices — and says
-//! what to fix for each thing that fails.
+//! credentials, clock, the cloud, the broker, the face models (when the camera loop is on)
+//! and (on a Pi) the hardware devices — and says what to fix for each thing that fails.
 //!
 //! Every check is independent and bounded in time, so one dead link never hides the rest.
 
@@ -18,10 +18,13 @@ use rumqttc::{
 };
 use serde::Serialize;
 
+use models::{manifest::Manifest, BackendKind, FaceEngine, ModelError};
+
 use crate::{
     config::{EdgeConfig, HalBackend},
     identity::Identity,
     transport,
+    vision::VisionSettings,
 };
 
 /// How long a network check may take.
@@ -121,6 +124,22 @@ pub async fn run(config: &EdgeConfig) -> Report {
             checks.push(Check::fail("cloud", "skipped: not enrolled", fix));
             checks.push(Check::fail("broker", "skipped: not enrolled", fix));
         }
+    }
+    if config.vision.enabled {
+        let settings = config.vision.clone();
+        match tokio::task::spawn_blocking(move || check_face_models(&settings)).await {
+            Ok(found) => checks.extend(found),
+            Err(e) => checks.push(Check::fail(
+                "models",
+                format!("the model check stopped: {e}"),
+                "report this as a bug",
+            )),
+        }
+    } else {
+        checks.push(Check::pass(
+            "models",
+            "camera loop off (vision.enabled = false); nothing to check",
+        ));
     }
     if config.hal.backend == HalBackend::Rpi {
         checks.push(check_gpio(Path::new("/dev")));
@@ -393,6 +412,103 @@ pub async fn check_broker(identity: &Identity, mqtt_url: &str, site_ca: Option<&
     }
 }
 
+/// The face models of `[vision]`: the manifest (`models`), every model file against its
+/// sha256 (`model-files`), then a real load of the inference runtime and every model
+/// (`runtime`). Blocking: loading takes seconds.
+pub fn check_face_models(settings: &VisionSettings) -> Vec<Check> {
+    let config = settings.engine_config();
+    let dir = &config.models_dir;
+    let manifest = match Manifest::load(dir) {
+        Ok(manifest) => manifest,
+        Err(e) => {
+            let fix = match e {
+                ModelError::Io { .. } => format!(
+                    "install the face models (the package's models folder) or point vision.models_dir at the folder holding manifest.toml (now {})",
+                    dir.display()
+                ),
+                _ => "restore manifest.toml from the release (it was edited or is truncated)".to_owned(),
+            };
+            let skipped = "fix the models check first";
+            return vec![
+                Check::fail("models", e.to_string(), fix),
+                Check::fail("model-files", "skipped: no manifest", skipped),
+                Check::fail("runtime", "skipped: no manifest", skipped),
+            ];
+        }
+    };
+    let m = &manifest.models;
+    let mut specs = vec![("detector", &m.detector), ("embedder", &m.embedder)];
+    if config.liveness {
+        specs.extend(m.antispoof.as_ref().map(|s| ("antispoof", s)));
+        specs.extend(m.liveness.as_ref().map(|s| ("liveness", s)));
+    }
+    let mut checks = vec![Check::pass(
+        "models",
+        format!(
+            "{}: {} models, embedder {}",
+            dir.join("manifest.toml").display(),
+            specs.len(),
+            m.embedder.file.display()
+        ),
+    )];
+    let bad: Vec<String> = specs
+        .iter()
+        .filter_map(|(role, spec)| {
+            manifest
+                .read_model(spec)
+                .err()
+                .map(|e| format!("{role}: {e}"))
+        })
+        .collect();
+    if !bad.is_empty() {
+        checks.push(Check::fail(
+            "model-files",
+            bad.join("; "),
+            "reinstall the models from the release (a missing or damaged file); if you converted them yourself, `scripts/models/convert.py --check` says which differ",
+        ));
+        checks.push(Check::fail(
+            "runtime",
+            "skipped: model files are not right",
+            "fix the model-files check first",
+        ));
+        return checks;
+    }
+    checks.push(Check::pass(
+        "model-files",
+        format!(
+            "{} match their sha256",
+            specs
+                .iter()
+                .map(|(_, spec)| spec.file.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ));
+    checks.push(match FaceEngine::load(&config) {
+        Ok(engine) if engine.backend() == BackendKind::OnnxRuntime => Check::pass(
+            "runtime",
+            format!(
+                "ONNX Runtime loaded every model ({}-d embeddings)",
+                engine.embedding_dim()
+            ),
+        ),
+        // tract works, only slower: worth saying, not a failure.
+        Ok(engine) => Check::pass(
+            "runtime",
+            format!(
+                "tract loaded every model ({}-d embeddings); no ONNX Runtime found, which is several times faster: `scripts/models/install-onnxruntime.sh`, then ORT_DYLIB_PATH in the unit's environment",
+                engine.embedding_dim()
+            ),
+        ),
+        Err(e) => Check::fail(
+            "runtime",
+            e.to_string(),
+            "point ORT_DYLIB_PATH at a working libonnxruntime.so (`scripts/models/install-onnxruntime.sh`) or unset it to run on tract",
+        ),
+    });
+    checks
+}
+
 /// `/dev/gpiomem` (or a gpiochip) can be opened for writing.
 pub fn check_gpio(dev: &Path) -> Check {
     const NAME: &str = "gpio";
@@ -646,6 +762,90 @@ mod tests {
         fs::write(dev.path().join("gpiomem"), b"").unwrap();
         assert!(check_device_class(dev.path(), "i2c", "i2c-", "i2c").ok);
         assert!(check_gpio(dev.path()).ok);
+    }
+
+    /// A models folder: the shipped manifest (edited by `edit`) beside a link to the shipped
+    /// ONNX files.
+    fn models_dir(edit: impl Fn(String) -> String) -> tempfile::TempDir {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = fs::read_to_string(shipped.join("manifest.toml")).unwrap();
+        fs::write(dir.path().join("manifest.toml"), edit(manifest)).unwrap();
+        std::os::unix::fs::symlink(shipped.join("onnx"), dir.path().join("onnx")).unwrap();
+        dir
+    }
+
+    fn vision_at(dir: &Path) -> VisionSettings {
+        VisionSettings {
+            models_dir: Some(dir.to_owned()),
+            ..VisionSettings::default()
+        }
+    }
+
+    #[test]
+    fn face_models_are_checked_file_by_file_and_loaded() {
+        let good = models_dir(|m| m);
+        let checks = check_face_models(&vision_at(good.path()));
+        let names: Vec<_> = checks.iter().map(|c| c.name).collect();
+        assert_eq!(names, ["models", "model-files", "runtime"]);
+        assert!(checks.iter().all(|c| c.ok), "{checks:?}");
+        assert!(checks[1].detail.contains("dlib-resnet.onnx"), "{checks:?}");
+
+        // A damaged file: named with both hashes, and the runtime is not tried.
+        let sha = "fd290549aeacf307f461da5332fd32fed1ed449c6268e9fb22973041cdce93c4";
+        let damaged = models_dir(|m| m.replace(sha, &"0".repeat(64)));
+        let checks = check_face_models(&vision_at(damaged.path()));
+        assert!(checks[0].ok);
+        assert!(!checks[1].ok);
+        assert!(checks[1].detail.contains("detector"), "{checks:?}");
+        assert!(checks[1].detail.contains("blazeface-back.onnx"));
+        assert!(checks[1].detail.contains(sha), "the actual sha256 is shown");
+        assert!(checks[1].fix.as_ref().unwrap().contains("reinstall"));
+        assert!(!checks[2].ok && checks[2].detail.starts_with("skipped"));
+
+        // A missing file.
+        let missing = models_dir(|m| m.replace("onnx/liveness.onnx", "onnx/gone.onnx"));
+        let checks = check_face_models(&vision_at(missing.path()));
+        assert!(!checks[1].ok);
+        assert!(checks[1].detail.contains("gone.onnx"), "{checks:?}");
+    }
+
+    #[test]
+    fn no_manifest_says_where_it_looked_and_skips_the_rest() {
+        let empty = tempfile::tempdir().unwrap();
+        let checks = check_face_models(&vision_at(empty.path()));
+        assert_eq!(checks.len(), 3);
+        assert!(checks.iter().all(|c| !c.ok));
+        assert!(checks[0].detail.contains("manifest.toml"), "{checks:?}");
+        assert!(checks[0]
+            .fix
+            .as_ref()
+            .unwrap()
+            .contains(&empty.path().display().to_string()));
+
+        let garbled = models_dir(|m| m.replace("[models.embedder]", "[models.embedder"));
+        let checks = check_face_models(&vision_at(garbled.path()));
+        assert!(!checks[0].ok);
+        assert!(checks[0].fix.as_ref().unwrap().contains("restore"));
+    }
+
+    #[tokio::test]
+    async fn the_report_checks_face_models_only_when_the_camera_loop_is_on() {
+        let data = tempfile::tempdir().unwrap();
+        let mut config = EdgeConfig::default();
+        config.data_dir = data.path().to_owned();
+        let report = run(&config).await;
+        let models = report.checks.iter().find(|c| c.name == "models").unwrap();
+        assert!(models.ok && models.detail.contains("camera loop off"));
+
+        let empty = tempfile::tempdir().unwrap();
+        config.vision = VisionSettings {
+            enabled: true,
+            ..vision_at(empty.path())
+        };
+        let report = run(&config).await;
+        assert!(report.checks.iter().any(|c| c.name == "runtime" && !c.ok));
+        assert!(report.to_text().contains("✗ models"));
     }
 
     #[test]

@@ -118,11 +118,8 @@ async fn start_door(
 ) -> anyhow::Result<daemon::Running> {
     let mut config = EdgeConfig::load(None).map_err(|e| anyhow::anyhow!(e))?;
     if cast.is_some() {
+        // The parallax cue is on by default: the printed photo of Biden is refused.
         config.vision.enabled = true;
-        // A flat print shows no head motion: refuse faces whose frames show none.
-        if config.vision.min_parallax <= 0.0 {
-            config.vision.min_parallax = 0.04;
-        }
     }
     config.data_dir = data_dir.join("edge").join(device.as_str());
     if n > 1 {

@@ -1,6 +1,7 @@
 //! Faces end to end: Obama and Biden enrolled through the cloud's face-register endpoint
 //! (as the demo does), a door pulling the gallery over HTTPS, real photos in front of its
-//! simulated camera, decisions reaching the cloud and its `/metrics`.
+//! simulated camera (a printed photo refused), decisions reaching the cloud and its
+//! `/metrics`.
 
 mod support;
 
@@ -27,6 +28,22 @@ async fn decisions_counted(site: &Site, result: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Shows `frames` in turn, one every 150 ms, until the returned token is cancelled.
+fn show_in_turn(camera: &hal::sim::SimCamera, frames: Vec<hal::RgbImage>) -> CancellationToken {
+    let stop = CancellationToken::new();
+    let (camera, token) = (camera.clone(), stop.clone());
+    tokio::spawn(async move {
+        for frame in frames.iter().cycle() {
+            camera.show(frame.clone());
+            tokio::select! {
+                _ = token.cancelled() => break,
+                _ = tokio::time::sleep(Duration::from_millis(150)) => {}
+            }
+        }
+    });
+    stop
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faces_enrolled_in_the_cloud_open_the_door_and_are_counted() {
     let site = Site::new(Backend::Sqlite, BrokerKind::Embedded).await;
@@ -47,7 +64,6 @@ async fn faces_enrolled_in_the_cloud_open_the_door_and_are_counted() {
     config.sim.traffic = false;
     config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     config.vision.enabled = true;
-    config.vision.min_parallax = 0.04;
     let (hardware, world) = edge_daemon::sim::hardware();
     let camera = world.camera.clone();
     let shutdown = CancellationToken::new();
@@ -63,19 +79,7 @@ async fn faces_enrolled_in_the_cloud_open_the_door_and_are_counted() {
     let mut verdicts = vision.camera.verdicts();
 
     // Obama walks up: three photos at different head angles in turn.
-    let walking = CancellationToken::new();
-    tokio::spawn({
-        let (camera, stop, frames) = (camera.clone(), walking.clone(), cast.obama.clone());
-        async move {
-            for frame in frames.iter().cycle() {
-                camera.show(frame.clone());
-                tokio::select! {
-                    _ = stop.cancelled() => break,
-                    _ = tokio::time::sleep(Duration::from_millis(150)) => {}
-                }
-            }
-        }
-    });
+    let walking = show_in_turn(&camera, cast.obama.clone());
     let granted = tokio::time::timeout(Duration::from_secs(30), verdicts.recv())
         .await
         .unwrap()
@@ -94,6 +98,21 @@ async fn faces_enrolled_in_the_cloud_open_the_door_and_are_counted() {
         }
     };
     assert_eq!(denied.reason, Some(DenyReason::UnknownFace));
+    // The demo's presentation attack: a printed photo of Biden (enrolled) moved about in
+    // front of the camera. The default parallax cue refuses it.
+    let holding = show_in_turn(&camera, cast.biden_print.clone());
+    let refused = loop {
+        let v = tokio::time::timeout(Duration::from_secs(30), verdicts.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if v.reason != Some(DenyReason::UnknownFace) {
+            break v;
+        }
+    };
+    holding.cancel();
+    assert_eq!(refused.result, AccessResult::Denied, "{refused:?}");
+    assert_eq!(refused.reason, Some(DenyReason::LivenessFailed));
     camera.clear();
 
     eventually(

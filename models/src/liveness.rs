@@ -3,10 +3,9 @@
 
 use image::RgbImage;
 
-use crate::align::aligned_pixels;
+use crate::align::{affine, aligned_pixels};
 use crate::imgproc::to_tensor;
 use crate::manifest::{AlignmentTemplate, ModelSpec};
-use crate::quality::pose;
 use crate::runtime::Model;
 use crate::ModelError;
 
@@ -51,40 +50,155 @@ impl LivenessModels {
     }
 }
 
-/// Multi-frame cue: a real head that turns even slightly moves its nose relative to its
-/// eyes, while the yaw ratio of a flat picture (print or screen) stays constant however
-/// the picture is moved or tilted (ratios along a line survive affine maps).
+/// The door's default `min_parallax`, in inter-ocular distances: between what prints of
+/// the test portraits show (detector noise) and what the live test sequence shows
+/// (measured by `edge-daemon/tests/vision.rs`; figures in `models/README.md`).
+pub const DEFAULT_MIN_PARALLAX: f32 = 0.045;
+
+/// Frames the parallax cue needs before it can call motion three-dimensional.
+pub const PARALLAX_MIN_FRAMES: usize = 3;
+
+/// Multi-frame cue against flat pictures. Every image of a flat print or screen, however it
+/// is moved, tilted or held (from further than its own size), is an affine image of every
+/// other one, so the five landmarks of one frame map onto another's through one affine map
+/// up to detector noise. A head that turns does not: the nose stands out of the plane of
+/// the eyes and mouth and moves across it. The cue fits that map between every pair of
+/// frames and measures how far it misses, in inter-ocular distances (so it does not depend
+/// on how close the face is). Similarity-invariant ratios such as the yaw ratio are not
+/// enough: they drift with detector noise on a print and change under a tilt.
 #[derive(Debug, Clone, Default)]
 pub struct ParallaxCue {
-    yaws: Vec<f32>,
+    frames: Vec<[[f32; 2]; 5]>,
 }
 
 impl ParallaxCue {
-    /// Records the landmarks of one frame.
+    /// Records the landmarks of one frame (ignored if not finite or if the eyes coincide).
     pub fn push(&mut self, landmarks: &[[f32; 2]; 5]) {
-        let y = pose(landmarks).yaw;
-        if y.is_finite() {
-            self.yaws.push(y);
+        if landmarks.iter().flatten().all(|v| v.is_finite()) && eye_distance(landmarks) >= 1.0 {
+            self.frames.push(*landmarks);
         }
     }
 
     pub fn clear(&mut self) {
-        self.yaws.clear();
+        self.frames.clear();
     }
 
-    /// Range of the yaw ratio over the recorded frames.
-    pub fn range(&self) -> f32 {
-        let min = self.yaws.iter().copied().fold(f32::INFINITY, f32::min);
-        let max = self.yaws.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        if self.yaws.len() < 2 {
-            0.0
-        } else {
-            max - min
+    /// Frames recorded.
+    pub fn frames(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Non-planar motion over the recorded frames: for each pair, the RMS distance by which
+    /// the best affine map of one frame's landmarks onto the other's misses them, over the
+    /// pair's mean inter-ocular distance; the largest over the pairs (0 with under 2 frames).
+    pub fn residual(&self) -> f32 {
+        let mut worst = 0f32;
+        for (i, a) in self.frames.iter().enumerate() {
+            for b in &self.frames[i + 1..] {
+                if let Some(r) = planar_residual(a, b) {
+                    worst = worst.max(r);
+                }
+            }
         }
+        worst
     }
 
-    /// Whether the frames show 3-D motion of at least `min_range` (0.04 is a small turn).
-    pub fn is_three_dimensional(&self, min_range: f32) -> bool {
-        self.range() >= min_range
+    /// Whether at least [`PARALLAX_MIN_FRAMES`] frames show non-planar motion of at least
+    /// `min_residual` (see [`ParallaxCue::residual`]).
+    pub fn is_three_dimensional(&self, min_residual: f32) -> bool {
+        self.frames.len() >= PARALLAX_MIN_FRAMES && self.residual() >= min_residual
+    }
+}
+
+/// How far the best affine map from `a` to `b` misses `b`: RMS over the five points, in
+/// mean inter-ocular distances. `None` when the points are degenerate.
+pub fn planar_residual(a: &[[f32; 2]; 5], b: &[[f32; 2]; 5]) -> Option<f32> {
+    let iod = (eye_distance(a) + eye_distance(b)) / 2.0;
+    if !(iod > 1.0) {
+        return None;
+    }
+    let map = affine(a, b)?;
+    let sum: f32 = a
+        .iter()
+        .zip(b)
+        .map(|(p, q)| {
+            let m = map.apply(*p);
+            (m[0] - q[0]).powi(2) + (m[1] - q[1]).powi(2)
+        })
+        .sum();
+    let r = (sum / a.len() as f32).sqrt() / iod;
+    r.is_finite().then_some(r)
+}
+
+fn eye_distance(l: &[[f32; 2]; 5]) -> f32 {
+    (l[1][0] - l[0][0]).hypot(l[1][1] - l[0][1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Eyes, nose and mouth corners of a face in 3-D (x right, y down, z towards the camera),
+    /// in inter-ocular units: the nose tip stands about 0.6 out of the face plane.
+    const HEAD: [[f32; 3]; 5] = [
+        [-0.5, 0.0, 0.0],
+        [0.5, 0.0, 0.0],
+        [0.0, 0.55, 0.6],
+        [-0.4, 1.05, 0.05],
+        [0.4, 1.05, 0.05],
+    ];
+
+    /// Projects `HEAD` turned by `yaw` degrees (orthographic), at `scale` pixels per unit,
+    /// moved by `shift`.
+    fn view(yaw: f32, scale: f32, shift: [f32; 2]) -> [[f32; 2]; 5] {
+        let (s, c) = yaw.to_radians().sin_cos();
+        HEAD.map(|[x, y, z]| [(c * x + s * z) * scale + shift[0], y * scale + shift[1]])
+    }
+
+    #[test]
+    fn a_flat_picture_moved_scaled_and_tilted_shows_no_parallax() {
+        // A print of a face turned 10°: whatever is done to the sheet, one affine map.
+        let print = view(10.0, 60.0, [300.0, 200.0]);
+        let mut cue = ParallaxCue::default();
+        for (k, shear) in [(1.0f32, 0.0f32), (0.9, 0.1), (1.2, -0.15), (1.05, 0.05)] {
+            cue.push(&print.map(|[x, y]| [k * x + shear * y + 13.0, 0.8 * y + 4.0 * k]));
+        }
+        assert!(cue.residual() < 1e-3, "{}", cue.residual());
+        assert!(!cue.is_three_dimensional(0.01));
+    }
+
+    #[test]
+    fn a_turning_head_shows_parallax_in_proportion_to_the_turn() {
+        let turn = |degrees: f32| {
+            let mut cue = ParallaxCue::default();
+            for yaw in [0.0, degrees / 2.0, degrees] {
+                cue.push(&view(yaw, 60.0, [300.0, 200.0]));
+            }
+            cue.residual()
+        };
+        assert!(turn(4.0) > 0.005, "{}", turn(4.0));
+        assert!(turn(12.0) > 2.0 * turn(4.0));
+        // The same turn far away or close by: the residual is in inter-ocular distances.
+        let mut far = ParallaxCue::default();
+        for yaw in [0.0, 6.0, 12.0] {
+            far.push(&view(yaw, 20.0, [100.0, 90.0]));
+        }
+        assert!((far.residual() - turn(12.0)).abs() < 1e-3);
+    }
+
+    #[test]
+    fn too_few_frames_or_garbage_are_not_evidence() {
+        let mut cue = ParallaxCue::default();
+        cue.push(&view(0.0, 60.0, [300.0, 200.0]));
+        cue.push(&view(20.0, 60.0, [300.0, 200.0]));
+        assert!(cue.residual() > 0.02);
+        assert!(!cue.is_three_dimensional(0.02), "two frames are not enough");
+        cue.push(&[[f32::NAN, 0.0]; 5]);
+        cue.push(&[[3.0, 3.0]; 5]);
+        assert_eq!(cue.frames(), 2, "garbage is not a frame");
+        cue.push(&view(10.0, 60.0, [300.0, 200.0]));
+        assert!(cue.is_three_dimensional(0.02));
+        cue.clear();
+        assert_eq!(cue.residual(), 0.0);
     }
 }

@@ -59,8 +59,7 @@ pub struct Pose {
 }
 
 /// Estimates yaw and pitch ratios and roll from landmarks (left eye, right eye, nose,
-/// mouth corners). These ratios do not change when a flat photo is tilted, which the
-/// multi-frame liveness cue relies on.
+/// mouth corners).
 pub fn pose(landmarks: &[[f32; 2]; 5]) -> Pose {
     let [l, r, nose, ml, mr] = *landmarks;
     let ex = r[0] - l[0];

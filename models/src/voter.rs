@@ -1,10 +1,11 @@
 //! Fusing several frames into one decision: N of the last M frames must name the same
-//! person (and, optionally, show 3-D head motion) before the door acts.
+//! person (and, when the parallax cue is on, show head motion no flat picture can) before
+//! the door acts.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::liveness::ParallaxCue;
+use crate::liveness::{ParallaxCue, PARALLAX_MIN_FRAMES};
 
 /// One frame's result for the largest face.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +46,10 @@ pub struct VoterConfig {
     pub max_age: Duration,
     /// Minimum mean single-frame liveness of the agreeing frames.
     pub min_liveness: f32,
-    /// Minimum yaw-ratio range over the agreeing frames (0 disables the parallax cue).
+    /// Minimum non-planar landmark motion over the agreeing frames, in inter-ocular
+    /// distances ([`ParallaxCue::residual`]); 0 disables the parallax cue. When on, a face
+    /// is accepted once at least [`PARALLAX_MIN_FRAMES`] agreeing frames show that motion,
+    /// and called a spoof only when the whole window agrees without it.
     pub min_parallax: f32,
 }
 
@@ -69,7 +73,11 @@ pub struct FrameVoter {
 }
 
 impl FrameVoter {
-    pub fn new(cfg: VoterConfig) -> Self {
+    pub fn new(mut cfg: VoterConfig) -> Self {
+        if cfg.min_parallax > 0.0 {
+            // The window must hold the frames the cue needs, or no face would ever pass.
+            cfg.window = cfg.window.max(PARALLAX_MIN_FRAMES);
+        }
         FrameVoter {
             cfg,
             frames: VecDeque::with_capacity(cfg.window + 1),
@@ -121,17 +129,27 @@ impl FrameVoter {
                 let n = agreeing.len() as f32;
                 let liveness = agreeing.iter().map(|v| v.liveness).sum::<f32>() / n;
                 let score = agreeing.iter().map(|v| v.score).sum::<f32>() / n;
-                let mut cue = ParallaxCue::default();
-                agreeing
-                    .iter()
-                    .filter_map(|v| v.landmarks.as_ref())
-                    .for_each(|l| cue.push(l));
-                let parallax_ok =
-                    self.cfg.min_parallax <= 0.0 || cue.is_three_dimensional(self.cfg.min_parallax);
-                if liveness < self.cfg.min_liveness || !parallax_ok {
-                    return Decision::Spoof {
-                        identity: id.to_string(),
-                    };
+                let spoof = Decision::Spoof {
+                    identity: id.to_string(),
+                };
+                if !(liveness >= self.cfg.min_liveness) {
+                    return spoof;
+                }
+                if self.cfg.min_parallax > 0.0 {
+                    let mut cue = ParallaxCue::default();
+                    agreeing
+                        .iter()
+                        .filter_map(|v| v.landmarks.as_ref())
+                        .for_each(|l| cue.push(l));
+                    if !cue.is_three_dimensional(self.cfg.min_parallax) {
+                        // A live person may not have moved yet: refuse only once the whole
+                        // window agrees and still shows no motion a flat picture could not.
+                        return if cue.frames() >= self.cfg.window {
+                            spoof
+                        } else {
+                            Decision::Pending
+                        };
+                    }
                 }
                 return Decision::Accept {
                     identity: id.to_string(),
@@ -212,13 +230,69 @@ mod tests {
             [65.0, 80.0],
         ];
         let mut d = Decision::Pending;
-        for _ in 0..3 {
+        for i in 0..5 {
+            assert_eq!(
+                d,
+                Decision::Pending,
+                "frame {i}: the window is not full yet"
+            );
             let mut f = vote(Some("a"));
             f.landmarks = Some(flat);
             d = v.push(t, f);
         }
         assert_eq!(
             d,
+            Decision::Spoof {
+                identity: "a".into()
+            }
+        );
+    }
+
+    /// Landmarks of a head turned `yaw` degrees (orthographic, nose 0.6 eye distances out of
+    /// the face plane), 40 px between the eyes, moved by `dx`.
+    fn head(yaw: f32, dx: f32) -> [[f32; 2]; 5] {
+        let (s, c) = yaw.to_radians().sin_cos();
+        [
+            [-0.5, 0.0, 0.0],
+            [0.5, 0.0, 0.0],
+            [0.0, 0.55, 0.6],
+            [-0.4, 1.05, 0.05],
+            [0.4, 1.05, 0.05],
+        ]
+        .map(|[x, y, z]| [(c * x + s * z) * 40.0 + 200.0 + dx, y * 40.0 + 150.0])
+    }
+
+    #[test]
+    fn the_parallax_cue_waits_for_enough_frames_then_tells_a_head_from_a_print() {
+        let cfg = VoterConfig {
+            needed: 2,
+            window: 2,
+            min_parallax: 0.02,
+            ..VoterConfig::default()
+        };
+        let t = Instant::now();
+        let with = |yaw: f32, dx: f32| FrameVote {
+            landmarks: Some(head(yaw, dx)),
+            ..vote(Some("a"))
+        };
+        // A turning head: two frames are not enough for the cue, the third decides.
+        let mut v = FrameVoter::new(cfg);
+        assert_eq!(v.push(t, with(0.0, 0.0)), Decision::Pending);
+        assert_eq!(v.push(t, with(8.0, 0.0)), Decision::Pending);
+        assert!(matches!(
+            v.push(t, with(16.0, 0.0)),
+            Decision::Accept { votes: 3, .. }
+        ));
+        // A print of that head slid and scaled across the camera: a spoof.
+        let mut v = FrameVoter::new(cfg);
+        let print = |k: f32, dx: f32| FrameVote {
+            landmarks: Some(head(8.0, 0.0).map(|[x, y]| [k * x + dx, k * y])),
+            ..vote(Some("a"))
+        };
+        v.push(t, print(1.0, 0.0));
+        v.push(t, print(1.1, 30.0));
+        assert_eq!(
+            v.push(t, print(0.9, -20.0)),
             Decision::Spoof {
                 identity: "a".into()
             }

@@ -71,8 +71,10 @@ pub struct VisionSettings {
     pub window_ms: u64,
     /// Mean single-frame liveness the agreeing frames need.
     pub min_liveness: f32,
-    /// Yaw-ratio range over the agreeing frames a live head shows (0 disables; a print or
-    /// a screen shows none). See `models/README.md`.
+    /// Non-planar landmark motion, in inter-ocular distances, the agreeing frames must show
+    /// (0 disables): how far the best affine map between two frames misses, which is
+    /// detector noise for a flat print or screen however it is moved and more for a head
+    /// that turns. See [`models::liveness::ParallaxCue`].
     pub min_parallax: f32,
     /// After a decision about a person, ignore that person this long.
     pub cooldown_secs: u64,
@@ -109,7 +111,7 @@ impl Default for VisionSettings {
             frames_window: 5,
             window_ms: 2_000,
             min_liveness: 0.5,
-            min_parallax: 0.0,
+            min_parallax: models::liveness::DEFAULT_MIN_PARALLAX,
             cooldown_secs: 10,
             stranger_cooldown_secs: 5,
             presence: PresenceSettings::default(),

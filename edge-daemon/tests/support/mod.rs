@@ -15,7 +15,7 @@ use edge_daemon::{
     gallery::{encode_template, GallerySync, GalleryVault, ModelInfo},
     kiosk::KioskFeed,
     store::{Boot, Durability, Outbox, Signer, Store, StoreOptions},
-    vision::{self, CameraHandle, VisionParts, VisionSettings},
+    vision::{self, presence::PresenceSettings, CameraHandle, VisionParts, VisionSettings},
 };
 use hal::{
     sim::{SimBattery, SimBatteryConfig, SimCamera, SimCameraConfig, SimDoor, SimRelay},
@@ -44,6 +44,16 @@ pub fn settings() -> VisionSettings {
         enabled: true,
         snapshots: false,
         preview_every_ms: 0,
+        // A debug build on a shared machine analyses a frame in about a second (BlazeFace's
+        // Rust-side resampling dominates), so the default 2 s window could expire frames
+        // before three agree; these tests are about decisions, not speed (see the bench).
+        // Likewise a still photo keeps the presence trigger awake only while frames come
+        // faster than its hold time.
+        window_ms: 15_000,
+        presence: PresenceSettings {
+            hold_ms: 15_000,
+            ..PresenceSettings::default()
+        },
         ..VisionSettings::default()
     }
 }
