@@ -102,10 +102,10 @@ impl FrameVoter {
                 break;
             }
         }
-        self.decide()
+        self.decide(now)
     }
 
-    fn decide(&self) -> Decision {
+    fn decide(&self, now: Instant) -> Decision {
         let needed = self.cfg.needed.max(1);
         let mut counts: Vec<(&str, usize)> = Vec::new();
         let mut strangers = 0;
@@ -143,8 +143,18 @@ impl FrameVoter {
                         .for_each(|l| cue.push(l));
                     if !cue.is_three_dimensional(self.cfg.min_parallax) {
                         // A live person may not have moved yet: refuse only once the whole
-                        // window agrees and still shows no motion a flat picture could not.
-                        return if cue.frames() >= self.cfg.window {
+                        // window agrees and still shows no motion a flat picture could not,
+                        // or — on a camera too slow to fill the window within `max_age` —
+                        // once enough frames for the cue have shown none for half of it.
+                        let in_view_since = self
+                            .frames
+                            .iter()
+                            .find(|(_, v)| v.identity.as_deref() == Some(id))
+                            .map_or(now, |(t, _)| *t);
+                        let held_still = cue.frames() >= PARALLAX_MIN_FRAMES
+                            && now.saturating_duration_since(in_view_since)
+                                >= self.cfg.max_age / 2;
+                        return if cue.frames() >= self.cfg.window || held_still {
                             spoof
                         } else {
                             Decision::Pending
@@ -242,6 +252,37 @@ mod tests {
         }
         assert_eq!(
             d,
+            Decision::Spoof {
+                identity: "a".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_print_before_a_slow_camera_is_refused_once_held_still_for_half_the_window() {
+        let cfg = VoterConfig {
+            needed: 3,
+            window: 5,
+            max_age: Duration::from_secs(2),
+            min_parallax: 0.02,
+            ..VoterConfig::default()
+        };
+        let print = |k: f32, dx: f32| FrameVote {
+            landmarks: Some(head(8.0, 0.0).map(|[x, y]| [k * x + dx, k * y])),
+            ..vote(Some("a"))
+        };
+        let t = Instant::now();
+        let mut v = FrameVoter::new(cfg);
+        // Under one frame every 0.4 s the window never holds five frames within 2 s.
+        assert_eq!(v.push(t, print(1.0, 0.0)), Decision::Pending);
+        let t1 = t + Duration::from_millis(400);
+        assert_eq!(v.push(t1, print(1.1, 30.0)), Decision::Pending);
+        // Three still frames, but seen for less than half the window: not yet.
+        let t2 = t + Duration::from_millis(800);
+        assert_eq!(v.push(t2, print(0.9, -20.0)), Decision::Pending);
+        let t3 = t + Duration::from_millis(1200);
+        assert_eq!(
+            v.push(t3, print(1.05, 10.0)),
             Decision::Spoof {
                 identity: "a".into()
             }
