@@ -29,10 +29,6 @@ db_tests!(
     concurrent_sessions_rotate_without_errors,
 );
 
-async fn start(backend: Backend) -> TestCloud {
-    TestCloud::start(backend, BrokerKind::Embedded).await
-}
-
 const PASSWORD: &str = "kata-sandi-kuat";
 const NIK: &str = "3201234567890001";
 

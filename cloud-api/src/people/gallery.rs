@@ -23,11 +23,11 @@ use uuid::Uuid;
 
 use super::{
     cipher::embedding_bytes,
-    device_auth::device_from_headers,
     entities::{face_template, profile},
 };
 use crate::platform::{
     db::entities::{device, user},
+    devices::device_from_headers,
     error::{DbContext, ServiceError},
     http::error::ApiError,
     sql::stmt,
