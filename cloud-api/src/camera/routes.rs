@@ -407,7 +407,12 @@ pub(crate) async fn list_recordings(
     let rows = select
         .order_by_desc(camera_record::Column::Timestamp)
         .order_by_desc(camera_record::Column::Id)
-        .offset(page.saturating_sub(1).saturating_mul(limit))
+        // Databases take a signed 64-bit offset; a page past that is past the end anyway.
+        .offset(
+            (page - 1)
+                .saturating_mul(limit)
+                .min(i64::MAX.unsigned_abs()),
+        )
         .limit(limit)
         .all(&state.db)
         .await

@@ -4,7 +4,7 @@
 use axum::{
     body::Bytes,
     extract::{rejection::BytesRejection, DefaultBodyLimit, State},
-    http::{header, HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode},
     routing::post,
     Json, Router,
 };
@@ -13,12 +13,8 @@ use sea_orm::EntityTrait;
 
 use super::{store::store_events, verify::verify_frame};
 use crate::platform::{
-    db::entities::device,
-    devices::device_from_headers,
-    error::{DbContext, ServiceError},
-    http::error::ApiError,
-    i18n::Msg,
-    state::AppState,
+    db::entities::device, devices::device_from_headers, error::DbContext, http::error::ApiError,
+    i18n::Msg, state::AppState,
 };
 
 /// The largest batch body accepted.
