@@ -90,6 +90,15 @@ async fn snapshots_and_recordings(backend: Backend) {
         let response = fetch(&tc, &admin, &format!("/api/camera/recordings?{bad}")).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
+    // A page far past the end (its offset beyond any database's range) is empty, not a 500.
+    let (status, far) = get(
+        &tc,
+        &admin,
+        "/api/camera/recordings?page=9223372036854775808",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{far}");
+    assert_eq!(far["recordings"], json!([]));
     let response = fetch(
         &tc,
         &admin,
