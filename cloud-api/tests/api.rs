@@ -5,15 +5,12 @@
 
 mod common;
 
-use cloud_api::{
-    db_tests,
-    testkit::{Backend, BrokerKind, TestCloud},
-};
+use cloud_api::{db_tests, testkit::Backend};
 use common::*;
-use protocol::{AccessMethod, AccessResult, BatteryLevel, Envelope, Event, Keypair};
+use protocol::{BatteryLevel, Envelope, Event, Keypair};
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
-use serde_json::{json, Value};
+use serde_json::json;
 
 db_tests!(
     login_and_guards,
@@ -26,46 +23,6 @@ db_tests!(
     health_and_metrics,
     gap_sql_matches_a_naive_model,
 );
-
-async fn start(backend: Backend) -> TestCloud {
-    TestCloud::start(backend, BrokerKind::Embedded).await
-}
-
-fn granted() -> Event {
-    Event::AccessDecision {
-        result: AccessResult::Granted,
-        method: AccessMethod::Face,
-        person: None,
-        reason: None,
-        score: Some(0.7),
-        liveness: None,
-        snapshot: None,
-    }
-}
-
-/// A batch body built from the frames' exact bytes: re-serialising a frame through
-/// `serde_json::Value` would reorder its keys and break its signature.
-fn batch(frames: &[Vec<u8>]) -> String {
-    let frames: Vec<&str> = frames
-        .iter()
-        .map(|f| std::str::from_utf8(f).expect("UTF-8"))
-        .collect();
-    format!("{{\"frames\": [{}]}}", frames.join(","))
-}
-
-async fn post_batch(tc: &TestCloud, token: &str, body: &str) -> (StatusCode, Value) {
-    json(
-        http()
-            .post(tc.url("/api/device/events"))
-            .bearer_auth(token)
-            .header("Content-Type", "application/json")
-            .body(body.to_owned())
-            .send()
-            .await
-            .expect("request"),
-    )
-    .await
-}
 
 async fn login_and_guards(backend: Backend) {
     let tc = start(backend).await;

@@ -30,10 +30,6 @@ db_tests!(
     disabling_a_user_ends_their_sessions_at_once,
 );
 
-async fn start(backend: Backend) -> TestCloud {
-    TestCloud::start(backend, BrokerKind::Embedded).await
-}
-
 const PASSWORD: &str = "kata-sandi-kuat";
 const NIK: &str = "3201234567890001";
 

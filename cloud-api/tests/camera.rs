@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-mod device_stub;
 
 use std::time::Duration;
 
@@ -13,11 +12,10 @@ use cloud_api::{
     db_tests,
     testkit::{unique_site, Backend, BrokerKind, TestCloud},
 };
-use common::*;
-use device_stub::{jpeg, DeviceStub};
+use common::{device_stub::DeviceStub, *};
 use futures::StreamExt;
 use protocol::{sync::MAX_SNAPSHOT_BYTES, Command};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 db_tests!(snapshots_and_recordings, capture_and_stream, door_settings,);
@@ -28,17 +26,7 @@ async fn upload(
     content_type: &str,
     body: Vec<u8>,
 ) -> (StatusCode, serde_json::Value) {
-    json(
-        http()
-            .post(tc.url("/api/device/snapshots"))
-            .bearer_auth(token)
-            .header("Content-Type", content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    json(upload_snapshot(&tc.url(""), token, "", content_type, body).await).await
 }
 
 async fn snapshots_and_recordings(backend: Backend) {
@@ -60,36 +48,18 @@ async fn snapshots_and_recordings(backend: Backend) {
     big.resize(MAX_SNAPSHOT_BYTES + 1, 0);
     let (status, _) = upload(&tc, &dev.token, "image/jpeg", big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    // A capture answer must name one of this device's commands.
-    let response = http()
-        .post(tc.url("/api/device/snapshots?command=00000000-0000-0000-0000-000000000000"))
-        .bearer_auth(&dev.token)
-        .header("Content-Type", "image/jpeg")
-        .body(jpeg())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    // Live frames nobody watches are refused.
-    let response = http()
-        .post(tc.url("/api/device/snapshots?stream=00000000-0000-0000-0000-000000000000"))
-        .bearer_auth(&dev.token)
-        .header("Content-Type", "image/jpeg")
-        .body(jpeg())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CONFLICT);
+    // A capture answer must name one of this device's commands; live frames nobody
+    // watches are refused.
+    for (query, refused) in [
+        ("command", StatusCode::NOT_FOUND),
+        ("stream", StatusCode::CONFLICT),
+    ] {
+        let query = format!("{query}=00000000-0000-0000-0000-000000000000");
+        let response = upload_snapshot(&tc.url(""), &dev.token, &query, "image/jpeg", jpeg()).await;
+        assert_eq!(response.status(), refused, "{query}");
+    }
 
-    let (_, list) = json(
-        http()
-            .get(tc.url("/api/camera/recordings"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, list) = get(&tc, &admin, "/api/camera/recordings").await;
     assert_eq!(list["total"], 0);
     // A large (2 MiB) snapshot is within the upload limit, above the API's default body limit.
     let mut large = jpeg();
@@ -97,15 +67,7 @@ async fn snapshots_and_recordings(backend: Backend) {
     let (status, body) = upload(&tc, &dev.token, "image/jpeg", large).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let large_key = body["key"].as_str().unwrap().to_owned();
-    let (status, _) = json(
-        http()
-            .delete(tc.url(&format!("/api/camera/recordings/{large_key}")))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = delete(&tc, &admin, &format!("/api/camera/recordings/{large_key}")).await;
     assert_eq!(status, StatusCode::OK);
     let mut keys = Vec::new();
     for _ in 0..3 {
@@ -113,15 +75,7 @@ async fn snapshots_and_recordings(backend: Backend) {
         assert_eq!(status, StatusCode::OK, "{body}");
         keys.push(body["key"].as_str().unwrap().to_owned());
     }
-    let (status, page) = json(
-        http()
-            .get(tc.url("/api/camera/recordings?page=1&limit=2"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, page) = get(&tc, &admin, "/api/camera/recordings?page=1&limit=2").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["total"], 3);
     assert_eq!(page["recordings"].as_array().unwrap().len(), 2);
@@ -130,31 +84,27 @@ async fn snapshots_and_recordings(backend: Backend) {
     assert_eq!(first["event_type"], "snapshot");
     assert_eq!(first["device_id"], "door-1");
     assert_eq!(first["file_size"], jpeg().len());
-    let (_, page2) = json(
-        http()
-            .get(tc.url("/api/camera/recordings?page=2&limit=2"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, page2) = get(&tc, &admin, "/api/camera/recordings?page=2&limit=2").await;
     assert_eq!(page2["recordings"].as_array().unwrap().len(), 1);
     for bad in ["page=0", "limit=0", "limit=101", "page=abc"] {
-        let response = http()
-            .get(tc.url(&format!("/api/camera/recordings?{bad}")))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap();
+        let response = fetch(&tc, &admin, &format!("/api/camera/recordings?{bad}")).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
-    let response = http()
-        .get(tc.url(&format!("/api/camera/recordings/{}/image", keys[0])))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    // A page far past the end (its offset beyond any database's range) is empty, not a 500.
+    let (status, far) = get(
+        &tc,
+        &admin,
+        "/api/camera/recordings?page=9223372036854775808",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{far}");
+    assert_eq!(far["recordings"], json!([]));
+    let response = fetch(
+        &tc,
+        &admin,
+        &format!("/api/camera/recordings/{}/image", keys[0]),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "image/jpeg");
     assert_eq!(response.bytes().await.unwrap().to_vec(), jpeg());
@@ -165,45 +115,21 @@ async fn snapshots_and_recordings(backend: Backend) {
         "00000000-0000-0000-0000-000000000000",
         "snapshots%2Fdoor-1",
     ] {
-        let (status, body) = json(
-            http()
-                .delete(tc.url(&format!("/api/camera/recordings/{bad}")))
-                .bearer_auth(&admin)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, body) = delete(&tc, &admin, &format!("/api/camera/recordings/{bad}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
         assert_eq!(body["message"], "Rekaman tidak ditemukan");
     }
-    let (status, body) = json(
-        http()
-            .delete(tc.url(&format!("/api/camera/recordings/{}", keys[0])))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = delete(&tc, &admin, &format!("/api/camera/recordings/{}", keys[0])).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["message"], "Rekaman berhasil dihapus");
-    let response = http()
-        .get(tc.url(&format!("/api/camera/recordings/{}/image", keys[0])))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let (_, list) = json(
-        http()
-            .get(tc.url("/api/camera/recordings"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
+    let response = fetch(
+        &tc,
+        &admin,
+        &format!("/api/camera/recordings/{}/image", keys[0]),
     )
     .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let (_, list) = get(&tc, &admin, "/api/camera/recordings").await;
     assert_eq!(list["total"], 2);
     // Only access admins see recordings.
     let response = http()
@@ -222,46 +148,23 @@ async fn capture_and_stream(backend: Backend) {
     let dev = tc.enroll_device(&site, "door-1").await;
     let mut stub = DeviceStub::start(dev, &tc, true).await;
 
-    let (status, body) = json(
-        http()
-            .post(tc.url("/api/camera/capture"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = call(authed(&tc, Method::POST, "/api/camera/capture", &admin)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["message"], "Foto berhasil diambil");
     assert_eq!(body["recording"]["event_type"], "capture");
     assert_eq!(stub.commands.recv().await.unwrap(), Command::Capture);
-    let response = http()
-        .get(tc.url(body["recording"]["url"].as_str().unwrap()))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let response = fetch(&tc, &admin, body["recording"]["url"].as_str().unwrap()).await;
     assert_eq!(response.bytes().await.unwrap().to_vec(), jpeg());
-    let (status, body) = json(
-        http()
-            .post(tc.url("/api/camera/capture"))
-            .bearer_auth(&admin)
-            .json(&json!({"device_id": "../door-1"}))
-            .send()
-            .await
-            .unwrap(),
+    let (status, body) = call(
+        authed(&tc, Method::POST, "/api/camera/capture", &admin)
+            .json(&json!({"device_id": "../door-1"})),
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["message"], "Perangkat tidak ditemukan");
 
     // Live: the device is asked to stream and its frames arrive as MJPEG parts.
-    let response = http()
-        .get(tc.url("/api/camera/stream?device=door-1"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let response = fetch(&tc, &admin, "/api/camera/stream?device=door-1").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers()["content-type"],
@@ -292,15 +195,15 @@ async fn capture_and_stream(backend: Backend) {
     drop(body);
     // The viewer left: the relay closes and the device's frames are refused.
     eventually(10, || async {
-        let status = http()
-            .post(tc.url("/api/device/snapshots?stream=00000000-0000-0000-0000-000000000000"))
-            .bearer_auth(&stub.token)
-            .header("Content-Type", "image/jpeg")
-            .body(jpeg())
-            .send()
-            .await
-            .unwrap()
-            .status();
+        let status = upload_snapshot(
+            &tc.url(""),
+            &stub.token,
+            "stream=00000000-0000-0000-0000-000000000000",
+            "image/jpeg",
+            jpeg(),
+        )
+        .await
+        .status();
         (status == StatusCode::CONFLICT).then_some(())
     })
     .await;
@@ -319,13 +222,10 @@ async fn door_settings(backend: Backend) {
     let dev = tc.enroll_device(&site, "door-1").await;
     let mut stub = DeviceStub::start(dev, &tc, true).await;
     let put = |body: serde_json::Value| {
-        http()
-            .put(tc.url("/api/door/settings"))
-            .bearer_auth(&admin)
-            .json(&body)
+        authed(&tc, Method::PUT, "/api/door/settings", &admin).json(&body)
     };
     // Two devices: which one must be said.
-    let (status, body) = json(put(json!({"unlock_ms": 4000})).send().await.unwrap()).await;
+    let (status, body) = call(put(json!({"unlock_ms": 4000}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         body["message"],
@@ -341,33 +241,18 @@ async fn door_settings(backend: Backend) {
             "held_open_alarm_secs harus 1–3600",
         ),
     ] {
-        let (status, body) = json(put(bad).send().await.unwrap()).await;
+        let (status, body) = call(put(bad)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["message"], message);
     }
-    let (status, _) = json(
-        put(json!({"device_id": "door-1", "mode": "party"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = call(put(json!({"device_id": "door-1", "mode": "party"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, _) = json(
-        put(json!({"device_id": "door-1", "volume": 11}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = call(put(json!({"device_id": "door-1", "volume": 11}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let (status, body) = json(
-        put(json!({"device_id": "door-1", "unlock_ms": 4000, "mode": "locked_down"}))
-            .send()
-            .await
-            .unwrap(),
-    )
+    let (status, body) = call(put(
+        json!({"device_id": "door-1", "unlock_ms": 4000, "mode": "locked_down"}),
+    ))
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["message"], "Pengaturan pintu berhasil disimpan");
@@ -384,56 +269,25 @@ async fn door_settings(backend: Backend) {
         other => panic!("unexpected {other:?}"),
     }
     // A partial update keeps the other fields.
-    let (_, body) = json(
-        put(json!({"device_id": "door-1", "camera_active": false}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, body) = call(put(json!({"device_id": "door-1", "camera_active": false}))).await;
     assert_eq!(
         body["settings"],
         json!({"mode": "locked_down", "unlock_ms": 4000, "camera_active": false})
     );
-    let (status, body) = json(
-        http()
-            .get(tc.url("/api/door/settings?device_id=door-1"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = get(&tc, &admin, "/api/door/settings?device_id=door-1").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["settings"]["camera_active"], false);
 
     // A device that never acks: 504, but the settings are kept for it.
-    let (status, body) = json(
-        put(json!({"device_id": silent.id.as_str(), "unlock_ms": 2500}))
-            .send()
-            .await
-            .unwrap(),
-    )
+    let (status, body) = call(put(
+        json!({"device_id": silent.id.as_str(), "unlock_ms": 2500}),
+    ))
     .await;
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(body["message"], "Perangkat tidak merespons dalam 1 detik");
-    let (_, body) = json(
-        http()
-            .get(tc.url("/api/door/settings?device_id=door-silent"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, body) = get(&tc, &admin, "/api/door/settings?device_id=door-silent").await;
     assert_eq!(body["settings"]["unlock_ms"], 2500);
-    let (status, _) = json(
-        put(json!({"device_id": "no-such-door", "unlock_ms": 1000}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = call(put(json!({"device_id": "no-such-door", "unlock_ms": 1000}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     stub.stop().await;
     tc.stop().await;

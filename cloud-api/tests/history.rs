@@ -115,18 +115,6 @@ async fn seed(tc: &TestCloud) -> SimDevice {
     dev
 }
 
-async fn get(tc: &TestCloud, token: &str, path: &str) -> (StatusCode, Value) {
-    json(
-        http()
-            .get(tc.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
 async fn history(tc: &TestCloud, token: &str, query: &str) -> Value {
     let (status, body) = get(tc, token, &format!("/api/history/access{query}")).await;
     assert_eq!(status, StatusCode::OK, "{query}: {body}");

@@ -106,18 +106,6 @@ async fn next_receipt(
     protocol::open(&publish.payload, &tc.cloud().public_key()).expect("receipt sealed by the cloud")
 }
 
-fn granted() -> Event {
-    Event::AccessDecision {
-        result: protocol::AccessResult::Granted,
-        method: protocol::AccessMethod::Face,
-        person: None,
-        reason: None,
-        score: None,
-        liveness: None,
-        snapshot: None,
-    }
-}
-
 async fn mqtt_ingest_with_receipts(backend: Backend, broker: BrokerKind) {
     let tc = TestCloud::start(backend, broker).await;
     let site = unique_site("ingest");

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use cloud_api::{
     db_tests,
-    platform::identity::{create_user, Email, NewUser},
     testkit::{Backend, BrokerKind, SimDevice, TestCloud},
 };
 use common::*;
@@ -23,15 +22,6 @@ db_tests!(
     notifications_from_events_and_endpoints,
     offline_device_notifies_admins
 );
-
-/// Sealed frames in an HTTPS batch body (exact bytes: the signatures cover them).
-pub fn batch(frames: &[Vec<u8>]) -> String {
-    let frames: Vec<&str> = frames
-        .iter()
-        .map(|f| std::str::from_utf8(f).unwrap())
-        .collect();
-    format!("{{\"frames\": [{}]}}", frames.join(","))
-}
 
 pub fn alarming_events(dev: &mut SimDevice) -> Vec<Vec<u8>> {
     vec![
@@ -72,34 +62,8 @@ pub fn alarming_events(dev: &mut SimDevice) -> Vec<Vec<u8>> {
     ]
 }
 
-async fn post(tc: &TestCloud, token: &str, body: String) -> Value {
-    let (status, body) = json(
-        http()
-            .post(tc.url("/api/device/events"))
-            .bearer_auth(token)
-            .header("Content-Type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
-
 async fn list(tc: &TestCloud, token: &str, query: &str) -> Value {
-    let (status, body) = json(
-        http()
-            .get(tc.url(&format!("/api/notifications{query}")))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
+    get_ok(tc, token, &format!("/api/notifications{query}")).await
 }
 
 async fn notifications_from_events_and_endpoints(backend: Backend) {
@@ -107,33 +71,13 @@ async fn notifications_from_events_and_endpoints(backend: Backend) {
     let site = protocol::SiteId::parse("hq").unwrap();
     let mut dev = tc.enroll_device(&site, "door-1").await;
     let admin = admin_token(&tc).await;
-    create_user(
-        tc.cloud().database(),
-        NewUser {
-            email: Some(Email::parse("anggota@gerbang.test").unwrap()),
-            name: "Anggota".into(),
-            password: "kata-sandi-kuat".into(),
-            roles: [("access".to_owned(), "member".to_owned())].into(),
-            ..NewUser::default()
-        },
-    )
-    .await
-    .unwrap();
-    let (_, session) = json(
-        http()
-            .post(tc.url("/api/auth/login"))
-            .json(&json!({"email": "anggota@gerbang.test", "password": "kata-sandi-kuat"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let member = session["accessToken"].as_str().unwrap().to_owned();
+    let (member_id, member) =
+        user_session(&tc, "anggota@gerbang.test", &[("access", "member")]).await;
 
     let frames = alarming_events(&mut dev);
-    post(&tc, &dev.token, batch(&frames)).await;
+    send_frames(&tc, &dev.token, &frames).await;
     // Re-delivery does not notify twice.
-    post(&tc, &dev.token, batch(&frames)).await;
+    send_frames(&tc, &dev.token, &frames).await;
 
     let body = list(&tc, &admin, "").await;
     let kinds: Vec<&str> = body["notifications"]
@@ -213,7 +157,6 @@ async fn notifications_from_events_and_endpoints(backend: Backend) {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 
     // An admin writes to a member.
-    let member_id = session["user"]["id"].as_str().unwrap();
     let (status, body) = json(
         http()
             .post(tc.url("/api/notifications"))

@@ -7,15 +7,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-mod device_stub;
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use cloud_api::{
     db_tests,
-    testkit::{unique_site, Backend, BrokerKind, TestCloud},
+    testkit::{unique_site, Backend, TestCloud},
 };
-use common::*;
-use device_stub::DeviceStub;
+use common::{device_stub::DeviceStub, *};
 use protocol::{sync::GallerySnapshot, AttendanceDirection, Event, PersonRef};
 use reqwest::{multipart, StatusCode};
 use sea_orm::{ConnectionTrait, Statement};
@@ -28,18 +26,6 @@ db_tests!(
     face_gallery_and_attendance,
     face_templates_are_a_capped_set,
 );
-
-fn photo(path: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../models/testdata/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
-async fn start(backend: Backend) -> TestCloud {
-    TestCloud::start(backend, BrokerKind::Embedded).await
-}
 
 /// Registers (seed 001) and logs in; returns the user id and the `token` cookie value.
 async fn student(tc: &TestCloud, email: &str, name: &str) -> (String, String) {
@@ -490,16 +476,7 @@ async fn users_crud_contract(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let (_, login) = json(
-        http()
-            .post(tc.url("/api/auth/login"))
-            .json(&json!({"email": "budi@kantor.id", "password": "rahasia-budi-1"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let member = login["accessToken"].as_str().unwrap().to_owned();
+    let member = login(&tc, "budi@kantor.id", "rahasia-budi-1").await;
     let (status, _) = json(
         http()
             .delete(tc.url(&format!("/api/users/{id}")))
@@ -641,15 +618,21 @@ async fn face_register_refusals(backend: Backend) {
             "Tidak ada wajah yang terdeteksi pada foto",
         ),
     ] {
-        let (got, body) = face_register(&tc, &admin, &id, photo(file), "x.jpg").await;
+        let (got, body) = face_register(&tc, &admin, &id, testdata(file), "x.jpg").await;
         assert_eq!(
             (got, body["message"].as_str().unwrap()),
             (status, message),
             "{file}"
         );
     }
-    let (got, body) =
-        face_register(&tc, &admin, &id, photo("strangers/group_t1.jpg"), "g.jpg").await;
+    let (got, body) = face_register(
+        &tc,
+        &admin,
+        &id,
+        testdata("strangers/group_t1.jpg"),
+        "g.jpg",
+    )
+    .await;
     assert_eq!(got, StatusCode::BAD_REQUEST);
     let message = body["message"].as_str().unwrap();
     assert!(
@@ -657,7 +640,8 @@ async fn face_register_refusals(backend: Backend) {
             && message.ends_with("wajah pada foto; foto harus berisi satu wajah saja"),
         "{message}"
     );
-    let (got, body) = face_register(&tc, &admin, &id, photo("bad/huge_header.png"), "h.png").await;
+    let (got, body) =
+        face_register(&tc, &admin, &id, testdata("bad/huge_header.png"), "h.png").await;
     assert_eq!(got, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["message"], "Gambar terlalu besar (10000x10000 piksel)");
     // Oversize, wrong content type, bad base64, unknown and malformed ids.
@@ -700,15 +684,21 @@ async fn face_register_refusals(backend: Backend) {
     assert_eq!(got, StatusCode::BAD_REQUEST);
     assert_eq!(body["message"], "Foto wajah tidak ditemukan");
     for bad in ["00000000-0000-0000-0000-000000000000", "..%2F..%2Fetc"] {
-        let (got, body) =
-            face_register(&tc, &admin, bad, photo("people/biden/biden.jpg"), "b.jpg").await;
+        let (got, body) = face_register(
+            &tc,
+            &admin,
+            bad,
+            testdata("people/biden/biden.jpg"),
+            "b.jpg",
+        )
+        .await;
         assert_eq!(got, StatusCode::NOT_FOUND, "{bad}");
         assert_eq!(body["message"], "User tidak ditemukan");
     }
     // English reasons.
     let form = multipart::Form::new().part(
         "photo",
-        multipart::Part::bytes(photo("nonfaces/coffee.jpg")).file_name("c.jpg"),
+        multipart::Part::bytes(testdata("nonfaces/coffee.jpg")).file_name("c.jpg"),
     );
     let (_, body) = json(
         http()
@@ -752,14 +742,7 @@ async fn face_gallery_and_attendance(backend: Backend) {
     let (biden, biden_cookie) = student(&tc, "biden@example.com", "Joe").await;
 
     // Enrol Obama by multipart, Biden by base64 JSON.
-    let (status, body) = face_register(
-        &tc,
-        &admin,
-        &obama,
-        photo("people/obama/obama.jpg"),
-        "o.jpg",
-    )
-    .await;
+    let (status, body) = face_register(&tc, &admin, &obama, jpeg(), "o.jpg").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["message"], "Wajah berhasil didaftarkan");
     assert_eq!(body["gallery_version"], 1);
@@ -775,7 +758,7 @@ async fn face_gallery_and_attendance(backend: Backend) {
         http()
             .post(tc.url(&format!("/api/users/{biden}/face-register")))
             .bearer_auth(&admin)
-            .json(&json!({"image": format!("data:image/jpeg;base64,{}", B64.encode(photo("people/biden/biden.jpg")))}))
+            .json(&json!({"image": format!("data:image/jpeg;base64,{}", B64.encode(testdata("people/biden/biden.jpg")))}))
             .send()
             .await
             .unwrap(),
@@ -845,7 +828,7 @@ async fn face_gallery_and_attendance(backend: Backend) {
         http()
             .post(tc.url("/api/attendance"))
             .header("Cookie", format!("token={cookie}"))
-            .json(&json!({"image": B64.encode(photo(file))}))
+            .json(&json!({"image": B64.encode(testdata(file))}))
     };
     let (status, body) = json(
         attend(&obama_cookie, "strangers/hanks.png")

@@ -122,7 +122,7 @@ async fn socket_io_handshake_rooms_and_pushes() {
     let tc = TestCloud::start(Backend::Sqlite, BrokerKind::Embedded).await;
     let url = tc.url("");
     let admin = admin_token(&tc).await;
-    create_user(
+    let dapur = create_user(
         tc.cloud().database(),
         NewUser {
             email: Some(Email::parse("dapur@gerbang.test").unwrap()),
@@ -137,16 +137,7 @@ async fn socket_io_handshake_rooms_and_pushes() {
     )
     .await
     .unwrap();
-    let (_, session) = json(
-        http()
-            .post(tc.url("/api/auth/login"))
-            .json(&json!({"email": "dapur@gerbang.test", "password": "kata-sandi-kuat"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let member = session["accessToken"].as_str().unwrap().to_owned();
+    let member = login(&tc, "dapur@gerbang.test", "kata-sandi-kuat").await;
 
     // Every documented way of presenting the token connects; none or a bad one does not.
     let mut by_auth = Client::spawn(&dir, &url, "/", &admin, "auth");
@@ -206,7 +197,7 @@ async fn socket_io_handshake_rooms_and_pushes() {
     assert_eq!(kinds, ["forced_open", "door_opened"]);
 
     // A notification to the member reaches only the member's room.
-    let member_id = session["user"]["id"].as_str().unwrap();
+    let member_id = dapur.id;
     let response = http()
         .post(tc.url("/api/notifications"))
         .bearer_auth(&admin)

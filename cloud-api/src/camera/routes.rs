@@ -28,11 +28,12 @@ use uuid::Uuid;
 
 use super::hub::{object_key, Stored};
 use crate::{
-    people::{device_auth::device_from_headers, entities::camera_record},
+    people::entities::camera_record,
     platform::{
         audit,
         commands::send_command,
         db::entities::{command, device},
+        devices::device_from_headers,
         error::{DbContext, ServiceError},
         http::error::ApiError,
         i18n::Msg,
@@ -157,16 +158,7 @@ pub(crate) async fn upload(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<SnapshotStored>, ApiError> {
     let device = device_from_headers(&state, &headers).await?;
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::payload_too_large()
-        } else {
-            ApiError::bad_request(Msg::new(
-                "Body permintaan tidak terbaca",
-                "Unreadable request body",
-            ))
-        }
-    })?;
+    let body = body?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -415,7 +407,12 @@ pub(crate) async fn list_recordings(
     let rows = select
         .order_by_desc(camera_record::Column::Timestamp)
         .order_by_desc(camera_record::Column::Id)
-        .offset(page.saturating_sub(1).saturating_mul(limit))
+        // Databases take a signed 64-bit offset; a page past that is past the end anyway.
+        .offset(
+            (page - 1)
+                .saturating_mul(limit)
+                .min(i64::MAX.unsigned_abs()),
+        )
         .limit(limit)
         .all(&state.db)
         .await

@@ -21,9 +21,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{cipher::embedding_bytes, device_auth::device_from_headers, entities::face_template};
+use super::{cipher::embedding_bytes, entities::face_template};
 use crate::platform::{
     db::entities::{device, user},
+    devices::device_from_headers,
     error::{DbContext, ServiceError},
     http::error::ApiError,
     sql::stmt,

@@ -7,13 +7,12 @@
 //! - `service`: the operations handlers and the admin UI call. `routes`: `/api/users…`.
 //! - `faces`: the process's `FaceEngine` and the one-face rule with localized refusals.
 //! - `cipher`: XChaCha20-Poly1305 for templates. `gallery`: version, snapshot, notices.
-//! - `photo`: multipart or base64 photos. `device_auth`: device bearer tokens.
+//! - `photo`: multipart or base64 photos.
 //! - `runtime`: what the domain keeps while running. `config`: `[people]`.
 //! - `entities`, `migration`: the tables of this domain, attendance and the camera.
 
 pub mod cipher;
 pub mod config;
-pub(crate) mod device_auth;
 pub mod entities;
 pub mod faces;
 pub mod gallery;

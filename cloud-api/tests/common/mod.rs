@@ -1,13 +1,22 @@
-//! Helpers shared by the integration tests: an HTTP client logged in as the test admin,
-//! polling, and metric parsing.
+//! Helpers shared by the integration tests: HTTP calls as a signed-in user, sign-in,
+//! HTTPS event batches, the test photos, snapshot uploads, polling, metric parsing, and
+//! (in [`device_stub`]) a device answering commands over MQTT.
 
 #![allow(dead_code)]
 
+pub mod device_stub;
+
 use std::time::Duration;
 
-use cloud_api::testkit::TestCloud;
-use reqwest::{Client, Response, StatusCode};
+use cloud_api::testkit::{Backend, BrokerKind, TestCloud};
+use protocol::{sync::SNAPSHOTS_PATH, AccessMethod, AccessResult, Event};
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
+
+/// A cloud on `backend` with the embedded broker.
+pub async fn start(backend: Backend) -> TestCloud {
+    TestCloud::start(backend, BrokerKind::Embedded).await
+}
 
 pub fn http() -> Client {
     Client::builder()
@@ -16,16 +25,20 @@ pub fn http() -> Client {
         .expect("client")
 }
 
-pub async fn admin_token(tc: &TestCloud) -> String {
-    let response = http()
-        .post(tc.url("/api/auth/login"))
-        .json(&serde_json::json!({"email": tc.admin_email, "password": tc.admin_password}))
-        .send()
-        .await
-        .expect("login request");
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.expect("login body");
+/// Signs in (`/api/auth/login`), expects 200 and returns the access token.
+pub async fn login(tc: &TestCloud, email: &str, password: &str) -> String {
+    let (status, body) = call(
+        http()
+            .post(tc.url("/api/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     body["accessToken"].as_str().expect("token").to_owned()
+}
+
+pub async fn admin_token(tc: &TestCloud) -> String {
+    login(tc, &tc.admin_email, &tc.admin_password).await
 }
 
 pub async fn json(response: Response) -> (StatusCode, Value) {
@@ -35,18 +48,43 @@ pub async fn json(response: Response) -> (StatusCode, Value) {
     (status, value)
 }
 
-pub async fn get_devices(tc: &TestCloud, token: &str) -> Value {
-    let (status, body) = json(
-        http()
-            .get(tc.url("/api/devices"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+/// Sends `request` and reads the answer as JSON.
+pub async fn call(request: RequestBuilder) -> (StatusCode, Value) {
+    json(request.send().await.expect("request")).await
+}
+
+/// A request to `path` on the test cloud with `token` as the bearer.
+pub fn authed(tc: &TestCloud, method: Method, path: &str, token: &str) -> RequestBuilder {
+    http().request(method, tc.url(path)).bearer_auth(token)
+}
+
+/// `GET path` as the holder of `token`, the raw response (images, streams, headers).
+pub async fn fetch(tc: &TestCloud, token: &str, path: &str) -> Response {
+    authed(tc, Method::GET, path, token)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// `GET path` as the holder of `token`, answered in JSON.
+pub async fn get(tc: &TestCloud, token: &str, path: &str) -> (StatusCode, Value) {
+    call(authed(tc, Method::GET, path, token)).await
+}
+
+/// `DELETE path` as the holder of `token`, answered in JSON.
+pub async fn delete(tc: &TestCloud, token: &str, path: &str) -> (StatusCode, Value) {
+    call(authed(tc, Method::DELETE, path, token)).await
+}
+
+/// `GET path` as the holder of `token`; expects 200 and returns the body.
+pub async fn get_ok(tc: &TestCloud, token: &str, path: &str) -> Value {
+    let (status, body) = get(tc, token, path).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
     body
+}
+
+pub async fn get_devices(tc: &TestCloud, token: &str) -> Value {
+    get_ok(tc, token, "/api/devices").await
 }
 
 pub fn device<'a>(list: &'a Value, id: &str) -> &'a Value {
@@ -98,33 +136,86 @@ pub fn metric(text: &str, sample: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Posts sealed frames as one HTTPS batch (`/api/device/events`) with the device's token and
-/// expects 200. The body is built from the frames' exact bytes: re-serialising a frame
-/// would reorder its keys and break its signature.
-pub async fn send_frames(tc: &TestCloud, device_token: &str, frames: &[Vec<u8>]) -> Value {
+/// A granted face decision, the commonest event.
+pub fn granted() -> Event {
+    Event::AccessDecision {
+        result: AccessResult::Granted,
+        method: AccessMethod::Face,
+        person: None,
+        reason: None,
+        score: Some(0.7),
+        liveness: None,
+        snapshot: None,
+    }
+}
+
+/// An HTTPS batch body built from the sealed frames' exact bytes: re-serialising a frame
+/// through `serde_json::Value` would reorder its keys and break its signature.
+pub fn batch(frames: &[Vec<u8>]) -> String {
     let frames: Vec<&str> = frames
         .iter()
         .map(|f| std::str::from_utf8(f).expect("UTF-8 frame"))
         .collect();
-    let (status, body) = json(
+    format!("{{\"frames\": [{}]}}", frames.join(","))
+}
+
+/// Posts a batch body to `/api/device/events` with the device's token.
+pub async fn post_batch(tc: &TestCloud, device_token: &str, body: &str) -> (StatusCode, Value) {
+    call(
         http()
             .post(tc.url("/api/device/events"))
             .bearer_auth(device_token)
             .header("Content-Type", "application/json")
-            .body(format!("{{\"frames\": [{}]}}", frames.join(",")))
-            .send()
-            .await
-            .expect("request"),
+            .body(body.to_owned()),
     )
-    .await;
+    .await
+}
+
+/// Posts sealed frames as one HTTPS batch and expects 200.
+pub async fn send_frames(tc: &TestCloud, device_token: &str, frames: &[Vec<u8>]) -> Value {
+    let (status, body) = post_batch(tc, device_token, &batch(frames)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
 
-/// Creates a user with `roles` and logs in; returns the access token.
-pub async fn user_token(tc: &TestCloud, email: &str, roles: &[(&str, &str)]) -> String {
+/// A file of `models/testdata` (the real test photos).
+pub fn testdata(path: &str) -> Vec<u8> {
+    let full = format!("{}/../models/testdata/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// A real JPEG (a test photo).
+pub fn jpeg() -> Vec<u8> {
+    testdata("people/obama/obama.jpg")
+}
+
+/// Uploads `body` as a device snapshot (`/api/device/snapshots?{query}`) to the cloud at
+/// `base` (`http://host:port`) with the device's token.
+pub async fn upload_snapshot(
+    base: &str,
+    device_token: &str,
+    query: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Response {
+    http()
+        .post(format!("{base}{SNAPSHOTS_PATH}?{query}"))
+        .bearer_auth(device_token)
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("snapshot upload")
+}
+
+/// Creates a user with `roles` and logs in; returns the user's id and access token.
+pub async fn user_session(
+    tc: &TestCloud,
+    email: &str,
+    roles: &[(&str, &str)],
+) -> (uuid::Uuid, String) {
     let password = "kata-sandi-kuat-123";
-    cloud_api::platform::identity::create_user(
+    let user = cloud_api::platform::identity::create_user(
         tc.cloud().database(),
         cloud_api::platform::identity::NewUser {
             email: Some(cloud_api::platform::identity::Email::parse(email).expect("email")),
@@ -139,15 +230,10 @@ pub async fn user_token(tc: &TestCloud, email: &str, roles: &[(&str, &str)]) -> 
     )
     .await
     .expect("create user");
-    let (status, body) = json(
-        http()
-            .post(tc.url("/api/auth/login"))
-            .json(&serde_json::json!({"email": email, "password": password}))
-            .send()
-            .await
-            .expect("login"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["accessToken"].as_str().expect("token").to_owned()
+    (user.id, login(tc, email, password).await)
+}
+
+/// Creates a user with `roles` and logs in; returns the access token.
+pub async fn user_token(tc: &TestCloud, email: &str, roles: &[(&str, &str)]) -> String {
+    user_session(tc, email, roles).await.1
 }

@@ -1,12 +1,15 @@
 //! Devices: enrolment (one-time codes → credentials), the cache of known devices that
-//! ingest and the broker's auth hook consult, sequence-gap reports, and retained state.
+//! ingest and the broker's auth hook consult, device bearer tokens on HTTPS, sequence-gap
+//! reports, and retained state.
 
+mod auth;
 mod cache;
 mod gaps;
 pub(crate) mod routes;
 mod service;
 mod state;
 
+pub use auth::device_from_headers;
 pub use cache::{DeviceCache, KnownDevice};
 pub use gaps::{advance_contiguous, gap_report, GapReport};
 pub use routes::router;

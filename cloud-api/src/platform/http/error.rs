@@ -2,6 +2,7 @@
 //! seed 001 documents). Causes of 500s are logged with their context and never sent.
 
 use axum::{
+    extract::rejection::BytesRejection,
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
@@ -77,6 +78,20 @@ impl ApiError {
             },
         };
         msg.localized().to_owned()
+    }
+}
+
+/// A raw body that could not be read: 413 when over the route's limit, else 400.
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::payload_too_large()
+        } else {
+            ApiError::bad_request(Msg::new(
+                "Body permintaan tidak terbaca",
+                "Unreadable request body",
+            ))
+        }
     }
 }
 

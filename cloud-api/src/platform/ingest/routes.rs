@@ -4,7 +4,7 @@
 use axum::{
     body::Bytes,
     extract::{rejection::BytesRejection, DefaultBodyLimit, State},
-    http::{header, HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode},
     routing::post,
     Json, Router,
 };
@@ -13,11 +13,8 @@ use sea_orm::EntityTrait;
 
 use super::{store::store_events, verify::verify_frame};
 use crate::platform::{
-    db::entities::device,
-    error::{DbContext, ServiceError},
-    http::error::ApiError,
-    i18n::Msg,
-    state::AppState,
+    db::entities::device, devices::device_from_headers, error::DbContext, http::error::ApiError,
+    i18n::Msg, state::AppState,
 };
 
 /// The largest batch body accepted.
@@ -35,34 +32,8 @@ pub(crate) async fn events(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<BatchResult>, ApiError> {
-    let unauthorized = || {
-        ServiceError::Unauthorized(Msg::new(
-            "Token perangkat tidak valid",
-            "Invalid device token",
-        ))
-    };
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(unauthorized)?;
-    let device = state
-        .devices
-        .by_token(&state.db, token)
-        .await?
-        .ok_or_else(unauthorized)?;
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::payload_too_large()
-        } else {
-            ApiError::bad_request(Msg::new(
-                "Body permintaan tidak terbaca",
-                "Unreadable request body",
-            ))
-        }
-    })?;
+    let device = device_from_headers(&state, &headers).await?;
+    let body = body?;
     let batch: EventBatch = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(Msg::owned(
             format!("Body bukan batch event ({{\"frames\": [...]}}): {e}"),

@@ -2,23 +2,16 @@
 //! credentials that acks every command, answers `capture` with a JPEG upload, sends live
 //! frames for `stream`, and reports the gallery notices it receives.
 
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
 use cloud_api::testkit::{SimDevice, TestCloud};
-use protocol::{sync::SNAPSHOTS_PATH, Channel, Command, CommandEnvelope, GalleryNotice, PublicKey};
+use protocol::{Channel, Command, CommandEnvelope, GalleryNotice, PublicKey};
 use rumqttc::{AsyncClient, Event as MqttEvent, Packet, QoS};
 use tokio::sync::mpsc;
 
-/// A real JPEG (a test photo).
-pub fn jpeg() -> Vec<u8> {
-    std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../models/testdata/people/obama/obama.jpg"
-    ))
-    .unwrap()
-}
+use super::{jpeg, upload_snapshot};
 
 pub struct DeviceStub {
     pub client: AsyncClient,
@@ -119,14 +112,8 @@ impl DeviceStub {
 }
 
 async fn upload(ctx: &Ctx, query: &str) -> reqwest::StatusCode {
-    reqwest::Client::new()
-        .post(format!("{}{SNAPSHOTS_PATH}?{query}", ctx.base))
-        .bearer_auth(&ctx.dev.token)
-        .header("Content-Type", "image/jpeg")
-        .body(jpeg())
-        .send()
+    upload_snapshot(&ctx.base, &ctx.dev.token, query, "image/jpeg", jpeg())
         .await
-        .unwrap()
         .status()
 }
 

@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use axum::http::{header, HeaderMap};
 
-use crate::platform::{
-    devices::KnownDevice, error::ServiceError, http::error::ApiError, i18n::Msg, state::Platform,
-};
+use super::KnownDevice;
+use crate::platform::{error::ServiceError, http::error::ApiError, i18n::Msg, state::Platform};
 
 /// The device a request's bearer token belongs to.
 pub async fn device_from_headers(
