@@ -1018,7 +1018,7 @@ async fn face_templates_are_a_capped_set(backend: Backend) {
     ];
     let mut first = None;
     for (i, file) in photos.iter().enumerate() {
-        let (status, body) = face_register(&tc, &admin, &obama, photo(file), "o.jpg").await;
+        let (status, body) = face_register(&tc, &admin, &obama, testdata(file), "o.jpg").await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         assert_eq!(body["gallery_version"], i as u64 + 1);
         assert_eq!(
@@ -1044,7 +1044,7 @@ async fn face_templates_are_a_capped_set(backend: Backend) {
         &tc,
         &admin,
         &obama,
-        photo("people/obama/obama2.jpg"),
+        testdata("people/obama/obama2.jpg"),
         "o.jpg",
         "?replace=true",
     )
@@ -1057,7 +1057,7 @@ async fn face_templates_are_a_capped_set(backend: Backend) {
         &tc,
         &admin,
         &obama,
-        photo("people/obama/obama.jpg"),
+        testdata("people/obama/obama.jpg"),
         "o.jpg",
         "?replace=maybe",
     )
