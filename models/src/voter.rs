@@ -152,8 +152,7 @@ impl FrameVoter {
                             .find(|(_, v)| v.identity.as_deref() == Some(id))
                             .map_or(now, |(t, _)| *t);
                         let held_still = cue.frames() >= PARALLAX_MIN_FRAMES
-                            && now.saturating_duration_since(in_view_since)
-                                >= self.cfg.max_age / 2;
+                            && now.saturating_duration_since(in_view_since) >= self.cfg.max_age / 2;
                         return if cue.frames() >= self.cfg.window || held_still {
                             spoof
                         } else {

@@ -20,11 +20,12 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$ST_VERSION"; the
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$ST_VERSION"
 fi
 
-# The whole workspace's test build (which includes this example), not `-p cloud-api` alone:
-# a single-package build resolves dependency features differently and would compile most
-# dependencies a second time; this way the suite that CI runs next reuses every artifact.
-cargo test --quiet --workspace --all-targets --no-run
+# The workspace's examples, not `-p cloud-api` alone: a single-package build resolves
+# dependency features differently and would compile most dependencies a second time; this
+# way it shares every dependency with the test build CI runs next.
+cargo build --quiet --workspace --examples
 BIN="$CARGO_TARGET_DIR/debug/examples/serve_for_bench"
+[ -x "$BIN" ] || { echo "the serve_for_bench example was not built" >&2; exit 1; }
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 WORK="$(mktemp -d)"

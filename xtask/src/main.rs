@@ -156,6 +156,7 @@ fn test(args: &[String]) -> ExitCode {
     command
         .args(["test", "--workspace", "--all-targets"])
         .args(passthrough);
+    forget_cargo_run_environment(&mut command);
     for service in &services {
         match &service.value {
             Some(value) => command.env(service.env, value),
@@ -173,6 +174,31 @@ fn test(args: &[String]) -> ExitCode {
         Err(e) => {
             eprintln!("could not run cargo test: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo run` hands this program its own package's variables (`CARGO_PKG_NAME=xtask`,
+/// `CARGO_MANIFEST_DIR`, …). Build scripts such as ring's declare `rerun-if-env-changed` on
+/// exactly those names, and cargo compares them against *its own* environment, so passing
+/// them on would make every `cargo xtask test` rebuild ring and everything above it after a
+/// plain `cargo test`, and the other way round. The child cargo sets its own.
+fn forget_cargo_run_environment(command: &mut Command) {
+    for (name, _) in env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
+            || matches!(
+                name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_MANIFEST_LINKS"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "OUT_DIR"
+            );
+        if set_by_cargo_run {
+            command.env_remove(name);
         }
     }
 }

@@ -646,18 +646,23 @@ pub async fn register_face(
     .insert(&txn)
     .await
     .db("storing a face template")?;
-    // Ids are UUIDv7: newest first by id, also within one clock tick.
-    let oldest: Vec<Uuid> = face_template::Entity::find()
+    // Ids are UUIDv7: newest first by id, also within one clock tick. A person has at most
+    // MAX_TEMPLATES + 1 rows here, so the cut is made in memory (SQLite has no OFFSET
+    // without LIMIT).
+    let newest_first: Vec<Uuid> = face_template::Entity::find()
         .select_only()
         .column(face_template::Column::Id)
         .filter(face_template::Column::UserId.eq(id))
         .order_by_desc(face_template::Column::CreatedAt)
         .order_by_desc(face_template::Column::Id)
-        .offset(MAX_TEMPLATES)
         .into_tuple()
         .all(&txn)
         .await
         .db("finding the oldest face templates")?;
+    let oldest: Vec<Uuid> = newest_first
+        .into_iter()
+        .skip(MAX_TEMPLATES as usize)
+        .collect();
     if !oldest.is_empty() {
         face_template::Entity::delete_many()
             .filter(face_template::Column::Id.is_in(oldest))
