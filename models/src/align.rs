@@ -158,15 +158,18 @@ pub fn aligned_image(
 mod tests {
     use super::*;
 
+    /// Five landmark-like points in general position.
+    const FIVE_POINTS: [[f32; 2]; 5] = [
+        [10.0, 10.0],
+        [30.0, 12.0],
+        [20.0, 25.0],
+        [12.0, 35.0],
+        [28.0, 36.0],
+    ];
+
     #[test]
     fn similarity_recovers_a_known_transform() {
-        let src = [
-            [10.0, 10.0],
-            [30.0, 12.0],
-            [20.0, 25.0],
-            [12.0, 35.0],
-            [28.0, 36.0],
-        ];
+        let src = FIVE_POINTS;
         let (a, b, tx, ty) = (0.8f32, 0.3f32, 5.0f32, -7.0f32);
         let dst = src.map(|p| [a * p[0] - b * p[1] + tx, b * p[0] + a * p[1] + ty]);
         let t = similarity(&src, &dst).expect("non-degenerate");
@@ -178,13 +181,7 @@ mod tests {
 
     #[test]
     fn affine_recovers_a_shear_and_leaves_a_non_planar_point_as_residual() {
-        let src = [
-            [10.0, 10.0],
-            [30.0, 12.0],
-            [20.0, 25.0],
-            [12.0, 35.0],
-            [28.0, 36.0],
-        ];
+        let src = FIVE_POINTS;
         let m = [[1.1f32, 0.25, 4.0], [-0.15, 0.9, -3.0]];
         let warp = |p: [f32; 2]| {
             [

@@ -51,6 +51,17 @@ impl Counts {
         }
     }
 
+    /// The counts of the grouped row whose `bucket` is `bucket`; zero where none is.
+    fn in_bucket(rows: &[QueryResult], bucket: i64) -> Result<Self, ServiceError> {
+        match rows
+            .iter()
+            .find(|r| r.try_get::<i64>("", "bucket").ok() == Some(bucket))
+        {
+            Some(row) => Counts::from_row(row),
+            None => Ok(Counts::default()),
+        }
+    }
+
     fn from_row(row: &QueryResult) -> Result<Self, ServiceError> {
         let total: i64 = row.try_get("", "total").db("reading a total")?;
         let granted: Option<i64> = row.try_get("", "granted").db("reading a count")?;
@@ -354,13 +365,7 @@ pub async fn dashboard(
     let last_day = (to - 1 + tz_ms).div_euclid(MS_PER_DAY);
     let mut per_day = Vec::new();
     for day in first_day..=last_day {
-        let counts = match day_rows
-            .iter()
-            .find(|r| r.try_get::<i64>("", "bucket").ok() == Some(day))
-        {
-            Some(row) => Counts::from_row(row)?,
-            None => Counts::default(),
-        };
+        let counts = Counts::in_bucket(&day_rows, day)?;
         let date = Date::from_julian_day((day + 2_440_588) as i32)
             .map(|d| d.to_string())
             .unwrap_or_default();
@@ -381,13 +386,7 @@ pub async fn dashboard(
     .await?;
     let mut per_hour = Vec::with_capacity(24);
     for hour in 0..24u8 {
-        let counts = match hour_rows
-            .iter()
-            .find(|r| r.try_get::<i64>("", "bucket").ok() == Some(i64::from(hour)))
-        {
-            Some(row) => Counts::from_row(row)?,
-            None => Counts::default(),
-        };
+        let counts = Counts::in_bucket(&hour_rows, i64::from(hour))?;
         per_hour.push(HourCount { hour, counts });
     }
 
