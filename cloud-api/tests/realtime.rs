@@ -1,6 +1,7 @@
 //! Socket.IO with the real `socket.io-client` from npm (`tests/socketio/`): the seed-003
 //! handshake (`auth.token`, `Authorization: Bearer`, `?token=`), refusal without a valid
-//! token, rooms, and pushes of notifications and device events to the access admins.
+//! token, rooms, pushes of notifications and device events to the access admins, and the
+//! end of a socket whose user is disabled.
 //!
 //! Needs `npm ci --prefix cloud-api/tests/socketio` once; without `node_modules` the test
 //! is skipped with a message, unless `GERBANG_TEST_REQUIRE_SERVICES=1`.
@@ -216,6 +217,30 @@ async fn socket_io_handshake_rooms_and_pushes() {
         .events("notification")
         .iter()
         .all(|n| n["type"] == "forced_open"));
+
+    // Disabling the member ends their open socket at once, not at token expiry; a new
+    // connection with the same token is refused. The admins' sockets stay.
+    let response = http()
+        .put(tc.url(&format!("/api/users/{member_id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let gone = by_query.wait_for("disabled member's disconnect", is_type("disconnect"));
+    assert_eq!(gone["reason"], "io server disconnect", "{gone}");
+    let mut again = Client::spawn(&dir, &url, "/", &member, "query");
+    let refused = again.wait_for("connect_error", |v| {
+        v["type"] == "connect_error" || v["type"] == "connected"
+    });
+    assert_eq!(refused["type"], "connect_error", "{refused}");
+    by_auth.events("notification"); // takes in whatever else the admin's client printed
+    assert!(
+        by_auth.seen.iter().all(|v| v["type"] != "disconnect"),
+        "an admin's socket was closed: {:?}",
+        by_auth.seen
+    );
 
     // Stopping the cloud closes the sockets instead of hanging on them.
     tokio::time::timeout(Duration::from_secs(20), tc.stop())

@@ -87,13 +87,7 @@ async fn run() {
 
     // A steady stream of faces: a person walking in front of the camera the whole time.
     let mut verdicts = rig.handle.verdicts();
-    let walking = walk(
-        &rig.camera,
-        vec![
-            photo("people/obama/obama2.jpg"),
-            photo("people/obama/obama3.jpg"),
-        ],
-    );
+    let walking = walk(&rig.camera, live_sequence());
     let (cpu0, t0) = (cpu_seconds(), Instant::now());
     let mut latencies = Vec::with_capacity(samples);
     let mut busy_cpu = None;

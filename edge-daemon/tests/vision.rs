@@ -217,15 +217,6 @@ fn the_default_parallax_threshold_separates_prints_from_a_turning_head() {
 }
 
 /// Three photos of one man at different head angles: a live head turning, for the camera.
-const LIVE: [&str; 3] = [
-    "people/obama/obama2.jpg",
-    "people/obama/obama3.jpg",
-    "people/obama/obama.jpg",
-];
-
-fn live_sequence() -> Vec<hal::RgbImage> {
-    LIVE.iter().map(|p| photo(p)).collect()
-}
 
 // The single-frame liveness models score this print 0.82–0.86 (live): only the parallax cue
 // refuses it.

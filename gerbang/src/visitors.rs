@@ -30,7 +30,7 @@ pub fn testdata_dir() -> PathBuf {
 pub struct Cast {
     /// Obama at three head angles: a live person in front of the camera.
     pub obama: Vec<RgbImage>,
-    /// Frames of a printed photo of Biden held up to the camera.
+    /// Frames of a printed portrait of Biden held up to the camera.
     pub biden_print: Vec<RgbImage>,
     /// People who are never enrolled.
     pub strangers: Vec<RgbImage>,
@@ -46,7 +46,17 @@ impl Cast {
                 .with_context(|| format!("reading {}", path.display()))?
                 .to_rgb8())
         };
+        // A printed portrait: head and shoulders cut from the full-length photo (printed
+        // whole, the face would be too small for the door to consider at all).
         let biden = open("people/biden/biden.jpg")?;
+        let portrait = image::imageops::crop_imm(
+            &biden,
+            biden.width().saturating_sub(312),
+            0,
+            312,
+            340.min(biden.height()),
+        )
+        .to_image();
         Ok(Self {
             obama: vec![
                 open("people/obama/obama2.jpg")?,
@@ -54,7 +64,7 @@ impl Cast {
                 open("people/obama/obama.jpg")?,
             ],
             biden_print: (0..6)
-                .map(|i| edge_daemon::sim::printed_photo(&biden, i))
+                .map(|i| edge_daemon::sim::printed_photo(&portrait, i))
                 .collect(),
             strangers: vec![
                 open("strangers/hanks.png")?,

@@ -9,6 +9,7 @@
 # Env:   CARGO_TARGET_DIR  as for any cargo build (default: target/)
 #        GERBANG_DEB_OUT   where the .deb files go (default: $CARGO_TARGET_DIR/debian)
 #        GERBANG_DEB_SKIP_BUILD=1  reuse the .deb files already in GERBANG_DEB_OUT
+#        GERBANG_DEB_NO_BUILD=1    package the release binaries already built (no cargo build)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -50,8 +51,12 @@ if [[ ${GERBANG_DEB_SKIP_BUILD:-0} != 1 ]]; then
     mkdir -p "$OUT"
     say "building the packages (revision 1, then revision 2 of the same build for the upgrade)"
     tb=$(date +%s)
-    cargo deb -p edge-daemon --output "$OUT" --deb-revision 1
-    cargo deb -p gerbang --output "$OUT" --deb-revision 1
+    # GERBANG_DEB_NO_BUILD=1 packages the release binaries already in the target directory
+    # (e.g. from `cargo build --release --workspace --bins`) instead of building them again.
+    first=()
+    [[ ${GERBANG_DEB_NO_BUILD:-0} == 1 ]] && first=(--no-build)
+    cargo deb -p edge-daemon --output "$OUT" --deb-revision 1 "${first[@]}"
+    cargo deb -p gerbang --output "$OUT" --deb-revision 1 "${first[@]}"
     cargo deb -p edge-daemon --output "$OUT" --deb-revision 2 --no-build
     cargo deb -p gerbang --output "$OUT" --deb-revision 2 --no-build
     echo "built in $(($(date +%s) - tb))s"

@@ -525,6 +525,7 @@ pub async fn update_person(
     txn.commit().await.db("committing a user update")?;
     if let Some(standing) = standing {
         platform.sessions.record(id, standing);
+        platform.realtime.disconnect_user(id).await;
     }
     if let Some(version) = version {
         gallery::notify(platform, version).await;
@@ -581,6 +582,7 @@ pub async fn delete_person(platform: &Platform, id: Uuid, actor: Uuid) -> Result
     };
     txn.commit().await.db("committing a user removal")?;
     platform.sessions.record(id, epochs::REMOVED);
+    platform.realtime.disconnect_user(id).await;
     if let Some(version) = version {
         gallery::notify(platform, version).await;
     }

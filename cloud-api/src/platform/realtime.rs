@@ -6,8 +6,8 @@
 //! `role:<role>` and `role:<domain>:<role>`, and with a department `dept:<d>` and
 //! `dept:<d>:role:<role>`. Served on the default namespace and on `/notifications`.
 //!
-//! A socket is disconnected when its access token expires; the client reconnects with a
-//! fresh token.
+//! A socket is disconnected when its access token expires (the client reconnects with a
+//! fresh token) and at once when its user's sessions end (disabled, removed, new password).
 //!
 //! Events pushed: `notification` (to its user), `device:events` (each stored ingest batch's
 //! new events) and `device:state` (online/offline and door state) to `role:access:admin`.
@@ -164,6 +164,19 @@ impl Realtime {
     /// Emits to the access admins.
     pub async fn to_access_admins<T: Serialize + ?Sized>(&self, event: &str, data: &T) {
         self.emit(vec![ACCESS_ADMINS.to_owned()], event, data).await;
+    }
+
+    /// Disconnects every socket of `user` on every namespace (their sessions ended: disabled,
+    /// removed or a new password). A reconnect is refused by the handshake's epoch check.
+    pub async fn disconnect_user(&self, user: uuid::Uuid) {
+        for ns in NAMESPACES {
+            let Some(operators) = self.io.of(ns) else {
+                continue;
+            };
+            if let Err(err) = operators.to(format!("user:{user}")).disconnect().await {
+                tracing::warn!(%user, error = %err, "Disconnecting a user's sockets failed.");
+            }
+        }
     }
 
     /// Closes every connection (shutdown).

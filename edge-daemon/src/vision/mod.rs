@@ -361,9 +361,16 @@ impl CameraLoop {
             voter.reset();
             let (key, quiet) = match &seen {
                 Seen::Known { person, .. } => (person.clone(), self.settings.cooldown_secs),
-                Seen::Stranger { .. } | Seen::Spoof { .. } => {
-                    ("\0denied".to_owned(), self.settings.stranger_cooldown_secs)
-                }
+                Seen::Stranger { .. } => (
+                    "\0stranger".to_owned(),
+                    self.settings.stranger_cooldown_secs,
+                ),
+                // An attack on someone's face is recorded even right after a stranger's
+                // denial; repeats of the same attack are quieted like strangers.
+                Seen::Spoof { person, .. } => (
+                    format!("\0spoof {person}"),
+                    self.settings.stranger_cooldown_secs,
+                ),
             };
             if quiet_until.get(&key).is_some_and(|until| now < *until) {
                 continue;

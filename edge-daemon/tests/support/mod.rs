@@ -279,6 +279,17 @@ pub fn walk(camera: &SimCamera, photos: Vec<RgbImage>) -> CancellationToken {
     stop
 }
 
+/// Obama at three head angles: shown in turn, a live person turning their head.
+pub const LIVE: [&str; 3] = [
+    "people/obama/obama2.jpg",
+    "people/obama/obama3.jpg",
+    "people/obama/obama.jpg",
+];
+
+pub fn live_sequence() -> Vec<RgbImage> {
+    LIVE.iter().map(|p| photo(p)).collect()
+}
+
 /// `frames` frames of a printed photo of `source` held up to the camera.
 pub fn printed_photo_frames(source: &RgbImage, frames: usize) -> Vec<RgbImage> {
     (0..frames)

@@ -105,8 +105,11 @@ pub async fn ensure_first_admin(
         .into_iter()
         .find(|u| u.email.as_deref() == Some(email.as_str()))
     {
-        // The configured address already belongs to a user: promote it.
+        // The configured address already belongs to a user: promote it. Its password is
+        // replaced, so every session opened with the old one ends (a new epoch).
+        let epoch = existing.session_epoch + 1;
         let mut row: user::ActiveModel = existing.into();
+        row.session_epoch = Set(epoch);
         row.roles = Set(serde_json::to_string(&roles).unwrap_or_default());
         row.password_hash = Set(hash);
         row.updated_at = Set(now);
