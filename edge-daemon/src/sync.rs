@@ -176,7 +176,8 @@ pub fn start(
             link.tls.clone(),
         )));
     }
-    let (client, eventloop) = AsyncClient::new(options, 1_000);
+    let (client, mut eventloop) = AsyncClient::new(options, 1_000);
+    eventloop.set_network_options(no_delay());
 
     let (status_tx, status_rx) = watch::channel(SyncStatus {
         down_since: Some(Instant::now()),
@@ -353,6 +354,14 @@ impl MqttDriver {
             Err(error) => warn!(%error, "Could not apply a receipt; it will come again."),
         }
     }
+}
+
+/// TCP without Nagle's algorithm: an event is one small PUBLISH, sent at once rather than
+/// held back until the previous segment is acknowledged (tens of ms on an idle link).
+fn no_delay() -> rumqttc::NetworkOptions {
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    network
 }
 
 /// Publishes unconfirmed outbox rows in order, within a window, while MQTT is up.

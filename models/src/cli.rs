@@ -47,6 +47,9 @@ pub enum FaceCommand {
         /// Backend: auto, onnxruntime or tract.
         #[arg(long, default_value = "auto")]
         backend: String,
+        /// Threads each ONNX Runtime model may use (the daemon's `vision.threads`).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
         #[arg(long)]
         json: bool,
         /// Folder holding the manifest.toml to use (default: the models shipped with the crate).
@@ -70,15 +73,35 @@ pub fn run(cmd: FaceCommand) -> anyhow::Result<()> {
             iterations,
             gallery_sizes,
             backend,
+            threads,
             json,
             models,
-        } => bench(images, iterations, &gallery_sizes, &backend, json, models),
+        } => bench(
+            images,
+            iterations,
+            &gallery_sizes,
+            BenchEngine {
+                backend: &backend,
+                threads,
+                models,
+            },
+            json,
+        ),
     }
 }
 
 fn engine(backend: Backend, models: Option<PathBuf>) -> anyhow::Result<FaceEngine> {
+    engine_with_threads(backend, models, 1)
+}
+
+fn engine_with_threads(
+    backend: Backend,
+    models: Option<PathBuf>,
+    threads: usize,
+) -> anyhow::Result<FaceEngine> {
     let mut cfg = EngineConfig {
         backend,
+        threads,
         ..EngineConfig::default()
     };
     if let Some(dir) = models {
@@ -313,6 +336,7 @@ struct SearchBench {
 #[derive(Debug, Serialize)]
 struct BenchOut {
     backend: &'static str,
+    threads: usize,
     images: usize,
     iterations: usize,
     detect: Percentiles,
@@ -348,15 +372,21 @@ fn backend_from(name: &str) -> anyhow::Result<Backend> {
     })
 }
 
+/// Which engine `face bench` times.
+struct BenchEngine<'a> {
+    backend: &'a str,
+    threads: usize,
+    models: Option<PathBuf>,
+}
+
 fn bench(
     images: Option<PathBuf>,
     iterations: usize,
     sizes: &[usize],
-    backend: &str,
+    which: BenchEngine<'_>,
     json: bool,
-    models: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let engine = engine(backend_from(backend)?, models)?;
+    let engine = engine_with_threads(backend_from(which.backend)?, which.models, which.threads)?;
     let dir =
         images.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/people"));
     let mut files = Vec::new();
@@ -442,6 +472,7 @@ fn bench(
     }
     let out = BenchOut {
         backend: engine.backend_name(),
+        threads: which.threads,
         images: decoded.len(),
         iterations,
         detect: percentiles(det),
@@ -457,8 +488,8 @@ fn bench(
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!(
-            "backend {} — {} images × {} runs",
-            out.backend, out.images, out.iterations
+            "backend {} ({} thread(s) a model) — {} images × {} runs",
+            out.backend, out.threads, out.images, out.iterations
         );
         for (name, p) in [
             ("detect (per image)", &out.detect),

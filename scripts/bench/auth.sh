@@ -18,7 +18,9 @@ SESSIONS=4
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 # PROFILE=dev measures the test build instead (dependencies at opt-level 2, this crate not).
 PROFILE="${PROFILE:-release}"
-cargo build --quiet --profile "$PROFILE" -p cloud-api --example serve_for_bench
+# --workspace: the same feature resolution as the other bench and test builds (no second
+# dependency build; `-p cloud-api` would resolve features differently).
+cargo build --quiet --profile "$PROFILE" --workspace --example serve_for_bench
 case "$PROFILE" in dev) OUT=debug ;; *) OUT="$PROFILE" ;; esac
 BIN="$CARGO_TARGET_DIR/$OUT/examples/serve_for_bench"
 
