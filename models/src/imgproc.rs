@@ -210,7 +210,11 @@ mod tests {
 
     fn gradient(w: u32, h: u32) -> RgbImage {
         RgbImage::from_fn(w, h, |x, y| {
-            image::Rgb([(x * 7 % 256) as u8, (y * 5 % 256) as u8, ((x + y) % 256) as u8])
+            image::Rgb([
+                (x * 7 % 256) as u8,
+                (y * 5 % 256) as u8,
+                ((x + y) % 256) as u8,
+            ])
         })
     }
 
@@ -242,9 +246,18 @@ mod tests {
         // A 30×30 letterbox of a 30×20 image shrunk to 10×10 (×3).
         let out = resample(&src, &scale(3.0), 10, 10);
         for (i, p) in out.iter().enumerate() {
-            let want = if i / 10 < 6 { [200.0, 100.0, 50.0] } else if i / 10 == 6 { [133.33, 66.67, 33.33] } else { [0.0; 3] };
+            let want = if i / 10 < 6 {
+                [200.0, 100.0, 50.0]
+            } else if i / 10 == 6 {
+                [133.33, 66.67, 33.33]
+            } else {
+                [0.0; 3]
+            };
             for ch in 0..3 {
-                assert!((p[ch] - want[ch]).abs() < 0.01, "pixel {i}: {p:?} vs {want:?}");
+                assert!(
+                    (p[ch] - want[ch]).abs() < 0.01,
+                    "pixel {i}: {p:?} vs {want:?}"
+                );
             }
         }
     }
@@ -253,7 +266,9 @@ mod tests {
     fn the_area_average_stays_close_to_supersampled_bilinear() {
         // The fast path against the general one (forced by a negligible rotation).
         let src = RgbImage::from_fn(640, 480, |x, y| {
-            let v = |f: f32, g: f32| (128.0 + 100.0 * (x as f32 / f).sin() * (y as f32 / g).cos()) as u8;
+            let v = |f: f32, g: f32| {
+                (128.0 + 100.0 * (x as f32 / f).sin() * (y as f32 / g).cos()) as u8
+            };
             image::Rgb([v(13.0, 17.0), v(29.0, 7.0), v(5.0, 41.0)])
         });
         let k = 640.0 / 256.0;

@@ -48,22 +48,24 @@ if [[ ${GERBANG_DEB_SKIP_BUILD:-0} != 1 ]]; then
         say "installing cargo-deb from crates.io"
         cargo install --locked cargo-deb
     fi
-    mkdir -p "$OUT"
+    # One directory per revision: cargo-deb replaces an older .deb of the same package
+    # in its output directory.
+    mkdir -p "$OUT/r1" "$OUT/r2"
     say "building the packages (revision 1, then revision 2 of the same build for the upgrade)"
     tb=$(date +%s)
     # GERBANG_DEB_NO_BUILD=1 packages the release binaries already in the target directory
     # (e.g. from `cargo build --release --workspace --bins`) instead of building them again.
     first=()
     [[ ${GERBANG_DEB_NO_BUILD:-0} == 1 ]] && first=(--no-build)
-    cargo deb -p edge-daemon --output "$OUT" --deb-revision 1 "${first[@]}"
-    cargo deb -p gerbang --output "$OUT" --deb-revision 1 "${first[@]}"
-    cargo deb -p edge-daemon --output "$OUT" --deb-revision 2 --no-build
-    cargo deb -p gerbang --output "$OUT" --deb-revision 2 --no-build
+    cargo deb -p edge-daemon --output "$OUT/r1" --deb-revision 1 "${first[@]}"
+    cargo deb -p gerbang --output "$OUT/r1" --deb-revision 1 "${first[@]}"
+    cargo deb -p edge-daemon --output "$OUT/r2" --deb-revision 2 --no-build
+    cargo deb -p gerbang --output "$OUT/r2" --deb-revision 2 --no-build
     echo "built in $(($(date +%s) - tb))s"
 fi
-deb() { echo "$OUT/${1}_${VERSION}-${2}_${ARCH}.deb"; }
+deb() { echo "$OUT/r${2}/${1}_${VERSION}-${2}_${ARCH}.deb"; }
 for p in "${PACKAGES[@]}"; do for r in 1 2; do [[ -f $(deb "$p" "$r") ]] || fail "missing $(deb "$p" "$r")"; done; done
-ls -l "$OUT"/*.deb
+ls -l "$OUT"/r1/*.deb "$OUT"/r2/*.deb
 
 say "package contents"
 dpkg-deb --contents "$(deb edge-daemon 1)"
