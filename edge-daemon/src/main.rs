@@ -47,22 +47,34 @@ enum Cmd {
     Face(models::cli::FaceCommand),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // The arguments first: `--help` and `--version` answer before any thread or runtime
+    // exists.
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,rumqttc=warn".into()),
         )
         .init();
-    let cli = Cli::parse();
     let config = EdgeConfig::load(cli.config.as_deref()).context("reading the configuration")?;
-    match cli.command.unwrap_or(Cmd::Run) {
+    let command = cli.command.unwrap_or(Cmd::Run);
+    // The face tools are CPU-bound and synchronous: no runtime at all.
+    if let Cmd::Face(command) = command {
+        return models::cli::run(command);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(dispatch(command, config))
+}
+
+/// Runs every command but the face tools on the async runtime.
+async fn dispatch(command: Cmd, config: EdgeConfig) -> anyhow::Result<()> {
+    match command {
         Cmd::Run => run(config).await,
-        // The face tools are CPU-bound and synchronous; keep them off the async workers.
-        Cmd::Face(command) => {
-            tokio::task::spawn_blocking(move || models::cli::run(command)).await?
-        }
+        Cmd::Face(command) => models::cli::run(command),
         Cmd::Doctor { json } => {
             let report = edge_daemon::doctor::run(&config).await;
             if json {
