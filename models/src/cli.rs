@@ -90,15 +90,7 @@ pub fn run(cmd: FaceCommand) -> anyhow::Result<()> {
     }
 }
 
-fn engine(backend: Backend, models: Option<PathBuf>) -> anyhow::Result<FaceEngine> {
-    engine_with_threads(backend, models, 1)
-}
-
-fn engine_with_threads(
-    backend: Backend,
-    models: Option<PathBuf>,
-    threads: usize,
-) -> anyhow::Result<FaceEngine> {
+fn engine(backend: Backend, models: Option<PathBuf>, threads: usize) -> anyhow::Result<FaceEngine> {
     let mut cfg = EngineConfig {
         backend,
         threads,
@@ -202,7 +194,7 @@ fn identify(
     json: bool,
     models: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let engine = engine(Backend::Auto, models)?;
+    let engine = engine(Backend::Auto, models, 1)?;
     let gallery = gallery_from_dir(&engine, gallery_dir)?;
     if gallery.is_empty() {
         bail!(
@@ -277,7 +269,7 @@ pub fn pair_scores(people: &[Person]) -> (Vec<f32>, Vec<f32>) {
 }
 
 fn eval(dir: &Path, json: bool, models: Option<PathBuf>) -> anyhow::Result<()> {
-    let engine = engine(Backend::Auto, models)?;
+    let engine = engine(Backend::Auto, models, 1)?;
     let people = embed_people(&engine, dir)?;
     let (genuine, impostor) = pair_scores(&people);
     let report = verification_report(&genuine, &impostor);
@@ -386,7 +378,7 @@ fn bench(
     which: BenchEngine<'_>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let engine = engine_with_threads(backend_from(which.backend)?, which.models, which.threads)?;
+    let engine = engine(backend_from(which.backend)?, which.models, which.threads)?;
     let dir =
         images.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/people"));
     let mut files = Vec::new();

@@ -524,8 +524,7 @@ pub async fn update_person(
     };
     txn.commit().await.db("committing a user update")?;
     if let Some(standing) = standing {
-        platform.sessions.record(id, standing);
-        platform.realtime.disconnect_user(id).await;
+        platform.sessions_ended(id, standing).await;
     }
     if let Some(version) = version {
         gallery::notify(platform, version).await;
@@ -581,8 +580,7 @@ pub async fn delete_person(platform: &Platform, id: Uuid, actor: Uuid) -> Result
         None
     };
     txn.commit().await.db("committing a user removal")?;
-    platform.sessions.record(id, epochs::REMOVED);
-    platform.realtime.disconnect_user(id).await;
+    platform.sessions_ended(id, epochs::REMOVED).await;
     if let Some(version) = version {
         gallery::notify(platform, version).await;
     }

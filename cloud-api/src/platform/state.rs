@@ -8,7 +8,7 @@ use std::sync::{
 use sea_orm::DatabaseConnection;
 
 use super::{
-    clock::Clock, commands::PendingCommands, devices::DeviceCache,
+    clock::Clock, commands::PendingCommands, devices::DeviceCache, identity::epochs::Standing,
     identity::google::GoogleVerifier, identity::JwtKeys, identity::SessionEpochs, metrics::Metrics,
     mqtt::MqttHandle, realtime::Realtime, security::RateLimits,
 };
@@ -52,5 +52,12 @@ pub struct Platform {
 impl Platform {
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Relaxed)
+    }
+
+    /// After a transaction that ended `user`'s sessions has committed: the epoch cache
+    /// learns their new standing and their open sockets close.
+    pub async fn sessions_ended(&self, user: uuid::Uuid, standing: Standing) {
+        self.sessions.record(user, standing);
+        self.realtime.disconnect_user(user).await;
     }
 }
