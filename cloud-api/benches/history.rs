@@ -256,6 +256,22 @@ async fn queries(tc: &TestCloud, rounds: usize) {
                 )
             }),
         ),
+        (
+            "name search, words",
+            // Common to rare: a first name (10 % of the rows), a last name, both, or
+            // three digits of a number (under 1 %).
+            Box::new(|r| {
+                let name = person_name(r.below(PEOPLE as u64));
+                let words: Vec<&str> = name.split(' ').collect();
+                let term = match r.below(4) {
+                    0 => words[0].to_owned(),
+                    1 => words[1].to_owned(),
+                    2 => format!("{}%20{}", words[0], words[1]),
+                    _ => words[2][1..].to_owned(),
+                };
+                format!("q={term}")
+            }),
+        ),
         ("page 20 via cursor", Box::new(|_| "CURSOR:20".to_owned())),
     ];
     let mut all = Vec::new();

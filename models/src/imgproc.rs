@@ -1,7 +1,7 @@
-//! Pixel sampling shared by the stages: affine resampling with bilinear taps and
-//! super-sampling when shrinking (an exact separable area average when the map only
-//! scales, as for the detector's whole-frame input), and packing pixels into a model's
-//! input tensor.
+//! Pixel sampling shared by the stages: affine resampling with bilinear taps that never
+//! aliases when shrinking (an exact separable area average when the map only scales, as for
+//! the detector's whole-frame input; block averaging then a warp when it also turns, as for
+//! the aligned crops), and packing pixels into a model's input tensor.
 
 use image::RgbImage;
 
@@ -46,14 +46,45 @@ impl Affine {
 }
 
 /// Samples `out_w × out_h` RGB pixels; `dst_to_src` maps output to source coordinates
-/// (pixel centres at +0.5). Outside the source reads black. When the map shrinks by more
-/// than 1.5, each output pixel averages a k×k grid of bilinear taps to avoid aliasing.
+/// (pixel centres at +0.5). Outside the source reads black. Shrinking never aliases: a map
+/// that only scales takes the exact area average ([`shrink_axis_aligned`]); a rotating map
+/// that shrinks by 2 or more first averages the covered part of the source in blocks of
+/// that whole factor ([`Reduced`]) and then warps the reduced pixels, so each source pixel
+/// is read once whatever the factor; what is left (under 2) is super-sampled.
 pub fn resample(src: &RgbImage, dst_to_src: &Affine, out_w: u32, out_h: u32) -> Vec<[f32; 3]> {
     if let Some(pixels) = shrink_axis_aligned(src, dst_to_src, out_w, out_h) {
         return pixels;
     }
+    let factor = dst_to_src.scale().floor();
+    if factor >= 2.0 && factor.is_finite() {
+        if let Some(reduced) = Reduced::covering(src, dst_to_src, out_w, out_h, factor as u32) {
+            let map = reduced.map(dst_to_src);
+            return supersampled(&map, out_w, out_h, |x, y| reduced.pixel(x, y));
+        }
+    }
     let (w, h) = src.dimensions();
     let raw = src.as_raw();
+    supersampled(dst_to_src, out_w, out_h, |x, y| {
+        if x < 0 || y < 0 || x >= i64::from(w) || y >= i64::from(h) {
+            return None;
+        }
+        let i = (y as usize * w as usize + x as usize) * 3;
+        Some([
+            f32::from(raw[i]),
+            f32::from(raw[i + 1]),
+            f32::from(raw[i + 2]),
+        ])
+    })
+}
+
+/// Bilinear taps through `dst_to_src`, averaged over a k×k grid in each output pixel when
+/// the map shrinks by more than 1.5. `pixel(x, y)` is `None` outside the source (black).
+fn supersampled(
+    dst_to_src: &Affine,
+    out_w: u32,
+    out_h: u32,
+    pixel: impl Fn(i64, i64) -> Option<[f32; 3]>,
+) -> Vec<[f32; 3]> {
     let k = (dst_to_src.scale() / 1.5).ceil().clamp(1.0, 4.0) as u32;
     let kf = k as f32;
     let mut out = vec![[0f32; 3]; (out_w as usize) * (out_h as usize)];
@@ -68,16 +99,12 @@ pub fn resample(src: &RgbImage, dst_to_src: &Affine, out_w: u32, out_h: u32) -> 
         let mut acc = [0f32; 3];
         for (dy, wy) in [(0i64, 1.0 - ay), (1, ay)] {
             for (dx, wx) in [(0i64, 1.0 - ax), (1, ax)] {
-                let px = x0 as i64 + dx;
-                let py = y0 as i64 + dy;
-                if px < 0 || py < 0 || px >= w as i64 || py >= h as i64 {
-                    continue;
+                if let Some(v) = pixel(x0 as i64 + dx, y0 as i64 + dy) {
+                    let wgt = wx * wy;
+                    acc[0] += wgt * v[0];
+                    acc[1] += wgt * v[1];
+                    acc[2] += wgt * v[2];
                 }
-                let i = (py as usize * w as usize + px as usize) * 3;
-                let wgt = wx * wy;
-                acc[0] += wgt * f32::from(raw[i]);
-                acc[1] += wgt * f32::from(raw[i + 1]);
-                acc[2] += wgt * f32::from(raw[i + 2]);
             }
         }
         acc
@@ -103,6 +130,106 @@ pub fn resample(src: &RgbImage, dst_to_src: &Affine, out_w: u32, out_h: u32) -> 
         }
     }
     out
+}
+
+/// The part of a source image an output covers, averaged in `factor × factor` blocks
+/// (pixels outside the source count as black), for warps that shrink and rotate.
+struct Reduced {
+    /// Source pixel of the first block's top-left corner.
+    origin: [u32; 2],
+    factor: u32,
+    width: usize,
+    height: usize,
+    pixels: Vec<[f32; 3]>,
+}
+
+impl Reduced {
+    /// The blocks under the output's footprint (plus a margin for the bilinear taps), or
+    /// `None` when the footprint misses the source or is not finite.
+    fn covering(
+        src: &RgbImage,
+        dst_to_src: &Affine,
+        out_w: u32,
+        out_h: u32,
+        factor: u32,
+    ) -> Option<Reduced> {
+        let (w, h) = src.dimensions();
+        let corners = [(0, 0), (out_w, 0), (0, out_h), (out_w, out_h)]
+            .map(|(x, y)| dst_to_src.apply([x as f32, y as f32]));
+        let margin = 3.0 * factor as f32;
+        let lo = |axis: usize| {
+            corners
+                .iter()
+                .map(|c| c[axis])
+                .fold(f32::INFINITY, f32::min)
+        };
+        let hi = |axis: usize| {
+            corners
+                .iter()
+                .map(|c| c[axis])
+                .fold(f32::NEG_INFINITY, f32::max)
+        };
+        let (x0, x1) = (lo(0) - margin, hi(0) + margin);
+        let (y0, y1) = (lo(1) - margin, hi(1) + margin);
+        if !(x0.is_finite() && x1.is_finite() && y0.is_finite() && y1.is_finite()) {
+            return None;
+        }
+        let x0 = x0.clamp(0.0, w as f32) as u32;
+        let y0 = y0.clamp(0.0, h as f32) as u32;
+        let x1 = x1.clamp(0.0, w as f32).ceil() as u32;
+        let y1 = y1.clamp(0.0, h as f32).ceil() as u32;
+        if x1 <= x0 || y1 <= y0 {
+            return None;
+        }
+        let f = factor as usize;
+        let width = ((x1 - x0) as usize).div_ceil(f);
+        let height = ((y1 - y0) as usize).div_ceil(f);
+        let mut pixels = vec![[0f32; 3]; width * height];
+        let raw = src.as_raw();
+        let row_len = w as usize * 3;
+        for y in y0 as usize..y1 as usize {
+            let block_row = &mut pixels[(y - y0 as usize) / f * width..][..width];
+            let row = &raw[y * row_len + x0 as usize * 3..y * row_len + x1 as usize * 3];
+            for (i, px) in row.chunks_exact(3).enumerate() {
+                let acc = &mut block_row[i / f];
+                acc[0] += f32::from(px[0]);
+                acc[1] += f32::from(px[1]);
+                acc[2] += f32::from(px[2]);
+            }
+        }
+        let area = (f * f) as f32;
+        pixels
+            .iter_mut()
+            .for_each(|p| *p = [p[0] / area, p[1] / area, p[2] / area]);
+        Some(Reduced {
+            origin: [x0, y0],
+            factor,
+            width,
+            height,
+            pixels,
+        })
+    }
+
+    /// `dst_to_src` followed by source → reduced coordinates.
+    fn map(&self, dst_to_src: &Affine) -> Affine {
+        let f = self.factor as f32;
+        let [[a, b, tx], [c, d, ty]] = dst_to_src.m;
+        Affine {
+            m: [
+                [a / f, b / f, (tx - self.origin[0] as f32) / f],
+                [c / f, d / f, (ty - self.origin[1] as f32) / f],
+            ],
+        }
+    }
+
+    /// A reduced pixel; black outside the covered part (which the margin keeps clear of
+    /// every tap that lands inside the source).
+    fn pixel(&self, x: i64, y: i64) -> Option<[f32; 3]> {
+        if x < 0 || y < 0 || x >= self.width as i64 || y >= self.height as i64 {
+            return None;
+        }
+        Some(self.pixels[y as usize * self.width + x as usize])
+    }
 }
 
 /// The source pixels an output pixel's span `[start, start + scale)` covers along one axis:
@@ -224,6 +351,16 @@ mod tests {
         }
     }
 
+    /// Mean absolute difference per channel between two pixel lists.
+    fn mean_difference(a: &[[f32; 3]], b: &[[f32; 3]]) -> f32 {
+        let sum: f32 = a
+            .iter()
+            .zip(b)
+            .map(|(p, q)| (0..3).map(|c| (p[c] - q[c]).abs()).sum::<f32>() / 3.0)
+            .sum();
+        sum / a.len().max(1) as f32
+    }
+
     #[test]
     fn halving_averages_each_two_by_two_block() {
         let src = gradient(8, 6);
@@ -281,12 +418,92 @@ mod tests {
             256,
             192,
         );
-        let mean = fast
-            .iter()
-            .zip(&general)
-            .map(|(a, b)| (0..3).map(|c| (a[c] - b[c]).abs()).sum::<f32>() / 3.0)
-            .sum::<f32>()
-            / fast.len() as f32;
+        let mean = mean_difference(&fast, &general);
         assert!(mean < 2.0, "mean difference {mean}");
+    }
+
+    /// A similarity that turns by `degrees` and shrinks by `k` about the source centre.
+    fn turn_and_shrink(degrees: f32, k: f32, centre: [f32; 2], out: f32) -> Affine {
+        let (s, c) = degrees.to_radians().sin_cos();
+        let (a, b) = (k * c, -k * s);
+        let (cc, d) = (k * s, k * c);
+        let half = out / 2.0;
+        Affine {
+            m: [
+                [a, b, centre[0] - a * half - b * half],
+                [cc, d, centre[1] - cc * half - d * half],
+            ],
+        }
+    }
+
+    #[test]
+    fn a_turning_shrink_reads_each_block_once_and_matches_dense_supersampling() {
+        let src = RgbImage::from_fn(900, 700, |x, y| {
+            let v = |f: f32, g: f32| {
+                (128.0 + 100.0 * (x as f32 / f).sin() * (y as f32 / g).cos()) as u8
+            };
+            image::Rgb([v(31.0, 23.0), v(47.0, 19.0), v(37.0, 53.0)])
+        });
+        let raw = src.as_raw();
+        let exact = |x: i64, y: i64| {
+            (x >= 0 && y >= 0 && x < 900 && y < 700).then(|| {
+                let i = (y as usize * 900 + x as usize) * 3;
+                [raw[i], raw[i + 1], raw[i + 2]].map(f32::from)
+            })
+        };
+        for (degrees, k, out) in [(17.0, 5.3, 64u32), (-8.0, 2.4, 128), (33.0, 11.0, 32)] {
+            let map = turn_and_shrink(degrees, k, [450.0, 350.0], out as f32);
+            let fast = resample(&src, &map, out, out);
+            // The reference: dense super-sampling of the source itself, ~k² taps a pixel.
+            let dense = {
+                let n = k.ceil() as u32;
+                let fine = Affine {
+                    m: [
+                        [map.m[0][0] / n as f32, map.m[0][1] / n as f32, map.m[0][2]],
+                        [map.m[1][0] / n as f32, map.m[1][1] / n as f32, map.m[1][2]],
+                    ],
+                };
+                let big = supersampled(&fine, out * n, out * n, exact);
+                (0..(out * out) as usize)
+                    .map(|i| {
+                        let (ox, oy) = (i as u32 % out, i as u32 / out);
+                        let mut acc = [0f32; 3];
+                        for dy in 0..n {
+                            for dx in 0..n {
+                                let v = big[((oy * n + dy) * out * n + ox * n + dx) as usize];
+                                (0..3).for_each(|c| acc[c] += v[c]);
+                            }
+                        }
+                        acc.map(|a| a / (n * n) as f32)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let mean = mean_difference(&fast, &dense);
+            assert!(mean < 2.5, "{degrees}° ×{k}: mean difference {mean}");
+        }
+    }
+
+    #[test]
+    fn a_turning_shrink_keeps_a_flat_image_flat_and_reads_black_off_the_image() {
+        let src = RgbImage::from_pixel(400, 300, image::Rgb([90, 160, 30]));
+        let inside = resample(
+            &src,
+            &turn_and_shrink(25.0, 3.0, [200.0, 150.0], 40.0),
+            40,
+            40,
+        );
+        for p in &inside {
+            assert!(
+                (p[0] - 90.0).abs() < 0.01 && (p[1] - 160.0).abs() < 0.01,
+                "{p:?}"
+            );
+        }
+        let off = resample(
+            &src,
+            &turn_and_shrink(25.0, 3.0, [5000.0, 150.0], 40.0),
+            40,
+            40,
+        );
+        assert!(off.iter().all(|p| *p == [0.0; 3]));
     }
 }

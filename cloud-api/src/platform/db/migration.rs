@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::history::migration::M0004History),
             Box::new(crate::people::migration::M0011AttendanceCheckOut),
             Box::new(super::identity_migration::M0012SessionEpoch),
+            Box::new(crate::history::migration::M0013NameStatistics),
         ]
     }
 }
