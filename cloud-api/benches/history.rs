@@ -277,6 +277,7 @@ async fn queries(tc: &TestCloud, rounds: usize) {
     let mut all = Vec::new();
     for (name, make) in &kinds {
         let mut times = Vec::with_capacity(rounds);
+        let mut slowest = (Duration::ZERO, String::new());
         for _ in 0..rounds {
             let query = make(&mut rng);
             if let Some(pages) = query.strip_prefix("CURSOR:") {
@@ -325,18 +326,23 @@ async fn queries(tc: &TestCloud, rounds: usize) {
                 response.status()
             );
             let _body: Value = response.json().await.expect("json");
-            times.push(started.elapsed());
+            let took = started.elapsed();
+            if took > slowest.0 {
+                slowest = (took, query);
+            }
+            times.push(took);
         }
         times.sort();
         if times.is_empty() {
             continue;
         }
         println!(
-            "  {name:<20} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  ({} requests)",
+            "  {name:<20} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  ({} requests; slowest: {})",
             ms(percentile(&times, 0.5)),
             ms(percentile(&times, 0.99)),
             ms(*times.last().unwrap_or(&Duration::ZERO)),
-            times.len()
+            times.len(),
+            if slowest.1.is_empty() { "a cursor page" } else { &slowest.1 }
         );
         all.extend(times);
     }

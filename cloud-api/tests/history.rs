@@ -272,6 +272,22 @@ async fn history_pages_with_a_cursor(backend: Backend) {
     assert_eq!(pages, 3);
     assert_eq!(seen, all, "pages concatenate to the whole list, no repeats");
 
+    // A name search pages the same way: on PostgreSQL its full pages come from the newest
+    // rows and its last page from the trigram index's matches.
+    let matches = history(&tc, &admin, "?q=santos&limit=200").await["data"].clone();
+    assert_eq!(matches.as_array().unwrap().len(), 3);
+    let mut found = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let body = history(&tc, &admin, &format!("?q=santos&limit=1&cursor={cursor}")).await;
+        found.extend(body["data"].as_array().unwrap().iter().cloned());
+        match body["pagination"]["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(Value::Array(found), matches);
+
     // A cursor keeps working with filters, and new rows do not shift older pages.
     let first = history(&tc, &admin, "?limit=2&result=granted").await;
     let next = first["pagination"]["next_cursor"]

@@ -4,7 +4,7 @@
 use image::RgbImage;
 
 use crate::align::{affine, aligned_pixels};
-use crate::imgproc::to_tensor;
+use crate::imgproc::{box_shrink, to_tensor};
 use crate::manifest::{AlignmentTemplate, ModelSpec};
 use crate::runtime::Model;
 use crate::ModelError;
@@ -22,32 +22,60 @@ impl LivenessModels {
         landmarks: &[[f32; 2]; 5],
         template: &AlignmentTemplate,
     ) -> Result<f32, ModelError> {
-        let mut scores = Vec::with_capacity(2);
-        for (model, spec) in [&self.antispoof, &self.liveness].into_iter().flatten() {
-            let Some(px) = aligned_pixels(
-                image,
-                landmarks,
-                template,
-                spec.input_size,
-                spec.template_scale,
-            ) else {
-                return Ok(0.0);
+        let mut models: Vec<&(Model, ModelSpec)> = [&self.antispoof, &self.liveness]
+            .into_iter()
+            .flatten()
+            .collect();
+        if models.is_empty() {
+            return Ok(1.0);
+        }
+        // Largest input first: a smaller crop with the same framing is then a box average
+        // of the larger one (as human-models' 128² antispoof and 32² liveness crops are; the
+        // same crop to within half a pixel of the smaller one), not a second pass over the
+        // photo.
+        models.sort_by_key(|(_, spec)| std::cmp::Reverse(spec.input_size[0] * spec.input_size[1]));
+        let mut larger: Option<(Vec<[f32; 3]>, &ModelSpec)> = None;
+        let mut sum = 0.0;
+        for (model, spec) in &models {
+            let derived = larger.as_ref().and_then(|(pixels, big)| {
+                let k = shrink_factor(big, spec)?;
+                let [w, h] = big.input_size;
+                Some(box_shrink(pixels, w as usize, h as usize, k))
+            });
+            let px = match derived {
+                Some(px) => px,
+                None => match aligned_pixels(
+                    image,
+                    landmarks,
+                    template,
+                    spec.input_size,
+                    spec.template_scale,
+                ) {
+                    Some(px) => px,
+                    None => return Ok(0.0),
+                },
             };
             let (shape, data) = to_tensor(&px, spec);
             let out = model.run(&spec.input, shape, data, &spec.outputs)?;
             // Both models put the "real" probability first.
             let v = out[0].data.first().copied().unwrap_or(0.0);
-            scores.push(if v.is_finite() {
+            sum += if v.is_finite() {
                 v.clamp(0.0, 1.0)
             } else {
                 0.0
-            });
+            };
+            larger = Some((px, spec));
         }
-        if scores.is_empty() {
-            return Ok(1.0);
-        }
-        Ok(scores.iter().sum::<f32>() / scores.len() as f32)
+        Ok(sum / models.len() as f32)
     }
+}
+
+/// `k` when `small`'s crop is `big`'s (same framing) shrunk `k` times on both axes.
+fn shrink_factor(big: &ModelSpec, small: &ModelSpec) -> Option<usize> {
+    let ([bw, bh], [sw, sh]) = (big.input_size, small.input_size);
+    let same_framing = big.template_scale == small.template_scale && bw * sh == bh * sw;
+    let k = if sw > 0 { bw / sw } else { 0 };
+    (same_framing && k > 1 && bw == k * sw && bh == k * sh).then_some(k as usize)
 }
 
 /// The door's default `min_parallax`, in inter-ocular distances: between what prints of

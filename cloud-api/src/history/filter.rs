@@ -343,6 +343,12 @@ fn like_pattern(search: &str) -> String {
 impl AccessFilter {
     /// Appends ` AND …` conditions on the access-log alias `l` to `sql`.
     pub(crate) fn push_conditions(&self, sql: &mut Sql) {
+        self.push_conditions_but_search(sql);
+        self.push_search(sql);
+    }
+
+    /// Every condition but the name search.
+    pub(crate) fn push_conditions_but_search(&self, sql: &mut Sql) {
         if let Some(from) = self.from_ms {
             sql.bind(" AND l.ts_ms >= ?", from);
         }
@@ -364,6 +370,10 @@ impl AccessFilter {
         if let Some(reason) = &self.reason {
             sql.bind(" AND l.reason = ?", reason.clone());
         }
+    }
+
+    /// The name search, if any.
+    pub(crate) fn push_search(&self, sql: &mut Sql) {
         if let Some(search) = &self.search {
             sql.bind(
                 " AND l.person_name_lc LIKE ? ESCAPE '\\'",

@@ -106,18 +106,14 @@ impl MigrationTrait for M0004History {
     }
 }
 
-/// Migration 13: finer statistics on the lower-cased name, for the planner's choice in the
-/// free-text name search.
+/// Migration 13: finer statistics on the lower-cased name (1,000 buckets instead of 100).
 ///
-/// `LIKE '%term%' ORDER BY ts_ms DESC LIMIT n` has two plans: walk the time index and test
-/// each row (fast when the term is common), or collect the matches from the trigram index
-/// and sort them (fast when it is rare). PostgreSQL estimates a `LIKE`'s selectivity from
-/// the column's most-common values and histogram. With the default 100 buckets, a rare
-/// name that happens to be a bucket boundary is estimated at 1 % of the rows, and the
-/// planner walks the time index through a few hundred thousand rows for it: 1 search in 20
-/// took 200–350 ms on a million rows. With 1,000 buckets every term's estimate is close
-/// enough (p99 5 ms over all 2,000 names; `cargo bench --bench history`). ANALYZE then
-/// samples 300,000 rows instead of 30,000 (about 3 s on a million rows).
+/// PostgreSQL estimates a `LIKE`'s selectivity from the column's most-common values and
+/// histogram; with 100 buckets, a rare name that happens to be a bucket boundary is
+/// estimated at 1 % of the rows. The name search no longer lets the planner choose between
+/// the time index and the trigram index (`service::fetch_rows`), but its count and its
+/// "every match" step still rest on the estimate. ANALYZE then samples 300,000 rows instead
+/// of 30,000 (about 3 s on a million rows).
 pub(crate) struct M0013NameStatistics;
 
 impl MigrationName for M0013NameStatistics {
