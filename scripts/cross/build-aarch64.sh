@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds edge-daemon for the Raspberry Pi (aarch64-unknown-linux-gnu) without Docker, with
-# Debian's own Rust and cross linker, then runs the binary under qemu-user: `--version` and
-# a short `doctor` against an empty data directory.
+# Debian's own Rust and cross linker, then runs the binary under qemu-user: `--version`, a
+# `doctor` against an empty data directory, and `face identify` on real photos (tract).
 #
 # The rustup toolchain stays the default: Debian's cargo and rustc are called by full path.
 # What is built is a snapshot of the last commit (git archive HEAD), so a half-edited
@@ -19,7 +19,7 @@ TARGET_DIR=${GERBANG_CROSS_TARGET_DIR:-$ROOT/target/debian-aarch64}
 PROFILE=${GERBANG_CROSS_PROFILE:-release}
 DEB_CARGO=/usr/bin/cargo
 DEB_RUSTC=/usr/bin/rustc
-PACKAGES=(rustc-web cargo-web libstd-rust-web-dev:arm64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+PACKAGES=(rustc-web cargo-web libstd-rust-web-dev:arm64 libc6:arm64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 
 say() { printf '==> %s\n' "$*"; }
 
@@ -99,7 +99,18 @@ file "$BIN" 2>/dev/null || true
 ls -l "$BIN"
 
 # 5. Run it on an emulated aarch64.
-run() { qemu-aarch64 -L /usr/aarch64-linux-gnu "$BIN" "$@"; }
+# The loader and the libc must come from one glibc build. libstd-rust-web-dev:arm64 brings
+# the multiarch libc6:arm64 (/lib/ld-linux-aarch64.so.1, /lib/aarch64-linux-gnu/) and the
+# host's ld.so.cache points at it. With `-L /usr/aarch64-linux-gnu` qemu took the cross
+# toolchain's loader (glibc 2.36-8) and that loader then found the newer multiarch libc
+# (2.36-9+deb12u14): the two lay out `_rtld_global` differently, and the first
+# pthread_create (the async runtime's first worker) walked a garbage stack-cache list
+# forever. So: the multiarch root when it is there, else the cross sysroot alone.
+if [[ -e /lib/ld-linux-aarch64.so.1 ]]; then
+    run() { qemu-aarch64 "$BIN" "$@"; }
+else
+    run() { qemu-aarch64 -L /usr/aarch64-linux-gnu "$BIN" "$@"; }
+fi
 say "qemu: edge-daemon --version"
 run --version
 say "qemu: edge-daemon doctor (empty data directory: credentials, cloud and broker must fail)"
@@ -117,4 +128,15 @@ if [[ $code -ne 1 || $json_code -ne 1 ]]; then
 fi
 grep -q '"name": "data-dir"' "$data/doctor.json"
 grep -q '"name": "credentials"' "$data/doctor.json"
+
+# The face pipeline on aarch64, with the pure-Rust tract backend (no ONNX Runtime for
+# arm64 here): enrol one photo each of two people, identify a third photo of one of them.
+say "qemu: edge-daemon face identify (tract; about a minute emulated)"
+people=$SRC/models/testdata/people
+mkdir -p "$data/gallery/obama" "$data/gallery/biden"
+cp "$people/obama/obama.jpg" "$data/gallery/obama/"
+cp "$people/biden/biden.jpg" "$data/gallery/biden/"
+answer=$(ORT_DYLIB_PATH= run face identify --gallery "$data/gallery" "$people/obama/obama3.jpg" --json)
+echo "$answer"
+grep -q '"identity":"obama"' <<<"$answer" || { echo "face identify did not find obama" >&2; exit 1; }
 say "aarch64 build OK (${elapsed}s); binary: $BIN"
