@@ -139,4 +139,23 @@ cp "$people/biden/biden.jpg" "$data/gallery/biden/"
 answer=$(ORT_DYLIB_PATH= run face identify --gallery "$data/gallery" "$people/obama/obama3.jpg" --json)
 echo "$answer"
 grep -q '"identity":"obama"' <<<"$answer" || { echo "face identify did not find obama" >&2; exit 1; }
+# 6. The arm64 .deb from that binary (cargo-deb, stripped), when cargo-deb is installed
+# (scripts/deb/test-amd64.sh installs it); its binary must still run.
+if cargo deb --version >/dev/null 2>&1; then
+    say "cargo deb: edge-daemon for arm64"
+    CARGO_TARGET_DIR="$TARGET_DIR" cargo deb -p edge-daemon --target "$TARGET" --no-build \
+        --strip --output "$TARGET_DIR/debian"
+    DEB=$(ls -t "$TARGET_DIR"/debian/edge-daemon_*_arm64.deb | head -n1)
+    dpkg-deb --field "$DEB" Package Version Architecture Depends
+    [[ $(dpkg-deb --field "$DEB" Architecture) == arm64 ]] || { echo "$DEB is not arm64" >&2; exit 1; }
+    dpkg-deb -x "$DEB" "$data/deb"
+    built=$BIN
+    BIN=$data/deb/usr/bin/edge-daemon
+    say "qemu: the packaged (stripped) binary"
+    run --version
+    ls -l "$DEB"
+    BIN=$built
+else
+    say "cargo-deb not installed: no arm64 .deb (cargo install --locked cargo-deb)"
+fi
 say "aarch64 build OK (${elapsed}s); binary: $BIN"
