@@ -385,6 +385,18 @@ mod tests {
         }
     }
 
+    /// A smooth test image: each channel a product of a sine across and a cosine down, with
+    /// the given periods (in pixels over 2π).
+    fn waves(w: u32, h: u32, periods: [[f32; 2]; 3]) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb(
+                periods.map(|[f, g]| {
+                    (128.0 + 100.0 * (x as f32 / f).sin() * (y as f32 / g).cos()) as u8
+                }),
+            )
+        })
+    }
+
     /// Mean absolute difference per channel between two pixel lists.
     fn mean_difference(a: &[[f32; 3]], b: &[[f32; 3]]) -> f32 {
         let sum: f32 = a
@@ -397,12 +409,7 @@ mod tests {
 
     #[test]
     fn a_box_shrink_of_a_crop_is_the_crop_taken_smaller() {
-        let src = RgbImage::from_fn(600, 500, |x, y| {
-            let v = |f: f32, g: f32| {
-                (128.0 + 100.0 * (x as f32 / f).sin() * (y as f32 / g).cos()) as u8
-            };
-            image::Rgb([v(21.0, 17.0), v(9.0, 27.0), v(33.0, 13.0)])
-        });
+        let src = waves(600, 500, [[21.0, 17.0], [9.0, 27.0], [33.0, 13.0]]);
         let map = turn_and_shrink(12.0, 1.1, [300.0, 250.0], 128.0);
         let big = resample(&src, &map, 128, 128);
         let small = box_shrink(&big, 128, 128, 4);
@@ -477,12 +484,7 @@ mod tests {
     #[test]
     fn the_area_average_stays_close_to_supersampled_bilinear() {
         // The fast path against the general one (forced by a negligible rotation).
-        let src = RgbImage::from_fn(640, 480, |x, y| {
-            let v = |f: f32, g: f32| {
-                (128.0 + 100.0 * (x as f32 / f).sin() * (y as f32 / g).cos()) as u8
-            };
-            image::Rgb([v(13.0, 17.0), v(29.0, 7.0), v(5.0, 41.0)])
-        });
+        let src = waves(640, 480, [[13.0, 17.0], [29.0, 7.0], [5.0, 41.0]]);
         let k = 640.0 / 256.0;
         let fast = resample(&src, &scale(k), 256, 192);
         let general = resample(
@@ -513,12 +515,7 @@ mod tests {
 
     #[test]
     fn a_turning_shrink_reads_each_block_once_and_matches_dense_supersampling() {
-        let src = RgbImage::from_fn(900, 700, |x, y| {
-            let v = |f: f32, g: f32| {
-                (128.0 + 100.0 * (x as f32 / f).sin() * (y as f32 / g).cos()) as u8
-            };
-            image::Rgb([v(31.0, 23.0), v(47.0, 19.0), v(37.0, 53.0)])
-        });
+        let src = waves(900, 700, [[31.0, 23.0], [47.0, 19.0], [37.0, 53.0]]);
         let raw = src.as_raw();
         let exact = |x: i64, y: i64| {
             (x >= 0 && y >= 0 && x < 900 && y < 700).then(|| {
