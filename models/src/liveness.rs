@@ -73,8 +73,8 @@ impl LivenessModels {
 /// `k` when `small`'s crop is `big`'s (same framing) shrunk `k` times on both axes.
 fn shrink_factor(big: &ModelSpec, small: &ModelSpec) -> Option<usize> {
     let ([bw, bh], [sw, sh]) = (big.input_size, small.input_size);
-    let same_framing = big.template_scale == small.template_scale && bw * sh == bh * sw;
     let k = if sw > 0 { bw / sw } else { 0 };
+    let same_framing = big.template_scale == small.template_scale;
     (same_framing && k > 1 && bw == k * sw && bh == k * sh).then_some(k as usize)
 }
 

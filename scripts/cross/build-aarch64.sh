@@ -106,11 +106,10 @@ ls -l "$BIN"
 # (2.36-9+deb12u14): the two lay out `_rtld_global` differently, and the first
 # pthread_create (the async runtime's first worker) walked a garbage stack-cache list
 # forever. So: the multiarch root when it is there, else the cross sysroot alone.
-if [[ -e /lib/ld-linux-aarch64.so.1 ]]; then
-    run() { qemu-aarch64 "$BIN" "$@"; }
-else
-    run() { qemu-aarch64 -L /usr/aarch64-linux-gnu "$BIN" "$@"; }
-fi
+sysroot=()
+[[ -e /lib/ld-linux-aarch64.so.1 ]] || sysroot=(-L /usr/aarch64-linux-gnu)
+run_binary() { qemu-aarch64 "${sysroot[@]}" "$@"; }
+run() { run_binary "$BIN" "$@"; }
 say "qemu: edge-daemon --version"
 run --version
 say "qemu: edge-daemon doctor (empty data directory: credentials, cloud and broker must fail)"
@@ -139,6 +138,7 @@ cp "$people/biden/biden.jpg" "$data/gallery/biden/"
 answer=$(ORT_DYLIB_PATH= run face identify --gallery "$data/gallery" "$people/obama/obama3.jpg" --json)
 echo "$answer"
 grep -q '"identity":"obama"' <<<"$answer" || { echo "face identify did not find obama" >&2; exit 1; }
+
 # 6. The arm64 .deb from that binary (cargo-deb, stripped), when cargo-deb is installed
 # (scripts/deb/test-amd64.sh installs it); its binary must still run.
 if cargo deb --version >/dev/null 2>&1; then
@@ -149,12 +149,9 @@ if cargo deb --version >/dev/null 2>&1; then
     dpkg-deb --field "$DEB" Package Version Architecture Depends
     [[ $(dpkg-deb --field "$DEB" Architecture) == arm64 ]] || { echo "$DEB is not arm64" >&2; exit 1; }
     dpkg-deb -x "$DEB" "$data/deb"
-    built=$BIN
-    BIN=$data/deb/usr/bin/edge-daemon
     say "qemu: the packaged (stripped) binary"
-    run --version
+    run_binary "$data/deb/usr/bin/edge-daemon" --version
     ls -l "$DEB"
-    BIN=$built
 else
     say "cargo-deb not installed: no arm64 .deb (cargo install --locked cargo-deb)"
 fi
