@@ -1,37 +1,66 @@
-//! The Gerbang cloud API: a modular monolith hosting the platform core and every business
-//! domain, with an embedded MQTT broker and SQLite by default.
+//! The Gerbang cloud API: the assembly of the platform core and every business domain, with
+//! an embedded MQTT broker and SQLite by default.
 //!
 //! # Layout
-//! - [`config`]: [`CloudConfig`] (defaults → TOML → `GERBANG_*` environment).
-//! - [`start`] / [`Cloud`]: start everything, ask for the real addresses, stop cleanly.
-//! - [`platform`]: the core every domain uses — database and migrations, identity and
-//!   sessions, the audit trail, security layers, devices and enrolment, event ingest (MQTT +
-//!   HTTPS), commands, notifications, realtime (Socket.IO), the broker, metrics, OpenAPI,
-//!   HTTP plumbing.
-//! - [`people`]: users for doors and kiosks, face registration, the device gallery.
-//! - [`attendance`]: seed 001 (register, login, profile, attendance).
-//! - [`camera`]: snapshots, capture, recordings, the live relay, door settings.
-//! - [`access`]: seed 000's door domain (`/api/door/...`). Each later domain gets its own
-//!   folder with its own `router()`, entities and migrations.
-//! - [`dashboard`]: the admin pages at `/` (embedded HTML, CSS and JavaScript over the API).
-//! - [`history`]: seed 000's access history, analytics and exports (`/api/history/...`,
-//!   `/api/analytics/...`), fed by ingest.
-//! - `testkit` (feature `testkit`): fresh databases, a whole cloud on port 0, test macros.
+//! - [`platform`] (its own crate): the core every domain stands on — configuration, start-up,
+//!   database and migrations, identity and sessions, audit, security layers, devices, ingest,
+//!   commands, notifications, realtime, the broker, metrics, OpenAPI, HTTP plumbing.
+//! - One crate per business domain under `cloud-api/domains/`, each describing itself as a
+//!   [`platform::domain::Domain`]: [`access`] (doors), [`people`] (users, faces, the device
+//!   gallery), [`attendance`] (seed 001), [`camera`] (snapshots, recordings, the live relay,
+//!   door settings), [`history`] (the access log, analytics, exports).
+//! - This crate: [`Domains`] (the list the cloud runs), [`start`], [`load_config`], the
+//!   [`dashboard`] shell, and `testkit` (feature `testkit`): fresh databases, a whole cloud on
+//!   port 0, test macros. The `cloud-api` binary (`src/main.rs`) is what the cloud package
+//!   installs.
 
-pub mod access;
-pub mod attendance;
-pub mod camera;
-mod cloud;
-pub mod config;
+use std::sync::Arc;
+
+use platform::domain::{Domain, DomainSet};
+use tokio_util::sync::CancellationToken;
+
 pub mod dashboard;
-pub mod error;
-pub mod history;
-pub mod people;
-pub mod platform;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use cloud::{start, Cloud};
-pub use config::{CloudConfig, GoogleConfig, MqttConfig, SecurityConfig};
-pub use error::CloudError;
-pub use platform::devices::EnrollmentCode;
+pub use access;
+pub use attendance;
+pub use camera;
+pub use history;
+pub use people;
+pub use platform;
+pub use platform::{
+    config, Cloud, CloudConfig, CloudError, EnrollmentCode, GoogleConfig, MqttConfig,
+    SecurityConfig,
+};
+
+/// Every business domain this cloud runs, in migration order.
+#[derive(Debug)]
+pub struct Domains;
+
+impl DomainSet for Domains {
+    fn domains() -> Vec<Arc<dyn Domain>> {
+        vec![
+            Arc::new(access::Access),
+            Arc::new(people::People),
+            Arc::new(attendance::Attendance),
+            Arc::new(camera::Camera),
+            Arc::new(history::History),
+        ]
+    }
+}
+
+/// The configuration sections of the domains (`[people]`, `GERBANG_PEOPLE_*`, …).
+pub const DOMAIN_SECTIONS: &[&str] = &["people", "camera"];
+
+/// Loads the configuration: defaults, then `file`, then the environment (see
+/// [`CloudConfig::load`]), with every domain's section.
+pub fn load_config(file: Option<&std::path::Path>) -> Result<CloudConfig, Box<figment::Error>> {
+    CloudConfig::load(file, DOMAIN_SECTIONS)
+}
+
+/// Starts the cloud with every domain and the dashboard; returns once it serves HTTP and
+/// its MQTT subscriptions are in place.
+pub async fn start(config: CloudConfig, shutdown: CancellationToken) -> Result<Cloud, CloudError> {
+    platform::start::<Domains>(config, dashboard::router(), shutdown).await
+}

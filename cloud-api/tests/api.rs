@@ -548,7 +548,7 @@ async fn gap_sql_matches_a_naive_model(backend: Backend) {
     use rand::{Rng, SeedableRng};
 
     let test_db = cloud_api::testkit::TestDb::create(&backend).await;
-    let db = cloud_api::platform::db::connect(&test_db.url)
+    let db = cloud_api::platform::db::connect::<cloud_api::Domains>(&test_db.url)
         .await
         .unwrap();
     let backend_kind = db.get_database_backend();

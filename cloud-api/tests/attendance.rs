@@ -82,7 +82,11 @@ fn row<'a>(report: &'a Value, name: &str) -> &'a Value {
 
 async fn daily_contract(backend: Backend) {
     let tc = TestCloud::start_with(backend, BrokerKind::Embedded, |c| {
-        c.people.work_starts_at = Some("08:00".into());
+        let people = cloud_api::people::PeopleConfig {
+            work_starts_at: Some("08:00".into()),
+            ..Default::default()
+        };
+        c.set_section("people", &people).expect("people section");
     })
     .await;
     let admin = admin_token(&tc).await;

@@ -36,6 +36,7 @@ const NIK: &str = "3201234567890001";
 async fn member(tc: &TestCloud) -> Value {
     let view = create_user(
         tc.cloud().database(),
+        &cloud_api::testkit::role_catalog(),
         NewUser {
             email: Some(Email::parse("siti@gerbang.test").unwrap()),
             phone: Some(Phone::parse("0812-3456-7890").unwrap()),
@@ -46,6 +47,7 @@ async fn member(tc: &TestCloud) -> Value {
                 .map(|(d, r)| (d.to_owned(), r.to_owned()))
                 .into(),
             department: Some("7".into()),
+            ..NewUser::default()
         },
     )
     .await

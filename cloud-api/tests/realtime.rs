@@ -125,6 +125,7 @@ async fn socket_io_handshake_rooms_and_pushes() {
     let admin = admin_token(&tc).await;
     let dapur = create_user(
         tc.cloud().database(),
+        &cloud_api::testkit::role_catalog(),
         NewUser {
             email: Some(Email::parse("dapur@gerbang.test").unwrap()),
             name: "Dapur".into(),

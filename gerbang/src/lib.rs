@@ -14,7 +14,7 @@ use std::{
 };
 
 use anyhow::Context;
-use cloud_api::{Cloud, CloudConfig};
+use cloud_api::Cloud;
 use edge_daemon::{config::EdgeConfig, daemon, enroll, identity::Identity, sim};
 use protocol::{DeviceId, SiteId};
 use tokio_util::sync::CancellationToken;
@@ -43,7 +43,7 @@ impl AllInOne {
 
 /// Starts the cloud from `GERBANG_*` configuration and `doors` simulated doors beside it.
 pub async fn start(doors: usize, shutdown: CancellationToken) -> anyhow::Result<AllInOne> {
-    let mut config = CloudConfig::load(None)
+    let mut config = cloud_api::load_config(None)
         .map_err(|e| anyhow::anyhow!(e))
         .context("reading the configuration")?;
     fs::create_dir_all(&config.data_dir)

@@ -26,7 +26,7 @@ use axum::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::platform::state::AppState;
+use platform::state::AppState;
 
 /// The policy of every dashboard response: same-origin scripts, styles, API and Socket.IO
 /// calls; images and video also from `blob:`/`data:` (snapshots, the webcam preview).

@@ -73,6 +73,14 @@ impl BrokerKind {
 }
 
 /// Logs to the test's captured output; `RUST_LOG` overrides the default filter.
+/// The roles tests may give users directly: every registered domain's, plus the meals
+/// roles the realtime tests use for seed 003's rooms (whether or not that domain runs).
+pub fn role_catalog() -> platform::domain::RoleCatalog {
+    use platform::domain::DomainSet;
+    platform::domain::RoleCatalog::new(&crate::Domains::domains())
+        .with("meals", &["administrator", "employee", "dapur", "delivery"])
+}
+
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,cloud_api=info"));

@@ -217,6 +217,7 @@ pub async fn user_session(
     let password = "kata-sandi-kuat-123";
     let user = cloud_api::platform::identity::create_user(
         tc.cloud().database(),
+        &cloud_api::testkit::role_catalog(),
         cloud_api::platform::identity::NewUser {
             email: Some(cloud_api::platform::identity::Email::parse(email).expect("email")),
             name: email.split('@').next().unwrap_or("user").to_owned(),

@@ -1,0 +1,99 @@
+//! The access domain (seed 000, smart door): door status and remote door control under
+//! `/api/door/...`. The door status is a read model kept by [`DoorProjector`] inside the
+//! ingest transaction, from device events and retained state.
+
+pub(crate) mod migration;
+pub(crate) mod routes;
+pub mod status;
+
+use std::sync::Arc;
+
+use platform::{
+    domain::{Domain, Projector},
+    state::AppState,
+};
+use protocol::{DeviceId, DeviceState, Envelope};
+use sea_orm::{DatabaseTransaction, DbErr};
+use sea_orm_migration::MigrationTrait;
+use time::OffsetDateTime;
+use utoipa::OpenApi;
+
+pub use routes::router;
+use status::DoorUpdate;
+
+/// The access domain.
+#[derive(Debug)]
+pub struct Access;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(routes::door_status, routes::door_control),
+    tags((name = "access", description = "Seed 000 door domain"))
+)]
+struct ApiDoc;
+
+#[async_trait::async_trait]
+impl Domain for Access {
+    fn name(&self) -> &'static str {
+        "access"
+    }
+
+    fn roles(&self) -> &'static [&'static str] {
+        &["admin", "member"]
+    }
+
+    fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(migration::M0002Access)]
+    }
+
+    fn router(&self) -> axum::Router<AppState> {
+        routes::router()
+    }
+
+    fn openapi(&self) -> utoipa::openapi::OpenApi {
+        ApiDoc::openapi()
+    }
+
+    fn projector(&self) -> Option<Arc<dyn Projector>> {
+        Some(Arc::new(DoorProjector))
+    }
+}
+
+/// Keeps each door's status from its events and its retained state.
+#[derive(Debug)]
+pub struct DoorProjector;
+
+#[async_trait::async_trait]
+impl Projector for DoorProjector {
+    async fn events(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[&Envelope],
+        _now: OffsetDateTime,
+    ) -> Result<(), DbErr> {
+        // Per device, in event order: the batch may hold several doors.
+        let mut per_device: Vec<(&DeviceId, Vec<DoorUpdate>)> = Vec::new();
+        for envelope in events {
+            let Some(update) = DoorUpdate::from_event(envelope) else {
+                continue;
+            };
+            match per_device.iter_mut().find(|(d, _)| **d == envelope.device) {
+                Some((_, updates)) => updates.push(update),
+                None => per_device.push((&envelope.device, vec![update])),
+            }
+        }
+        for (device, updates) in per_device {
+            status::apply(txn, device.as_str(), &updates).await?;
+        }
+        Ok(())
+    }
+
+    async fn device_state(
+        &self,
+        txn: &DatabaseTransaction,
+        device: &DeviceId,
+        state: &DeviceState,
+    ) -> Result<(), DbErr> {
+        status::apply(txn, device.as_str(), &[DoorUpdate::from_state(state)]).await
+    }
+}

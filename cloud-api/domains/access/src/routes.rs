@@ -1,0 +1,126 @@
+//! `GET /api/door/status` and `POST /api/door/control` (seed 000).
+
+use axum::{
+    extract::State,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use platform::http::extract::QueryParams;
+use protocol::{Command, DeviceId};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::status;
+use platform::{
+    audit, commands,
+    error::{DbContext, ServiceError},
+    http::{error::ApiError, json::JsonBody},
+    i18n::Msg,
+    identity::{AdminUser, AuthUser},
+    security::ClientIp,
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/door/status", get(door_status))
+        .route("/api/door/control", post(door_control))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StatusQuery {
+    device_id: Option<String>,
+}
+
+fn not_found() -> ServiceError {
+    ServiceError::NotFound(Msg::new("Perangkat tidak ditemukan", "Device not found"))
+}
+
+/// One door → that door's status; several → a list.
+#[utoipa::path(get, path = "/api/door/status", tag = "access", params(("device_id" = Option<String>, Query, description = "One door")), responses((status = 200, description = "One door's status, or a list when there are several"), (status = 401), (status = 404)), security(("bearer" = []), ("cookie" = [])))]
+pub(crate) async fn door_status(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    QueryParams(query): QueryParams<StatusQuery>,
+) -> Result<Response, ApiError> {
+    let doors = status::list(&state.db, query.device_id.as_deref())
+        .await
+        .db("loading door status")?;
+    match (query.device_id.is_some(), doors.len()) {
+        (_, 0) => Err(not_found().into()),
+        (true, _) | (false, 1) => Ok(Json(&doors[0]).into_response()),
+        (false, _) => Ok(Json(doors).into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ControlRequest {
+    action: String,
+    duration_ms: Option<u32>,
+    device_id: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/door/control", tag = "access", request_body(content = Object, description = "`{action: \"unlock\"|\"lock\", duration_ms?, device_id?}`"), responses((status = 200, description = "`{message, status, command_id, locked, ack}`"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503), (status = 504)), security(("bearer" = []), ("cookie" = [])))]
+pub(crate) async fn door_control(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ip: ClientIp,
+    JsonBody(body): JsonBody<ControlRequest>,
+) -> Result<Response, ApiError> {
+    let command = match body.action.as_str() {
+        "unlock" => Command::Unlock {
+            duration_ms: body.duration_ms.unwrap_or(5_000),
+        },
+        "lock" => Command::Lock,
+        _ => {
+            return Err(ApiError::bad_request(Msg::new(
+                "action harus \"unlock\" atau \"lock\"",
+                "action must be \"unlock\" or \"lock\"",
+            )))
+        }
+    };
+    let device = match body.device_id {
+        Some(raw) => DeviceId::parse(raw).map_err(|_| not_found())?,
+        None => {
+            let doors = status::list(&state.db, None).await.db("listing doors")?;
+            match doors.as_slice() {
+                [only] => DeviceId::parse(&only.device_id).map_err(|_| not_found())?,
+                [] => return Err(not_found().into()),
+                _ => {
+                    return Err(ApiError::bad_request(Msg::owned(
+                        format!("device_id harus diisi karena ada {} perangkat", doors.len()),
+                        format!("device_id is required: there are {} devices", doors.len()),
+                    )))
+                }
+            }
+        }
+    };
+    let unlock = matches!(command, Command::Unlock { .. });
+    let result = commands::send_command(&state, &device, command).await;
+    let entry = audit::Entry::new(if unlock { "door_unlock" } else { "door_lock" }, ip)
+        .by(admin.sub, admin.email.clone())
+        .target(format!("device:{device}"));
+    let entry = match &result {
+        Ok(outcome) => entry.detail(json!({ "command_id": outcome.id, "ok": outcome.ack.ok })),
+        Err(err) => entry.detail(json!({ "error": err.to_string() })).failed(),
+    };
+    audit::record(&state.db, state.clock.now(), entry).await;
+    let outcome = result?;
+    let message = match (outcome.ack.ok, unlock) {
+        (true, true) => Msg::new("Pintu berhasil dibuka", "Door unlocked"),
+        (true, false) => Msg::new("Pintu berhasil dikunci", "Door locked"),
+        (false, _) => Msg::new(
+            "Perangkat menolak perintah",
+            "The device refused the command",
+        ),
+    };
+    Ok(Json(json!({
+        "message": message.localized(),
+        "status": outcome.status,
+        "command_id": outcome.id,
+        "locked": outcome.ack.locked,
+        "ack": outcome.ack,
+    }))
+    .into_response())
+}

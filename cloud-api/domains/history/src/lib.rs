@@ -1,0 +1,94 @@
+//! Access history and analytics (seed 000 "History & Analytics"): the `access_logs` read
+//! model fed by ingest in the same transaction as the events, the filtered history with a
+//! keyset cursor, the dashboard and reports, and CSV/XLSX/PDF exports. Handlers are thin;
+//! the service functions ([`service`], [`analytics`], [`export`]) are what other modules
+//! (the admin dashboard) call. See `README.md` in this folder.
+
+pub mod analytics;
+pub mod export;
+pub mod filter;
+pub(crate) mod migration;
+pub(crate) mod routes;
+pub mod service;
+pub mod store;
+
+use std::sync::Arc;
+
+use platform::{
+    domain::{Domain, Projector},
+    state::AppState,
+};
+use protocol::Envelope;
+use sea_orm::{DatabaseTransaction, DbErr};
+use sea_orm_migration::MigrationTrait;
+use time::OffsetDateTime;
+use utoipa::OpenApi;
+
+pub use filter::{AccessFilter, FilterParams};
+pub use routes::router;
+pub use store::record;
+
+/// The access history domain.
+#[derive(Debug)]
+pub struct History;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        routes::access_history,
+        routes::dashboard,
+        routes::reports,
+        routes::export_file
+    ),
+    tags((name = "history", description = "Seed 000 access history, analytics and exports"))
+)]
+struct ApiDoc;
+
+#[async_trait::async_trait]
+impl Domain for History {
+    fn name(&self) -> &'static str {
+        "history"
+    }
+
+    /// History is read by the access admins; it has no roles of its own.
+    fn roles(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(migration::M0004History),
+            Box::new(migration::M0013NameStatistics),
+        ]
+    }
+
+    fn router(&self) -> axum::Router<AppState> {
+        routes::router()
+    }
+
+    fn openapi(&self) -> utoipa::openapi::OpenApi {
+        ApiDoc::openapi()
+    }
+
+    fn projector(&self) -> Option<Arc<dyn Projector>> {
+        Some(Arc::new(AccessLogProjector))
+    }
+}
+
+/// Writes the access log in the ingest transaction.
+#[derive(Debug)]
+pub struct AccessLogProjector;
+
+#[async_trait::async_trait]
+impl Projector for AccessLogProjector {
+    async fn events(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[&Envelope],
+        now: OffsetDateTime,
+    ) -> Result<(), DbErr> {
+        store::record(txn, events.iter().copied(), now)
+            .await
+            .map(|_| ())
+    }
+}

@@ -1,0 +1,257 @@
+//! The migrator: the platform core's tables first, then each domain's own migrations.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+use crate::domain::DomainSet;
+
+/// The platform core's own migrations, in order.
+pub fn core_migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![
+        Box::new(M0001Platform),
+        Box::new(super::identity_migration::M0003Identity),
+        Box::new(super::identity_migration::M0012SessionEpoch),
+        Box::new(super::identity_migration::M0014UsernameEmployeeNo),
+    ]
+}
+
+/// Runs the platform's migrations, then each domain's of the set `D`, in order. Migrations
+/// are matched by name, so a database written before the domains became crates upgrades in
+/// place.
+#[derive(Debug)]
+pub struct Migrator<D>(std::marker::PhantomData<D>);
+
+#[async_trait::async_trait]
+impl<D: DomainSet> MigratorTrait for Migrator<D> {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = core_migrations();
+        for domain in D::domains() {
+            all.extend(domain.migrations());
+        }
+        all
+    }
+}
+
+#[derive(DeriveIden)]
+pub enum Users {
+    Table,
+    Id,
+    Email,
+    Name,
+    PasswordHash,
+    Roles,
+    Disabled,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+pub enum Devices {
+    Table,
+    Id,
+    Site,
+    Name,
+    PublicKey,
+    TokenHash,
+    Firmware,
+    CreatedAt,
+    EnrolledAt,
+    LastSeen,
+    Online,
+    LastSeq,
+    ContiguousSeq,
+    EventsStored,
+}
+
+#[derive(DeriveIden)]
+enum EnrollmentCodes {
+    Table,
+    CodeHash,
+    DeviceId,
+    Site,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum Events {
+    Table,
+    Id,
+    DeviceId,
+    Seq,
+    Kind,
+    Ts,
+    MonoMs,
+    ClockSynced,
+    BootId,
+    ReceivedAt,
+    Body,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum DroppedRanges {
+    Table,
+    DeviceId,
+    FirstSeq,
+    LastSeq,
+}
+
+#[derive(DeriveIden)]
+enum Commands {
+    Table,
+    Id,
+    DeviceId,
+    Command,
+    IssuedAt,
+    ExpiresAt,
+    Status,
+    AckedAt,
+    Error,
+}
+
+#[derive(DeriveIden)]
+enum CloudSecrets {
+    Table,
+    Name,
+    Value,
+    CreatedAt,
+}
+
+struct M0001Platform;
+
+impl MigrationName for M0001Platform {
+    fn name(&self) -> &str {
+        "m0001_platform"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0001Platform {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Users::Table)
+                    .col(pk_uuid(Users::Id))
+                    .col(string_uniq(Users::Email))
+                    .col(string(Users::Name))
+                    .col(string(Users::PasswordHash))
+                    .col(text(Users::Roles))
+                    .col(boolean(Users::Disabled).default(false))
+                    .col(timestamp_with_time_zone(Users::CreatedAt))
+                    .col(timestamp_with_time_zone(Users::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Devices::Table)
+                    .col(string(Devices::Id).primary_key())
+                    .col(string(Devices::Site))
+                    .col(string(Devices::Name))
+                    .col(string_null(Devices::PublicKey))
+                    .col(string_null(Devices::TokenHash))
+                    .col(string_null(Devices::Firmware))
+                    .col(timestamp_with_time_zone(Devices::CreatedAt))
+                    .col(timestamp_with_time_zone_null(Devices::EnrolledAt))
+                    .col(timestamp_with_time_zone_null(Devices::LastSeen))
+                    .col(boolean(Devices::Online).default(false))
+                    .col(big_integer(Devices::LastSeq).default(0))
+                    .col(big_integer(Devices::ContiguousSeq).default(0))
+                    .col(big_integer(Devices::EventsStored).default(0))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("devices_token_hash")
+                    .table(Devices::Table)
+                    .col(Devices::TokenHash)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(EnrollmentCodes::Table)
+                    .col(string(EnrollmentCodes::CodeHash).primary_key())
+                    .col(string(EnrollmentCodes::DeviceId))
+                    .col(string(EnrollmentCodes::Site))
+                    .col(timestamp_with_time_zone(EnrollmentCodes::CreatedAt))
+                    .col(timestamp_with_time_zone(EnrollmentCodes::ExpiresAt))
+                    .col(timestamp_with_time_zone_null(EnrollmentCodes::UsedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Events::Table)
+                    .col(pk_uuid(Events::Id))
+                    .col(string(Events::DeviceId))
+                    .col(big_integer(Events::Seq))
+                    .col(string(Events::Kind))
+                    .col(timestamp_with_time_zone(Events::Ts))
+                    .col(big_integer(Events::MonoMs))
+                    .col(boolean(Events::ClockSynced))
+                    .col(uuid(Events::BootId))
+                    .col(timestamp_with_time_zone(Events::ReceivedAt))
+                    .col(text(Events::Body))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("events_device_seq")
+                    .table(Events::Table)
+                    .col(Events::DeviceId)
+                    .col(Events::Seq)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(DroppedRanges::Table)
+                    .col(string(DroppedRanges::DeviceId))
+                    .col(big_integer(DroppedRanges::FirstSeq))
+                    .col(big_integer(DroppedRanges::LastSeq))
+                    .primary_key(
+                        Index::create()
+                            .col(DroppedRanges::DeviceId)
+                            .col(DroppedRanges::FirstSeq),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Commands::Table)
+                    .col(pk_uuid(Commands::Id))
+                    .col(string(Commands::DeviceId))
+                    .col(text(Commands::Command))
+                    .col(timestamp_with_time_zone(Commands::IssuedAt))
+                    .col(timestamp_with_time_zone(Commands::ExpiresAt))
+                    .col(string(Commands::Status))
+                    .col(timestamp_with_time_zone_null(Commands::AckedAt))
+                    .col(text_null(Commands::Error))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(CloudSecrets::Table)
+                    .col(string(CloudSecrets::Name).primary_key())
+                    .col(text(CloudSecrets::Value))
+                    .col(timestamp_with_time_zone(CloudSecrets::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+}

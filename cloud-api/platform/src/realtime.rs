@@ -1,0 +1,225 @@
+//! Realtime push over Socket.IO (socketioxide; the seeds' dashboards use socket.io-client).
+//!
+//! Handshake (seed 003): the access token comes from `auth.token`, `Authorization: Bearer`,
+//! `?token=` or the `token` cookie; a connection without a valid one is refused with a
+//! `connect_error`. On connect a socket joins `user:<id>`, for each domain role
+//! `role:<role>` and `role:<domain>:<role>`, and with a department `dept:<d>` and
+//! `dept:<d>:role:<role>`. Served on the default namespace and on `/notifications`.
+//!
+//! A socket is disconnected when its access token expires (the client reconnects with a
+//! fresh token) and at once when its user's sessions end (disabled, removed, new password).
+//!
+//! Events pushed: `notification` (to its user), `device:events` (each stored ingest batch's
+//! new events) and `device:state` (online/offline and door state) to `role:access:admin`.
+
+use std::{fmt, sync::Arc};
+
+use serde::Serialize;
+use serde_json::Value;
+use socketioxide::{
+    extract::{SocketRef, TryData},
+    handler::ConnectHandler,
+    layer::SocketIoLayer,
+    SocketIo,
+};
+
+use super::{
+    clock::Clock,
+    identity::{bearer_or_cookie, Claims, JwtKeys, SessionEpochs},
+};
+
+/// The namespaces clients may connect to.
+pub const NAMESPACES: [&str; 2] = ["/", "/notifications"];
+
+/// The room of an access-domain admin: device events and state go there.
+pub const ACCESS_ADMINS: &str = "role:access:admin";
+
+/// A handle to push to connected clients (cheap to clone).
+#[derive(Clone)]
+pub struct Realtime {
+    io: SocketIo,
+}
+
+impl fmt::Debug for Realtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Realtime")
+    }
+}
+
+#[derive(Debug)]
+struct Refused;
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("unauthorized")
+    }
+}
+
+/// The rooms a user with `claims` joins.
+pub fn rooms_for(claims: &Claims) -> Vec<String> {
+    let mut rooms = vec![format!("user:{}", claims.sub)];
+    for (domain, role) in &claims.roles {
+        rooms.push(format!("role:{role}"));
+        rooms.push(format!("role:{domain}:{role}"));
+    }
+    if let Some(dept) = claims.dept.as_deref().filter(|d| !d.is_empty()) {
+        rooms.push(format!("dept:{dept}"));
+        for role in claims.roles.values() {
+            rooms.push(format!("dept:{dept}:role:{role}"));
+        }
+    }
+    rooms.sort();
+    rooms.dedup();
+    rooms
+}
+
+fn handshake_token(socket: &SocketRef, auth: Option<&Value>) -> Option<String> {
+    if let Some(token) = auth
+        .and_then(|a| a.get("token"))
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+    {
+        return Some(token.trim_start_matches("Bearer ").to_owned());
+    }
+    let parts = socket.req_parts();
+    if let Some(token) = bearer_or_cookie(parts) {
+        return Some(token.to_owned());
+    }
+    parts.uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("token="))
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+impl Realtime {
+    /// The Socket.IO layer for the HTTP app and the handle to push with.
+    pub fn build(
+        jwt: JwtKeys,
+        clock: Arc<Clock>,
+        sessions: Arc<SessionEpochs>,
+    ) -> (SocketIoLayer, Realtime) {
+        let (layer, io) = SocketIo::builder().max_payload(64 * 1024).build_layer();
+        for ns in NAMESPACES {
+            let jwt = jwt.clone();
+            let expiry_clock = clock.clone();
+            let clock = clock.clone();
+            let sessions = sessions.clone();
+            let authenticate = move |socket: SocketRef, TryData(auth): TryData<Value>| {
+                let jwt = jwt.clone();
+                let clock = clock.clone();
+                let sessions = sessions.clone();
+                async move {
+                    let claims = handshake_token(&socket, auth.as_ref().ok())
+                        .and_then(|token| jwt.verify(&clock, &token))
+                        .ok_or(Refused)?;
+                    if !sessions.admits(&claims).await.unwrap_or(false) {
+                        return Err(Refused);
+                    }
+                    socket.extensions.insert(claims);
+                    Ok::<(), Refused>(())
+                }
+            };
+            let on_connect = move |socket: SocketRef| {
+                let clock = expiry_clock.clone();
+                async move {
+                    let Some(claims) = socket.extensions.get::<Claims>() else {
+                        return;
+                    };
+                    let rooms = rooms_for(&claims);
+                    tracing::debug!(user = %claims.sub, ns = socket.ns(), ?rooms, "Socket joined rooms.");
+                    socket.join(rooms);
+                    // A socket lives no longer than its token: the client reconnects with a
+                    // fresh one (after `/api/auth/refresh`).
+                    let left = u64::try_from(claims.exp - clock.unix()).unwrap_or(0);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(std::time::Duration::from_secs(left)).await;
+                        let _ = socket.disconnect();
+                    });
+                }
+            };
+            io.ns(ns, on_connect.with(authenticate));
+        }
+        (layer, Realtime { io })
+    }
+
+    /// The Socket.IO server, for a domain that serves a namespace of its own (registered from
+    /// its `Domain::spawn`, e.g. `/chatme`).
+    pub fn io(&self) -> &SocketIo {
+        &self.io
+    }
+
+    /// Emits `event` to `rooms` on every namespace. Failures are logged, never raised.
+    pub async fn emit<T: Serialize + ?Sized>(&self, rooms: Vec<String>, event: &str, data: &T) {
+        for ns in NAMESPACES {
+            let Some(operators) = self.io.of(ns) else {
+                continue;
+            };
+            if let Err(err) = operators.to(rooms.clone()).emit(event, data).await {
+                tracing::warn!(event, error = %err, "Realtime push failed.");
+            }
+        }
+    }
+
+    /// Emits to one user.
+    pub async fn to_user<T: Serialize + ?Sized>(&self, user: uuid::Uuid, event: &str, data: &T) {
+        self.emit(vec![format!("user:{user}")], event, data).await;
+    }
+
+    /// Emits to the access admins.
+    pub async fn to_access_admins<T: Serialize + ?Sized>(&self, event: &str, data: &T) {
+        self.emit(vec![ACCESS_ADMINS.to_owned()], event, data).await;
+    }
+
+    /// Disconnects every socket of `user` on every namespace (their sessions ended: disabled,
+    /// removed or a new password). A reconnect is refused by the handshake's epoch check.
+    pub async fn disconnect_user(&self, user: uuid::Uuid) {
+        for ns in NAMESPACES {
+            let Some(operators) = self.io.of(ns) else {
+                continue;
+            };
+            if let Err(err) = operators.to(format!("user:{user}")).disconnect().await {
+                tracing::warn!(%user, error = %err, "Disconnecting a user's sockets failed.");
+            }
+        }
+    }
+
+    /// Closes every connection (shutdown).
+    pub async fn close(&self) {
+        self.io.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rooms_follow_roles_and_department() {
+        let claims = Claims {
+            sub: uuid::Uuid::nil(),
+            email: String::new(),
+            roles: [("access", "admin"), ("meals", "dapur")]
+                .map(|(d, r)| (d.to_owned(), r.to_owned()))
+                .into(),
+            dept: Some("7".into()),
+            sep: 0,
+            iat: 0,
+            exp: 0,
+        };
+        let rooms = rooms_for(&claims);
+        for room in [
+            "user:00000000-0000-0000-0000-000000000000",
+            "role:admin",
+            "role:access:admin",
+            "role:dapur",
+            "role:meals:dapur",
+            "dept:7",
+            "dept:7:role:dapur",
+            "dept:7:role:admin",
+        ] {
+            assert!(rooms.contains(&room.to_owned()), "{room} not in {rooms:?}");
+        }
+    }
+}

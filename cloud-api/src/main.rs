@@ -1,0 +1,48 @@
+//! `cloud-api`: the Gerbang cloud alone (no simulated doors, no demo data) — what the cloud
+//! package installs and `cloud-api.service` runs. Configuration: defaults, then the TOML
+//! file given with `--config` (or `GERBANG_CONFIG`), then `GERBANG_*` environment variables.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Parser)]
+#[command(name = "cloud-api", version, about = "The Gerbang cloud API")]
+struct Args {
+    /// A TOML configuration file (optional; the environment overrides it).
+    #[arg(long, env = "GERBANG_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rumqttc=warn,rumqttd=warn,sqlx=warn,sea_orm=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = cloud_api::load_config(args.config.as_deref())
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("reading the configuration")?;
+    let shutdown = CancellationToken::new();
+    let cloud = cloud_api::start(config, shutdown.clone())
+        .await
+        .context("starting the cloud")?;
+    tracing::info!(url = %cloud.public_url(), mqtt = %cloud.mqtt_url(), "Serving.");
+    // Ctrl-C, or SIGTERM from systemd.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("Stopping.");
+    shutdown.cancel();
+    cloud.stopped().await;
+    Ok(())
+}
