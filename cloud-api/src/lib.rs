@@ -14,7 +14,7 @@
 //!   port 0, test macros. The `cloud-api` binary (`src/main.rs`) is what the cloud package
 //!   installs.
 
-use std::sync::Arc;
+use std::{path::PathBuf, sync::Arc};
 
 use platform::domain::{Domain, DomainSet};
 use tokio_util::sync::CancellationToken;
@@ -57,6 +57,38 @@ pub const DOMAIN_SECTIONS: &[&str] = &["people", "camera"];
 /// [`CloudConfig::load`]), with every domain's section.
 pub fn load_config(file: Option<&std::path::Path>) -> Result<CloudConfig, Box<figment::Error>> {
     CloudConfig::load(file, DOMAIN_SECTIONS)
+}
+
+/// When no first admin is configured: `admin@gerbang.local` with a password generated once
+/// into `{data_dir}/admin-password` (mode 0600, kept across restarts). Returns that file, or
+/// `None` when the configuration names the admin itself.
+pub fn default_first_admin(config: &mut CloudConfig) -> std::io::Result<Option<PathBuf>> {
+    if config.admin_email.is_some() && config.admin_password.is_some() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let path = config.data_dir.join("admin-password");
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    let password = match existing.trim() {
+        "" => {
+            let bytes: [u8; 12] = rand::random();
+            let password =
+                base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&path)?;
+            std::io::Write::write_all(&mut file, format!("{password}\n").as_bytes())?;
+            password
+        }
+        kept => kept.to_owned(),
+    };
+    config.admin_password = Some(password);
+    config
+        .admin_email
+        .get_or_insert_with(|| "admin@gerbang.local".into());
+    Ok(Some(path))
 }
 
 /// Starts the cloud with every domain and the dashboard; returns once it serves HTTP and

@@ -26,9 +26,14 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let config = cloud_api::load_config(args.config.as_deref())
+    let mut config = cloud_api::load_config(args.config.as_deref())
         .map_err(|e| anyhow::anyhow!(e))
         .context("reading the configuration")?;
+    if let Some(file) = cloud_api::default_first_admin(&mut config)
+        .context("writing the generated admin password")?
+    {
+        tracing::info!(file = %file.display(), "The first admin's password is in this file.");
+    }
     let shutdown = CancellationToken::new();
     let cloud = cloud_api::start(config, shutdown.clone())
         .await

@@ -48,15 +48,8 @@ pub async fn start(doors: usize, shutdown: CancellationToken) -> anyhow::Result<
         .context("reading the configuration")?;
     fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-    let mut admin_password_file = None;
-    if config.admin_email.is_none() || config.admin_password.is_none() {
-        let path = config.data_dir.join("admin-password");
-        config.admin_password = Some(generated_password(&path)?);
-        config
-            .admin_email
-            .get_or_insert_with(|| "admin@gerbang.local".into());
-        admin_password_file = Some(path);
-    }
+    let admin_password_file = cloud_api::default_first_admin(&mut config)
+        .context("writing the generated admin password")?;
     let admin_email = config.admin_email.clone().unwrap_or_default();
     let admin_password = config.admin_password.clone().unwrap_or_default();
     let data_dir = config.data_dir.clone();
@@ -161,24 +154,4 @@ async fn start_door(
         ));
     }
     Ok(running)
-}
-
-/// The admin password kept in `path` (owner-only), made on first start.
-fn generated_password(path: &Path) -> anyhow::Result<String> {
-    if let Ok(existing) = fs::read_to_string(path) {
-        if !existing.trim().is_empty() {
-            return Ok(existing.trim().to_owned());
-        }
-    }
-    let bytes: [u8; 12] = rand::random();
-    let password = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    writeln!(file, "{password}")?;
-    Ok(password)
 }

@@ -58,9 +58,9 @@ if [[ ${GERBANG_DEB_SKIP_BUILD:-0} != 1 ]]; then
     first=()
     [[ ${GERBANG_DEB_NO_BUILD:-0} == 1 ]] && first=(--no-build)
     cargo deb -p edge-daemon --output "$OUT/r1" --deb-revision 1 "${first[@]}"
-    cargo deb -p gerbang --output "$OUT/r1" --deb-revision 1 "${first[@]}"
+    cargo deb -p cloud-api --output "$OUT/r1" --deb-revision 1 "${first[@]}"
     cargo deb -p edge-daemon --output "$OUT/r2" --deb-revision 2 --no-build
-    cargo deb -p gerbang --output "$OUT/r2" --deb-revision 2 --no-build
+    cargo deb -p cloud-api --output "$OUT/r2" --deb-revision 2 --no-build
     echo "built in $(($(date +%s) - tb))s"
 fi
 deb() { echo "$OUT/r${2}/${1}_${VERSION}-${2}_${ARCH}.deb"; }
@@ -78,7 +78,7 @@ apt-get install -y -q "$(deb edge-daemon 1)" "$(deb gerbang-cloud 1)"
 
 say "checking the installation"
 unit_dir=/lib/systemd/system
-check "binaries" test -x /usr/bin/edge-daemon -a -x /usr/bin/gerbang-cloud
+check "binaries" test -x /usr/bin/edge-daemon -a -x /usr/bin/cloud-api
 check "edge-daemon --version" sh -c "/usr/bin/edge-daemon --version | grep -q '^edge-daemon $VERSION'"
 check "units installed" test -f $unit_dir/edge-daemon.service -a -f $unit_dir/cloud-api.service
 check "units enabled" test -L /etc/systemd/system/multi-user.target.wants/edge-daemon.service \
@@ -125,7 +125,7 @@ check "still enabled" test -L /etc/systemd/system/multi-user.target.wants/edge-d
 # 4. Purge.
 say "purging"
 apt-get purge -y -q "${PACKAGES[@]}"
-check "binaries gone" test ! -e /usr/bin/edge-daemon -a ! -e /usr/bin/gerbang-cloud
+check "binaries gone" test ! -e /usr/bin/edge-daemon -a ! -e /usr/bin/cloud-api
 check "units gone" test ! -e $unit_dir/edge-daemon.service -a ! -e $unit_dir/cloud-api.service
 check "enablement gone" test ! -e /etc/systemd/system/multi-user.target.wants/edge-daemon.service \
     -a ! -e /etc/systemd/system/multi-user.target.wants/cloud-api.service

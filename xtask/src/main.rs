@@ -30,6 +30,8 @@ fn main() -> ExitCode {
 
 struct Service {
     name: &'static str,
+    /// The word in the names of the tests that need this service (`case::postgres`).
+    test_word: Option<&'static str>,
     env: &'static str,
     value: Option<String>,
     how: String,
@@ -52,6 +54,7 @@ fn probe_postgres() -> Service {
     };
     Service {
         name: "PostgreSQL",
+        test_word: Some("postgres"),
         env: "GERBANG_TEST_POSTGRES",
         value,
         how,
@@ -70,7 +73,36 @@ fn probe_mosquitto() -> Service {
     };
     Service {
         name: "Mosquitto",
+        test_word: Some("mosquitto"),
         env: "GERBANG_TEST_MOSQUITTO",
+        value,
+        how,
+    }
+}
+
+/// Node with the real `socket.io-client` installed for the Socket.IO suites.
+fn probe_socketio() -> Service {
+    let client = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../cloud-api/tests/socketio/node_modules/socket.io-client");
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let (value, how) = match (node, client.is_dir()) {
+        (true, true) => (
+            Some("installed".to_owned()),
+            format!("found ({})", client.display()),
+        ),
+        (false, _) => (None, "no `node` on PATH".to_owned()),
+        (true, false) => (
+            None,
+            "not installed: npm ci --prefix cloud-api/tests/socketio".to_owned(),
+        ),
+    };
+    Service {
+        name: "socket.io",
+        test_word: Some("socketio"),
+        env: "GERBANG_TEST_SOCKETIO",
         value,
         how,
     }
@@ -92,6 +124,7 @@ fn probe_onnxruntime() -> Service {
     };
     Service {
         name: "ONNX Runtime",
+        test_word: None,
         env: "ORT_DYLIB_PATH",
         value,
         how,
@@ -134,7 +167,12 @@ fn test(args: &[String]) -> ExitCode {
         None => (args, &[][..]),
     };
     let require = ours.iter().any(|a| a == "--require-services");
-    let services = [probe_postgres(), probe_mosquitto(), probe_onnxruntime()];
+    let services = [
+        probe_postgres(),
+        probe_mosquitto(),
+        probe_onnxruntime(),
+        probe_socketio(),
+    ];
 
     let plan = plan(&services);
     println!("{plan}");
@@ -151,11 +189,25 @@ fn test(args: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
 
+    // Tests of a service are `#[ignore]`d with the reason (so a plain `cargo test` lists them
+    // as ignored, never as passed); here they run where their service was found and are
+    // filtered out by name, visibly, where it was not.
+    let (cargo_args, test_args) = match passthrough.iter().position(|a| a == "--") {
+        Some(i) => (&passthrough[..i], &passthrough[i + 1..]),
+        None => (passthrough, &[][..]),
+    };
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .args(["test", "--workspace", "--all-targets"])
-        .args(passthrough);
+        .args(cargo_args)
+        .args(["--", "--include-ignored"]);
+    for service in services.iter().filter(|s| s.value.is_none()) {
+        if let Some(word) = service.test_word {
+            command.args(["--skip", word]);
+        }
+    }
+    command.args(test_args);
     forget_cargo_run_environment(&mut command);
     for service in &services {
         match &service.value {
@@ -210,7 +262,7 @@ fn plan(services: &[Service]) -> String {
         let verdict = if service.value.is_some() {
             "runs"
         } else {
-            "skipped"
+            "skipped (its tests are filtered out by name)"
         };
         out.push_str(&format!(
             "  {:<13} {verdict:<8} {}\n",

@@ -57,6 +57,20 @@ impl Backend {
         service_from_env("GERBANG_TEST_POSTGRES").map(|admin_url| Backend::Postgres { admin_url })
     }
 
+    /// PostgreSQL for a test that exists only to run on it: a missing
+    /// `GERBANG_TEST_POSTGRES` fails the test (such tests are `#[ignore]`d, and `cargo xtask
+    /// test` filters them out by name where no PostgreSQL is reachable).
+    pub fn require_postgres() -> Backend {
+        match std::env::var("GERBANG_TEST_POSTGRES") {
+            Ok(admin_url) if !admin_url.trim().is_empty() => Backend::Postgres {
+                admin_url: admin_url.trim().to_owned(),
+            },
+            _ => panic!(
+                "this test needs PostgreSQL: set GERBANG_TEST_POSTGRES, or run `cargo xtask test`"
+            ),
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
@@ -66,6 +80,18 @@ impl Backend {
 }
 
 impl BrokerKind {
+    /// Mosquitto for a test that exists only to run on it (see [`Backend::require_postgres`]).
+    pub fn require_mosquitto() -> BrokerKind {
+        match std::env::var("GERBANG_TEST_MOSQUITTO") {
+            Ok(addr) if !addr.trim().is_empty() => BrokerKind::Mosquitto {
+                addr: addr.trim().to_owned(),
+            },
+            _ => panic!(
+                "this test needs Mosquitto: set GERBANG_TEST_MOSQUITTO, or run `cargo xtask test`"
+            ),
+        }
+    }
+
     /// Mosquitto from `GERBANG_TEST_MOSQUITTO`, or `None` (test skipped) when unset.
     pub fn mosquitto() -> Option<BrokerKind> {
         service_from_env("GERBANG_TEST_MOSQUITTO").map(|addr| BrokerKind::Mosquitto { addr })
@@ -108,10 +134,9 @@ macro_rules! db_tests {
             }
 
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs PostgreSQL: `cargo xtask test` runs it where one is reachable"]
             async fn postgres() {
-                if let Some(backend) = $crate::testkit::Backend::postgres() {
-                    super::$case(backend).await
-                }
+                super::$case($crate::testkit::Backend::require_postgres()).await
             }
         }
     )+};
@@ -129,26 +154,24 @@ macro_rules! broker_tests {
             }
 
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs Mosquitto: `cargo xtask test` runs it where one is reachable"]
             async fn sqlite_mosquitto() {
-                if let Some(broker) = $crate::testkit::BrokerKind::mosquitto() {
-                    super::$case($crate::testkit::Backend::Sqlite, broker).await
-                }
+                super::$case($crate::testkit::Backend::Sqlite, $crate::testkit::BrokerKind::require_mosquitto()).await
             }
 
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs PostgreSQL: `cargo xtask test` runs it where one is reachable"]
             async fn postgres_embedded() {
-                if let Some(backend) = $crate::testkit::Backend::postgres() {
-                    super::$case(backend, $crate::testkit::BrokerKind::Embedded).await
-                }
+                super::$case($crate::testkit::Backend::require_postgres(), $crate::testkit::BrokerKind::Embedded).await
             }
 
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs PostgreSQL and Mosquitto: `cargo xtask test` runs it where both are reachable"]
             async fn postgres_mosquitto() {
-                if let (Some(backend), Some(broker)) =
-                    ($crate::testkit::Backend::postgres(), $crate::testkit::BrokerKind::mosquitto())
-                {
-                    super::$case(backend, broker).await
-                }
+                super::$case(
+                    $crate::testkit::Backend::require_postgres(),
+                    $crate::testkit::BrokerKind::require_mosquitto(),
+                ).await
             }
         }
     )+};

@@ -10,11 +10,13 @@ pub(crate) mod migration;
 pub(crate) mod routes;
 pub mod service;
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use platform::{
-    domain::{Domain, PersonalData, Projector},
+    domain::{Domain, DomainStates, PersonalData, PrepareContext, Projector},
+    identity::JwtKeys,
     state::AppState,
+    CloudError,
 };
 use protocol::{Envelope, Event};
 use sea_orm::{
@@ -38,6 +40,16 @@ platform::policy! {
 /// The attendance domain.
 #[derive(Debug)]
 pub struct Attendance;
+
+/// The `token` cookie of seed 001 is valid for 7 days.
+pub const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Signs the 7-day `token` cookie (with the platform's access-token secret, so the
+/// platform's guards accept it too).
+#[derive(Debug)]
+pub struct AttendanceSessions {
+    pub keys: JwtKeys,
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -70,6 +82,17 @@ impl Domain for Attendance {
             Box::new(migration::M0010Attendance),
             Box::new(migration::M0011AttendanceCheckOut),
         ]
+    }
+
+    async fn prepare(
+        &self,
+        context: &PrepareContext<'_>,
+        states: &mut DomainStates,
+    ) -> Result<(), CloudError> {
+        states.insert(AttendanceSessions {
+            keys: JwtKeys::with_ttl(context.jwt_secret, SESSION_TTL),
+        });
+        Ok(())
     }
 
     fn router(&self) -> axum::Router<AppState> {

@@ -24,14 +24,14 @@ use super::{
     daily::{self as day, DailyReport},
     service::{self, AttendanceView},
 };
-use crate::AttendanceAdmin;
+use crate::{AttendanceAdmin, AttendanceSessions, SESSION_TTL};
 use people::{
     gallery,
     photo::{photo_from_request, MAX_PHOTO_BODY},
-    runtime::ATTENDANCE_SESSION_TTL,
     service::{display_role, user_not_found},
 };
 use platform::http::extract::QueryParams;
+use platform::identity::parse_roles;
 use platform::{
     audit,
     db::entities::user,
@@ -80,10 +80,6 @@ impl From<&user::Model> for SeedUser {
             role: display_role(&serde_json::from_str(&u.roles).unwrap_or_default()),
         }
     }
-}
-
-fn parse_roles(raw: &str) -> Roles {
-    serde_json::from_str(raw).unwrap_or_default()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -209,8 +205,8 @@ pub(crate) async fn login(
     ip: ClientIp,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(limited) = state.limits.auth_attempt(ip.0) {
-        return Ok(limited.into_response());
+    if let Err(refusal) = identity::throttle_address(&state, &ip) {
+        return Ok(refusal.into_response());
     }
     let (Some(email), Some(password)) = (filled(&body.email), filled(&body.password)) else {
         return Err(ApiError::bad_request(Msg::new(
@@ -225,24 +221,11 @@ pub(crate) async fn login(
         ))
     };
     let id = LoginId::Email(Email::parse(email).map_err(|_| wrong())?);
-    if let Err(limited) = state.limits.account_attempt(&id.key()) {
-        return Ok(limited.into_response());
-    }
-    let user = match identity::check_password(&state.db, &id, password).await {
+    let user = match identity::sign_in(&state, ip, &id, password).await {
         Ok(user) => user,
-        Err(err) => {
-            audit::record(
-                &state.db,
-                state.clock.now(),
-                audit::Entry::new("login_failed", ip)
-                    .actor(id.key())
-                    .failed(),
-            )
-            .await;
-            return Err(err.into());
-        }
+        Err(refusal) => return Ok(refusal.into_response()),
     };
-    let token = state.domain::<PeopleRuntime>().session_jwt.issue(
+    let token = state.domain::<AttendanceSessions>().keys.issue(
         &state.clock,
         user.id,
         user.email.as_deref().unwrap_or_default(),
@@ -250,18 +233,12 @@ pub(crate) async fn login(
         user.department.as_deref(),
         user.session_epoch,
     )?;
-    audit::record(
-        &state.db,
-        state.clock.now(),
-        audit::Entry::new("login", ip).by(user.id, id.key()),
-    )
-    .await;
     let mut response = Json(json!({ "ok": true, "user": SeedUser::from(&user) })).into_response();
     if let Some(value) = cookie_header(
         &state,
         ACCESS_COOKIE,
         &token,
-        ATTENDANCE_SESSION_TTL.as_secs(),
+        SESSION_TTL.as_secs(),
     ) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

@@ -72,7 +72,7 @@ impl Domain for People {
         context: &PrepareContext<'_>,
         states: &mut DomainStates,
     ) -> Result<(), CloudError> {
-        states.insert(PeopleRuntime::start(context.config, context.db, context.jwt_secret).await?);
+        states.insert(PeopleRuntime::start(context.config, context.db).await?);
         Ok(())
     }
 

@@ -1,8 +1,7 @@
 //! What the people domain keeps while the cloud runs (and attendance reads): the template
-//! cipher, the models folder and embedder, the site's time zone and the attendance session
-//! keys (the 7-day `token` cookie).
+//! cipher, the models folder and embedder, and the site's time zone.
 
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
 use sea_orm::DatabaseConnection;
 use time::OffsetDateTime;
@@ -11,11 +10,9 @@ use super::{cipher::TemplateCipher, faces, PeopleConfig};
 use platform::{
     config::CloudConfig,
     start_error::CloudError,
-    {identity::JwtKeys, secrets},
+    secrets,
 };
 
-/// The attendance `token` cookie is valid for 7 days (seed 001).
-pub const ATTENDANCE_SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 #[derive(Debug)]
 pub struct PeopleRuntime {
@@ -27,8 +24,6 @@ pub struct PeopleRuntime {
     pub time_zone_name: String,
     /// `HH:MM`, validated.
     pub work_starts_at: Option<String>,
-    /// Signs the seed-001 `token` cookie (same secret as the platform's access tokens).
-    pub session_jwt: JwtKeys,
 }
 
 /// `HH:MM` → minutes after midnight (`24:00` allowed when `end`).
@@ -49,7 +44,6 @@ impl PeopleRuntime {
     pub async fn start(
         config: &CloudConfig,
         db: &DatabaseConnection,
-        jwt_secret: &[u8],
     ) -> Result<Self, CloudError> {
         let people: PeopleConfig = config.section("people")?;
         let people = &people;
@@ -83,7 +77,6 @@ impl PeopleRuntime {
             time_zone,
             time_zone_name: people.time_zone.clone(),
             work_starts_at: people.work_starts_at.clone(),
-            session_jwt: JwtKeys::with_ttl(jwt_secret, ATTENDANCE_SESSION_TTL),
         })
     }
 

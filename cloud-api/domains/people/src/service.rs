@@ -24,6 +24,7 @@ use super::{
     gallery,
     runtime::parse_hhmm,
 };
+use platform::identity::parse_roles;
 use platform::{
     db::entities::{notification, refresh_token, user},
     error::{DbContext, ServiceError},
@@ -52,10 +53,6 @@ pub fn display_role(roles: &Roles) -> String {
         .or_else(|| roles.get("access"))
         .cloned()
         .unwrap_or_else(|| "mahasiswa".into())
-}
-
-fn parse_roles(raw: &str) -> Roles {
-    serde_json::from_str(raw).unwrap_or_default()
 }
 
 /// A person in `GET /api/users`: seed 001's fields, plus seed 000's door fields.

@@ -1,5 +1,5 @@
 //! Identity for every domain: one user table with optional login identifiers (email,
-//! phone, NIK, Google subject) and a role per domain; Argon2id passwords; short HS256
+//! phone, NIK, username, employee number, Google subject) and a role per domain; Argon2id passwords; short HS256
 //! access tokens (Bearer header or the seed-001 `token` cookie) and rotating refresh tokens
 //! with reuse detection (the httpOnly `refreshToken` cookie); Google sign-in; role guards.
 //!
@@ -8,17 +8,19 @@
 //! - `password`: Argon2id. `token`: access tokens. `sessions`: refresh token families.
 //! - `google`: ID token verification against a JWKS. `roles`: domains, roles, guards.
 //! - `epochs`: a disabled user's (or changed password's) tokens stop working at once.
-//! - `service`: users and password checks. `routes`: `/api/auth/...`.
+//! - `service`: users and password checks. `sign_in`: the one login path every domain uses.
+//!   `routes`: `/api/auth/...`.
 
 pub mod epochs;
 mod extract;
 pub mod google;
 pub mod ids;
-mod password;
+pub mod password;
 pub mod roles;
 mod routes;
 mod service;
 pub mod sessions;
+mod sign_in;
 mod token;
 
 pub use epochs::SessionEpochs;
@@ -28,9 +30,10 @@ pub use password::{M_COST_KIB, P_COST, T_COST};
 pub use roles::{AccessAdmin, Guarded, Policy};
 pub use routes::{cookie_header, router, ACCESS_COOKIE, REFRESH_COOKIE};
 pub use service::{
-    check_password, create_user, ensure_first_admin, find_by_id, find_by_login, NewUser, Roles,
-    UserView,
+    check_password, create_user, ensure_first_admin, find_by_id, find_by_login, parse_roles,
+    NewUser, Roles, UserView,
 };
+pub use sign_in::{sign_in, throttle_address, SignInRefusal};
 
 /// Hashes a new password (at least 8 characters) with Argon2id.
 pub async fn hash_new_password(password: &str) -> Result<String, crate::error::ServiceError> {

@@ -19,6 +19,7 @@ use super::{
     ids::{Email, LoginId, Nik, Phone},
     service::{self, UserView},
     sessions::{self, Session},
+    sign_in::{sign_in, throttle_address},
 };
 use crate::{
     audit,
@@ -176,8 +177,8 @@ pub async fn login(
     ip: ClientIp,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(limited) = state.limits.auth_attempt(ip.0) {
-        return Ok(limited.into_response());
+    if let Err(refusal) = throttle_address(&state, &ip) {
+        return Ok(refusal.into_response());
     }
     let id = login_id(&body)?;
     if body.password.is_empty() {
@@ -186,31 +187,10 @@ pub async fn login(
             "Password is required",
         )));
     }
-    if let Err(limited) = state.limits.account_attempt(&id.key()) {
-        tracing::warn!(ip = ?ip.0, "Login throttled for an account.");
-        return Ok(limited.into_response());
-    }
-    let now = state.clock.now();
-    let user = match service::check_password(&state.db, &id, &body.password).await {
+    let user = match sign_in(&state, ip, &id, &body.password).await {
         Ok(user) => user,
-        Err(err) => {
-            if matches!(
-                err,
-                ServiceError::Unauthorized(_) | ServiceError::Forbidden(_)
-            ) {
-                audit::record(
-                    &state.db,
-                    now,
-                    audit::Entry::new("login_failed", ip)
-                        .actor(id.key())
-                        .failed(),
-                )
-                .await;
-            }
-            return Err(err.into());
-        }
+        Err(refusal) => return Ok(refusal.into_response()),
     };
-    let (user_id, actor) = (user.id, id.key());
     let session = sessions::start(&state, user).await?;
     audit::record(
         &state.db,

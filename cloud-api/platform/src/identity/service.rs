@@ -55,7 +55,8 @@ pub struct UserView {
     pub updated_at: OffsetDateTime,
 }
 
-pub(crate) fn parse_roles(raw: &str) -> Roles {
+/// A user's stored roles (`users.roles`, a JSON object); unreadable means none.
+pub fn parse_roles(raw: &str) -> Roles {
     serde_json::from_str(raw).unwrap_or_default()
 }
 

@@ -1,0 +1,87 @@
+//! The one sign-in path every domain's login uses: per-account throttling, the password
+//! check, and the audit trail (`login` on success; `login_failed` for a wrong password or a
+//! disabled account, never for a database failure). Each domain then issues its own kind
+//! of session (refresh-token cookie, 7-day cookie, a bearer token in the body).
+
+use axum::response::{IntoResponse, Response};
+
+use super::{ids::LoginId, service};
+use crate::{
+    audit, db::entities::user, error::ServiceError, http::error::ApiError, security::ClientIp,
+    state::Platform,
+};
+
+/// Why a sign-in did not succeed.
+#[derive(Debug)]
+pub enum SignInRefusal {
+    /// Too many attempts for the address or the account: a 429 with `Retry-After`.
+    Throttled(Response),
+    /// Wrong credentials (401), a disabled account (403), or a failure of ours.
+    Refused(ApiError),
+}
+
+impl IntoResponse for SignInRefusal {
+    fn into_response(self) -> Response {
+        match self {
+            SignInRefusal::Throttled(response) => response,
+            SignInRefusal::Refused(error) => error.into_response(),
+        }
+    }
+}
+
+impl From<ServiceError> for SignInRefusal {
+    fn from(error: ServiceError) -> Self {
+        SignInRefusal::Refused(error.into())
+    }
+}
+
+/// Checks the address's rate limit before the request body is even judged.
+pub fn throttle_address(platform: &Platform, ip: &ClientIp) -> Result<(), SignInRefusal> {
+    platform
+        .limits
+        .auth_attempt(ip.0)
+        .map_err(|limited| SignInRefusal::Throttled(limited.into_response()))
+}
+
+/// Signs `id` in with `password`: the account's rate limit, the password check, the audit
+/// trail. Returns the user, for the caller to start its session.
+pub async fn sign_in(
+    platform: &Platform,
+    ip: ClientIp,
+    id: &LoginId,
+    password: &str,
+) -> Result<user::Model, SignInRefusal> {
+    if let Err(limited) = platform.limits.account_attempt(&id.key()) {
+        tracing::warn!(ip = ?ip.0, "Login throttled for an account.");
+        return Err(SignInRefusal::Throttled(limited.into_response()));
+    }
+    let now = platform.clock.now();
+    match service::check_password(&platform.db, id, password).await {
+        Ok(user) => {
+            audit::record(
+                &platform.db,
+                now,
+                audit::Entry::new("login", ip).by(user.id, id.key()),
+            )
+            .await;
+            Ok(user)
+        }
+        Err(err) => {
+            // A database failure is ours, not a failed login attempt.
+            if matches!(
+                err,
+                ServiceError::Unauthorized(_) | ServiceError::Forbidden(_)
+            ) {
+                audit::record(
+                    &platform.db,
+                    now,
+                    audit::Entry::new("login_failed", ip)
+                        .actor(id.key())
+                        .failed(),
+                )
+                .await;
+            }
+            Err(err.into())
+        }
+    }
+}
