@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use hal::{Battery, Camera, Clock, DoorSensor, Relay};
+use hal::{Camera, Clock};
 use protocol::{DeviceState, VERSION};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -13,9 +13,10 @@ use crate::{
     config::EdgeConfig,
     door::{self, DoorError, DoorHardware, DoorSnapshot},
     gallery::{GalleryClient, GallerySync, GalleryVault, ModelInfo},
+    hardware::{Hardware, SimWorld},
     identity::{Identity, IdentityError},
     kiosk::KioskFeed,
-    sim::{self, SimWorld},
+    sim,
     snapshot::SnapshotClient,
     store::{Boot, Outbox, Signer, Store, StoreError, StoreOptions},
     sync::{self, Link, SyncHandle, SyncStatus},
@@ -26,17 +27,6 @@ use crate::{
 
 /// The door loop runs every few milliseconds; this long without a pass means it is stuck.
 const DOOR_STALL: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// The hardware a daemon drives.
-#[derive(Debug, Clone)]
-pub struct Hardware {
-    pub relay: Arc<dyn Relay>,
-    pub contact: Arc<dyn DoorSensor>,
-    pub battery: Arc<dyn Battery>,
-    pub clock: Arc<dyn Clock>,
-    /// The face camera, if the door has one (`[vision]` decides whether it is used).
-    pub camera: Option<Arc<dyn Camera>>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -200,7 +190,8 @@ pub async fn start(
         shutdown.clone(),
     )));
     if let Some(world) = world.filter(|_| config.sim.traffic) {
-        tasks.push(tokio::spawn(world.run_visits(
+        tasks.push(tokio::spawn(sim::run_visits(
+            world.door,
             door.clone(),
             config.sim.clone(),
             shutdown.clone(),
