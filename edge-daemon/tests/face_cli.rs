@@ -1,0 +1,43 @@
+//! `edge-daemon face identify` run as the installer runs it, the real binary on the real
+//! photos: with `--json` stdout is one JSON document and nothing else (logs go to stderr,
+//! uncoloured when stderr is not a terminal).
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../models/testdata")
+        .join(rel)
+}
+
+/// `edge-daemon face identify --gallery people IMAGE --json`, logging at `info`.
+fn identify(image: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_edge-daemon"))
+        .args(["face", "identify", "--json", "--gallery"])
+        .arg(testdata("people"))
+        .arg(image)
+        .env("RUST_LOG", "info")
+        .env_remove("GERBANG_CONFIG")
+        .output()
+        .expect("edge-daemon runs")
+}
+
+#[test]
+fn json_goes_alone_to_stdout_and_logs_to_stderr() {
+    let out = identify(&testdata("people/obama/obama2.jpg"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let document: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    assert_eq!(document["faces"][0]["identity"], "obama", "{document}");
+    // The logs are there, on stderr, without colour codes: stderr is a pipe here.
+    assert!(stderr.contains("Face engine loaded."), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}
