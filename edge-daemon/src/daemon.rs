@@ -16,6 +16,7 @@ use crate::{
     hardware::{Hardware, SimWorld},
     identity::{Identity, IdentityError},
     kiosk::KioskFeed,
+    metrics::Metrics,
     sim,
     snapshot::SnapshotClient,
     store::{Boot, Outbox, Signer, Store, StoreError, StoreOptions},
@@ -57,6 +58,8 @@ pub struct Running {
     pub kiosk_addr: Option<std::net::SocketAddr>,
     /// The camera loop and the local gallery, when `[vision]` is enabled.
     pub vision: Option<commands::Vision>,
+    /// The counters the local API shows.
+    pub metrics: Arc<Metrics>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -145,6 +148,7 @@ pub async fn start(
         .collect();
     watched.push(("door", door_task.abort_handle()));
     tasks.push(door_task);
+    let metrics = Arc::new(Metrics::default());
     let vision = match (&hardware.camera, config.vision.enabled) {
         (Some(camera), true) => {
             start_vision(
@@ -159,6 +163,7 @@ pub async fn start(
                     outbox: outbox.clone(),
                     kiosk: kiosk.clone(),
                     notices: inbound.gallery.clone(),
+                    metrics: metrics.clone(),
                 },
                 &mut tasks,
                 shutdown.clone(),
@@ -225,6 +230,7 @@ pub async fn start(
         &kiosk,
         &door,
         &hardware,
+        metrics.clone(),
         &mut tasks,
         shutdown.clone(),
     )
@@ -237,6 +243,7 @@ pub async fn start(
         kiosk,
         kiosk_addr,
         vision,
+        metrics,
         tasks,
     })
 }
@@ -248,6 +255,7 @@ async fn start_kiosk(
     feed: &KioskFeed,
     door: &door::DoorHandle,
     hardware: &Hardware,
+    metrics: Arc<Metrics>,
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
     shutdown: CancellationToken,
 ) -> Option<std::net::SocketAddr> {
@@ -259,6 +267,7 @@ async fn start_kiosk(
         battery: hardware.battery.clone(),
         camera: hardware.camera.clone(),
         feed: feed.clone(),
+        metrics,
     };
     match crate::kiosk::server::start(
         &config.kiosk,
@@ -295,6 +304,7 @@ struct VisionDeps {
     outbox: Outbox,
     kiosk: KioskFeed,
     notices: tokio::sync::watch::Receiver<Option<protocol::GalleryNotice>>,
+    metrics: Arc<Metrics>,
 }
 
 /// Loads the face engine and the stored gallery, then starts the gallery syncer and the
@@ -368,6 +378,7 @@ async fn start_vision(
             outbox: deps.outbox,
             kiosk: deps.kiosk,
             snapshots: Some(snapshots.clone()),
+            metrics: deps.metrics,
         },
         shutdown.clone(),
     );

@@ -13,7 +13,8 @@
 //!   decider; [`policy`] says who may pass when and keeps the attendance book; [`gallery`]
 //!   is the local face gallery (encrypted at rest, pulled by version); [`snapshot`] sends
 //!   JPEGs to the cloud; [`relay_guard`] drives relays to their failure state on a panic.
-//! - [`kiosk`]: what the screen at the door shows ([`kiosk::KioskFeed`]).
+//! - [`kiosk`]: what the screen at the door shows ([`kiosk::KioskFeed`]) and the installer's
+//!   local API, which shows the [`metrics`] (frames captured, corrupt frames dropped).
 //! - [`hardware`]: the `[hal]` settings and the real or simulated hardware built from them.
 //! - [`sim`]: the simulated world for the `sim` hardware backend.
 //! - [`daemon`]: wires it all together; [`watchdog`] keeps systemd informed.
@@ -34,6 +35,7 @@ pub mod gallery;
 pub mod hardware;
 pub mod identity;
 pub mod kiosk;
+pub mod metrics;
 pub mod policy;
 pub mod relay_guard;
 pub mod sim;
