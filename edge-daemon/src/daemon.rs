@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use hal::{Battery, Camera, Clock, DoorSensor, Relay};
+use hal::{Camera, Clock};
 use protocol::{DeviceState, VERSION};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -13,9 +13,11 @@ use crate::{
     config::EdgeConfig,
     door::{self, DoorError, DoorHardware, DoorSnapshot},
     gallery::{GalleryClient, GallerySync, GalleryVault, ModelInfo},
+    hardware::{Hardware, SimWorld},
     identity::{Identity, IdentityError},
     kiosk::KioskFeed,
-    sim::{self, SimWorld},
+    metrics::Metrics,
+    sim,
     snapshot::SnapshotClient,
     store::{Boot, Outbox, Signer, Store, StoreError, StoreOptions},
     sync::{self, Link, SyncHandle, SyncStatus},
@@ -26,17 +28,6 @@ use crate::{
 
 /// The door loop runs every few milliseconds; this long without a pass means it is stuck.
 const DOOR_STALL: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// The hardware a daemon drives.
-#[derive(Debug, Clone)]
-pub struct Hardware {
-    pub relay: Arc<dyn Relay>,
-    pub contact: Arc<dyn DoorSensor>,
-    pub battery: Arc<dyn Battery>,
-    pub clock: Arc<dyn Clock>,
-    /// The face camera, if the door has one (`[vision]` decides whether it is used).
-    pub camera: Option<Arc<dyn Camera>>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -67,6 +58,8 @@ pub struct Running {
     pub kiosk_addr: Option<std::net::SocketAddr>,
     /// The camera loop and the local gallery, when `[vision]` is enabled.
     pub vision: Option<commands::Vision>,
+    /// The counters the local API shows.
+    pub metrics: Arc<Metrics>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -155,6 +148,7 @@ pub async fn start(
         .collect();
     watched.push(("door", door_task.abort_handle()));
     tasks.push(door_task);
+    let metrics = Arc::new(Metrics::default());
     let vision = match (&hardware.camera, config.vision.enabled) {
         (Some(camera), true) => {
             start_vision(
@@ -169,6 +163,7 @@ pub async fn start(
                     outbox: outbox.clone(),
                     kiosk: kiosk.clone(),
                     notices: inbound.gallery.clone(),
+                    metrics: metrics.clone(),
                 },
                 &mut tasks,
                 shutdown.clone(),
@@ -200,7 +195,8 @@ pub async fn start(
         shutdown.clone(),
     )));
     if let Some(world) = world.filter(|_| config.sim.traffic) {
-        tasks.push(tokio::spawn(world.run_visits(
+        tasks.push(tokio::spawn(sim::run_visits(
+            world.door,
             door.clone(),
             config.sim.clone(),
             shutdown.clone(),
@@ -234,6 +230,7 @@ pub async fn start(
         &kiosk,
         &door,
         &hardware,
+        metrics.clone(),
         &mut tasks,
         shutdown.clone(),
     )
@@ -246,6 +243,7 @@ pub async fn start(
         kiosk,
         kiosk_addr,
         vision,
+        metrics,
         tasks,
     })
 }
@@ -257,6 +255,7 @@ async fn start_kiosk(
     feed: &KioskFeed,
     door: &door::DoorHandle,
     hardware: &Hardware,
+    metrics: Arc<Metrics>,
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
     shutdown: CancellationToken,
 ) -> Option<std::net::SocketAddr> {
@@ -268,6 +267,7 @@ async fn start_kiosk(
         battery: hardware.battery.clone(),
         camera: hardware.camera.clone(),
         feed: feed.clone(),
+        metrics,
     };
     match crate::kiosk::server::start(
         &config.kiosk,
@@ -304,6 +304,7 @@ struct VisionDeps {
     outbox: Outbox,
     kiosk: KioskFeed,
     notices: tokio::sync::watch::Receiver<Option<protocol::GalleryNotice>>,
+    metrics: Arc<Metrics>,
 }
 
 /// Loads the face engine and the stored gallery, then starts the gallery syncer and the
@@ -377,6 +378,7 @@ async fn start_vision(
             outbox: deps.outbox,
             kiosk: deps.kiosk,
             snapshots: Some(snapshots.clone()),
+            metrics: deps.metrics,
         },
         shutdown.clone(),
     );

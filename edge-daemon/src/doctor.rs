@@ -21,10 +21,7 @@ use serde::Serialize;
 use models::{manifest::Manifest, BackendKind, FaceEngine, ModelError};
 
 use crate::{
-    config::{EdgeConfig, HalBackend},
-    identity::Identity,
-    transport,
-    vision::VisionSettings,
+    config::EdgeConfig, hardware::HalBackend, identity::Identity, transport, vision::VisionSettings,
 };
 
 /// How long a network check may take.

@@ -20,10 +20,58 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use crate::{
-    config::{BatteryCriticalAction, DoorSettings, FailMode},
-    relay_guard::{self, RelayGuard},
+    relay_guard::{self, FailMode, RelayGuard},
     store::{Outbox, StoreError},
 };
+
+/// The `[door]` section: how the lock, the contact and the battery are handled.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DoorSettings {
+    /// Unlock pulse for a granted person.
+    pub unlock_ms: u32,
+    /// No unlock lasts longer than this, whoever asks.
+    pub max_unlock_ms: u32,
+    /// A door open longer than this raises a held-open alarm.
+    pub held_open_alarm_secs: u32,
+    /// The contact must read the same for this long before a change counts.
+    pub debounce_ms: u64,
+    /// How often to read the battery.
+    pub battery_poll_secs: u64,
+    pub mode: DoorMode,
+    /// Where the relay goes when the daemon stops or panics.
+    #[serde(default)]
+    pub fail_mode: FailMode,
+    /// What the door does when the battery turns critical.
+    #[serde(default)]
+    pub on_battery_critical: BatteryCriticalAction,
+}
+
+impl Default for DoorSettings {
+    fn default() -> Self {
+        Self {
+            unlock_ms: 5_000,
+            max_unlock_ms: 30_000,
+            held_open_alarm_secs: 60,
+            debounce_ms: 100,
+            battery_poll_secs: 60,
+            mode: DoorMode::Normal,
+            fail_mode: FailMode::FailSecure,
+            on_battery_critical: BatteryCriticalAction::StayLocked,
+        }
+    }
+}
+
+/// What the door does when the battery turns critical (it is about to lose power).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatteryCriticalAction {
+    /// Engage the lock now and keep deciding as usual.
+    #[default]
+    StayLocked,
+    /// Release the lock and hold it released until the battery recovers (fail-safe sites:
+    /// better open now than people trapped when the power dies).
+    UnlockAndHold,
+}
 
 /// What the rest of the daemon sees of the door.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

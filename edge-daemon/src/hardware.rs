@@ -1,4 +1,4 @@
-//! The `[hal]` configuration and the hardware built from it: simulated, or a Raspberry Pi's
+//! The `[hal]` configuration and the [`Hardware`] built from it: simulated, or a Raspberry Pi's
 //! GPIO relay and door contact, a battery (INA219 on I2C, the kernel's power-supply class,
 //! simulated or none) and a camera (simulated, USB/V4L2 through nokhwa, RTSP or a video file
 //! through OpenCV, or none).
@@ -9,14 +9,64 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use hal::{Battery, BatteryReading, Camera, HalError};
+use hal::{
+    sim::{SimBattery, SimCamera, SimDoor, SimRelay},
+    Battery, BatteryReading, Camera, Clock, DoorSensor, HalError, Relay,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    config::FailMode,
-    daemon::Hardware,
-    sim::{self, SimWorld},
-};
+use crate::relay_guard::FailMode;
+
+/// The hardware a daemon drives.
+#[derive(Debug, Clone)]
+pub struct Hardware {
+    pub relay: Arc<dyn Relay>,
+    pub contact: Arc<dyn DoorSensor>,
+    pub battery: Arc<dyn Battery>,
+    pub clock: Arc<dyn Clock>,
+    /// The face camera, if the door has one (`[vision]` decides whether it is used).
+    pub camera: Option<Arc<dyn Camera>>,
+}
+
+/// Handles on the simulated hardware, for what drives it: the simulated world of
+/// [`crate::sim`], tests and the demo.
+#[derive(Debug, Clone)]
+pub struct SimWorld {
+    pub relay: SimRelay,
+    pub door: SimDoor,
+    pub battery: SimBattery,
+    /// The camera in front of the door: push photos with `show`.
+    pub camera: SimCamera,
+}
+
+/// Builds a simulated door's hardware and the handles that drive it.
+pub fn simulated() -> (Hardware, SimWorld) {
+    let relay = SimRelay::new(true);
+    let door = SimDoor::new(false);
+    let battery = SimBattery::new(hal::sim::SimBatteryConfig {
+        on_mains: false,
+        ..Default::default()
+    });
+    let camera = SimCamera::default();
+    let hardware = Hardware {
+        relay: Arc::new(relay.clone()),
+        contact: Arc::new(door.clone()),
+        battery: Arc::new(battery.clone()),
+        clock: Arc::new(hal::SystemClock {
+            assume_synced: true,
+        }),
+        camera: Some(Arc::new(camera.clone())),
+    };
+    (
+        hardware,
+        SimWorld {
+            relay,
+            door,
+            battery,
+            camera,
+        },
+    )
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -239,7 +289,7 @@ impl Battery for MainsOnly {
 pub fn build(settings: &HalSettings, fail_mode: FailMode) -> Result<Built, HardwareError> {
     let (mut hardware, world) = match settings.backend {
         HalBackend::Sim => {
-            let (hardware, world) = sim::hardware();
+            let (hardware, world) = simulated();
             (hardware, Some(world))
         }
         HalBackend::Rpi => (rpi_hardware(settings, fail_mode)?, None),
@@ -250,7 +300,7 @@ pub fn build(settings: &HalSettings, fail_mode: FailMode) -> Result<Built, Hardw
             hardware.battery = Arc::new(MainsOnly);
         }
         (BatterySource::Sim, HalBackend::Rpi) => {
-            hardware.battery = Arc::new(hal::sim::SimBattery::new(Default::default()));
+            hardware.battery = Arc::new(SimBattery::new(Default::default()));
         }
         (BatterySource::Sysfs { name }, _) => {
             hardware.battery = Arc::new(hal::sysfs::SysfsBattery::new(name)?);
@@ -284,14 +334,11 @@ pub fn camera(
         CameraSource::None | CameraSource::Auto if backend == HalBackend::Rpi => None,
         CameraSource::None => None,
         CameraSource::Auto | CameraSource::Sim { folder: None } => {
-            Some(Arc::new(hal::sim::SimCamera::default()) as Arc<dyn Camera>)
+            Some(Arc::new(SimCamera::default()) as Arc<dyn Camera>)
         }
         CameraSource::Sim {
             folder: Some(folder),
-        } => Some(Arc::new(hal::sim::SimCamera::from_folder(
-            folder,
-            Default::default(),
-        )?) as Arc<dyn Camera>),
+        } => Some(Arc::new(SimCamera::from_folder(folder, Default::default())?) as Arc<dyn Camera>),
         CameraSource::V4l2 {
             index,
             width,

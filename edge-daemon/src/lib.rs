@@ -1,7 +1,9 @@
 //! The Gerbang edge daemon: the program on the Raspberry Pi at a door or kiosk.
 //!
 //! # Layout
-//! - [`config`]: defaults → TOML → `GERBANG_*` environment.
+//! - [`config`]: defaults → TOML → `GERBANG_*` environment; it only gathers the sections,
+//!   each settings type lives with the module it configures ([`door::DoorSettings`],
+//!   [`relay_guard::FailMode`], [`sync::SyncSettings`], [`hardware::HalSettings`], …).
 //! - [`identity`]: the enrolled credentials and device key on disk; [`enroll`] obtains them.
 //! - [`store`]: the SQLite outbox and device state, written in one transaction.
 //! - [`door`]: the task that owns the relay, the contact and the battery.
@@ -11,11 +13,16 @@
 //!   decider; [`policy`] says who may pass when and keeps the attendance book; [`gallery`]
 //!   is the local face gallery (encrypted at rest, pulled by version); [`snapshot`] sends
 //!   JPEGs to the cloud; [`relay_guard`] drives relays to their failure state on a panic.
-//! - [`kiosk`]: what the screen at the door shows ([`kiosk::KioskFeed`]).
+//! - [`kiosk`]: what the screen at the door shows ([`kiosk::KioskFeed`]) and the installer's
+//!   local API, which shows the [`metrics`] (frames captured, corrupt frames dropped).
 //! - [`hardware`]: the `[hal]` settings and the real or simulated hardware built from them.
 //! - [`sim`]: the simulated world for the `sim` hardware backend.
 //! - [`daemon`]: wires it all together; [`watchdog`] keeps systemd informed.
 //! - [`doctor`]: `edge-daemon doctor`, the installer's checklist.
+//!
+//! The modules form no import cycle, and [`door`] reaches only [`relay_guard`] and
+//! [`store`]: the safety-critical task never sees the camera, the kiosk or the cloud link
+//! (`tests/module_graph.rs` checks both).
 
 pub mod backoff;
 pub mod commands;
@@ -28,6 +35,7 @@ pub mod gallery;
 pub mod hardware;
 pub mod identity;
 pub mod kiosk;
+pub mod metrics;
 pub mod policy;
 pub mod relay_guard;
 pub mod sim;

@@ -1,6 +1,6 @@
 //! `edge-daemon`: parses the command line and hands over to the library.
 
-use std::path::PathBuf;
+use std::{io::IsTerminal, path::PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -51,11 +51,16 @@ fn main() -> anyhow::Result<()> {
     // The arguments first: `--help` and `--version` answer before any thread or runtime
     // exists.
     let cli = Cli::parse();
+    // Logs go to stderr, always: stdout is for what a command answers (`--json` documents
+    // that scripts pipe into jq). Colour only for a person at a terminal, never into a file
+    // or the journal.
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,rumqttc=warn".into()),
         )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let config = EdgeConfig::load(cli.config.as_deref()).context("reading the configuration")?;
     let command = cli.command.unwrap_or(Cmd::Run);

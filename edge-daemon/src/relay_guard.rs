@@ -1,5 +1,6 @@
 //! The last line of relay safety: a process-wide panic hook that drives every registered
-//! relay to its failure state (see [`crate::config::FailMode`]) before the panic unwinds.
+//! relay to its failure state ([`FailMode`], the `door.fail_mode` setting) before the panic
+//! unwinds.
 //!
 //! A panic anywhere (a bug, a poisoned assumption) means the daemon can no longer vouch for
 //! the door, so the relay goes where the site wants a door nobody controls: locked for
@@ -11,6 +12,26 @@ use std::sync::{
 };
 
 use hal::Relay;
+use serde::{Deserialize, Serialize};
+
+/// The state the lock takes when the daemon is not in control of it (clean stop, panic).
+/// At start the daemon always drives the lock engaged (or released in `held_open` mode).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailMode {
+    /// Locked on failure: strikes and bolts on doors that must stay secure.
+    #[default]
+    FailSecure,
+    /// Released on failure: maglocks on escape routes, where fire codes want free egress.
+    FailSafe,
+}
+
+impl FailMode {
+    /// Whether the lock is engaged in the failure state.
+    pub fn locked_on_failure(self) -> bool {
+        self == FailMode::FailSecure
+    }
+}
 
 type Registry = Vec<(u64, Arc<dyn Relay>, bool)>;
 

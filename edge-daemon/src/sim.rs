@@ -1,82 +1,112 @@
 //! The simulated world in front of a `sim` door: people leaving through it (the exit
 //! button, the door opening and closing) and, for load tests, a corridor of strangers.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use hal::sim::{SimBattery, SimDoor};
+use hal::sim::SimDoor;
 use protocol::{AccessMethod, AccessResult, DenyReason, Event};
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
-use crate::{config::SimSettings, door::DoorHandle, store::Outbox};
+use crate::{
+    door::DoorHandle,
+    hardware::{Hardware, SimWorld},
+    store::Outbox,
+};
 
-/// Handles on the simulated hardware that the world drives.
-#[derive(Debug, Clone)]
-pub struct SimWorld {
-    pub relay: hal::sim::SimRelay,
-    pub door: SimDoor,
-    pub battery: SimBattery,
-    /// The camera in front of the door: push photos with `show`.
-    pub camera: hal::sim::SimCamera,
+/// The `[sim]` section: the simulated world in front of a `sim` door: people leaving through
+/// it, a corridor of strangers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimSettings {
+    /// Generate traffic at all.
+    pub traffic: bool,
+    /// Mean seconds between two people passing.
+    pub visit_every_secs: f64,
+    /// Divides every simulated duration (1 = real time).
+    pub speed: f64,
+    /// Stop generating after this many visits (0 = never).
+    pub max_visits: u64,
+    /// Load testing: this many strangers walk past the camera (denied decisions).
+    pub strangers: u64,
+    /// Strangers a second (0 = as fast as the store takes them).
+    pub strangers_per_sec: f64,
 }
 
-impl SimWorld {
-    /// People leaving: someone presses the exit button, opens the door, walks through and
-    /// lets it close. Runs until `max_visits` or shutdown.
-    pub async fn run_visits(
-        self,
-        door: DoorHandle,
-        settings: SimSettings,
-        shutdown: CancellationToken,
-    ) {
-        let speed = settings.speed.max(0.001);
-        let scaled = |secs: f64| Duration::from_secs_f64((secs / speed).max(0.0));
-        let mut visits = 0u64;
-        while settings.max_visits == 0 || visits < settings.max_visits {
-            let (gap, to_door, through) = {
-                let mut rng = rand::thread_rng();
-                let gap = -settings.visit_every_secs * (1.0 - rng.gen::<f64>()).ln();
-                (gap, rng.gen_range(0.5..1.5), rng.gen_range(2.0..5.0))
-            };
-            if sleep_or_stop(scaled(gap), &shutdown).await {
-                return;
-            }
-            let decision = Event::AccessDecision {
-                result: AccessResult::Granted,
-                method: AccessMethod::ExitButton,
-                person: None,
-                reason: None,
-                score: None,
-                liveness: None,
-                snapshot: None,
-            };
-            let unlock = Duration::from_millis(5_000)
-                .mul_f64(1.0 / speed)
-                .max(Duration::from_millis(1));
-            if door
-                .unlock(
-                    unlock.max(scaled(to_door + through + 1.0)),
-                    AccessMethod::ExitButton,
-                    Some(decision),
-                )
-                .await
-                .is_err()
-            {
-                return;
-            }
-            if sleep_or_stop(scaled(to_door), &shutdown).await {
-                return;
-            }
-            self.door.set_open(true);
-            if sleep_or_stop(scaled(through), &shutdown).await {
-                self.door.set_open(false);
-                return;
-            }
-            self.door.set_open(false);
-            visits += 1;
-            debug!(visits, "Simulated visit done.");
+impl Default for SimSettings {
+    fn default() -> Self {
+        Self {
+            traffic: true,
+            visit_every_secs: 20.0,
+            speed: 1.0,
+            max_visits: 0,
+            strangers: 0,
+            strangers_per_sec: 0.0,
         }
+    }
+}
+
+/// Builds a simulated door's hardware and the handles the world drives.
+pub fn hardware() -> (Hardware, SimWorld) {
+    crate::hardware::simulated()
+}
+
+/// People leaving through `door`, whose contact is `contact`: someone presses the exit
+/// button, opens the door, walks through and lets it close. Runs until `max_visits` or
+/// shutdown.
+pub async fn run_visits(
+    contact: SimDoor,
+    door: DoorHandle,
+    settings: SimSettings,
+    shutdown: CancellationToken,
+) {
+    let speed = settings.speed.max(0.001);
+    let scaled = |secs: f64| Duration::from_secs_f64((secs / speed).max(0.0));
+    let mut visits = 0u64;
+    while settings.max_visits == 0 || visits < settings.max_visits {
+        let (gap, to_door, through) = {
+            let mut rng = rand::thread_rng();
+            let gap = -settings.visit_every_secs * (1.0 - rng.gen::<f64>()).ln();
+            (gap, rng.gen_range(0.5..1.5), rng.gen_range(2.0..5.0))
+        };
+        if sleep_or_stop(scaled(gap), &shutdown).await {
+            return;
+        }
+        let decision = Event::AccessDecision {
+            result: AccessResult::Granted,
+            method: AccessMethod::ExitButton,
+            person: None,
+            reason: None,
+            score: None,
+            liveness: None,
+            snapshot: None,
+        };
+        let unlock = Duration::from_millis(5_000)
+            .mul_f64(1.0 / speed)
+            .max(Duration::from_millis(1));
+        if door
+            .unlock(
+                unlock.max(scaled(to_door + through + 1.0)),
+                AccessMethod::ExitButton,
+                Some(decision),
+            )
+            .await
+            .is_err()
+        {
+            return;
+        }
+        if sleep_or_stop(scaled(to_door), &shutdown).await {
+            return;
+        }
+        contact.set_open(true);
+        if sleep_or_stop(scaled(through), &shutdown).await {
+            contact.set_open(false);
+            return;
+        }
+        contact.set_open(false);
+        visits += 1;
+        debug!(visits, "Simulated visit done.");
     }
 }
 
@@ -114,35 +144,6 @@ async fn sleep_or_stop(duration: Duration, shutdown: &CancellationToken) -> bool
         _ = shutdown.cancelled() => true,
         _ = tokio::time::sleep(duration) => false,
     }
-}
-
-/// Builds a simulated door's hardware.
-pub fn hardware() -> (crate::daemon::Hardware, SimWorld) {
-    let relay = hal::sim::SimRelay::new(true);
-    let door = SimDoor::new(false);
-    let battery = SimBattery::new(hal::sim::SimBatteryConfig {
-        on_mains: false,
-        ..Default::default()
-    });
-    let camera = hal::sim::SimCamera::default();
-    let hardware = crate::daemon::Hardware {
-        relay: Arc::new(relay.clone()),
-        contact: Arc::new(door.clone()),
-        battery: Arc::new(battery.clone()),
-        clock: Arc::new(hal::SystemClock {
-            assume_synced: true,
-        }),
-        camera: Some(Arc::new(camera.clone())),
-    };
-    (
-        hardware,
-        SimWorld {
-            relay,
-            door,
-            battery,
-            camera,
-        },
-    )
 }
 
 /// Frame `index` of a printed photo of `source` held up to a 640×480 camera: the photo on a

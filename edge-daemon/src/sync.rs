@@ -7,6 +7,7 @@
 //! reconnect, and whenever receipts stall, everything unconfirmed is published again.
 
 use std::{
+    path::PathBuf,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -21,6 +22,7 @@ use rumqttc::{
     AsyncClient, ConnectReturnCode, Event as MqttEvent, LastWill, MqttOptions, Packet, QoS,
     TlsConfiguration, Transport,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -28,11 +30,63 @@ use tracing::{debug, info, warn};
 
 use crate::{
     backoff::Backoff,
-    config::SyncSettings,
     identity::{Identity, Secret},
-    store::{Outbox, PendingFrame},
+    store::{Durability, Outbox, PendingFrame},
     transport::{self, Endpoint, TransportError},
 };
+
+/// The `[cloud]` section: overrides for how the device reaches the cloud; enrolment supplies
+/// the rest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CloudLink {
+    /// Use this broker instead of the one the cloud named at enrolment.
+    pub mqtt_url: Option<String>,
+    /// Use this HTTPS base URL instead of the one enrolled against.
+    pub url: Option<String>,
+    /// A PEM bundle of the site's own certificate authority, trusted besides the public ones.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The `[sync]` section: batching, the confirmation window and the outbox bound.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncSettings {
+    /// Fall back to HTTPS batches after MQTT has been down this long.
+    pub http_fallback_after_secs: u64,
+    /// Frames per HTTPS batch and per MQTT read of the outbox.
+    pub batch_size: usize,
+    /// Events published but not yet confirmed by the cloud, at most.
+    pub window: u64,
+    /// Publish again what the cloud has not confirmed after this long.
+    pub resend_after_secs: u64,
+    /// Unsynced events kept on disk at most.
+    pub max_unsynced: u64,
+    pub durability: Durability,
+    pub keep_alive_secs: u64,
+}
+
+impl SyncSettings {
+    pub fn http_fallback_after(&self) -> Duration {
+        Duration::from_secs(self.http_fallback_after_secs)
+    }
+
+    pub fn resend_after(&self) -> Duration {
+        Duration::from_secs(self.resend_after_secs)
+    }
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            http_fallback_after_secs: 20,
+            batch_size: 500,
+            window: 2_000,
+            resend_after_secs: 15,
+            max_unsynced: 500_000,
+            durability: Durability::Full,
+            keep_alive_secs: 10,
+        }
+    }
+}
 
 /// Everything the syncer needs to know about the link to the cloud.
 #[derive(Debug, Clone)]

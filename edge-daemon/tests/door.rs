@@ -4,8 +4,9 @@
 use std::{sync::Arc, time::Duration};
 
 use edge_daemon::{
-    config::{BatteryCriticalAction, EdgeConfig, FailMode},
-    door::{self, DoorHandle, DoorHardware},
+    config::EdgeConfig,
+    door::{self, BatteryCriticalAction, DoorHandle, DoorHardware},
+    relay_guard::FailMode,
     store::{Boot, Durability, Outbox, Signer, Store, StoreOptions},
 };
 use hal::sim::{SimBattery, SimBatteryConfig, SimDoor, SimRelay};
@@ -29,7 +30,7 @@ async fn rig() -> Rig {
 }
 
 /// A rig whose door settings `tweak` adjusts.
-async fn rig_with(tweak: impl FnOnce(&mut edge_daemon::config::DoorSettings)) -> Rig {
+async fn rig_with(tweak: impl FnOnce(&mut edge_daemon::door::DoorSettings)) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let key = Keypair::generate();
     let store = Store::open(

@@ -12,6 +12,7 @@ use edge_daemon::{
         api::{BatteryView, Health, LocalApi, RelayTest},
         server, KioskFeed, KioskMessage, KioskSettings,
     },
+    metrics::Metrics,
     store::{Boot, Durability, Outbox, Signer, Store, StoreOptions},
 };
 use hal::sim::{SimBattery, SimBatteryConfig, SimCamera, SimCameraConfig, SimDoor, SimRelay};
@@ -26,6 +27,7 @@ struct Rig {
     relay: SimRelay,
     camera: SimCamera,
     feed: KioskFeed,
+    metrics: Arc<Metrics>,
     http: reqwest::Client,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
@@ -87,11 +89,13 @@ async fn rig(with_camera: bool) -> Rig {
         relay_test_max_ms: 300,
         ..Default::default()
     };
+    let metrics = Arc::new(Metrics::default());
     let local = LocalApi {
         door,
         battery: Arc::new(battery),
         camera: with_camera.then(|| Arc::new(camera.clone()) as Arc<dyn hal::Camera>),
         feed: feed.clone(),
+        metrics: metrics.clone(),
     };
     let server = server::start(&settings, dir.path(), feed.clone(), local, shutdown.clone())
         .await
@@ -101,6 +105,7 @@ async fn rig(with_camera: bool) -> Rig {
         relay,
         camera,
         feed,
+        metrics,
         http: reqwest::Client::new(),
         shutdown,
         _dir: dir,
@@ -289,6 +294,37 @@ async fn snapshot_without_a_camera_says_so() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["message"], "Kamera tidak dikonfigurasi");
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_behind_the_token() {
+    let rig = rig(true).await;
+    rig.metrics.frame_corrupt();
+    let refused = rig
+        .get("/api/local/metrics")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let ok = rig
+        .admin_get("/api/local/metrics")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(ok.headers()["content-type"]
+        .to_str()
+        .expect("a text header")
+        .starts_with("text/plain"));
+    let text = ok.text().await.expect("a text body");
+    assert!(
+        text.contains("\ngerbang_edge_frames_corrupt_total 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\ngerbang_edge_frames_captured_total 0\n"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

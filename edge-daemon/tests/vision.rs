@@ -22,25 +22,42 @@ use protocol::{
 use support::*;
 use time::macros::datetime;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enrolled_person_unlocks_the_door() {
-    // Recognition alone: two photos alternating are not a head turning, so the parallax cue
-    // (tested on its own below) is off here. With it on, one CI run here refused this walk.
-    let settings = VisionSettings {
+/// Recognition alone: two photos alternating are not a head turning, so the parallax cue
+/// (tested on its own below) is off. With it on, one CI run here refused this walk.
+fn recognition_only() -> VisionSettings {
+    VisionSettings {
         min_parallax: 0.0,
         ..settings()
-    };
-    let rig = rig(settings, gallery_of(vec![obama()]), system_clock()).await;
-    let mut verdicts = rig.handle.verdicts();
-    let mut screen = rig.kiosk.subscribe();
-    // Enrolled from obama.jpg, recognised on two other photos of him.
-    let _walk = walk(
+    }
+}
+
+/// A door that recognises Obama, enrolled from obama.jpg.
+async fn obama_enrolled_door() -> Rig {
+    rig(
+        recognition_only(),
+        gallery_of(vec![obama()]),
+        system_clock(),
+    )
+    .await
+}
+
+/// Obama, enrolled from obama.jpg, walks past on two other photos of him.
+fn obama_walks_past(rig: &Rig) -> tokio_util::sync::CancellationToken {
+    walk(
         &rig.camera,
         vec![
             photo("people/obama/obama2.jpg"),
             photo("people/obama/obama3.jpg"),
         ],
-    );
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrolled_person_unlocks_the_door() {
+    let rig = obama_enrolled_door().await;
+    let mut verdicts = rig.handle.verdicts();
+    let mut screen = rig.kiosk.subscribe();
+    let _walk = obama_walks_past(&rig);
     let verdict = rig.verdict(&mut verdicts).await;
     assert_eq!(verdict.result, AccessResult::Granted, "{verdict:?}");
     assert_eq!(verdict.person.as_deref(), Some("u-obama"));
@@ -311,4 +328,21 @@ async fn a_second_check_in_the_same_day_gets_the_seed_message() {
         "exactly one check-in recorded"
     );
     assert!(!rig.unlocked(), "a kiosk does not open the door by default");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_frames_are_dropped_and_counted() {
+    let rig = obama_enrolled_door().await;
+    let mut verdicts = rig.handle.verdicts();
+    // A burst of damaged frames (a USB camera's truncated MJPEG frames), then a person.
+    rig.camera.corrupt_next(12);
+    let _walk = obama_walks_past(&rig);
+    let verdict = rig.verdict(&mut verdicts).await;
+    assert_eq!(verdict.result, AccessResult::Granted, "{verdict:?}");
+    assert_eq!(rig.metrics.frames_corrupt(), 12);
+    assert!(rig.metrics.frames_captured() > 0);
+    assert!(rig
+        .metrics
+        .render()
+        .contains("\ngerbang_edge_frames_corrupt_total 12\n"));
 }

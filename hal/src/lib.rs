@@ -52,9 +52,13 @@ pub enum HalError {
         device: &'static str,
         reason: String,
     },
-    /// A camera produced no frame in time, or a frame that could not be decoded.
+    /// A camera produced no frame in time, or cannot capture.
     #[error("camera: {0}")]
     Camera(String),
+    /// A camera delivered a frame whose data is damaged (a truncated or garbled image): that
+    /// frame is lost, the next one may be fine.
+    #[error("camera frame corrupt: {0}")]
+    CorruptFrame(String),
 }
 
 /// The lock relay. `locked = true` engages the lock.

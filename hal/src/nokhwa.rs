@@ -186,10 +186,11 @@ fn run(
             .and_then(|buffer| {
                 let decoded = buffer
                     .decode_image::<RgbFormat>()
-                    .map_err(|e| HalError::Camera(format!("decode: {e}")))?;
+                    .map_err(|e| HalError::CorruptFrame(format!("decode: {e}")))?;
                 let (width, height) = (decoded.width(), decoded.height());
-                RgbImage::from_raw(width, height, decoded.into_raw())
-                    .ok_or_else(|| HalError::Camera("frame size does not match its data".into()))
+                RgbImage::from_raw(width, height, decoded.into_raw()).ok_or_else(|| {
+                    HalError::CorruptFrame("frame size does not match its data".into())
+                })
             })
             .map(|image| Frame {
                 image,

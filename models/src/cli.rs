@@ -194,6 +194,11 @@ fn identify(
     json: bool,
     models: Option<PathBuf>,
 ) -> anyhow::Result<()> {
+    // The photo first: a damaged one is refused before the models and the gallery load.
+    let bytes =
+        std::fs::read(image_path).with_context(|| format!("reading {}", image_path.display()))?;
+    let image = decode_image(&bytes, &ImageLimits::default())
+        .with_context(|| format!("decoding {}", image_path.display()))?;
     let engine = engine(Backend::Auto, models, 1)?;
     let gallery = gallery_from_dir(&engine, gallery_dir)?;
     if gallery.is_empty() {
@@ -202,10 +207,6 @@ fn identify(
             gallery_dir.display()
         );
     }
-    let bytes =
-        std::fs::read(image_path).with_context(|| format!("reading {}", image_path.display()))?;
-    let image = decode_image(&bytes, &ImageLimits::default())
-        .with_context(|| format!("decoding {}", image_path.display()))?;
     let faces = engine.analyze(&image)?;
     let out = IdentifyOut {
         faces: faces

@@ -5,7 +5,8 @@
 //! - `POST /relay-test?ms=N`: a short unlock pulse through the door task (capped), answered
 //!   once the door has locked again;
 //! - `GET /snapshot`: one camera frame as JPEG;
-//! - `GET /battery`: one battery reading.
+//! - `GET /battery`: one battery reading;
+//! - `GET /metrics`: the daemon's counters ([`crate::metrics`]) in the Prometheus text format.
 //!
 //! Errors are JSON `{"message": …}` in Indonesian, like the cloud API's.
 
@@ -25,7 +26,10 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use super::{token::AdminToken, DeviceStatus, KioskFeed};
-use crate::door::{DoorError, DoorHandle, DoorSnapshot};
+use crate::{
+    door::{DoorError, DoorHandle, DoorSnapshot},
+    metrics::Metrics,
+};
 
 /// A camera gets this long to deliver a frame for a snapshot.
 const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,6 +46,8 @@ pub struct LocalApi {
     /// `None` when the device has no camera configured.
     pub camera: Option<Arc<dyn Camera>>,
     pub feed: KioskFeed,
+    /// The counters `GET /metrics` shows.
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +126,7 @@ pub fn router(
         .route("/relay-test", post(relay_test))
         .route("/snapshot", get(snapshot))
         .route("/battery", get(battery))
+        .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
 }
@@ -160,6 +167,16 @@ async fn health(State(state): State<ApiState>) -> Json<Health> {
         door,
         camera_configured: state.api.camera.is_some(),
     })
+}
+
+async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        state.api.metrics.render(),
+    )
 }
 
 #[derive(Debug, Deserialize)]

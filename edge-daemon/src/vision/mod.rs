@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use hal::{Camera, Clock, Frame};
+use hal::{Camera, Clock, Frame, HalError};
 use models::{Decision, EngineConfig, FaceEngine, FrameVote, FrameVoter, VoterConfig};
 use protocol::{AccessMethod, AccessResult, DenyReason, Event, PersonRef};
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,7 @@ use crate::{
     door::DoorHandle,
     gallery::SharedGallery,
     kiosk::{KioskFeed, KioskMessage},
+    metrics::Metrics,
     policy::{self, AttendanceBook, AttendanceOutcome, KioskDirection},
     snapshot::{self, SnapshotClient},
     store::{Outbox, StoreError},
@@ -230,6 +231,8 @@ pub struct VisionParts {
     pub outbox: Outbox,
     pub kiosk: KioskFeed,
     pub snapshots: Option<SnapshotClient>,
+    /// Where the camera loop counts frames (captured, corrupt).
+    pub metrics: Arc<Metrics>,
 }
 
 /// Starts the camera thread and the decider. Sightings are also copied to `observer`
@@ -247,6 +250,7 @@ pub fn start(
         camera: parts.camera.clone(),
         door: parts.door.snapshot(),
         kiosk: parts.kiosk.clone(),
+        metrics: parts.metrics.clone(),
         latest: latest_tx,
         sightings: sightings_tx,
     };
@@ -274,6 +278,7 @@ struct CameraLoop {
     camera: Arc<dyn Camera>,
     door: watch::Receiver<crate::door::DoorSnapshot>,
     kiosk: KioskFeed,
+    metrics: Arc<Metrics>,
     latest: watch::Sender<Option<Arc<Frame>>>,
     sightings: mpsc::Sender<Sighting>,
 }
@@ -291,7 +296,17 @@ impl CameraLoop {
             let frame = match self.camera.capture() {
                 Ok(frame) => {
                     camera_errors = 0;
+                    self.metrics.frame_captured();
                     Arc::new(frame)
+                }
+                // A damaged frame (a truncated MJPEG frame, say) is dropped before presence
+                // or the voter see it; the camera itself is working, so no back-off.
+                Err(HalError::CorruptFrame(reason)) => {
+                    let frames_corrupt = self.metrics.frame_corrupt();
+                    if frames_corrupt == 1 || frames_corrupt % 100 == 0 {
+                        warn!(%reason, frames_corrupt, "Corrupt camera frame dropped.");
+                    }
+                    continue;
                 }
                 Err(error) => {
                     camera_errors += 1;

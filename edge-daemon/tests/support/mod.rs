@@ -14,6 +14,7 @@ use edge_daemon::{
     door::{self, DoorHandle, DoorHardware},
     gallery::{encode_template, GallerySync, GalleryVault, ModelInfo},
     kiosk::KioskFeed,
+    metrics::Metrics,
     store::{Boot, Durability, Outbox, Signer, Store, StoreOptions},
     vision::{self, presence::PresenceSettings, CameraHandle, VisionParts, VisionSettings},
 };
@@ -123,6 +124,7 @@ pub struct Rig {
     pub door: DoorHandle,
     pub handle: CameraHandle,
     pub kiosk: KioskFeed,
+    pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -175,6 +177,7 @@ pub async fn rig(
         ..SimCameraConfig::default()
     });
     let kiosk = KioskFeed::new();
+    let metrics = Arc::new(Metrics::default());
     let (handle, _tasks) = vision::start(
         VisionParts {
             settings,
@@ -186,6 +189,7 @@ pub async fn rig(
             outbox: outbox.clone(),
             kiosk: kiosk.clone(),
             snapshots: None,
+            metrics: metrics.clone(),
         },
         shutdown.clone(),
     );
@@ -197,6 +201,7 @@ pub async fn rig(
         door,
         handle,
         kiosk,
+        metrics,
         shutdown,
         _dir: dir,
     }

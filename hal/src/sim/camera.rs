@@ -60,6 +60,8 @@ struct State {
     background: RgbImage,
     pacer: FramePacer,
     fault: Option<String>,
+    /// Captures still to deliver as corrupt frames.
+    corrupt: u64,
     captured: u64,
 }
 
@@ -106,6 +108,7 @@ impl SimCamera {
                 background,
                 pacer,
                 fault: None,
+                corrupt: 0,
                 captured: 0,
             })),
             clock: config.clock,
@@ -135,6 +138,12 @@ impl SimCamera {
     /// Makes captures fail with [`HalError::Camera`] carrying `reason`, or (`None`) work again.
     pub fn set_fault(&self, reason: Option<String>) {
         lock(&self.state).fault = reason;
+    }
+
+    /// Makes the next `frames` captures deliver a damaged frame ([`HalError::CorruptFrame`]),
+    /// as a USB camera does with a truncated MJPEG frame. They are not counted as captured.
+    pub fn corrupt_next(&self, frames: u64) {
+        lock(&self.state).corrupt = frames;
     }
 
     fn next_image(state: &mut State) -> RgbImage {
@@ -174,6 +183,10 @@ impl Camera for SimCamera {
         }
         let image = {
             let mut state = lock(&self.state);
+            if state.corrupt > 0 {
+                state.corrupt -= 1;
+                return Err(HalError::CorruptFrame("simulated damaged frame".into()));
+            }
             state.captured += 1;
             Self::next_image(&mut state)
         };
@@ -349,6 +362,17 @@ mod tests {
         );
         camera.set_fault(None);
         assert!(camera.capture().is_ok());
+    }
+
+    #[test]
+    fn corrupt_frames_come_then_good_ones() {
+        let camera = SimCamera::new(unpaced());
+        camera.corrupt_next(2);
+        for _ in 0..2 {
+            assert!(matches!(camera.capture(), Err(HalError::CorruptFrame(_))));
+        }
+        assert!(camera.capture().is_ok());
+        assert_eq!(camera.frames_captured(), 1);
     }
 
     #[test]
