@@ -9,7 +9,6 @@ pub mod visitors;
 
 use std::{
     fs,
-    io::Write,
     path::{Path, PathBuf},
 };
 

@@ -36,8 +36,18 @@ impl TestCloud {
         broker: BrokerKind,
         adjust: impl FnOnce(&mut CloudConfig),
     ) -> TestCloud {
-        super::init_tracing();
         let db = TestDb::create(&backend).await;
+        Self::start_on(db, backend, broker, adjust).await
+    }
+
+    /// Like [`TestCloud::start_with`], on a database the test prepared (a fixture).
+    pub async fn start_on(
+        db: TestDb,
+        backend: Backend,
+        broker: BrokerKind,
+        adjust: impl FnOnce(&mut CloudConfig),
+    ) -> TestCloud {
+        super::init_tracing();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = CloudConfig {
             data_dir: data_dir.path().to_path_buf(),
@@ -55,6 +65,8 @@ impl TestCloud {
             config.mqtt.share_group = format!("gerbang-t-{}", uuid::Uuid::new_v4().simple());
         }
         adjust(&mut config);
+        let admin_email = config.admin_email.clone().unwrap_or_default();
+        let admin_password = config.admin_password.clone().unwrap_or_default();
         let shutdown = CancellationToken::new();
         let cloud = crate::start(config, shutdown.clone())
             .await
@@ -64,8 +76,8 @@ impl TestCloud {
             shutdown,
             backend,
             broker,
-            admin_email: ADMIN_EMAIL.into(),
-            admin_password: ADMIN_PASSWORD.into(),
+            admin_email,
+            admin_password,
             _data_dir: data_dir,
             db,
         }

@@ -234,12 +234,7 @@ pub(crate) async fn login(
         user.session_epoch,
     )?;
     let mut response = Json(json!({ "ok": true, "user": SeedUser::from(&user) })).into_response();
-    if let Some(value) = cookie_header(
-        &state,
-        ACCESS_COOKIE,
-        &token,
-        SESSION_TTL.as_secs(),
-    ) {
+    if let Some(value) = cookie_header(&state, ACCESS_COOKIE, &token, SESSION_TTL.as_secs()) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)

@@ -7,12 +7,7 @@ use sea_orm::DatabaseConnection;
 use time::OffsetDateTime;
 
 use super::{cipher::TemplateCipher, faces, PeopleConfig};
-use platform::{
-    config::CloudConfig,
-    start_error::CloudError,
-    secrets,
-};
-
+use platform::{config::CloudConfig, secrets, start_error::CloudError};
 
 #[derive(Debug)]
 pub struct PeopleRuntime {
@@ -41,10 +36,7 @@ pub fn parse_hhmm(raw: &str, end: bool) -> Option<u16> {
 }
 
 impl PeopleRuntime {
-    pub async fn start(
-        config: &CloudConfig,
-        db: &DatabaseConnection,
-    ) -> Result<Self, CloudError> {
+    pub async fn start(config: &CloudConfig, db: &DatabaseConnection) -> Result<Self, CloudError> {
         let people: PeopleConfig = config.section("people")?;
         let people = &people;
         let cipher = match &people.template_key {

@@ -192,12 +192,6 @@ pub async fn login(
         Err(refusal) => return Ok(refusal.into_response()),
     };
     let session = sessions::start(&state, user).await?;
-    audit::record(
-        &state.db,
-        now,
-        audit::Entry::new("login", ip).by(user_id, actor),
-    )
-    .await;
     Ok(session_response(&state, session))
 }
 
