@@ -38,6 +38,14 @@ impl Domain for Access {
         "access"
     }
 
+    /// `dashboard.js`: its pages, served at `/assets/domains/access.js`.
+    fn dashboard(&self) -> Option<platform::domain::DashboardModule> {
+        Some(platform::domain::DashboardModule {
+            name: "access",
+            source: include_str!("../dashboard.js"),
+        })
+    }
+
     fn roles(&self) -> &'static [&'static str] {
         &["admin", "member"]
     }

@@ -73,6 +73,14 @@ impl Domain for Attendance {
         "attendance"
     }
 
+    /// `dashboard.js`: its pages, served at `/assets/domains/attendance.js`.
+    fn dashboard(&self) -> Option<platform::domain::DashboardModule> {
+        Some(platform::domain::DashboardModule {
+            name: "attendance",
+            source: include_str!("../dashboard.js"),
+        })
+    }
+
     fn roles(&self) -> &'static [&'static str] {
         &["admin", "mahasiswa"]
     }

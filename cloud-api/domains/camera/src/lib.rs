@@ -67,6 +67,14 @@ impl Domain for Camera {
         "camera"
     }
 
+    /// `dashboard.js`: its pages, served at `/assets/domains/camera.js`.
+    fn dashboard(&self) -> Option<platform::domain::DashboardModule> {
+        Some(platform::domain::DashboardModule {
+            name: "camera",
+            source: include_str!("../dashboard.js"),
+        })
+    }
+
     /// The camera is run by the access admins; it has no roles of its own.
     fn roles(&self) -> &'static [&'static str] {
         &[]

@@ -50,6 +50,14 @@ impl Domain for History {
         "history"
     }
 
+    /// `dashboard.js`: its pages, served at `/assets/domains/history.js`.
+    fn dashboard(&self) -> Option<platform::domain::DashboardModule> {
+        Some(platform::domain::DashboardModule {
+            name: "history",
+            source: include_str!("../dashboard.js"),
+        })
+    }
+
     /// History is read by the access admins; it has no roles of its own.
     fn roles(&self) -> &'static [&'static str] {
         &[]

@@ -59,6 +59,14 @@ impl Domain for People {
         "people"
     }
 
+    /// `dashboard.js`: its pages, served at `/assets/domains/people.js`.
+    fn dashboard(&self) -> Option<platform::domain::DashboardModule> {
+        Some(platform::domain::DashboardModule {
+            name: "people",
+            source: include_str!("../dashboard.js"),
+        })
+    }
+
     fn roles(&self) -> &'static [&'static str] {
         &[]
     }
