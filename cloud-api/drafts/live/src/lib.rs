@@ -1,0 +1,213 @@
+//! ChatMe live streaming (seed 004) under `/chatme/api`: phone accounts on the platform's
+//! users with a ChatMe profile, coin wallets whose every change writes a ledger row, a gift
+//! catalogue and gifts that never overdraw (guarded debit, idempotency keys), rankings and
+//! host income over Asia/Jakarta periods, and live sessions (one open per host).
+
+pub mod accounts;
+pub mod error;
+pub(crate) mod migration;
+pub mod periods;
+pub mod phone;
+pub(crate) mod routes;
+pub mod sessions;
+pub mod stats;
+pub mod wallet;
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use platform::{
+    domain::{Domain, PersonalData, PrepareContext},
+    identity::JwtKeys,
+    sql::stmt,
+    start_error::CloudError,
+    state::AppState,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
+use sea_orm_migration::MigrationTrait;
+use serde::Deserialize;
+use utoipa::OpenApi;
+use uuid::Uuid;
+
+platform::policy! {
+    /// ChatMe admins: the gift catalogue and coin credits.
+    LiveAdmin => "live" ["admin"];
+}
+
+/// The domain's name: its key in role maps and its configuration section.
+pub const DOMAIN: &str = "live";
+
+/// The ChatMe token is valid for 7 days (seed 004).
+pub const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// `[live]` in the configuration file, `GERBANG_LIVE_*` in the environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LiveConfig {
+    /// The host's share of a gift's coin value (the platform keeps the rest).
+    pub host_share: f64,
+    /// The calendar rankings, income and durations are counted in.
+    pub time_zone: String,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            host_share: 0.6,
+            time_zone: "Asia/Jakarta".to_owned(),
+        }
+    }
+}
+
+/// What the live domain keeps while the cloud runs.
+#[derive(Debug)]
+pub struct LiveRuntime {
+    /// Signs the 7-day ChatMe token (the platform's secret, so platform tokens verify too).
+    pub session_jwt: JwtKeys,
+    /// The host's share in basis points (6000 = 60 %).
+    pub host_share_bp: i64,
+    pub time_zone: jiff::tz::TimeZone,
+}
+
+/// The live domain.
+#[derive(Debug)]
+pub struct Live;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        accounts::register,
+        accounts::login,
+        accounts::profile,
+        accounts::update_profile,
+        routes::wallet,
+        routes::wallet_history,
+        routes::admin_credit,
+        routes::list_gifts,
+        routes::create_gift,
+        routes::update_gift,
+        routes::delete_gift,
+        routes::send_gift,
+        stats::fan_ranking,
+        stats::host_ranking,
+        stats::contributions,
+        stats::income_today,
+        stats::income_week,
+        stats::income_month,
+        stats::income_category,
+        stats::income_history,
+        sessions::start_session,
+        sessions::end_session,
+        sessions::duration_today,
+    ),
+    tags((name = "live", description = "Seed 004 ChatMe: phone accounts, coins, gifts, rankings, host income, live sessions"))
+)]
+struct ApiDoc;
+
+#[async_trait::async_trait]
+impl Domain for Live {
+    fn name(&self) -> &'static str {
+        DOMAIN
+    }
+
+    fn roles(&self) -> &'static [&'static str] {
+        &["admin", "user", "host", "agency"]
+    }
+
+    fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(migration::M0300LiveCore)]
+    }
+
+    async fn prepare(
+        &self,
+        context: &PrepareContext<'_>,
+        states: &mut platform::domain::DomainStates,
+    ) -> Result<(), CloudError> {
+        let config: LiveConfig = context.config.section(DOMAIN)?;
+        if !(0.0..=1.0).contains(&config.host_share) || config.host_share.is_nan() {
+            return Err(CloudError::Config(format!(
+                "live.host_share {} is not between 0 and 1",
+                config.host_share
+            )));
+        }
+        let time_zone = jiff::tz::TimeZone::get(&config.time_zone).map_err(|e| {
+            CloudError::Config(format!("live.time_zone {:?}: {e}", config.time_zone))
+        })?;
+        wallet::ensure_wallet(context.db, wallet::PLATFORM_ACCOUNT, 0)
+            .await
+            .map_err(|e| CloudError::Config(format!("live: the platform wallet: {e}")))?;
+        states.insert(LiveRuntime {
+            session_jwt: JwtKeys::with_ttl(context.jwt_secret, SESSION_TTL),
+            host_share_bp: (config.host_share * 10_000.0).round() as i64,
+            time_zone,
+        });
+        Ok(())
+    }
+
+    fn router(&self) -> axum::Router<AppState> {
+        routes::router()
+    }
+
+    fn openapi(&self) -> utoipa::openapi::OpenApi {
+        ApiDoc::openapi()
+    }
+
+    fn personal_data(&self) -> Option<Arc<dyn PersonalData>> {
+        Some(Arc::new(LiveRecords))
+    }
+}
+
+/// What ChatMe keeps about a user: profile, wallet, ledger, gifts, income, sessions.
+#[derive(Debug)]
+pub struct LiveRecords;
+
+/// Per-user tables and the column naming the user.
+const USER_TABLES: &[(&str, &str)] = &[
+    ("live_profiles", "user_id"),
+    ("live_wallets", "user_id"),
+    ("live_ledger", "account"),
+    ("live_gifts", "sender_id"),
+    ("live_host_income", "host_id"),
+    ("live_sessions", "host_id"),
+    ("live_idempotency", "sender_id"),
+];
+
+#[async_trait::async_trait]
+impl PersonalData for LiveRecords {
+    async fn count(
+        &self,
+        db: &DatabaseConnection,
+        users: Option<&[Uuid]>,
+    ) -> Result<HashMap<Uuid, u64>, DbErr> {
+        let mut counts: HashMap<Uuid, u64> = HashMap::new();
+        for (table, col) in USER_TABLES {
+            let rows = db
+                .query_all(stmt(
+                    db.get_database_backend(),
+                    &format!("SELECT {col} AS u, COUNT(*) AS n FROM {table} GROUP BY {col}"),
+                    vec![],
+                ))
+                .await?;
+            for row in rows {
+                let user: Uuid = row.try_get("", "u")?;
+                let n: i64 = row.try_get("", "n")?;
+                if users.is_none_or(|only| only.contains(&user)) && user != wallet::PLATFORM_ACCOUNT
+                {
+                    *counts.entry(user).or_default() += n.max(0) as u64;
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn erase(&self, txn: &DatabaseTransaction, user: Uuid) -> Result<(), DbErr> {
+        for (table, col) in USER_TABLES {
+            txn.execute(stmt(
+                txn.get_database_backend(),
+                &format!("DELETE FROM {table} WHERE {col} = ?"),
+                vec![user.into()],
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,289 @@
+//! The live domain's tables (all `live_…`): profiles, coin wallets (never negative: a CHECK
+//! constraint), the ledger, the gift catalogue, sent gifts, host income, live sessions (one
+//! open session per host: a partial unique index) and idempotency keys. Times are unix
+//! seconds (BIGINT), so period queries compare integers on both backends.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveIden)]
+enum LiveProfiles {
+    Table,
+    UserId,
+    Gender,
+    Age,
+    Signature,
+    AvatarUrl,
+    Level,
+    VipLevel,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum LiveWallets {
+    Table,
+    UserId,
+    Balance,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum LiveLedger {
+    Table,
+    Id,
+    Account,
+    Delta,
+    BalanceAfter,
+    Kind,
+    Reference,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum LiveGiftCatalog {
+    Table,
+    Id,
+    Name,
+    CoinValue,
+    Category,
+    Icon,
+    Active,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum LiveGifts {
+    Table,
+    Id,
+    SenderId,
+    ReceiverId,
+    GiftId,
+    GiftName,
+    CoinValue,
+    Quantity,
+    LiveSessionId,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum LiveHostIncome {
+    Table,
+    Id,
+    HostId,
+    GiftId,
+    SenderId,
+    Income,
+    Type,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum LiveSessions {
+    Table,
+    Id,
+    HostId,
+    RoomId,
+    StartTime,
+    EndTime,
+    DurationSeconds,
+    TotalIncome,
+    TotalViewers,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum LiveIdempotency {
+    Table,
+    SenderId,
+    Key,
+    Response,
+    CreatedAt,
+}
+
+/// Migration m0300 (live): every table of the domain.
+pub struct M0300LiveCore;
+
+impl MigrationName for M0300LiveCore {
+    fn name(&self) -> &str {
+        "m0300_live_core"
+    }
+}
+
+fn index(
+    name: &str,
+    table: impl IntoIden + 'static,
+    cols: &[&'static str],
+) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.if_not_exists().name(name).table(table);
+    for col in cols {
+        index.col(Alias::new(*col));
+    }
+    index.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0300LiveCore {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(LiveProfiles::Table)
+                    .if_not_exists()
+                    .col(pk_uuid(LiveProfiles::UserId))
+                    .col(string_null(LiveProfiles::Gender))
+                    .col(integer_null(LiveProfiles::Age))
+                    .col(string_null(LiveProfiles::Signature))
+                    .col(string_null(LiveProfiles::AvatarUrl))
+                    .col(integer(LiveProfiles::Level).default(1))
+                    .col(integer(LiveProfiles::VipLevel).default(0))
+                    .col(big_integer(LiveProfiles::CreatedAt))
+                    .col(big_integer(LiveProfiles::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LiveWallets::Table)
+                    .if_not_exists()
+                    .col(pk_uuid(LiveWallets::UserId))
+                    .col(
+                        big_integer(LiveWallets::Balance)
+                            .default(0)
+                            .check(Expr::col(LiveWallets::Balance).gte(0)),
+                    )
+                    .col(big_integer(LiveWallets::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LiveLedger::Table)
+                    .if_not_exists()
+                    .col(pk_uuid(LiveLedger::Id))
+                    .col(uuid(LiveLedger::Account))
+                    .col(big_integer(LiveLedger::Delta))
+                    .col(big_integer(LiveLedger::BalanceAfter))
+                    .col(string(LiveLedger::Kind))
+                    .col(string(LiveLedger::Reference))
+                    .col(big_integer(LiveLedger::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "ix_live_ledger_account",
+                LiveLedger::Table,
+                &["account", "created_at"],
+            ))
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LiveGiftCatalog::Table)
+                    .if_not_exists()
+                    .col(pk_uuid(LiveGiftCatalog::Id))
+                    .col(string(LiveGiftCatalog::Name))
+                    .col(
+                        big_integer(LiveGiftCatalog::CoinValue)
+                            .check(Expr::col(LiveGiftCatalog::CoinValue).gt(0)),
+                    )
+                    .col(string(LiveGiftCatalog::Category))
+                    .col(string_null(LiveGiftCatalog::Icon))
+                    .col(boolean(LiveGiftCatalog::Active).default(true))
+                    .col(big_integer(LiveGiftCatalog::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LiveGifts::Table)
+                    .if_not_exists()
+                    .col(pk_uuid(LiveGifts::Id))
+                    .col(uuid(LiveGifts::SenderId))
+                    .col(uuid(LiveGifts::ReceiverId))
+                    .col(uuid(LiveGifts::GiftId))
+                    .col(string(LiveGifts::GiftName))
+                    .col(big_integer(LiveGifts::CoinValue))
+                    .col(big_integer(LiveGifts::Quantity))
+                    .col(uuid_null(LiveGifts::LiveSessionId))
+                    .col(big_integer(LiveGifts::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "ix_live_gifts_receiver",
+                LiveGifts::Table,
+                &["receiver_id", "created_at"],
+            ))
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LiveHostIncome::Table)
+                    .if_not_exists()
+                    .col(pk_uuid(LiveHostIncome::Id))
+                    .col(uuid(LiveHostIncome::HostId))
+                    .col(uuid(LiveHostIncome::GiftId))
+                    .col(uuid(LiveHostIncome::SenderId))
+                    .col(big_integer(LiveHostIncome::Income))
+                    .col(string(LiveHostIncome::Type))
+                    .col(big_integer(LiveHostIncome::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "ix_live_host_income_host",
+                LiveHostIncome::Table,
+                &["host_id", "created_at"],
+            ))
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LiveSessions::Table)
+                    .if_not_exists()
+                    .col(pk_uuid(LiveSessions::Id))
+                    .col(uuid(LiveSessions::HostId))
+                    .col(string(LiveSessions::RoomId))
+                    .col(big_integer(LiveSessions::StartTime))
+                    .col(big_integer_null(LiveSessions::EndTime))
+                    .col(big_integer_null(LiveSessions::DurationSeconds))
+                    .col(big_integer(LiveSessions::TotalIncome).default(0))
+                    .col(big_integer(LiveSessions::TotalViewers).default(0))
+                    .col(big_integer(LiveSessions::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        // One open session per host, enforced by the database on both backends.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE UNIQUE INDEX IF NOT EXISTS uq_live_sessions_open \
+                 ON live_sessions (host_id) WHERE end_time IS NULL",
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LiveIdempotency::Table)
+                    .if_not_exists()
+                    .col(uuid(LiveIdempotency::SenderId))
+                    .col(string(LiveIdempotency::Key))
+                    .col(text_null(LiveIdempotency::Response))
+                    .col(big_integer(LiveIdempotency::CreatedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(LiveIdempotency::SenderId)
+                            .col(LiveIdempotency::Key),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+}

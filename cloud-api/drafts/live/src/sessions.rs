@@ -1,0 +1,212 @@
+//! Live sessions (seed 004): `POST /live-session/start` (hosts only; one open session per
+//! host, enforced by a partial unique index; answers the `room_id`), `POST
+//! /live-session/end` (duration, total income; `total_viewers` counts distinct viewers
+//! recorded for the session), `GET /live-session/duration/today/:hostId`.
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use platform::{
+    http::{error::ApiError, extract::PathParams},
+    i18n::Msg,
+    identity::{self, AuthUser},
+    sql::stmt,
+    state::AppState,
+};
+use sea_orm::{ConnectionTrait, SqlErr};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::{
+    accounts::live_role,
+    error::{forbidden, user_not_found, LiveError},
+    periods::{bounds, rfc3339, Period},
+    LiveRuntime,
+};
+
+fn session_json(r: &sea_orm::QueryResult) -> Result<Value, LiveError> {
+    let end: Option<i64> = r.try_get("", "end_time")?;
+    Ok(json!({
+        "id": r.try_get::<Uuid>("", "id")?,
+        "host_id": r.try_get::<Uuid>("", "host_id")?,
+        "room_id": r.try_get::<String>("", "room_id")?,
+        "start_time": rfc3339(r.try_get::<i64>("", "start_time")?),
+        "end_time": end.map(rfc3339),
+        "duration_seconds": r.try_get::<Option<i64>>("", "duration_seconds")?,
+        "total_income": r.try_get::<i64>("", "total_income")?,
+        "total_viewers": r.try_get::<i64>("", "total_viewers")?,
+    }))
+}
+
+const SESSION_COLUMNS: &str =
+    "id, host_id, room_id, start_time, end_time, duration_seconds, total_income, total_viewers";
+
+/// The host's open session, if any.
+pub async fn open_session(
+    db: &impl ConnectionTrait,
+    host: Uuid,
+) -> Result<Option<sea_orm::QueryResult>, LiveError> {
+    Ok(db
+        .query_one(stmt(
+            db.get_database_backend(),
+            &format!(
+                "SELECT {SESSION_COLUMNS} FROM live_sessions WHERE host_id = ? AND end_time IS NULL"
+            ),
+            vec![host.into()],
+        ))
+        .await?)
+}
+
+/// Starts the caller's live session (hosts only).
+#[utoipa::path(post, path = "/chatme/api/live-session/start", tag = "live",
+    responses((status = 201, description = "`{message, session: {id, room_id, …}, room_id}`"),
+        (status = 403, description = "Not a host"), (status = 409, description = "A session is already open")),
+    security(("bearer" = [])))]
+pub(crate) async fn start_session(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+) -> Result<Response, ApiError> {
+    let found = identity::find_by_id(&state.db, claims.sub)
+        .await?
+        .ok_or_else(user_not_found)?;
+    if live_role(&found.roles) != "host" {
+        return Err(LiveError::Forbidden(Msg::new(
+            "Hanya host yang bisa memulai live",
+            "Only hosts can start a live session",
+        ))
+        .into());
+    }
+    let id = Uuid::now_v7();
+    let room_id = format!("live_{}", id.simple());
+    let now = state.clock.unix();
+    let inserted = state
+        .db
+        .execute(stmt(
+            state.db.get_database_backend(),
+            "INSERT INTO live_sessions (id, host_id, room_id, start_time, end_time, \
+             duration_seconds, total_income, total_viewers, created_at) \
+             VALUES (?, ?, ?, ?, NULL, NULL, 0, 0, ?)",
+            vec![
+                id.into(),
+                claims.sub.into(),
+                room_id.as_str().into(),
+                now.into(),
+                now.into(),
+            ],
+        ))
+        .await;
+    if let Err(err) = inserted {
+        if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+            let open = open_session(&state.db, claims.sub).await?;
+            return Ok((
+                StatusCode::CONFLICT,
+                Json(json!({
+                    "message": Msg::new(
+                        "Anda masih punya sesi live yang berjalan",
+                        "You already have an open live session",
+                    ).localized(),
+                    "session": open.as_ref().map(session_json).transpose()?,
+                })),
+            )
+                .into_response());
+        }
+        return Err(LiveError::from(err).into());
+    }
+    let session = open_session(&state.db, claims.sub)
+        .await?
+        .ok_or_else(user_not_found)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "message": Msg::new("Sesi live dimulai", "Live session started").localized(),
+            "room_id": room_id,
+            "session": session_json(&session)?,
+        })),
+    )
+        .into_response())
+}
+
+/// Ends `host`'s open session at `now`: duration, and the distinct viewers recorded.
+pub async fn end_open_session(
+    db: &impl ConnectionTrait,
+    host: Uuid,
+    now: i64,
+) -> Result<Option<Value>, LiveError> {
+    let row = db
+        .query_one(stmt(
+            db.get_database_backend(),
+            &format!(
+                "UPDATE live_sessions SET end_time = ?, duration_seconds = ? - start_time \
+                 WHERE host_id = ? AND end_time IS NULL RETURNING {SESSION_COLUMNS}"
+            ),
+            vec![now.into(), now.into(), host.into()],
+        ))
+        .await?;
+    row.as_ref().map(session_json).transpose()
+}
+
+/// Ends the caller's open session.
+#[utoipa::path(post, path = "/chatme/api/live-session/end", tag = "live",
+    responses((status = 200, description = "`{message, session: {duration_seconds, total_income, total_viewers, …}}`"),
+        (status = 404, description = "No open session")),
+    security(("bearer" = [])))]
+pub(crate) async fn end_session(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    let session = end_open_session(&state.db, claims.sub, state.clock.unix())
+        .await?
+        .ok_or_else(|| {
+            LiveError::NotFound(Msg::new(
+                "Tidak ada sesi live yang berjalan",
+                "No open live session",
+            ))
+        })?;
+    Ok(Json(json!({
+        "message": Msg::new("Sesi live berakhir", "Live session ended").localized(),
+        "session": session,
+    })))
+}
+
+/// Seconds live today (Asia/Jakarta), counting only the part of each session inside today.
+#[utoipa::path(get, path = "/chatme/api/live-session/duration/today/{hostId}", tag = "live",
+    params(("hostId" = Uuid, Path)),
+    responses((status = 200, description = "`{host_id, date_start, duration_seconds, sessions}`"), (status = 403)),
+    security(("bearer" = [])))]
+pub(crate) async fn duration_today(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    PathParams(host): PathParams<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    if !crate::stats::may_see_income(&claims, host) {
+        return Err(forbidden().into());
+    }
+    let now = state.clock.unix();
+    let (start, end) = bounds(Period::Day, &state.domain::<LiveRuntime>().time_zone, now);
+    let rows = state
+        .db
+        .query_all(stmt(
+            state.db.get_database_backend(),
+            "SELECT start_time, end_time FROM live_sessions WHERE host_id = ? \
+             AND start_time < ? AND (end_time IS NULL OR end_time > ?)",
+            vec![host.into(), end.into(), start.into()],
+        ))
+        .await
+        .map_err(LiveError::from)?;
+    let mut total = 0i64;
+    for r in &rows {
+        let from: i64 = r.try_get("", "start_time").map_err(LiveError::from)?;
+        let to: Option<i64> = r.try_get("", "end_time").map_err(LiveError::from)?;
+        let to = to.unwrap_or(now).min(end);
+        total += (to - from.max(start)).max(0);
+    }
+    Ok(Json(json!({
+        "host_id": host,
+        "date_start": rfc3339(start),
+        "duration_seconds": total,
+        "sessions": rows.len(),
+    })))
+}

@@ -1,0 +1,140 @@
+//! SeaORM entities of the SAKIP tables (see `migration`). The four planning levels below a
+//! renstra share one shape and are reached through `planning::Level` instead.
+
+macro_rules! entity {
+    ($(#[$doc:meta])* $module:ident, $table:literal, { $($(#[$fdoc:meta])* $field:ident : $ty:ty),+ $(,)? }) => {
+        $(#[$doc])*
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                #[sea_orm(primary_key)]
+                pub id: i32,
+                $($(#[$fdoc])* pub $field: $ty,)+
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
+entity!(
+    /// `sakip_opd`: an Organisasi Perangkat Daerah.
+    opd, "sakip_opd", {
+    code: String,
+    name: String,
+    head_name: Option<String>,
+    /// JSON.
+    contact: Option<String>,
+    is_active: bool,
+    created_at: TimeDateTimeWithTimeZone,
+});
+
+entity!(
+    /// `sakip_renstra`: an OPD's strategic plan.
+    renstra, "sakip_renstra", {
+    opd_id: i32,
+    period: String,
+    vision: Option<String>,
+    /// JSON array of mission statements.
+    mission: String,
+    is_active: bool,
+    created_at: TimeDateTimeWithTimeZone,
+});
+
+entity!(
+    /// `sakip_indicators`: a performance indicator of a planning node (its OPD kept with it).
+    indicator, "sakip_indicators", {
+    opd_id: i32,
+    parent_type: String,
+    parent_id: i32,
+    name: String,
+    definition: Option<String>,
+    formula: Option<String>,
+    unit: Option<String>,
+    data_source: Option<String>,
+    frequency: Option<String>,
+    polarity: String,
+    created_at: TimeDateTimeWithTimeZone,
+});
+
+entity!(
+    /// `sakip_performance_targets`: one target per indicator and period (0 = no quarter/month).
+    target, "sakip_performance_targets", {
+    indicator_id: i32,
+    year: i32,
+    quarter: i32,
+    month: i32,
+    /// Decimal as text.
+    target_value: String,
+    created_at: TimeDateTimeWithTimeZone,
+});
+
+entity!(
+    /// `sakip_performance_achievements`: one achievement per indicator and period.
+    achievement, "sakip_performance_achievements", {
+    indicator_id: i32,
+    year: i32,
+    quarter: i32,
+    month: i32,
+    achievement_value: String,
+    percentage: Option<String>,
+    /// Why `percentage` is null: `no_target` or `zero_target`.
+    percentage_note: Option<String>,
+    notes: Option<String>,
+    /// JSON.
+    supporting_documents: Option<String>,
+    input_by: Uuid,
+    verified_by: Option<Uuid>,
+    verified_at: Option<TimeDateTimeWithTimeZone>,
+    created_at: TimeDateTimeWithTimeZone,
+    updated_at: TimeDateTimeWithTimeZone,
+});
+
+entity!(
+    /// `sakip_budget_allocations`: a budget line (pagu).
+    allocation, "sakip_budget_allocations", {
+    opd_id: i32,
+    year: i32,
+    category: String,
+    program_id: Option<i32>,
+    kegiatan_id: Option<i32>,
+    allocation_amount: String,
+    sipd_code: String,
+    created_at: TimeDateTimeWithTimeZone,
+});
+
+entity!(
+    /// `sakip_budget_realizations`: a month's spending against an allocation.
+    realization, "sakip_budget_realizations", {
+    allocation_id: i32,
+    month: i32,
+    realization_amount: String,
+    cumulative_amount: String,
+    percentage: Option<String>,
+    notes: Option<String>,
+    created_at: TimeDateTimeWithTimeZone,
+});
+
+/// `sakip_user_opd`: the OPD of an `admin_opd` user.
+pub mod user_opd {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sakip_user_opd")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: Uuid,
+        pub opd_id: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,191 @@
+//! SAKIP (seed 002): the performance-accountability system of Indonesian government
+//! agencies, served under `/sakip/api/v1` — sign-in on the platform's users, OPDs, the
+//! strategic-plan tree (renstra → tujuan → sasaran → program → kegiatan), indicators,
+//! targets and achievements with their percentages and verification, the cached
+//! performance data, and the budget. Every answer is `{"success", "data" | "error"}`.
+
+pub mod auth;
+pub mod budget;
+pub mod cache;
+pub mod calc;
+pub mod entities;
+pub mod error;
+pub(crate) mod migration;
+pub mod performance;
+pub mod planning;
+mod routes;
+pub mod seed;
+
+use std::{collections::HashMap, sync::Arc};
+
+use platform::{
+    audit,
+    domain::{Domain, DomainStates, PersonalData, PrepareContext},
+    i18n::Msg,
+    security::ClientIp,
+    start_error::CloudError,
+    state::AppState,
+};
+use sea_orm::{
+    sea_query::Expr, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QuerySelect,
+};
+use sea_orm_migration::MigrationTrait;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+pub use seed::seed_demo;
+
+use auth::Caller;
+use entities::{achievement, user_opd};
+use error::SakipError;
+
+/// The domain's name: its role key and configuration section.
+pub const DOMAIN: &str = "sakip";
+
+/// The SAKIP domain.
+#[derive(Debug)]
+pub struct Sakip;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(routes::health),
+    tags((name = "sakip", description = "Seed 002 SAKIP under /sakip/api/v1: auth, users, OPD, the planning tree, indicators, targets, achievements, performance data, budget (see the crate README for every route)"))
+)]
+struct ApiDoc;
+
+#[async_trait::async_trait]
+impl Domain for Sakip {
+    fn name(&self) -> &'static str {
+        DOMAIN
+    }
+
+    fn roles(&self) -> &'static [&'static str] {
+        auth::Role::NAMES
+    }
+
+    fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(migration::M0200SakipCore)]
+    }
+
+    async fn prepare(
+        &self,
+        _context: &PrepareContext<'_>,
+        states: &mut DomainStates,
+    ) -> Result<(), CloudError> {
+        states.insert(cache::PerformanceCache::default());
+        Ok(())
+    }
+
+    fn router(&self) -> axum::Router<AppState> {
+        routes::router()
+    }
+
+    fn openapi(&self) -> utoipa::openapi::OpenApi {
+        <ApiDoc as utoipa::OpenApi>::openapi()
+    }
+
+    fn personal_data(&self) -> Option<Arc<dyn PersonalData>> {
+        Some(Arc::new(SakipRecords))
+    }
+}
+
+/// What SAKIP keeps about a user: their OPD and the achievements they entered.
+#[derive(Debug)]
+pub struct SakipRecords;
+
+#[async_trait::async_trait]
+impl PersonalData for SakipRecords {
+    async fn count(
+        &self,
+        db: &DatabaseConnection,
+        users: Option<&[Uuid]>,
+    ) -> Result<HashMap<Uuid, u64>, DbErr> {
+        let mut entered = achievement::Entity::find()
+            .select_only()
+            .column(achievement::Column::InputBy)
+            .column_as(Expr::col(achievement::Column::Id).count(), "n")
+            .group_by(achievement::Column::InputBy);
+        let mut opds = user_opd::Entity::find();
+        if let Some(users) = users {
+            entered = entered.filter(achievement::Column::InputBy.is_in(users.iter().copied()));
+            opds = opds.filter(user_opd::Column::UserId.is_in(users.iter().copied()));
+        }
+        let mut out: HashMap<Uuid, u64> = entered
+            .into_tuple::<(Uuid, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(id, n)| (id, n.max(0) as u64))
+            .collect();
+        for row in opds.all(db).await? {
+            *out.entry(row.user_id).or_default() += 1;
+        }
+        Ok(out)
+    }
+
+    /// Drops the user's OPD; achievements stay (they are the agency's records) but no
+    /// longer name who entered or verified them.
+    async fn erase(&self, txn: &DatabaseTransaction, user: Uuid) -> Result<(), DbErr> {
+        user_opd::Entity::delete_by_id(user).exec(txn).await?;
+        achievement::Entity::update_many()
+            .col_expr(achievement::Column::InputBy, Expr::value(Uuid::nil()))
+            .filter(achievement::Column::InputBy.eq(user))
+            .exec(txn)
+            .await?;
+        achievement::Entity::update_many()
+            .col_expr(achievement::Column::VerifiedBy, Expr::value(Uuid::nil()))
+            .filter(achievement::Column::VerifiedBy.eq(user))
+            .exec(txn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// `page` (from 1) and `limit` (1–200, default 20) of a list.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct Page {
+    #[serde(default)]
+    page: Option<u64>,
+    #[serde(default)]
+    limit: Option<u64>,
+}
+
+impl Page {
+    pub fn checked(&self) -> Result<(u64, u64), SakipError> {
+        let page = self.page.unwrap_or(1);
+        let limit = self.limit.unwrap_or(20);
+        if page == 0 || page > 1_000_000 || !(1..=200).contains(&limit) {
+            return Err(SakipError::bad(Msg::new(
+                "page mulai dari 1 dan limit antara 1 dan 200",
+                "page starts at 1 and limit is between 1 and 200",
+            )));
+        }
+        Ok((page, limit))
+    }
+
+    /// `{items, total, page, limit}`.
+    pub fn answer(&self, items: Vec<Value>, total: u64) -> Value {
+        let (page, limit) = self.checked().unwrap_or((1, 20));
+        json!({ "items": items, "total": total, "page": page, "limit": limit })
+    }
+}
+
+/// Records a SAKIP write in the platform's audit trail.
+pub async fn audit(
+    state: &AppState,
+    caller: &Caller,
+    ip: ClientIp,
+    action: &'static str,
+    target: impl Into<String>,
+) {
+    audit::record(
+        &state.db,
+        state.clock.now(),
+        audit::Entry::new(action, ip)
+            .by(caller.id, caller.name.clone())
+            .target(target),
+    )
+    .await;
+}
