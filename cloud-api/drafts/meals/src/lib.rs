@@ -1,0 +1,253 @@
+//! Seed 003 (Bebang Pack Meal) as a domain under `/meals/api`: NIK login on the platform's
+//! users (`users.employee_no`) with rotating refresh cookies, user management, master data
+//! (departments, shifts, positions), meal orders per shift with a role-checked lifecycle
+//! (`MENUNGGU → IN_PROGRESS → READY → ON_DELIVERY → COMPLETE`), the kitchen's rejection and
+//! edit requests decided by administrators, realtime `order.*` events on the platform's
+//! `/notifications` namespace, reports and the audit trail.
+
+pub mod auth;
+pub mod context;
+pub mod demo;
+pub mod entities;
+pub mod error;
+pub mod events;
+pub mod master;
+pub(crate) mod migration;
+pub mod orders;
+pub mod reports;
+pub mod trail;
+pub mod users;
+
+use std::{collections::HashMap, sync::Arc};
+
+use axum::{routing::get, Json, Router};
+use platform::{
+    domain::{Domain, DomainStates, PersonalData, PrepareContext},
+    start_error::CloudError,
+    state::AppState,
+};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+};
+use sea_orm_migration::MigrationTrait;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::OpenApi;
+use uuid::Uuid;
+
+pub use demo::seed_demo;
+
+/// The domain's name: the key of its role and of its configuration section.
+pub const DOMAIN: &str = "meals";
+
+/// The route prefix.
+pub const PREFIX: &str = "/meals/api";
+
+platform::policy! {
+    /// Meals administrators (seed 003 `administrator`).
+    MealsAdmin => "meals" ["administrator"];
+}
+
+/// The `[meals]` configuration section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MealsConfig {
+    /// The largest quantity one order may ask for.
+    pub max_quantity: i32,
+    /// Seconds a refresh cookie lives (seed: 7 days).
+    pub refresh_cookie_secs: u64,
+}
+
+impl Default for MealsConfig {
+    fn default() -> Self {
+        Self {
+            max_quantity: 500,
+            refresh_cookie_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+/// What the meals domain keeps while the cloud runs.
+#[derive(Debug, Clone)]
+pub struct MealsState {
+    pub config: MealsConfig,
+}
+
+/// The meals domain.
+#[derive(Debug)]
+pub struct Meals;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        auth::login,
+        auth::refresh,
+        auth::logout,
+        auth::me,
+        auth::change_password,
+        users::create,
+        users::list,
+        users::get_one,
+        users::set_status,
+        users::set_role,
+        users::reset_password,
+        orders::create,
+        orders::list,
+        orders::get_one,
+        orders::set_status,
+        orders::request_rejection,
+        orders::request_edit,
+        orders::pending_approvals,
+        orders::approve_reject,
+        trail::list,
+        trail::of_order,
+        trail::action_types,
+        reports::consumption,
+        reports::department,
+        reports::performance,
+        reports::rejections,
+    ),
+    tags((name = "meals", description = "Seed 003 Bebang Pack Meal: NIK login, users, master data, orders, approvals, reports, audit trail"))
+)]
+struct ApiDoc;
+
+/// `GET /meals/api/health`.
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({
+        "status": "ok",
+        "message": "Bebang Pack Meal Portal API is running",
+        "timestamp": time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    }))
+}
+
+#[async_trait::async_trait]
+impl Domain for Meals {
+    fn name(&self) -> &'static str {
+        DOMAIN
+    }
+
+    fn roles(&self) -> &'static [&'static str] {
+        &["administrator", "employee", "dapur", "delivery"]
+    }
+
+    fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(migration::M0100Meals)]
+    }
+
+    async fn prepare(
+        &self,
+        context: &PrepareContext<'_>,
+        states: &mut DomainStates,
+    ) -> Result<(), CloudError> {
+        let config: MealsConfig = context.config.section(DOMAIN)?;
+        if config.max_quantity < 1 {
+            return Err(CloudError::Config(
+                "[meals]: max_quantity must be at least 1".into(),
+            ));
+        }
+        states.insert(MealsState { config });
+        Ok(())
+    }
+
+    fn router(&self) -> Router<AppState> {
+        Router::new()
+            .route(&format!("{PREFIX}/health"), get(health))
+            .merge(auth::router())
+            .merge(users::router())
+            .merge(master::router())
+            .merge(orders::router())
+            .merge(trail::router())
+            .merge(reports::router())
+    }
+
+    fn openapi(&self) -> utoipa::openapi::OpenApi {
+        ApiDoc::openapi()
+    }
+
+    fn personal_data(&self) -> Option<Arc<dyn PersonalData>> {
+        Some(Arc::new(MealsRecords))
+    }
+
+    /// Sockets of meals users also join `karyawan:<profile id>` (seed 003).
+    fn spawn(&self, platform: &AppState, _shutdown: &tokio_util::sync::CancellationToken) {
+        let db = platform.db.clone();
+        platform
+            .realtime
+            .add_room_hook(Arc::new(move |claims: platform::identity::Claims| {
+                let db = db.clone();
+                Box::pin(async move {
+                    if !claims.roles.contains_key(DOMAIN) {
+                        return Vec::new();
+                    }
+                    match entities::employee::Entity::find()
+                        .filter(entities::employee::Column::UserId.eq(claims.sub))
+                        .one(&db)
+                        .await
+                    {
+                        Ok(Some(profile)) => vec![format!("karyawan:{}", profile.id)],
+                        Ok(None) => Vec::new(),
+                        Err(err) => {
+                            tracing::warn!(error = %err, "Loading a meals profile for a socket failed.");
+                            Vec::new()
+                        }
+                    }
+                })
+            }));
+    }
+}
+
+/// The meals profile of a user and the orders and audit entries about them.
+#[derive(Debug)]
+pub struct MealsRecords;
+
+#[async_trait::async_trait]
+impl PersonalData for MealsRecords {
+    async fn count(
+        &self,
+        db: &DatabaseConnection,
+        users: Option<&[Uuid]>,
+    ) -> Result<HashMap<Uuid, u64>, DbErr> {
+        use entities::{employee, order};
+        let mut profiles = employee::Entity::find();
+        if let Some(users) = users {
+            profiles = profiles.filter(employee::Column::UserId.is_in(users.iter().copied()));
+        }
+        let mut counts = HashMap::new();
+        for profile in profiles.all(db).await? {
+            let orders = order::Entity::find()
+                .filter(order::Column::EmployeeId.eq(profile.id))
+                .all(db)
+                .await?
+                .len() as u64;
+            counts.insert(profile.user_id, 1 + orders);
+        }
+        Ok(counts)
+    }
+
+    async fn erase(&self, txn: &DatabaseTransaction, user: Uuid) -> Result<(), DbErr> {
+        use entities::{audit, employee, order};
+        if let Some(profile) = employee::Entity::find()
+            .filter(employee::Column::UserId.eq(user))
+            .one(txn)
+            .await?
+        {
+            order::Entity::delete_many()
+                .filter(order::Column::EmployeeId.eq(profile.id))
+                .exec(txn)
+                .await?;
+            employee::Entity::delete_by_id(profile.id).exec(txn).await?;
+        }
+        // The trail keeps what happened, without whom.
+        audit::Entity::update_many()
+            .col_expr(
+                audit::Column::UserId,
+                sea_orm::sea_query::Expr::value(Option::<Uuid>::None),
+            )
+            .filter(audit::Column::UserId.eq(user))
+            .exec(txn)
+            .await?;
+        Ok(())
+    }
+}
