@@ -197,36 +197,55 @@ fn test(args: &[String]) -> ExitCode {
         None => (passthrough, &[][..]),
     };
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args(["test", "--workspace", "--all-targets"])
+    // Libraries, binaries, tests and examples take libtest's arguments; the benches (criterion
+    // and bench binaries, run once in test mode) do not, so they run in a second pass.
+    let mut suites = Command::new(&cargo);
+    suites
+        .args([
+            "test",
+            "--workspace",
+            "--lib",
+            "--bins",
+            "--tests",
+            "--examples",
+        ])
         .args(cargo_args)
         .args(["--", "--include-ignored"]);
     for service in services.iter().filter(|s| s.value.is_none()) {
         if let Some(word) = service.test_word {
-            command.args(["--skip", word]);
+            suites.args(["--skip", word]);
         }
     }
-    command.args(test_args);
-    forget_cargo_run_environment(&mut command);
-    for service in &services {
-        match &service.value {
-            Some(value) => command.env(service.env, value),
-            None => command.env_remove(service.env),
-        };
+    suites.args(test_args);
+    let mut benches = Command::new(&cargo);
+    benches
+        .args(["test", "--workspace", "--benches"])
+        .args(cargo_args);
+    let mut ok = true;
+    for mut command in [suites, benches] {
+        forget_cargo_run_environment(&mut command);
+        for service in &services {
+            match &service.value {
+                Some(value) => command.env(service.env, value),
+                None => command.env_remove(service.env),
+            };
+        }
+        if require {
+            command.env("GERBANG_TEST_REQUIRE_SERVICES", "1");
+        }
+        match command.status() {
+            Ok(status) => ok &= status.success(),
+            Err(e) => {
+                eprintln!("could not run cargo test: {e}");
+                ok = false;
+            }
+        }
     }
-    if require {
-        command.env("GERBANG_TEST_REQUIRE_SERVICES", "1");
-    }
-    let status = command.status();
     println!("\n{plan}");
-    match status {
-        Ok(status) if status.success() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("could not run cargo test: {e}");
-            ExitCode::FAILURE
-        }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
