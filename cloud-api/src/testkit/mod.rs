@@ -40,15 +40,30 @@ fn required() -> bool {
     std::env::var("GERBANG_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
 }
 
+/// The trimmed value of `var`, when set and not blank.
+fn configured(var: &str) -> Option<String> {
+    std::env::var(var)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
 fn service_from_env(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(value) if !value.trim().is_empty() => Some(value.trim().to_owned()),
-        _ if required() => panic!("GERBANG_TEST_REQUIRE_SERVICES=1 but {var} is not set"),
-        _ => {
-            eprintln!("skipped: {var} not set");
-            None
+    let value = configured(var);
+    if value.is_none() {
+        if required() {
+            panic!("GERBANG_TEST_REQUIRE_SERVICES=1 but {var} is not set");
         }
+        eprintln!("skipped: {var} not set");
     }
+    value
+}
+
+/// The service a test exists only to run on: a missing `var` fails the test (such tests are
+/// `#[ignore]`d, and `cargo xtask test` filters them out by name where it is unreachable).
+fn required_service(var: &str, what: &str) -> String {
+    configured(var)
+        .unwrap_or_else(|| panic!("this test needs {what}: set {var}, or run `cargo xtask test`"))
 }
 
 impl Backend {
@@ -61,13 +76,8 @@ impl Backend {
     /// `GERBANG_TEST_POSTGRES` fails the test (such tests are `#[ignore]`d, and `cargo xtask
     /// test` filters them out by name where no PostgreSQL is reachable).
     pub fn require_postgres() -> Backend {
-        match std::env::var("GERBANG_TEST_POSTGRES") {
-            Ok(admin_url) if !admin_url.trim().is_empty() => Backend::Postgres {
-                admin_url: admin_url.trim().to_owned(),
-            },
-            _ => panic!(
-                "this test needs PostgreSQL: set GERBANG_TEST_POSTGRES, or run `cargo xtask test`"
-            ),
+        Backend::Postgres {
+            admin_url: required_service("GERBANG_TEST_POSTGRES", "PostgreSQL"),
         }
     }
 
@@ -82,13 +92,8 @@ impl Backend {
 impl BrokerKind {
     /// Mosquitto for a test that exists only to run on it (see [`Backend::require_postgres`]).
     pub fn require_mosquitto() -> BrokerKind {
-        match std::env::var("GERBANG_TEST_MOSQUITTO") {
-            Ok(addr) if !addr.trim().is_empty() => BrokerKind::Mosquitto {
-                addr: addr.trim().to_owned(),
-            },
-            _ => panic!(
-                "this test needs Mosquitto: set GERBANG_TEST_MOSQUITTO, or run `cargo xtask test`"
-            ),
+        BrokerKind::Mosquitto {
+            addr: required_service("GERBANG_TEST_MOSQUITTO", "Mosquitto"),
         }
     }
 
