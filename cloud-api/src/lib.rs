@@ -27,8 +27,11 @@ pub use access;
 pub use attendance;
 pub use camera;
 pub use history;
+pub use live;
+pub use meals;
 pub use people;
 pub use platform;
+pub use sakip;
 pub use platform::{
     config, Cloud, CloudConfig, CloudError, EnrollmentCode, GoogleConfig, MqttConfig,
     SecurityConfig,
@@ -46,12 +49,15 @@ impl DomainSet for Domains {
             Arc::new(attendance::Attendance),
             Arc::new(camera::Camera),
             Arc::new(history::History),
+            Arc::new(meals::Meals),
+            Arc::new(sakip::Sakip),
+            Arc::new(live::Live),
         ]
     }
 }
 
 /// The configuration sections of the domains (`[people]`, `GERBANG_PEOPLE_*`, …).
-pub const DOMAIN_SECTIONS: &[&str] = &["people", "camera"];
+pub const DOMAIN_SECTIONS: &[&str] = &["people", "camera", "meals", "sakip", "live"];
 
 /// Loads the configuration: defaults, then `file`, then the environment (see
 /// [`CloudConfig::load`]), with every domain's section.

@@ -56,6 +56,12 @@ pub async fn start(doors: usize, shutdown: CancellationToken) -> anyhow::Result<
         .await
         .context("starting the cloud")?;
     let cast = demo_cast(&cloud, &admin_email, &admin_password).await;
+    cloud_api::meals::seed_demo(cloud.database())
+        .await
+        .context("seeding the meals demo")?;
+    cloud_api::sakip::seed_demo(cloud.platform())
+        .await
+        .context("seeding the SAKIP demo")?;
 
     let mut running = Vec::with_capacity(doors);
     for n in 1..=doors {

@@ -34,6 +34,8 @@ async fn main() -> anyhow::Result<()> {
             running.admin_email
         ),
     }
+    println!("  Meals portal       {url}/meals/api  (NIK/password: ADM001/admin123, EMP001/emp123, KIT001/kitchen123, DEL001/delivery123, EMP002/emp123)");
+    println!("  SAKIP (seed 002)   {url}/sakip/api/v1  (username/password: testuser/testpass, super_admin)");
     for (device, _) in &running.doors {
         println!(
             "  Simulated door     {device} (site {}): people leave through it every ~20 s",

@@ -5,6 +5,9 @@
 //! `connect_error`. On connect a socket joins `user:<id>`, for each domain role
 //! `role:<role>` and `role:<domain>:<role>`, and with a department `dept:<d>` and
 //! `dept:<d>:role:<role>`. Served on the default namespace and on `/notifications`.
+//! The department is the token's; a token without one may name it in the handshake
+//! (`auth.departmentId` or `?departmentId=`), as seed 003's clients do. Domains may add
+//! rooms of their own through [`Realtime::add_room_hook`] (meals: `karyawan:<id>`).
 //!
 //! A socket is disconnected when its access token expires (the client reconnects with a
 //! fresh token) and at once when its user's sessions end (disabled, removed, new password).
@@ -12,7 +15,12 @@
 //! Events pushed: `notification` (to its user), `device:events` (each stored ingest batch's
 //! new events) and `device:state` (online/offline and door state) to `role:access:admin`.
 
-use std::{fmt, sync::Arc};
+use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::{Arc, RwLock},
+};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -34,10 +42,15 @@ pub const NAMESPACES: [&str; 2] = ["/", "/notifications"];
 /// The room of an access-domain admin: device events and state go there.
 pub const ACCESS_ADMINS: &str = "role:access:admin";
 
+/// Extra rooms a domain has a connecting socket join, from its verified claims.
+pub type RoomHook =
+    Arc<dyn Fn(Claims) -> Pin<Box<dyn Future<Output = Vec<String>> + Send>> + Send + Sync>;
+
 /// A handle to push to connected clients (cheap to clone).
 #[derive(Clone)]
 pub struct Realtime {
     io: SocketIo,
+    hooks: Arc<RwLock<Vec<RoomHook>>>,
 }
 
 impl fmt::Debug for Realtime {
@@ -93,6 +106,32 @@ fn handshake_token(socket: &SocketRef, auth: Option<&Value>) -> Option<String> {
     })
 }
 
+/// The handshake's `departmentId` (`auth.departmentId`, a string or a number, or
+/// `?departmentId=`).
+fn handshake_department(socket: &SocketRef, auth: Option<&Value>) -> Option<String> {
+    let from_auth = auth
+        .and_then(|a| a.get("departmentId"))
+        .and_then(|d| match d {
+            Value::String(s) => Some(s.trim().to_owned()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+    from_auth
+        .or_else(|| {
+            socket.req_parts().uri.query().and_then(|q| {
+                q.split('&')
+                    .find_map(|pair| pair.strip_prefix("departmentId="))
+                    .map(str::to_owned)
+            })
+        })
+        .filter(|d| {
+            !d.is_empty()
+                && d.len() <= 64
+                && d.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
 impl Realtime {
     /// The Socket.IO layer for the HTTP app and the handle to push with.
     pub fn build(
@@ -101,7 +140,9 @@ impl Realtime {
         sessions: Arc<SessionEpochs>,
     ) -> (SocketIoLayer, Realtime) {
         let (layer, io) = SocketIo::builder().max_payload(64 * 1024).build_layer();
+        let hooks: Arc<RwLock<Vec<RoomHook>>> = Arc::default();
         for ns in NAMESPACES {
+            let connect_hooks = hooks.clone();
             let jwt = jwt.clone();
             let expiry_clock = clock.clone();
             let clock = clock.clone();
@@ -111,9 +152,12 @@ impl Realtime {
                 let clock = clock.clone();
                 let sessions = sessions.clone();
                 async move {
-                    let claims = handshake_token(&socket, auth.as_ref().ok())
+                    let mut claims = handshake_token(&socket, auth.as_ref().ok())
                         .and_then(|token| jwt.verify(&clock, &token))
                         .ok_or(Refused)?;
+                    if claims.dept.as_deref().is_none_or(str::is_empty) {
+                        claims.dept = handshake_department(&socket, auth.as_ref().ok());
+                    }
                     if !sessions.admits(&claims).await.unwrap_or(false) {
                         return Err(Refused);
                     }
@@ -123,11 +167,19 @@ impl Realtime {
             };
             let on_connect = move |socket: SocketRef| {
                 let clock = expiry_clock.clone();
+                let hooks = connect_hooks.clone();
                 async move {
                     let Some(claims) = socket.extensions.get::<Claims>() else {
                         return;
                     };
-                    let rooms = rooms_for(&claims);
+                    let mut rooms = rooms_for(&claims);
+                    let hooks: Vec<RoomHook> = match hooks.read() {
+                        Ok(hooks) => hooks.clone(),
+                        Err(poisoned) => poisoned.into_inner().clone(),
+                    };
+                    for hook in hooks {
+                        rooms.extend(hook(claims.clone()).await);
+                    }
                     tracing::debug!(user = %claims.sub, ns = socket.ns(), ?rooms, "Socket joined rooms.");
                     socket.join(rooms);
                     // A socket lives no longer than its token: the client reconnects with a
@@ -141,7 +193,16 @@ impl Realtime {
             };
             io.ns(ns, on_connect.with(authenticate));
         }
-        (layer, Realtime { io })
+        (layer, Realtime { io, hooks })
+    }
+
+    /// Adds rooms every socket that connects from now on joins (a domain calls this from
+    /// its `Domain::spawn`).
+    pub fn add_room_hook(&self, hook: RoomHook) {
+        match self.hooks.write() {
+            Ok(mut hooks) => hooks.push(hook),
+            Err(poisoned) => poisoned.into_inner().push(hook),
+        }
     }
 
     /// The Socket.IO server, for a domain that serves a namespace of its own (registered from
