@@ -13,7 +13,7 @@ use axum::{
 };
 use platform::{
     db::entities::user,
-    http::{error::ApiError, json::JsonBody},
+    http::error::ApiError,
     i18n::Msg,
     identity::{
         self, cookie, cookie_header, epochs, password, sessions, EmployeeNo, LoginId,
@@ -32,7 +32,7 @@ use utoipa::ToSchema;
 use crate::{
     context::{profile_of, required, user_view, AnyMember, MealsUser, Role},
     entities::employee,
-    error::{user_not_found, MealsError},
+    error::{user_not_found, MealsError, MealsJson},
     trail::{self, Action},
     MealsState, DOMAIN, PREFIX,
 };
@@ -73,7 +73,7 @@ fn with_refresh_cookie(state: &AppState, mut response: Response, raw: &str) -> R
 pub async fn login(
     State(state): State<AppState>,
     ip: ClientIp,
-    JsonBody(body): JsonBody<LoginRequest>,
+    MealsJson(body): MealsJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     if let Err(limited) = state.limits.auth_attempt(ip.0) {
         return Ok(limited.into_response());
@@ -209,7 +209,7 @@ pub struct ChangePassword {
 pub async fn change_password(
     State(state): State<AppState>,
     AnyMember(member): AnyMember,
-    JsonBody(body): JsonBody<ChangePassword>,
+    MealsJson(body): MealsJson<ChangePassword>,
 ) -> Result<Response, ApiError> {
     let old = body
         .old_password

@@ -1,6 +1,10 @@
 //! The meals boundary's error, mapped to the platform's `ApiError` (`{"message"}`, localized).
 
-use platform::{error::ServiceError, http::error::ApiError, i18n::Msg};
+use platform::{
+    error::ServiceError,
+    http::{error::ApiError, json::JsonBody},
+    i18n::Msg,
+};
 
 /// Why a meals request failed.
 #[derive(Debug, thiserror::Error)]
@@ -59,4 +63,30 @@ pub fn order_not_found() -> MealsError {
 /// The 404 for an unknown user.
 pub fn user_not_found() -> MealsError {
     MealsError::NotFound(Msg::new("User tidak ditemukan", "User not found"))
+}
+
+/// A JSON body as the seed's validation pipe judges it: every malformed or mis-shaped body
+/// (a wrong type, a missing field) is a 400 with a clear message, like the seed's frontends
+/// expect — the platform's [`JsonBody`] answers 422 for the mis-shaped kind.
+#[derive(Debug)]
+pub struct MealsJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for MealsJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match JsonBody::<T>::from_request(req, state).await {
+            Ok(JsonBody(value)) => Ok(MealsJson(value)),
+            Err(ApiError::Client { status, msg })
+                if status == axum::http::StatusCode::UNPROCESSABLE_ENTITY =>
+            {
+                Err(ApiError::bad_request(msg))
+            }
+            Err(other) => Err(other),
+        }
+    }
 }

@@ -10,7 +10,7 @@ use axum::{
     Json, Router,
 };
 use platform::{
-    http::{error::ApiError, extract::PathParams, json::JsonBody},
+    http::{error::ApiError, extract::PathParams},
     i18n::Msg,
     identity::Guarded,
     state::AppState,
@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 use crate::{
     context::{text_between, Member},
     entities::{department, position, shift},
-    error::{invalid, MealsError},
+    error::{invalid, MealsError, MealsJson},
     MealsAdmin, PREFIX,
 };
 
@@ -113,7 +113,7 @@ async fn list_departments(
 async fn create_department(
     State(state): State<AppState>,
     _admin: Guarded<MealsAdmin>,
-    JsonBody(body): JsonBody<DepartmentBody>,
+    MealsJson(body): MealsJson<DepartmentBody>,
 ) -> Result<Response, ApiError> {
     let row = department::ActiveModel {
         name: Set(text_between(
@@ -135,7 +135,7 @@ async fn update_department(
     State(state): State<AppState>,
     _admin: Guarded<MealsAdmin>,
     PathParams(id): PathParams<i32>,
-    JsonBody(body): JsonBody<DepartmentBody>,
+    MealsJson(body): MealsJson<DepartmentBody>,
 ) -> Result<Json<DepartmentView>, ApiError> {
     let found = department::Entity::find_by_id(id)
         .one(&state.db)
@@ -224,7 +224,7 @@ async fn list_shifts(
 async fn create_shift(
     State(state): State<AppState>,
     _admin: Guarded<MealsAdmin>,
-    JsonBody(body): JsonBody<ShiftBody>,
+    MealsJson(body): MealsJson<ShiftBody>,
 ) -> Result<Response, ApiError> {
     let row = shift::ActiveModel {
         name: Set(text_between(
@@ -248,7 +248,7 @@ async fn update_shift(
     State(state): State<AppState>,
     _admin: Guarded<MealsAdmin>,
     PathParams(id): PathParams<i32>,
-    JsonBody(body): JsonBody<ShiftBody>,
+    MealsJson(body): MealsJson<ShiftBody>,
 ) -> Result<Json<ShiftView>, ApiError> {
     let found = shift::Entity::find_by_id(id)
         .one(&state.db)
@@ -333,7 +333,7 @@ async fn list_positions(
 async fn create_position(
     State(state): State<AppState>,
     _admin: Guarded<MealsAdmin>,
-    JsonBody(body): JsonBody<PositionBody>,
+    MealsJson(body): MealsJson<PositionBody>,
 ) -> Result<Response, ApiError> {
     let row = position::ActiveModel {
         name: Set(text_between(
@@ -356,7 +356,7 @@ async fn update_position(
     State(state): State<AppState>,
     _admin: Guarded<MealsAdmin>,
     PathParams(id): PathParams<i32>,
-    JsonBody(body): JsonBody<PositionBody>,
+    MealsJson(body): MealsJson<PositionBody>,
 ) -> Result<Json<PositionView>, ApiError> {
     let found = position::Entity::find_by_id(id)
         .one(&state.db)

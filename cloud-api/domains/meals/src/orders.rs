@@ -20,7 +20,7 @@ use axum::{
 };
 use platform::{
     db::entities::user,
-    http::{error::ApiError, extract::PathParams, extract::QueryParams, json::JsonBody},
+    http::{error::ApiError, extract::PathParams, extract::QueryParams},
     i18n::Msg,
     state::AppState,
 };
@@ -36,7 +36,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     context::{optional_id, parse_date, text_between, today, Member, Page, Role},
     entities::{department, employee, order, shift},
-    error::{invalid, order_not_found, MealsError},
+    error::{invalid, order_not_found, MealsError, MealsJson},
     events,
     trail::{self, Action},
     MealsState, PREFIX,
@@ -404,7 +404,7 @@ pub async fn next_code(txn: &DatabaseTransaction, day: Date) -> Result<String, M
 pub async fn create(
     State(state): State<AppState>,
     member: Member,
-    JsonBody(body): JsonBody<CreateOrder>,
+    MealsJson(body): MealsJson<CreateOrder>,
 ) -> Result<Response, ApiError> {
     require(&member, &[Role::Employee])?;
     let max = state.domain::<MealsState>().config.max_quantity;
@@ -650,7 +650,7 @@ pub async fn set_status(
     State(state): State<AppState>,
     member: Member,
     PathParams(id): PathParams<i32>,
-    JsonBody(body): JsonBody<SetStatus>,
+    MealsJson(body): MealsJson<SetStatus>,
 ) -> Result<Json<OrderView>, ApiError> {
     let to = Status::parse(
         body.status
@@ -850,7 +850,7 @@ pub async fn request_rejection(
     State(state): State<AppState>,
     member: Member,
     PathParams(id): PathParams<i32>,
-    JsonBody(body): JsonBody<RequestRejection>,
+    MealsJson(body): MealsJson<RequestRejection>,
 ) -> Result<Json<OrderView>, ApiError> {
     Ok(Json(
         kitchen_request(&state, &member, id, body.catatan_dapur.as_deref(), None).await?,
@@ -865,7 +865,7 @@ pub async fn request_edit(
     State(state): State<AppState>,
     member: Member,
     PathParams(id): PathParams<i32>,
-    JsonBody(body): JsonBody<RequestEdit>,
+    MealsJson(body): MealsJson<RequestEdit>,
 ) -> Result<Json<OrderView>, ApiError> {
     let Some(n) = body.jumlah_pesanan_baru else {
         return Err(crate::context::required("jumlahPesananBaru").into());
@@ -912,7 +912,7 @@ pub async fn approve_reject(
     State(state): State<AppState>,
     member: Member,
     PathParams(id): PathParams<i32>,
-    JsonBody(body): JsonBody<Decide>,
+    MealsJson(body): MealsJson<Decide>,
 ) -> Result<Json<OrderView>, ApiError> {
     require(&member, &[Role::Administrator])?;
     let decision = match body.decision.as_deref().map(str::trim) {

@@ -19,7 +19,7 @@ use platform::{
     state::AppState,
 };
 use sea_orm::{
-    sea_query::{Condition, Expr},
+    sea_query::{Condition, Expr, Func, LikeExpr},
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
@@ -250,11 +250,18 @@ pub async fn list(
     let (start, end) = day_range(q.tanggal_mulai.as_deref(), q.tanggal_akhir.as_deref())?;
     let mut cond = Condition::all();
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", search.replace(['%', '_'], ""));
+        // A literal, case-insensitive substring: `%`, `_` and `\` in the search are escaped.
+        let escaped = search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let contains = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        let lower = |column: audit::Column| Expr::expr(Func::lower(Expr::col(column)));
         cond = cond.add(
             Condition::any()
-                .add(Expr::col(audit::Column::Action).like(pattern.clone()))
-                .add(Expr::col(audit::Column::Detail).like(pattern)),
+                .add(lower(audit::Column::Action).like(contains()))
+                .add(lower(audit::Column::Detail).like(contains())),
         );
     }
     if let Some(aksi) = q.aksi.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

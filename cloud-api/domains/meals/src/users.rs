@@ -12,7 +12,7 @@ use axum::{
 };
 use platform::{
     db::entities::user,
-    http::{error::ApiError, extract::PathParams, json::JsonBody},
+    http::{error::ApiError, extract::PathParams},
     i18n::Msg,
     identity::{self, epochs, password, EmployeeNo, Guarded, Roles},
     state::AppState,
@@ -27,7 +27,7 @@ use utoipa::ToSchema;
 use crate::{
     context::{required, text_between, user_view, MealsUser, Role},
     entities::{department, employee, position},
-    error::{invalid, user_not_found, MealsError},
+    error::{invalid, user_not_found, MealsError, MealsJson},
     trail::{self, Action},
     MealsAdmin, DOMAIN, PREFIX,
 };
@@ -107,7 +107,7 @@ pub struct CreateUser {
 pub async fn create(
     State(state): State<AppState>,
     admin: Guarded<MealsAdmin>,
-    JsonBody(body): JsonBody<CreateUser>,
+    MealsJson(body): MealsJson<CreateUser>,
 ) -> Result<Response, ApiError> {
     let nik = EmployeeNo::parse(body.nik.as_deref().ok_or_else(|| required("nik"))?)
         .map_err(|e| MealsError::Invalid(e.0))?;
@@ -232,7 +232,7 @@ pub async fn update(
     State(state): State<AppState>,
     _admin: Guarded<MealsAdmin>,
     PathParams(id): PathParams<i32>,
-    JsonBody(body): JsonBody<UpdateUser>,
+    MealsJson(body): MealsJson<UpdateUser>,
 ) -> Result<Json<MealsUser>, ApiError> {
     let (found, profile) = target(&state.db, id).await?;
     let dept = check_department(&state.db, body.department_id).await?;
@@ -278,7 +278,7 @@ pub async fn set_status(
     State(state): State<AppState>,
     admin: Guarded<MealsAdmin>,
     PathParams(id): PathParams<i32>,
-    JsonBody(body): JsonBody<SetStatus>,
+    MealsJson(body): MealsJson<SetStatus>,
 ) -> Result<Json<MealsUser>, ApiError> {
     let active = body.is_active.ok_or_else(|| required("isActive"))?;
     let (found, profile) = target(&state.db, id).await?;
@@ -329,7 +329,7 @@ pub async fn set_role(
     State(state): State<AppState>,
     admin: Guarded<MealsAdmin>,
     PathParams(id): PathParams<i32>,
-    JsonBody(body): JsonBody<SetRole>,
+    MealsJson(body): MealsJson<SetRole>,
 ) -> Result<Json<MealsUser>, ApiError> {
     let role = parse_role(body.role_access.as_deref())?;
     let (found, profile) = target(&state.db, id).await?;
