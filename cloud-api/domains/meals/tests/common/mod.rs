@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use cloud_api::testkit::{Backend, BrokerKind, TestCloud};
+use cloud_api::{
+    testkit::{Backend, BrokerKind, TestCloud},
+    CloudConfig,
+};
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 
@@ -102,7 +105,12 @@ pub async fn create_user(
 }
 
 pub async fn world(backend: Backend) -> World {
-    let tc = TestCloud::start(backend, BrokerKind::Embedded).await;
+    world_with(backend, |_| {}).await
+}
+
+/// [`world`] on a cloud whose configuration `adjust` changed first.
+pub async fn world_with(backend: Backend, adjust: impl FnOnce(&mut CloudConfig)) -> World {
+    let tc = TestCloud::start_with(backend, BrokerKind::Embedded, adjust).await;
     // The platform's bootstrap admin holds the meals top role (administrator).
     let (status, body) = call(
         http()
