@@ -31,11 +31,11 @@ pub use live;
 pub use meals;
 pub use people;
 pub use platform;
-pub use sakip;
 pub use platform::{
     config, Cloud, CloudConfig, CloudError, EnrollmentCode, GoogleConfig, MqttConfig,
     SecurityConfig,
 };
+pub use sakip;
 
 /// Every business domain this cloud runs, in migration order.
 #[derive(Debug)]

@@ -650,3 +650,29 @@ async fn gap_sql_matches_a_naive_model(backend: Backend) {
     }
     db.close().await.unwrap();
 }
+
+/// The cloud closes clients that never finish their request headers (slowloris) while it
+/// keeps answering everyone else.
+#[tokio::test]
+async fn stalled_clients_are_closed_while_others_are_served() {
+    let tc = cloud_api::testkit::TestCloud::start_with(
+        Backend::Sqlite,
+        cloud_api::testkit::BrokerKind::Embedded,
+        |config| config.http_limits.header_timeout_secs = 1,
+    )
+    .await;
+    let addr = tc.cloud().http_addr().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let stalled =
+        tokio::spawn(async move { http_serve::probe::held_open(&addr, 1_000, deadline).await });
+    for _ in 0..20 {
+        let health = reqwest::get(tc.url("/health")).await.unwrap();
+        assert_eq!(health.status(), StatusCode::OK);
+    }
+    let held = stalled.await.unwrap().unwrap();
+    assert_eq!(
+        held, 0,
+        "{held} of 1,000 stalled connections were held open"
+    );
+    tc.stop().await;
+}

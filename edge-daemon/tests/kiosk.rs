@@ -40,6 +40,10 @@ impl Drop for Rig {
 }
 
 async fn rig(with_camera: bool) -> Rig {
+    rig_with(with_camera, http_serve::Limits::default()).await
+}
+
+async fn rig_with(with_camera: bool, http_limits: http_serve::Limits) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(
         &dir.path().join("edge.db"),
@@ -87,6 +91,7 @@ async fn rig(with_camera: bool) -> Rig {
         admin_token: Some(edge_daemon::kiosk::token::ConfiguredToken(TOKEN.into())),
         relay_test_ms: 100,
         relay_test_max_ms: 300,
+        http_limits,
         ..Default::default()
     };
     let metrics = Arc::new(Metrics::default());
@@ -459,4 +464,28 @@ async fn the_page_and_its_assets_are_served_without_a_token() {
             .unwrap()
             .starts_with(kind));
     }
+}
+
+/// A screen on a shared network must not be held by clients that never finish a request.
+#[tokio::test]
+async fn stalled_clients_are_closed_while_the_page_is_served() {
+    let limits = http_serve::Limits {
+        header_timeout_secs: 1,
+        ..http_serve::Limits::default()
+    };
+    let rig = rig_with(false, limits).await;
+    let addr = rig.base.trim_start_matches("http://").to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let stalled = tokio::spawn(async move {
+        http_serve::probe::held_open(&addr, 200, deadline)
+            .await
+            .unwrap()
+    });
+    let page = rig.get("/").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(
+        stalled.await.unwrap(),
+        0,
+        "stalled connections were held open"
+    );
 }

@@ -158,6 +158,7 @@ pub async fn start<D: DomainSet>(
         .filter_map(|d| d.personal_data().map(|data| (d.name(), data)))
         .collect();
 
+    let http_limits = config.http_limits;
     let listener = TcpListener::bind(config.http_addr)
         .await
         .map_err(|source| CloudError::Bind {
@@ -297,11 +298,7 @@ pub async fn start<D: DomainSet>(
     let http_stop = inner.clone();
     let realtime_stop = platform.realtime.clone();
     let server = tokio::spawn(async move {
-        let result = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let result = http_serve::serve(listener, app, http_limits, async move {
             http_stop.cancelled().await;
             // Socket.IO connections would hold graceful shutdown open.
             realtime_stop.close().await;

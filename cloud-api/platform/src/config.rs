@@ -34,6 +34,9 @@ pub struct CloudConfig {
     pub security: SecurityConfig,
     /// Sign-in with Google (`POST /api/auth/google`).
     pub google: GoogleConfig,
+    /// What one HTTP client may hold: the header (and keep-alive idle) timeout, the cap on
+    /// open connections (`[http_limits]`, `GERBANG_HTTP_LIMITS_*`).
+    pub http_limits: http_serve::Limits,
     /// Each domain's own section (`[people]`, `[meals]`, … in the file; `GERBANG_PEOPLE_*`
     /// in the environment), read by the domain at start with [`CloudConfig::section`].
     #[serde(flatten)]
@@ -139,6 +142,7 @@ impl Default for CloudConfig {
             command_timeout_secs: 10,
             security: SecurityConfig::default(),
             google: GoogleConfig::default(),
+            http_limits: http_serve::Limits::default(),
             sections: BTreeMap::new(),
         }
     }
@@ -165,13 +169,13 @@ impl CloudConfig {
     /// `GERBANG_COMMAND_TIMEOUT_SECS`, `GERBANG_MQTT_ADDR`, `GERBANG_MQTT_URL`,
     /// `GERBANG_MQTT_CA_FILE`, `GERBANG_MQTT_USERNAME`, `GERBANG_MQTT_PASSWORD`,
     /// `GERBANG_MQTT_PUBLIC_URL`, `GERBANG_SECURITY_*` (e.g.
-    /// `GERBANG_SECURITY_CORS_ORIGINS='["https://dash.example"]'`), `GERBANG_GOOGLE_*`, and
+    /// `GERBANG_SECURITY_CORS_ORIGINS='["https://dash.example"]'`), `GERBANG_GOOGLE_*`, `GERBANG_HTTP_LIMITS_*`, and
     /// `GERBANG_{SECTION}_*` for each of the domains' `sections`.
     pub fn load(
         file: Option<&std::path::Path>,
         sections: &[&str],
     ) -> Result<Self, Box<figment::Error>> {
-        let known: Vec<String> = ["mqtt", "security", "google"]
+        let known: Vec<String> = ["mqtt", "security", "google", "http_limits"]
             .iter()
             .chain(sections)
             .map(|s| s.to_string())
@@ -281,6 +285,7 @@ impl fmt::Debug for CloudConfig {
             .field("command_timeout_secs", &self.command_timeout_secs)
             .field("security", &self.security)
             .field("google", &self.google)
+            .field("http_limits", &self.http_limits)
             .field("sections", &self.sections.keys().collect::<Vec<_>>())
             .finish()
     }

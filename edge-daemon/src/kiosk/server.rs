@@ -51,6 +51,8 @@ pub struct KioskSettings {
     pub relay_test_ms: u32,
     /// No relay test lasts longer than this, whatever the request says.
     pub relay_test_max_ms: u32,
+    /// What one client of the page and local API may hold (`[kiosk.http_limits]`).
+    pub http_limits: http_serve::Limits,
 }
 
 impl Default for KioskSettings {
@@ -61,6 +63,11 @@ impl Default for KioskSettings {
             admin_token: None,
             relay_test_ms: 500,
             relay_test_max_ms: 2_000,
+            // A screen's browser and an installer's laptop, not the internet.
+            http_limits: http_serve::Limits {
+                max_connections: 256,
+                ..http_serve::Limits::default()
+            },
         }
     }
 }
@@ -124,10 +131,9 @@ pub async fn start(
         source,
     })?;
     let app = router(feed, local, token, settings);
+    let limits = settings.http_limits;
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await;
+        let served = http_serve::serve(listener, app, limits, shutdown.cancelled_owned()).await;
         if let Err(e) = served {
             warn!(error = %e, "Kiosk server stopped with an error.");
         }

@@ -280,7 +280,10 @@ async fn bench(backend: Backend, measuring: bool) {
         .await
     };
     report("POST /orders", &latencies, Some(elapsed));
-    let mut codes: Vec<&str> = created.iter().map(|o| o["code"].as_str().unwrap()).collect();
+    let mut codes: Vec<&str> = created
+        .iter()
+        .map(|o| o["code"].as_str().unwrap())
+        .collect();
     codes.sort_unstable();
     codes.dedup();
     assert_eq!(codes.len(), orders, "order codes must be unique");
@@ -316,8 +319,7 @@ async fn bench(backend: Backend, measuring: bool) {
         w.tc.stop().await;
         return;
     };
-    let (mut node, heard, department_of) =
-        start_listeners(&w.tc, &departments, sockets, &modules);
+    let (mut node, heard, department_of) = start_listeners(&w.tc, &departments, sockets, &modules);
     let per_department: Vec<usize> = (0..DEPARTMENTS)
         .map(|d| department_of.iter().filter(|&&x| x == d).count())
         .collect();
@@ -350,7 +352,10 @@ async fn bench(backend: Backend, measuring: bool) {
                 });
             assert_eq!(line["o"], id, "an event for another order: {line}");
             let socket = line["c"].as_u64().unwrap() as usize;
-            assert_eq!(department_of[socket], d, "a socket outside the audience heard {line}");
+            assert_eq!(
+                department_of[socket], d,
+                "a socket outside the audience heard {line}"
+            );
             got.insert(socket, line["t"].as_f64().unwrap());
         }
         let mut slowest = 0.0_f64;
