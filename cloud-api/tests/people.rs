@@ -25,6 +25,7 @@ db_tests!(
     face_register_refusals,
     face_gallery_and_attendance,
     face_templates_are_a_capped_set,
+    face_consent_required_recorded_withdrawn,
 );
 
 /// Registers (seed 001) and logs in; returns the user id and the `token` cookie value.
@@ -581,10 +582,12 @@ async fn face_register_with(
     name: &str,
     query: &str,
 ) -> (StatusCode, Value) {
-    let form = multipart::Form::new().part(
-        "photo",
-        multipart::Part::bytes(bytes).file_name(name.to_owned()),
-    );
+    let form = multipart::Form::new()
+        .part(
+            "photo",
+            multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        )
+        .text("consent", "true");
     json(
         http()
             .post(tc.url(&format!("/api/users/{user}/face-register{query}")))
@@ -696,10 +699,12 @@ async fn face_register_refusals(backend: Backend) {
         assert_eq!(body["message"], "User tidak ditemukan");
     }
     // English reasons.
-    let form = multipart::Form::new().part(
-        "photo",
-        multipart::Part::bytes(testdata("nonfaces/coffee.jpg")).file_name("c.jpg"),
-    );
+    let form = multipart::Form::new()
+        .part(
+            "photo",
+            multipart::Part::bytes(testdata("nonfaces/coffee.jpg")).file_name("c.jpg"),
+        )
+        .text("consent", "true");
     let (_, body) = json(
         http()
             .post(tc.url(&format!("/api/users/{id}/face-register")))
@@ -758,7 +763,7 @@ async fn face_gallery_and_attendance(backend: Backend) {
         http()
             .post(tc.url(&format!("/api/users/{biden}/face-register")))
             .bearer_auth(&admin)
-            .json(&json!({"image": format!("data:image/jpeg;base64,{}", B64.encode(testdata("people/biden/biden.jpg")))}))
+            .json(&json!({"consent": true, "image": format!("data:image/jpeg;base64,{}", B64.encode(testdata("people/biden/biden.jpg")))}))
             .send()
             .await
             .unwrap(),
@@ -1065,4 +1070,155 @@ async fn face_templates_are_a_capped_set(backend: Backend) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(gallery_version(&tc).await, 7);
     tc.stop().await;
+}
+
+/// Counts person `user`'s face templates.
+async fn template_count(tc: &TestCloud, user: &str) -> i64 {
+    let db = tc.cloud().database();
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "SELECT COUNT(*) AS n FROM face_templates WHERE user_id = $1",
+        _ => "SELECT COUNT(*) AS n FROM face_templates WHERE user_id = ?",
+    };
+    db.query_one(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [uuid::Uuid::parse_str(user).unwrap().into()],
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get::<i64>("", "n")
+    .unwrap()
+}
+
+/// UU PDP: no enrolment without an explicit `consent: true`; the consent is recorded (who,
+/// when, from where, which text); withdrawing it erases the templates and bumps the gallery;
+/// only the person or an admin may see or withdraw it.
+async fn face_consent_required_recorded_withdrawn(backend: Backend) {
+    let tc = start(backend).await;
+    let admin = admin_token(&tc).await;
+    let (obama, obama_cookie) = student(&tc, "obama@example.com", "Barack").await;
+    let (_, biden_cookie) = student(&tc, "biden@example.com", "Joe").await;
+
+    // The text to show, in both languages.
+    let (status, text) = json(http().get(tc.url("/api/face-consent")).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text["text"].as_str().unwrap().contains("Pelindungan Data Pribadi"), "{text}");
+    let version = text["version"].as_str().unwrap().to_owned();
+    let (_, english) = json(
+        http()
+            .get(tc.url("/api/face-consent"))
+            .header("Accept-Language", "en")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(english["text"].as_str().unwrap().starts_with("I agree"), "{english}");
+
+    // Without consent (absent, false, or "no"): 400, nothing stored.
+    let photo = || testdata("people/obama/obama.jpg");
+    for consent in [None, Some("false"), Some("no")] {
+        let mut form = multipart::Form::new()
+            .part("photo", multipart::Part::bytes(photo()).file_name("o.jpg"));
+        if let Some(consent) = consent {
+            form = form.text("consent", consent);
+        }
+        let (status, body) = json(
+            http()
+                .post(tc.url(&format!("/api/users/{obama}/face-register")))
+                .bearer_auth(&admin)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{consent:?}: {body}");
+        assert!(body["message"].as_str().unwrap().starts_with("Persetujuan diperlukan"), "{body}");
+    }
+    let (status, body) = json(
+        http()
+            .post(tc.url(&format!("/api/users/{obama}/face-register")))
+            .bearer_auth(&admin)
+            .header("Accept-Language", "en")
+            .json(&json!({"consent": false, "image": B64.encode(photo())}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().starts_with("Consent is required"), "{body}");
+    assert_eq!(template_count(&tc, &obama).await, 0);
+    assert_eq!(gallery_version(&tc).await, 0);
+
+    // With consent: enrolled, and the consent recorded.
+    let (status, body) = face_register(&tc, &admin, &obama, photo(), "o.jpg").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(template_count(&tc, &obama).await, 1);
+    let (status, consents) = json(
+        http()
+            .get(tc.url(&format!("/api/users/{obama}/face-consents")))
+            .header("Cookie", format!("token={obama_cookie}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{consents}");
+    let consents = consents.as_array().unwrap();
+    assert_eq!(consents.len(), 1);
+    assert_eq!(consents[0]["text_version"], version.as_str());
+    assert_eq!(consents[0]["granted_by_email"], tc.admin_email.as_str());
+    assert_eq!(consents[0]["granted_from"], "127.0.0.1");
+    assert!(consents[0]["withdrawn_at"].is_null());
+
+    // Someone else may neither read nor withdraw it.
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        let path = if method == reqwest::Method::GET { "face-consents" } else { "face-consent" };
+        let response = http()
+            .request(method, tc.url(&format!("/api/users/{obama}/{path}")))
+            .header("Cookie", format!("token={biden_cookie}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+    assert_eq!(template_count(&tc, &obama).await, 1);
+
+    // The person withdraws: templates erased at once, the gallery moves on.
+    let before = gallery_version(&tc).await;
+    let (status, body) = json(
+        http()
+            .delete(tc.url(&format!("/api/users/{obama}/face-consent")))
+            .header("Cookie", format!("token={obama_cookie}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["templates_removed"], 1);
+    assert_eq!(template_count(&tc, &obama).await, 0);
+    assert_eq!(gallery_version(&tc).await, before + 1);
+    let (_, consents) = json(
+        http()
+            .get(tc.url(&format!("/api/users/{obama}/face-consents")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(consents[0]["withdrawn_at"].is_string(), "{consents}");
+    let (_, list) = json(http().get(tc.url("/api/users")).bearer_auth(&admin).send().await.unwrap()).await;
+    let person = list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == obama.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(person["face_registered"], false, "{person}");
 }

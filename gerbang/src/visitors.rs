@@ -144,7 +144,8 @@ pub async fn enrol(base: &str, email: &str, password: &str, dir: &Path) -> anyho
         let image = base64::engine::general_purpose::STANDARD.encode(bytes);
         http.post(format!("{base}/api/users/{id}/face-register"))
             .bearer_auth(&token)
-            .json(&json!({ "image": image }))
+            // The demo stands in for the admin who collected each person's consent.
+            .json(&json!({ "image": image, "consent": true }))
             .send()
             .await?
             .error_for_status()

@@ -14,6 +14,7 @@ addWords({
     photo: 'Foto wajah', faceEnrolled: 'Terdaftar', faceMissing: 'Belum', phone: 'Telepon', nik: 'NIK',
     department: 'Departemen', attendance: 'Kehadiran', contact: 'Kontak',
     webcamDenied: 'Kamera tidak dapat dipakai', chooseFile: 'Pilih foto dulu',
+    consent: 'Persetujuan', consentFirst: 'Centang persetujuan orang ini dulu',
     confirmDelete: 'Hapus pengguna ini beserta wajah dan kehadirannya:',
     roles: { admin: 'Admin', member: 'Anggota' },
   },
@@ -24,6 +25,7 @@ addWords({
     photo: 'Face photo', faceEnrolled: 'Enrolled', faceMissing: 'Not yet', phone: 'Phone', nik: 'NIK',
     department: 'Department', attendance: 'Attendance', contact: 'Contact',
     webcamDenied: 'The camera cannot be used', chooseFile: 'Choose a photo first',
+    consent: 'Consent', consentFirst: 'Tick this person\'s consent first',
     confirmDelete: 'Delete this user with their face and attendance:',
     roles: { admin: 'Admin', member: 'Member' },
   },
@@ -129,9 +131,22 @@ function faceDialog(/** @type {HTMLDialogElement} */ dialog, /** @type {Person} 
   let stream = null;
   const stopCamera = () => { stream?.getTracks().forEach((tr) => tr.stop()); stream = null; };
   dialog.addEventListener('close', stopCamera, { once: true });
+  // UU PDP: the person (or the admin acting for them) agrees to the consent text first.
+  const consentBox = h('input', { type: 'checkbox', id: 'face-consent', name: 'consent', required: true });
+  const consentText = h('span', { id: 'face-consent-text' }, '…');
+  api('/api/face-consent')
+    .then((/** @type {{ text: string, version: string }} */ c) => { consentText.textContent = `${c.text} (v${c.version})`; })
+    .catch((err) => showError(err, slot));
+  const consentField = h('fieldset', {}, h('legend', {}, t('consent')),
+    h('label', { class: 'check' }, consentBox, consentText));
   const submit = async (/** @type {Blob} */ blob, /** @type {string} */ name) => {
+    if (!(/** @type {HTMLInputElement} */ (consentBox)).checked) {
+      slot.replaceChildren(notice(t('consentFirst'), 'error'));
+      return;
+    }
     const form = new FormData();
     form.append('photo', blob, name);
+    form.append('consent', 'true');
     slot.replaceChildren(h('p', { class: 'muted' }, t('sending')));
     try {
       /** `POST /api/users/{id}/face-register` → `{ message, user, gallery_version, detection_score, liveness }`. */
@@ -170,7 +185,7 @@ function faceDialog(/** @type {HTMLDialogElement} */ dialog, /** @type {Person} 
       slot.replaceChildren(notice(`${t('webcamDenied')}: ${err instanceof Error ? err.message : String(err)}`, 'error'));
     }
   });
-  dialog.replaceChildren(h('h2', { id: 'dialog-title' }, `${t('enrolFace')}: ${user.name}`), slot, uploadForm,
+  dialog.replaceChildren(h('h2', { id: 'dialog-title' }, `${t('enrolFace')}: ${user.name}`), slot, consentField, uploadForm,
     h('fieldset', {}, h('legend', {}, t('webcam')), preview, h('div', { class: 'actions' }, webcamButton)),
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, t('cancel'))));
   dialog.showModal();

@@ -210,6 +210,12 @@ await step('users-and-face-enrolment', async () => {
   await row.waitFor();
   await screenshot('users');
   await row.getByRole('button', { name: /^Daftarkan wajah/ }).click();
+  // No enrolment before the person's consent is ticked (UU PDP).
+  await page.locator('#face-consent-text', { hasText: 'Pelindungan Data Pribadi' }).waitFor();
+  await page.locator('#face-file').setInputFiles(path.join(fixtures, 'people', 'obama', 'obama.jpg'));
+  await page.locator('#face-upload button').click();
+  await page.locator('#face-result .notice.error', { hasText: 'persetujuan' }).waitFor();
+  await page.locator('#face-consent').check();
   // A photo without a face is refused with the pipeline's reason.
   await page.locator('#face-file').setInputFiles(path.join(fixtures, 'nonfaces', 'coffee.jpg'));
   await page.locator('#face-upload button').click();

@@ -21,6 +21,38 @@ pub struct PeopleConfig {
     pub work_starts_at: Option<String>,
     /// Local directory of the object store for snapshots; default `{data_dir}/media`.
     pub media_dir: Option<PathBuf>,
+    /// The text a person (or the admin acting for them) agrees to before a face is
+    /// enrolled, and its version (recorded with each consent; change it with the text).
+    pub consent: ConsentText,
+}
+
+/// The face-enrolment consent text, in Indonesian and English (`[people.consent]`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ConsentText {
+    pub version: String,
+    pub text_id: String,
+    pub text_en: String,
+}
+
+impl Default for ConsentText {
+    fn default() -> Self {
+        Self {
+            version: "2026-12-1".into(),
+            text_id: "Saya menyetujui pengambilan foto wajah saya dan pembuatan templat \
+                biometrik darinya, yang disimpan terenkripsi dan hanya dipakai untuk membuka \
+                pintu dan mencatat kehadiran di lokasi ini (UU No. 27 Tahun 2022 tentang \
+                Pelindungan Data Pribadi). Saya dapat menarik persetujuan ini kapan saja; \
+                templat saya kemudian dihapus dari server dan dari setiap pintu."
+                .into(),
+            text_en: "I agree to a photo of my face being taken and a biometric template \
+                being made from it, stored encrypted and used only to open doors and record \
+                attendance at this site (Indonesian Law No. 27 of 2022 on Personal Data \
+                Protection). I may withdraw this consent at any time; my templates are then \
+                erased from the server and from every door."
+                .into(),
+        }
+    }
 }
 
 impl Default for PeopleConfig {
@@ -31,6 +63,7 @@ impl Default for PeopleConfig {
             time_zone: "Asia/Jakarta".into(),
             work_starts_at: None,
             media_dir: None,
+            consent: ConsentText::default(),
         }
     }
 }
@@ -43,6 +76,7 @@ impl fmt::Debug for PeopleConfig {
             .field("time_zone", &self.time_zone)
             .field("work_starts_at", &self.work_starts_at)
             .field("media_dir", &self.media_dir)
+            .field("consent_version", &self.consent.version)
             .finish()
     }
 }

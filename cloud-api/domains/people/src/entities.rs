@@ -50,3 +50,37 @@ pub mod face_template {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// A person's consent to face enrolment, and its withdrawal.
+pub mod face_consent {
+    use sea_orm::entity::prelude::*;
+    use serde::Serialize;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, utoipa::ToSchema)]
+    #[sea_orm(table_name = "face_consents")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// The person enrolled.
+        pub user_id: Uuid,
+        /// Who gave it: the person, or the admin acting for them.
+        pub granted_by: Uuid,
+        pub granted_by_email: Option<String>,
+        #[schema(value_type = String, format = DateTime)]
+        #[serde(with = "time::serde::rfc3339")]
+        pub granted_at: TimeDateTimeWithTimeZone,
+        /// The client address it was given from.
+        pub granted_from: String,
+        /// The version of the consent text shown.
+        pub text_version: String,
+        #[schema(value_type = Option<String>, format = DateTime)]
+        #[serde(with = "time::serde::rfc3339::option")]
+        pub withdrawn_at: Option<TimeDateTimeWithTimeZone>,
+        pub withdrawn_by: Option<Uuid>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

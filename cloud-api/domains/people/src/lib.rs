@@ -13,6 +13,7 @@
 
 pub mod cipher;
 pub mod config;
+pub mod consent;
 pub mod entities;
 pub mod faces;
 pub mod gallery;
@@ -46,7 +47,10 @@ pub struct People;
         routes::update,
         routes::remove,
         routes::face_register,
-        gallery::device_gallery
+        gallery::device_gallery,
+        consent::text,
+        consent::history,
+        consent::withdraw
     ),
     tags((name = "people", description = "Seed 000 users (and seed 001's admin list): CRUD, access windows, face registration"))
 )]
@@ -72,7 +76,10 @@ impl Domain for People {
     }
 
     fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(migration::M0010People)]
+        vec![
+            Box::new(migration::M0010People),
+            Box::new(migration::M0015FaceConsents),
+        ]
     }
 
     async fn prepare(

@@ -90,3 +90,58 @@ impl MigrationTrait for M0010People {
         manager.exec_stmt(insert).await
     }
 }
+
+#[derive(DeriveIden)]
+enum FaceConsents {
+    Table,
+    Id,
+    UserId,
+    GrantedBy,
+    GrantedByEmail,
+    GrantedAt,
+    GrantedFrom,
+    TextVersion,
+    WithdrawnAt,
+    WithdrawnBy,
+}
+
+/// Consent to face enrolment (UU PDP art. 20, GDPR art. 9(2)(a)): who gave it, when, from
+/// where, under which version of the text; and its withdrawal.
+pub(crate) struct M0015FaceConsents;
+
+impl MigrationName for M0015FaceConsents {
+    fn name(&self) -> &str {
+        "m0015_face_consents"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0015FaceConsents {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(FaceConsents::Table)
+                    .col(pk_uuid(FaceConsents::Id))
+                    .col(uuid(FaceConsents::UserId))
+                    .col(uuid(FaceConsents::GrantedBy))
+                    .col(string_null(FaceConsents::GrantedByEmail))
+                    .col(timestamp_with_time_zone(FaceConsents::GrantedAt))
+                    .col(string(FaceConsents::GrantedFrom))
+                    .col(string(FaceConsents::TextVersion))
+                    .col(timestamp_with_time_zone_null(FaceConsents::WithdrawnAt))
+                    .col(uuid_null(FaceConsents::WithdrawnBy))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_face_consents_user")
+                    .table(FaceConsents::Table)
+                    .col(FaceConsents::UserId)
+                    .to_owned(),
+            )
+            .await
+    }
+}

@@ -1,5 +1,6 @@
 //! Getting a photo out of a request: `multipart/form-data` (the first file field, or a field
-//! named `photo`, `image`, `file` or `face`) or JSON `{"image": "<base64 or data: URL>"}`.
+//! named `photo`, `image`, `file` or `face`) or JSON `{"image": "<base64 or data: URL>"}`;
+//! with it, the enrolment form's `consent` (a multipart text field or a JSON boolean).
 
 use axum::{
     body::Bytes,
@@ -25,6 +26,24 @@ const FIELDS: [&str; 4] = ["photo", "image", "file", "face"];
 struct ImageBody {
     #[serde(default, alias = "photo")]
     image: Option<String>,
+    #[serde(default)]
+    consent: Option<serde_json::Value>,
+}
+
+/// A photo and what was said with it.
+#[derive(Debug)]
+pub struct Upload {
+    pub photo: Vec<u8>,
+    /// `consent` was sent and is `true` (JSON `true`, or `"true"`, `"1"`, `"on"`, `"yes"`:
+    /// what an HTML checkbox and a form library send).
+    pub consent: bool,
+}
+
+fn affirmative(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "on" | "yes"
+    )
 }
 
 fn too_large() -> ApiError {
@@ -82,12 +101,22 @@ pub async fn photo_from_request(
     state: &AppState,
     missing: Msg,
 ) -> Result<Vec<u8>, ApiError> {
+    Ok(upload_from_request(request, state, missing).await?.photo)
+}
+
+/// The photo of a request and its `consent` field.
+pub async fn upload_from_request(
+    request: Request,
+    state: &AppState,
+    missing: Msg,
+) -> Result<Upload, ApiError> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
+    let mut consent = false;
     let bytes = if content_type.starts_with("multipart/form-data") {
         let mut multipart = Multipart::from_request(request, state)
             .await
@@ -98,14 +127,18 @@ pub async fn photo_from_request(
             .await
             .map_err(|r| unreadable(r.status()))?
         {
+            if field.name() == Some("consent") && field.file_name().is_none() {
+                let value = field.text().await.map_err(|r| unreadable(r.status()))?;
+                consent = affirmative(&value);
+                continue;
+            }
             let wanted =
                 field.file_name().is_some() || field.name().is_some_and(|n| FIELDS.contains(&n));
-            if !wanted {
+            if !wanted || found.is_some() {
                 continue;
             }
             let data = field.bytes().await.map_err(|r| unreadable(r.status()))?;
             found = Some(data.to_vec());
-            break;
         }
         found
     } else if content_type.starts_with("application/json") {
@@ -118,6 +151,11 @@ pub async fn photo_from_request(
                 format!("The request body is not valid JSON: {e}"),
             ))
         })?;
+        consent = match &parsed.consent {
+            Some(serde_json::Value::Bool(given)) => *given,
+            Some(serde_json::Value::String(given)) => affirmative(given),
+            _ => false,
+        };
         match parsed.image.as_deref().map(str::trim) {
             Some(image) if !image.is_empty() => Some(decode_base64_image(image)?),
             _ => None,
@@ -137,5 +175,8 @@ pub async fn photo_from_request(
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(too_large());
     }
-    Ok(bytes)
+    Ok(Upload {
+        photo: bytes,
+        consent,
+    })
 }

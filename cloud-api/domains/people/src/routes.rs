@@ -5,7 +5,7 @@ use axum::{
     extract::{DefaultBodyLimit, Request, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, post, put},
+    routing::{delete, get, post, put},
     Json, Router,
 };
 use platform::http::extract::PathParams;
@@ -16,8 +16,8 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::{
-    gallery,
-    photo::{photo_from_request, MAX_PHOTO_BODY},
+    consent, gallery,
+    photo::{upload_from_request, MAX_PHOTO_BODY},
     service::{self, user_not_found, NewPerson, PeopleList, PersonPatch},
 };
 use platform::http::extract::QueryParams;
@@ -39,9 +39,12 @@ pub fn router() -> Router<AppState> {
             post(face_register).layer(DefaultBodyLimit::max(MAX_PHOTO_BODY)),
         )
         .route(GALLERY_PATH, get(gallery::device_gallery))
+        .route("/api/face-consent", get(consent::text))
+        .route("/api/users/{id}/face-consents", get(consent::history))
+        .route("/api/users/{id}/face-consent", delete(consent::withdraw))
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| user_not_found().into())
 }
 
@@ -169,13 +172,15 @@ pub(crate) struct FaceRegisterParams {
 }
 
 /// Enrols a face from a photo: `multipart/form-data` (field `photo`, `image`, `file` or
-/// `face`) or JSON `{"image": "<base64 or data URL>"}`; at most 6 MB. The template is added
+/// `face`) or JSON `{"image": "<base64 or data URL>"}`; at most 6 MB. `consent` (a form
+/// field `true`, or JSON `true`) is required: the person, or the admin acting for them, has
+/// agreed to the text of `GET /api/face-consent`; it is recorded with the template. The template is added
 /// to the person's set (at most 5; the oldest is dropped), or replaces the set with
 /// `?replace=true`.
 #[utoipa::path(post, path = "/api/users/{id}/face-register", tag = "people", params(("id" = String, Path, description = "User id (UUID)"), FaceRegisterParams),
     request_body(content = Object, description = "multipart `photo` file, or JSON `{image: base64}`"),
     responses((status = 201, description = "`{message, user, gallery_version, detection_score, liveness}` (never the template)"),
-        (status = 400, description = "Not an image, no face, several faces, or poor quality (the reason)"),
+        (status = 400, description = "No consent, not an image, no face, several faces, or poor quality (the reason)"),
         (status = 401), (status = 403), (status = 404), (status = 413), (status = 415)),
     security(("bearer" = []), ("cookie" = [])))]
 pub(crate) async fn face_register(
@@ -197,13 +202,24 @@ pub(crate) async fn face_register(
             )))
         }
     };
-    let photo = photo_from_request(
+    let upload = upload_from_request(
         request,
         &state,
         Msg::new("Foto wajah tidak ditemukan", "No face photo was sent"),
     )
     .await?;
-    let result = service::register_face(&state, id, photo, replace).await;
+    if !upload.consent {
+        return Err(consent::required());
+    }
+    let given = consent::GivenConsent {
+        by: admin.sub,
+        by_email: Some(admin.email.clone()),
+        from: ip
+            .0
+            .map(|addr| addr.to_string())
+            .unwrap_or_else(|| "unknown".into()),
+    };
+    let result = service::register_face(&state, id, upload.photo, replace, &given).await;
     let entry = audit::Entry::new("face_register", ip)
         .by(admin.sub, admin.email.clone())
         .target(format!("user:{id}"));

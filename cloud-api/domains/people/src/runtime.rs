@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use sea_orm::DatabaseConnection;
 use time::OffsetDateTime;
 
-use super::{cipher::TemplateCipher, faces, PeopleConfig};
+use super::{cipher::TemplateCipher, config::ConsentText, faces, PeopleConfig};
 use platform::{config::CloudConfig, secrets, start_error::CloudError};
 
 #[derive(Debug)]
@@ -19,6 +19,8 @@ pub struct PeopleRuntime {
     pub time_zone_name: String,
     /// `HH:MM`, validated.
     pub work_starts_at: Option<String>,
+    /// The consent text shown before enrolment, and its version.
+    pub consent: ConsentText,
 }
 
 /// `HH:MM` → minutes after midnight (`24:00` allowed when `end`).
@@ -47,6 +49,14 @@ impl PeopleRuntime {
         let time_zone = jiff::tz::TimeZone::get(&people.time_zone).map_err(|e| {
             CloudError::Config(format!("people.time_zone {:?}: {e}", people.time_zone))
         })?;
+        if people.consent.version.trim().is_empty()
+            || people.consent.text_id.trim().is_empty()
+            || people.consent.text_en.trim().is_empty()
+        {
+            return Err(CloudError::Config(
+                "people.consent: the version and both texts must be set".into(),
+            ));
+        }
         if let Some(at) = &people.work_starts_at {
             if parse_hhmm(at, false).is_none() {
                 return Err(CloudError::Config(format!(
@@ -69,6 +79,7 @@ impl PeopleRuntime {
             time_zone,
             time_zone_name: people.time_zone.clone(),
             work_starts_at: people.work_starts_at.clone(),
+            consent: people.consent.clone(),
         })
     }
 

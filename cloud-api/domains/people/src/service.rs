@@ -594,6 +594,7 @@ pub async fn register_face(
     id: Uuid,
     photo: Vec<u8>,
     replace: bool,
+    consent: &crate::consent::GivenConsent,
 ) -> Result<FaceRegistered, ServiceError> {
     identity::find_by_id(&platform.db, id)
         .await?
@@ -617,6 +618,7 @@ pub async fn register_face(
     // The gallery row first: it serialises registrations, so the pruning below sees every
     // template committed before this one (PostgreSQL read committed).
     let version = gallery::bump(&txn).await?;
+    crate::consent::record(&txn, &runtime.consent, id, consent, now).await?;
     if replace {
         face_template::Entity::delete_many()
             .filter(face_template::Column::UserId.eq(id))
