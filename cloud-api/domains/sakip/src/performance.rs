@@ -343,6 +343,19 @@ pub fn amount(field: &str, value: Decimal) -> Result<Decimal, SakipError> {
     Ok(value.normalize())
 }
 
+/// A non-negative amount of money with at most 2 decimals (sen), kept and shown with exactly
+/// 2 (`1000000.50`).
+pub fn money(field: &str, value: Decimal) -> Result<Decimal, SakipError> {
+    let value = amount(field, value)?;
+    if value.scale() > 2 {
+        return Err(SakipError::bad(Msg::owned(
+            format!("{field} paling banyak 2 angka desimal"),
+            format!("{field} has at most 2 decimal places"),
+        )));
+    }
+    Ok(calc::two_places(value))
+}
+
 fn decimal(raw: &str) -> Decimal {
     raw.parse().unwrap_or_default()
 }

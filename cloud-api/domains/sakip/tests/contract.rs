@@ -229,7 +229,7 @@ async fn planning_and_performance(backend: Backend) {
             json!({"opd_id": b, "period": "2021-2026", "mission": []}),
         )
         .await);
-    let (_, listed) = api.get("/renstra", &opd_a).await;
+    let (_, listed) = api.get("/renstra?page=1&limit=5", &opd_a).await;
     assert_eq!(listed["data"]["total"], 1, "{listed}");
     assert_eq!(
         api.get(&format!("/renstra/{rb}"), &opd_a).await.0,
@@ -561,7 +561,7 @@ async fn planning_and_performance(backend: Backend) {
             &evaluator,
         )
         .await;
-    assert_eq!(fresh["data"][0]["percentage"], "50", "{fresh}");
+    assert_eq!(fresh["data"][0]["percentage"], "50.00", "{fresh}");
     // A new target recomputes stored percentages, and the cached read sees it.
     api.put(
         &format!("/indicators/{higher}/targets"),
@@ -575,7 +575,7 @@ async fn planning_and_performance(backend: Backend) {
             &evaluator,
         )
         .await;
-    assert_eq!(fresh["data"][0]["percentage"], "100", "{fresh}");
+    assert_eq!(fresh["data"][0]["percentage"], "100.00", "{fresh}");
     assert_eq!(
         api.get("/performance/data", &viewer).await.0,
         StatusCode::BAD_REQUEST
