@@ -316,6 +316,19 @@ pub async fn totals(
     Ok(out)
 }
 
+/// `opd`'s total allocation, realisation and absorption percentage in `year`.
+pub async fn absorption(
+    db: &impl ConnectionTrait,
+    opd: i32,
+    year: i32,
+) -> Result<(Decimal, Decimal, Option<Decimal>), SakipError> {
+    let (a, r) = totals(db, Some(opd), Some(year))
+        .await?
+        .values()
+        .fold((Decimal::ZERO, Decimal::ZERO), |(a, r), (x, y)| (a + x, r + y));
+    Ok((a, r, share(r, a)))
+}
+
 /// `GET /budget/summary?opd_id=&year=`: per category allocation, realisation, percentage,
 /// and the total.
 pub async fn summary(

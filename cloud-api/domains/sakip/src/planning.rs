@@ -128,7 +128,7 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
 }
 
 /// The nodes of `level` whose id (`by_parent` false) or parent (true) is in `ids`.
-async fn nodes(
+pub(crate) async fn nodes(
     db: &impl ConnectionTrait,
     level: Level,
     ids: &[i32],
