@@ -26,8 +26,32 @@ db_tests!(
     evaluations_and_reports,
     sipd_sync,
     replicas_and_restart,
-    redis_cache
+    redis_cache,
+    demo_data
 );
+
+async fn demo_data(backend: Backend) {
+    let api = Api::start(backend).await;
+    // Twice: the second run leaves everything as it is.
+    for _ in 0..2 {
+        sakip::seed_demo(api.tc.cloud().platform()).await.unwrap();
+    }
+    let token = api.login("testuser", "testpass").await;
+    let (_, opds) = api.get("/opd", &token).await;
+    assert_eq!(opds["data"]["total"], 1);
+    let opd = opds["data"]["items"][0]["id"].as_i64().unwrap();
+    let (_, data) = api.get(&format!("/performance/data?year=2025&opd_id={opd}"), &token).await;
+    assert_eq!(data["data"].as_array().unwrap().len(), 36, "3 indicators × 12 months");
+    let polarities: std::collections::BTreeSet<String> = data["data"].as_array().unwrap().iter()
+        .map(|r| r["indicator"]["polarity"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(polarities.len(), 3);
+    let (_, report) = api.get(&format!("/reports/performance?opd_id={opd}&year=2025"), &token).await;
+    assert_eq!(report["data"]["rows"].as_array().unwrap().len(), 3);
+    assert!(report["data"]["budget"]["percentage"].is_string(), "{report}");
+    assert_eq!(report["data"]["grade"], "BB");
+    let (_, evaluations) = api.get("/evaluations", &token).await;
+    assert_eq!(evaluations["data"]["total"], 1);
+}
 
 /// An OPD with a small tree, indicators, targets, achievements and budget; answers
 /// (root token, OPD id, other OPD id, admin_opd token of the first, evaluator token).
