@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use platform::{i18n::Msg, security::ClientIp, state::AppState};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -16,9 +16,10 @@ use serde_json::{json, Value};
 
 use crate::{
     auth::Caller,
+    calc,
     entities::{allocation, realization},
     error::{created, ok, Answer, Body, Path, Query, SakipError},
-    performance::{amount, Period},
+    performance::{money, Period},
     planning::{self, opt_text, rfc3339, text, Level},
     Page,
 };
@@ -38,7 +39,7 @@ fn decimal(raw: &str) -> Decimal {
 pub fn share(part: Decimal, whole: Decimal) -> Option<Decimal> {
     part.checked_mul(Decimal::ONE_HUNDRED)
         .and_then(|p| p.checked_div(whole))
-        .map(|p| p.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+        .map(calc::two_places)
 }
 
 fn allocation_json(row: &allocation::Model, realized: Decimal) -> Value {
@@ -51,7 +52,7 @@ fn allocation_json(row: &allocation::Model, realized: Decimal) -> Value {
         "program_id": row.program_id,
         "kegiatan_id": row.kegiatan_id,
         "allocation_amount": total,
-        "realization_amount": realized,
+        "realization_amount": calc::two_places(realized),
         "percentage": share(realized, total),
         "sipd_code": row.sipd_code,
         "created_at": rfc3339(row.created_at),
@@ -90,8 +91,6 @@ pub struct AllocationFilter {
     opd_id: Option<i32>,
     #[serde(default)]
     year: Option<i32>,
-    #[serde(flatten)]
-    page: Page,
 }
 
 fn filtered(opd: Option<i32>, year: Option<i32>) -> sea_orm::Select<allocation::Entity> {
@@ -110,8 +109,9 @@ pub async fn list_allocations(
     State(state): State<AppState>,
     caller: Caller,
     Query(filter): Query<AllocationFilter>,
+    Query(page): Query<Page>,
 ) -> Answer {
-    let (page_no, limit) = filter.page.checked()?;
+    let (page_no, limit) = page.checked()?;
     let q = filtered(caller.scope(filter.opd_id)?, filter.year);
     let total = q.clone().count(&state.db).await?;
     let rows = q
@@ -125,7 +125,7 @@ pub async fn list_allocations(
         .iter()
         .map(|r| allocation_json(r, sums.get(&r.id).copied().unwrap_or_default()))
         .collect();
-    ok(filter.page.answer(items, total))
+    ok(page.answer(items, total))
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,7 +177,7 @@ pub async fn create_allocation(
         category: Set(body.category),
         program_id: Set(body.program_id),
         kegiatan_id: Set(body.kegiatan_id),
-        allocation_amount: Set(amount("allocation_amount", body.allocation_amount)?.to_string()),
+        allocation_amount: Set(money("allocation_amount", body.allocation_amount)?.to_string()),
         sipd_code: Set(text("sipd_code", body.sipd_code.as_deref(), 50)?),
         created_at: Set(state.clock.now()),
         ..Default::default()
@@ -231,7 +231,7 @@ pub async fn add_realization(
         .ok_or_else(|| SakipError::not_found("Alokasi tidak ditemukan", "Allocation not found"))?;
     caller.write(found.opd_id)?;
     Period::new(found.year, None, Some(body.month))?;
-    let value = amount("realization_amount", body.realization_amount)?;
+    let value = money("realization_amount", body.realization_amount)?;
     let notes = opt_text("notes", body.notes.as_deref(), 10_000)?;
     let txn = state.db.begin().await?;
     // Write first: takes the allocation's row lock on PostgreSQL and the write lock on
@@ -316,6 +316,19 @@ pub async fn totals(
     Ok(out)
 }
 
+/// `opd`'s total allocation, realisation and absorption percentage in `year`.
+pub async fn absorption(
+    db: &impl ConnectionTrait,
+    opd: i32,
+    year: i32,
+) -> Result<(Decimal, Decimal, Option<Decimal>), SakipError> {
+    let (a, r) = totals(db, Some(opd), Some(year))
+        .await?
+        .values()
+        .fold((Decimal::ZERO, Decimal::ZERO), |(a, r), (x, y)| (a + x, r + y));
+    Ok((a, r, share(r, a)))
+}
+
 /// `GET /budget/summary?opd_id=&year=`: per category allocation, realisation, percentage,
 /// and the total.
 pub async fn summary(
@@ -332,8 +345,8 @@ pub async fn summary(
             all_r += *r;
             json!({
                 "category": category,
-                "allocation": a,
-                "realization": r,
+                "allocation": calc::two_places(*a),
+                "realization": calc::two_places(*r),
                 "percentage": share(*r, *a),
             })
         })
@@ -343,8 +356,8 @@ pub async fn summary(
         "year": filter.year,
         "categories": categories,
         "total": {
-            "allocation": all_a,
-            "realization": all_r,
+            "allocation": calc::two_places(all_a),
+            "realization": calc::two_places(all_r),
             "percentage": share(all_r, all_a),
         },
     }))

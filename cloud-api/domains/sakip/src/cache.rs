@@ -1,8 +1,13 @@
-//! The in-process cache of `GET /performance/data`. Every entry carries the generation of
-//! its year (and the global generation) taken *before* it was computed; a write bumps the
-//! year it touched (or everything, for a change to targets or indicators) after its
-//! transaction commits, so an entry computed before a write is never served after it —
-//! no key scans needed. Entries also expire after five minutes (the seed's TTL).
+//! The cache of `GET /performance/data`: in process by default, in Redis when a URL is
+//! configured (`[sakip] redis_url` or `GERBANG_REDIS_URL`), so that every replica sees
+//! the others' invalidations.
+//!
+//! Invalidation needs no key scans: every entry is stored under the generations of its year
+//! and of everything (the global one), taken *before* it was computed. A write bumps its
+//! year's generation (or the global one, for a change to targets or indicators) after its
+//! transaction commits, so an entry computed before a write is never read after it; old
+//! entries simply expire (five minutes, the seed's TTL). In Redis the generations are
+//! counters (`INCR`) and an entry's key carries them.
 
 use std::{
     collections::HashMap,
@@ -10,6 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use redis::{aio::ConnectionManager, AsyncCommands};
 use serde_json::Value;
 
 const TTL: Duration = Duration::from_secs(300);
@@ -29,73 +35,159 @@ struct Inner {
     entries: HashMap<String, (Stamp, Instant, Value)>,
 }
 
+/// Redis: the connection and the key prefix of this deployment.
+#[derive(Clone)]
+struct Shared {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
 /// The performance-data cache (one per cloud).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct PerformanceCache {
     inner: Mutex<Inner>,
+    redis: Option<Shared>,
+}
+
+impl std::fmt::Debug for PerformanceCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PerformanceCache")
+            .field("redis", &self.redis.is_some())
+            .finish()
+    }
 }
 
 impl PerformanceCache {
+    /// A cache in Redis at `url`, its keys below `prefix`; fails when Redis does not answer.
+    pub async fn redis(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let mut conn = ConnectionManager::new(client).await?;
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        Ok(Self {
+            inner: Mutex::default(),
+            redis: Some(Shared {
+                conn,
+                prefix: prefix.to_owned(),
+            }),
+        })
+    }
+
+    /// `None` in process; else whether Redis answers a PING.
+    pub async fn redis_up(&self) -> Option<bool> {
+        let shared = self.redis.as_ref()?;
+        let mut conn = shared.conn.clone();
+        Some(
+            redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .is_ok(),
+        )
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The current generations of `year`; take it before reading the database.
-    pub fn stamp(&self, year: i32) -> Stamp {
-        let inner = self.lock();
-        Stamp {
-            global: inner.global,
-            year: inner.years.get(&year).copied().unwrap_or(0),
+    /// The current generations of `year`; take it before reading the database. `None` when
+    /// Redis does not answer (the read then goes to the database and is not cached).
+    pub async fn stamp(&self, year: i32) -> Option<Stamp> {
+        let Some(shared) = &self.redis else {
+            let inner = self.lock();
+            return Some(Stamp {
+                global: inner.global,
+                year: inner.years.get(&year).copied().unwrap_or(0),
+            });
+        };
+        let mut conn = shared.conn.clone();
+        let keys = [
+            format!("{}:gen:global", shared.prefix),
+            format!("{}:gen:year:{year}", shared.prefix),
+        ];
+        match conn.mget::<_, Vec<Option<u64>>>(&keys).await {
+            Ok(gens) => Some(Stamp {
+                global: gens.first().copied().flatten().unwrap_or(0),
+                year: gens.get(1).copied().flatten().unwrap_or(0),
+            }),
+            Err(err) => {
+                tracing::warn!(error = %err, "SAKIP cache: Redis did not answer; reading through.");
+                None
+            }
         }
+    }
+
+    fn redis_key(prefix: &str, key: &str, stamp: Stamp) -> String {
+        format!("{prefix}:perf:{}:{}:{key}", stamp.global, stamp.year)
     }
 
     /// The entry under `key` if it was computed under `stamp` and is fresh.
-    pub fn get(&self, key: &str, stamp: Stamp) -> Option<Value> {
-        let inner = self.lock();
-        let (at, when, value) = inner.entries.get(key)?;
-        (*at == stamp && when.elapsed() < TTL).then(|| value.clone())
+    pub async fn get(&self, key: &str, stamp: Stamp) -> Option<Value> {
+        let Some(shared) = &self.redis else {
+            let inner = self.lock();
+            let (at, when, value) = inner.entries.get(key)?;
+            return (*at == stamp && when.elapsed() < TTL).then(|| value.clone());
+        };
+        let mut conn = shared.conn.clone();
+        let raw: Option<String> = conn
+            .get(Self::redis_key(&shared.prefix, key, stamp))
+            .await
+            .ok()?;
+        raw.and_then(|r| serde_json::from_str(&r).ok())
     }
 
-    pub fn put(&self, key: String, stamp: Stamp, value: Value) {
-        let mut inner = self.lock();
-        if inner.entries.len() >= MAX_ENTRIES {
-            inner.entries.clear();
+    pub async fn put(&self, key: String, stamp: Stamp, value: &Value) {
+        let Some(shared) = &self.redis else {
+            let mut inner = self.lock();
+            if inner.entries.len() >= MAX_ENTRIES {
+                inner.entries.clear();
+            }
+            inner
+                .entries
+                .insert(key, (stamp, Instant::now(), value.clone()));
+            return;
+        };
+        let mut conn = shared.conn.clone();
+        let stored: Result<(), _> = conn
+            .set_ex(
+                Self::redis_key(&shared.prefix, &key, stamp),
+                value.to_string(),
+                TTL.as_secs(),
+            )
+            .await;
+        if let Err(err) = stored {
+            tracing::warn!(error = %err, "SAKIP cache: could not store an entry.");
         }
-        inner.entries.insert(key, (stamp, Instant::now(), value));
+    }
+
+    async fn bump(&self, counter: String) {
+        let Some(shared) = &self.redis else {
+            return;
+        };
+        let mut conn = shared.conn.clone();
+        let bumped: Result<u64, _> = conn
+            .incr(format!("{}:{counter}", shared.prefix), 1)
+            .await;
+        if let Err(err) = bumped {
+            // Entries stay readable until their TTL: say so loudly.
+            tracing::error!(error = %err, %counter, "SAKIP cache: invalidation failed; entries may be stale until they expire.");
+        }
     }
 
     /// After a write to `year`'s achievements.
-    pub fn invalidate_year(&self, year: i32) {
+    pub async fn invalidate_year(&self, year: i32) {
+        if self.redis.is_some() {
+            return self.bump(format!("gen:year:{year}")).await;
+        }
         let mut inner = self.lock();
         *inner.years.entry(year).or_insert(0) += 1;
     }
 
     /// After a write that may touch any year (targets, indicators).
-    pub fn invalidate_all(&self) {
+    pub async fn invalidate_all(&self) {
+        if self.redis.is_some() {
+            return self.bump("gen:global".into()).await;
+        }
         let mut inner = self.lock();
         inner.global += 1;
         inner.entries.clear();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn a_write_after_the_stamp_hides_the_entry() {
-        let cache = PerformanceCache::default();
-        let stamp = cache.stamp(2025);
-        cache.invalidate_year(2025);
-        cache.put("k".into(), stamp, Value::Bool(true));
-        assert_eq!(cache.get("k", cache.stamp(2025)), None);
-        let fresh = cache.stamp(2025);
-        cache.put("k".into(), fresh, Value::Bool(false));
-        assert_eq!(cache.get("k", cache.stamp(2025)), Some(Value::Bool(false)));
-        cache.invalidate_year(2024);
-        assert_eq!(cache.get("k", cache.stamp(2025)), Some(Value::Bool(false)));
-        cache.invalidate_all();
-        assert_eq!(cache.get("k", cache.stamp(2025)), None);
     }
 }

@@ -43,7 +43,7 @@ impl NoPercentage {
 
 /// The achievement `real` against `target`: `higher_better` R/T×100, `lower_better`
 /// (2T−R)/T×100, `target_based` 100−|R−T|/T×100; floored at 0, rounded half away from zero
-/// to 2 decimals.
+/// to exactly 2 decimals.
 pub fn percentage(
     polarity: Polarity,
     target: Option<Decimal>,
@@ -65,9 +65,15 @@ pub fn percentage(
     let value = raw
         .and_then(|r| r.checked_mul(hundred))
         .unwrap_or(Decimal::MAX);
-    Ok(value
-        .max(Decimal::ZERO)
-        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+    Ok(two_places(value.max(Decimal::ZERO)))
+}
+
+/// `value` rounded half away from zero to exactly 2 decimals (`50.00`, never `50` or
+/// `50.0`): every percentage and amount on the wire has this one shape.
+pub fn two_places(value: Decimal) -> Decimal {
+    let mut out = value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    out.rescale(2);
+    out
 }
 
 /// The four SAKIP components and their weights (sum 100).
@@ -86,8 +92,8 @@ pub fn overall_score(scores: &[Decimal; 4]) -> Decimal {
         .map(|((_, w), s)| Decimal::from(*w) * s)
         .sum::<Decimal>()
         .checked_div(Decimal::ONE_HUNDRED)
+        .map(two_places)
         .unwrap_or_default()
-        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// The grade of a score: AA > 90, A > 80, BB > 70, B > 60, CC > 50, C > 30, D otherwise (a
@@ -149,7 +155,7 @@ mod tests {
             let (t, r) = (dec(t), dec(r));
             let p = percentage(polarity, Some(t), r).unwrap();
             prop_assert!(p >= Decimal::ZERO);
-            prop_assert!(p.scale() <= 2);
+            prop_assert_eq!(p.scale(), 2);
             let exact = match polarity {
                 Polarity::HigherBetter => r / t * Decimal::ONE_HUNDRED,
                 Polarity::LowerBetter => (t + t - r) / t * Decimal::ONE_HUNDRED,

@@ -121,6 +121,87 @@ entity!(
     created_at: TimeDateTimeWithTimeZone,
 });
 
+entity!(
+    /// `sakip_evaluations`: a yearly SAKIP evaluation of an OPD.
+    evaluation, "sakip_evaluations", {
+    opd_id: i32,
+    year: i32,
+    /// `internal`, `external` or `self_assessment` (the seed's column `type`).
+    #[sea_orm(column_name = "type")]
+    kind: String,
+    evaluator: Option<String>,
+    /// `YYYY-MM-DD`.
+    evaluation_date: Option<String>,
+    overall_score: Option<String>,
+    grade: Option<String>,
+    status: String,
+    /// JSON object: component → score (decimal text).
+    components: String,
+    /// JSON array.
+    findings: String,
+    /// JSON array.
+    recommendations: String,
+    created_by: Uuid,
+    created_at: TimeDateTimeWithTimeZone,
+    updated_at: TimeDateTimeWithTimeZone,
+});
+
+entity!(
+    /// `sakip_integrations`: a connection to an external system (SIPD, BKN, …); its secrets
+    /// are sealed (`integration::SecretBox`).
+    integration, "sakip_integrations", {
+    system_name: String,
+    system_type: Option<String>,
+    endpoint_url: Option<String>,
+    /// Sealed `api_key` and `credentials` (base64 of nonce ‖ ciphertext), never returned.
+    secrets: Option<String>,
+    status: String,
+    last_sync: Option<TimeDateTimeWithTimeZone>,
+    sync_frequency: Option<String>,
+    health_score: i32,
+    /// JSON.
+    config: Option<String>,
+    created_at: TimeDateTimeWithTimeZone,
+});
+
+entity!(
+    /// `sakip_sync_logs`: one run of a sync.
+    sync_log, "sakip_sync_logs", {
+    integration_id: i32,
+    job_id: Option<i32>,
+    sync_type: String,
+    status: String,
+    records_processed: i32,
+    records_success: i32,
+    records_failed: i32,
+    error_message: Option<String>,
+    started_at: Option<TimeDateTimeWithTimeZone>,
+    completed_at: Option<TimeDateTimeWithTimeZone>,
+    created_at: TimeDateTimeWithTimeZone,
+});
+
+entity!(
+    /// `sakip_jobs`: the durable job queue (`jobs`).
+    job, "sakip_jobs", {
+    kind: String,
+    /// JSON.
+    payload: String,
+    /// `queued`, `running`, `completed` or `failed`.
+    status: String,
+    attempts: i32,
+    max_attempts: i32,
+    run_at: TimeDateTimeWithTimeZone,
+    locked_by: Option<String>,
+    locked_until: Option<TimeDateTimeWithTimeZone>,
+    last_error: Option<String>,
+    /// JSON.
+    result: Option<String>,
+    /// Unique when set: a scheduled run is enqueued once whatever the number of replicas.
+    dedupe_key: Option<String>,
+    created_at: TimeDateTimeWithTimeZone,
+    updated_at: TimeDateTimeWithTimeZone,
+});
+
 /// `sakip_user_opd`: the OPD of an `admin_opd` user.
 pub mod user_opd {
     use sea_orm::entity::prelude::*;

@@ -2,17 +2,24 @@
 //! agencies, served under `/sakip/api/v1` — sign-in on the platform's users, OPDs, the
 //! strategic-plan tree (renstra → tujuan → sasaran → program → kegiatan), indicators,
 //! targets and achievements with their percentages and verification, the cached
-//! performance data, and the budget. Every answer is `{"success", "data" | "error"}`.
+//! performance data (in process or Redis), the budget, evaluations, reports (JSON, CSV,
+//! XLSX, PDF) and the dashboard summary, and integrations whose syncs run from a durable
+//! job queue in the database. Every answer is `{"success", "data" | "error"}`.
 
 pub mod auth;
 pub mod budget;
 pub mod cache;
 pub mod calc;
+pub mod config;
 pub mod entities;
 pub mod error;
+pub mod evaluation;
+pub mod integration;
+pub mod jobs;
 pub(crate) mod migration;
 pub mod performance;
 pub mod planning;
+pub mod reports;
 mod routes;
 pub mod seed;
 
@@ -66,16 +73,42 @@ impl Domain for Sakip {
     }
 
     fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(migration::M0200SakipCore)]
+        vec![
+            Box::new(migration::M0200SakipCore),
+            Box::new(migration::M0201SakipEvaluationsAndSync),
+        ]
     }
 
     async fn prepare(
         &self,
-        _context: &PrepareContext<'_>,
+        context: &PrepareContext<'_>,
         states: &mut DomainStates,
     ) -> Result<(), CloudError> {
-        states.insert(cache::PerformanceCache::default());
+        let config: config::SakipConfig = context.config.section(DOMAIN)?;
+        // `GERBANG_REDIS_URL` is the seed's own variable, read when the section sets none.
+        let redis_url = config.redis_url.clone().or_else(|| {
+            std::env::var("GERBANG_REDIS_URL")
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+        });
+        let cache = match redis_url {
+            None => cache::PerformanceCache::default(),
+            Some(url) => cache::PerformanceCache::redis(&url, &config.redis_prefix)
+                .await
+                .map_err(|e| CloudError::Config(format!("sakip.redis_url: {e}")))?,
+        };
+        states.insert(cache);
+        let secrets = integration::SecretBox::load(context.db, config.secret_key.as_deref())
+            .await
+            .map_err(|e| CloudError::Config(format!("sakip.secret_key: {e}")))?;
+        states.insert(jobs::JobQueue::new(config, secrets));
         Ok(())
+    }
+
+    fn spawn(&self, platform: &AppState, shutdown: &tokio_util::sync::CancellationToken) {
+        if platform.domain::<jobs::JobQueue>().config.worker {
+            tokio::spawn(jobs::JobQueue::work(platform.clone(), shutdown.clone()));
+        }
     }
 
     fn router(&self) -> axum::Router<AppState> {

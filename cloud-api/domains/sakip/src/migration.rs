@@ -426,3 +426,141 @@ impl MigrationTrait for M0200SakipCore {
             .await
     }
 }
+
+/// Migration 201 (sakip): evaluations, integrations, sync logs and the durable job queue.
+pub struct M0201SakipEvaluationsAndSync;
+
+impl MigrationName for M0201SakipEvaluationsAndSync {
+    fn name(&self) -> &str {
+        "m0201_sakip_evaluations_and_sync"
+    }
+}
+
+fn a(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0201SakipEvaluationsAndSync {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(a("sakip_evaluations"))
+                    .col(pk_auto(a("id")))
+                    .col(integer(a("opd_id")))
+                    .col(integer(a("year")))
+                    .col(string_len(a("type"), 20))
+                    .col(string_len_null(a("evaluator"), 255))
+                    .col(string_len_null(a("evaluation_date"), 10))
+                    .col(text_null(a("overall_score")))
+                    .col(string_len_null(a("grade"), 5))
+                    .col(string_len(a("status"), 20))
+                    .col(text(a("components")))
+                    .col(text(a("findings")))
+                    .col(text(a("recommendations")))
+                    .col(uuid(a("created_by")))
+                    .col(timestamp_with_time_zone(a("created_at")))
+                    .col(timestamp_with_time_zone(a("updated_at")))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(a("sakip_evaluations"), a("opd_id"))
+                            .to(SakipOpd::Table, SakipOpd::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_sakip_evaluations_opd_year")
+                    .table(a("sakip_evaluations"))
+                    .col(a("opd_id"))
+                    .col(a("year"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(a("sakip_integrations"))
+                    .col(pk_auto(a("id")))
+                    .col(string_len(a("system_name"), 100))
+                    .col(string_len_null(a("system_type"), 50))
+                    .col(text_null(a("endpoint_url")))
+                    .col(text_null(a("secrets")))
+                    .col(string_len(a("status"), 20))
+                    .col(timestamp_with_time_zone_null(a("last_sync")))
+                    .col(string_len_null(a("sync_frequency"), 20))
+                    .col(integer(a("health_score")).default(0))
+                    .col(text_null(a("config")))
+                    .col(timestamp_with_time_zone(a("created_at")))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(a("sakip_sync_logs"))
+                    .col(pk_auto(a("id")))
+                    .col(integer(a("integration_id")))
+                    .col(integer_null(a("job_id")))
+                    .col(string_len(a("sync_type"), 50))
+                    .col(string_len(a("status"), 20))
+                    .col(integer(a("records_processed")).default(0))
+                    .col(integer(a("records_success")).default(0))
+                    .col(integer(a("records_failed")).default(0))
+                    .col(text_null(a("error_message")))
+                    .col(timestamp_with_time_zone_null(a("started_at")))
+                    .col(timestamp_with_time_zone_null(a("completed_at")))
+                    .col(timestamp_with_time_zone(a("created_at")))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(a("sakip_sync_logs"), a("integration_id"))
+                            .to(a("sakip_integrations"), a("id")),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_sakip_sync_logs_integration")
+                    .table(a("sakip_sync_logs"))
+                    .col(a("integration_id"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(a("sakip_jobs"))
+                    .col(pk_auto(a("id")))
+                    .col(string_len(a("kind"), 50))
+                    .col(text(a("payload")))
+                    .col(string_len(a("status"), 20))
+                    .col(integer(a("attempts")).default(0))
+                    .col(integer(a("max_attempts")))
+                    .col(timestamp_with_time_zone(a("run_at")))
+                    .col(string_len_null(a("locked_by"), 64))
+                    .col(timestamp_with_time_zone_null(a("locked_until")))
+                    .col(text_null(a("last_error")))
+                    .col(text_null(a("result")))
+                    .col(string_len_null(a("dedupe_key"), 200).unique_key())
+                    .col(timestamp_with_time_zone(a("created_at")))
+                    .col(timestamp_with_time_zone(a("updated_at")))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_sakip_jobs_due")
+                    .table(a("sakip_jobs"))
+                    .col(a("status"))
+                    .col(a("run_at"))
+                    .to_owned(),
+            )
+            .await
+    }
+}

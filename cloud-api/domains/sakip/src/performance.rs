@@ -233,7 +233,7 @@ pub async fn update_indicator(
     let saved = row.update(&txn).await?;
     recompute(&txn, &saved).await?;
     txn.commit().await?;
-    state.domain::<PerformanceCache>().invalidate_all();
+    state.domain::<PerformanceCache>().invalidate_all().await;
     crate::audit(
         &state,
         &caller,
@@ -265,7 +265,7 @@ pub async fn delete_indicator(
         .await?;
     indicator::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
-    state.domain::<PerformanceCache>().invalidate_all();
+    state.domain::<PerformanceCache>().invalidate_all().await;
     crate::audit(
         &state,
         &caller,
@@ -341,6 +341,19 @@ pub fn amount(field: &str, value: Decimal) -> Result<Decimal, SakipError> {
         )));
     }
     Ok(value.normalize())
+}
+
+/// A non-negative amount of money with at most 2 decimals (sen), kept and shown with exactly
+/// 2 (`1000000.50`).
+pub fn money(field: &str, value: Decimal) -> Result<Decimal, SakipError> {
+    let value = amount(field, value)?;
+    if value.scale() > 2 {
+        return Err(SakipError::bad(Msg::owned(
+            format!("{field} paling banyak 2 angka desimal"),
+            format!("{field} has at most 2 decimal places"),
+        )));
+    }
+    Ok(calc::two_places(value))
 }
 
 fn decimal(raw: &str) -> Decimal {
@@ -440,7 +453,7 @@ pub async fn put_targets(
     recompute(&txn, &found).await?;
     let saved = targets_of(&txn, &[id], None).await?;
     txn.commit().await?;
-    state.domain::<PerformanceCache>().invalidate_all();
+    state.domain::<PerformanceCache>().invalidate_all().await;
     crate::audit(&state, &caller, ip, "sakip_targets_put", id.to_string()).await;
     ok(saved.iter().map(target_json).collect::<Vec<_>>())
 }
@@ -594,7 +607,7 @@ pub async fn submit_achievement(
     txn.commit().await?;
     state
         .domain::<PerformanceCache>()
-        .invalidate_year(period.year);
+        .invalidate_year(period.year).await;
     crate::audit(
         &state,
         &caller,
@@ -651,7 +664,7 @@ pub async fn verify_achievement(
         .ok_or_else(|| SakipError::not_found("Capaian tidak ditemukan", "Achievement not found"))?;
     state
         .domain::<PerformanceCache>()
-        .invalidate_year(saved.year);
+        .invalidate_year(saved.year).await;
     crate::audit(
         &state,
         &caller,
@@ -693,12 +706,16 @@ pub async fn data(
         period.quarter,
         period.month
     );
-    let stamp = cache.stamp(year);
-    if let Some(hit) = cache.get(&key, stamp) {
-        return ok(hit);
+    let stamp = cache.stamp(year).await;
+    if let Some(stamp) = stamp {
+        if let Some(hit) = cache.get(&key, stamp).await {
+            return ok(hit);
+        }
     }
     let value = load_data(&state, year, opd, filter.quarter, filter.month).await?;
-    cache.put(key, stamp, value.clone());
+    if let Some(stamp) = stamp {
+        cache.put(key, stamp, &value).await;
+    }
     ok(value)
 }
 

@@ -128,7 +128,7 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
 }
 
 /// The nodes of `level` whose id (`by_parent` false) or parent (true) is in `ids`.
-async fn nodes(
+pub(crate) async fn nodes(
     db: &impl ConnectionTrait,
     level: Level,
     ids: &[i32],
@@ -448,17 +448,17 @@ fn renstra_json(row: &renstra::Model) -> Map<String, Value> {
 pub struct RenstraFilter {
     #[serde(default)]
     opd_id: Option<i32>,
-    #[serde(flatten)]
-    page: Page,
 }
 
-/// `GET /renstra?opd_id=`.
+/// `GET /renstra?opd_id=&page=&limit=` (the page is read on its own: serde's `flatten`
+/// would hand the numbers over as strings).
 pub async fn list_renstra(
     State(state): State<AppState>,
     caller: Caller,
     Query(filter): Query<RenstraFilter>,
+    Query(page): Query<Page>,
 ) -> Answer {
-    let (page_no, limit) = filter.page.checked()?;
+    let (page_no, limit) = page.checked()?;
     let mut q = renstra::Entity::find();
     if let Some(scope) = caller.scope(filter.opd_id)? {
         q = q.filter(renstra::Column::OpdId.eq(scope));
@@ -470,7 +470,7 @@ pub async fn list_renstra(
         .limit(limit)
         .all(&state.db)
         .await?;
-    ok(filter.page.answer(
+    ok(page.answer(
         rows.iter()
             .map(|r| Value::Object(renstra_json(r)))
             .collect(),

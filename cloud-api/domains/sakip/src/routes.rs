@@ -14,8 +14,10 @@ use serde_json::json;
 use crate::{
     auth::{self, Caller},
     budget,
+    cache::PerformanceCache,
+    entities::integration as integration_row,
     error::{Body, Path},
-    performance,
+    evaluation, integration, performance, reports,
     planning::{self, Level, NodeInput},
 };
 
@@ -130,18 +132,52 @@ pub fn router() -> Router<AppState> {
             &at("/budget/allocations/{id}/realizations"),
             post(budget::add_realization),
         )
-        .route(&at("/budget/summary"), get(budget::summary));
+        .route(&at("/budget/summary"), get(budget::summary))
+        .route(&at("/evaluations"), get(evaluation::list).post(evaluation::create))
+        .route(
+            &at("/evaluations/{id}"),
+            get(evaluation::get).put(evaluation::update),
+        )
+        .route(&at("/reports/performance"), get(reports::performance))
+        .route(&at("/dashboard/summary"), get(reports::dashboard))
+        .route(
+            &at("/integrations"),
+            get(integration::list).post(integration::create),
+        )
+        .route(&at("/integrations/{id}"), get(integration::get))
+        .route(&at("/integrations/{id}/sync"), post(integration::sync))
+        .route(
+            &at("/integrations/{id}/sync-logs"),
+            get(integration::sync_logs),
+        )
+        .route(&at("/jobs/{id}"), get(integration::get_job));
     level_routes(router)
 }
 
 /// `GET /sakip/api/v1/health`: `{status, timestamp, services: {database, redis,
-/// external_apis}}`, 200 when the database answers, else 503 (the seed's shape). Redis and
-/// external APIs are not used yet and say so.
+/// external_apis}}` (the seed's shape): 200 when the database (and Redis, when configured)
+/// answers, else 503. `external_apis` is `not_configured` without an active integration,
+/// else `degraded` when one's last sync left it below full health, else `connected`.
 #[utoipa::path(get, path = "/sakip/api/v1/health", tag = "sakip",
     responses((status = 200, description = "`{status: \"healthy\", timestamp, services}`"), (status = 503)))]
 pub(crate) async fn health(State(state): State<AppState>) -> Response {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let database = state.db.execute_unprepared("SELECT 1").await.is_ok();
-    let status = if database {
+    let redis = state.domain::<PerformanceCache>().redis_up().await;
+    let active = integration_row::Entity::find()
+        .filter(integration_row::Column::Status.eq("active"))
+        .all(&state.db)
+        .await
+        .unwrap_or_default();
+    let external = if active.is_empty() {
+        "not_configured"
+    } else if active.iter().any(|i| i.last_sync.is_some() && i.health_score < 100) {
+        "degraded"
+    } else {
+        "connected"
+    };
+    let healthy = database && redis != Some(false);
+    let status = if healthy {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -149,12 +185,16 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
     (
         status,
         Json(json!({
-            "status": if database { "healthy" } else { "unhealthy" },
+            "status": if healthy { "healthy" } else { "unhealthy" },
             "timestamp": planning::rfc3339(state.clock.now()),
             "services": {
                 "database": if database { "connected" } else { "disconnected" },
-                "redis": "not_configured",
-                "external_apis": "not_configured",
+                "redis": match redis {
+                    None => "not_configured",
+                    Some(true) => "connected",
+                    Some(false) => "disconnected",
+                },
+                "external_apis": external,
             },
         })),
     )

@@ -6,119 +6,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
+mod common;
 
-use cloud_api::{
-    db_tests,
-    testkit::{Backend, BrokerKind, TestCloud},
-};
-use reqwest::{Client, Method, StatusCode};
+use cloud_api::{db_tests, testkit::Backend};
+use common::{id, Api};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 db_tests!(planning_and_performance, budget_and_bad_input);
-
-struct Api {
-    tc: TestCloud,
-    http: Client,
-}
-
-impl Api {
-    async fn start(backend: Backend) -> Api {
-        Api {
-            tc: TestCloud::start(backend, BrokerKind::Embedded).await,
-            http: Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
-        }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, self.tc.url(&format!("/sakip/api/v1{path}")));
-        if !token.is_empty() {
-            req = req.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let body: Value = res.json().await.unwrap_or(Value::Null);
-        // The envelope, always.
-        assert_eq!(
-            body["success"],
-            json!(status.is_success()),
-            "{status} {body}"
-        );
-        if !status.is_success() {
-            assert!(body["error"]["message"].is_string(), "{body}");
-        }
-        (status, body)
-    }
-
-    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.call(Method::GET, path, token, None).await
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, path, token, Some(body)).await
-    }
-
-    async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::PUT, path, token, Some(body)).await
-    }
-
-    /// POSTs and expects 201; answers `data`.
-    async fn create(&self, path: &str, token: &str, body: Value) -> Value {
-        let (status, out) = self.post(path, token, body).await;
-        assert_eq!(status, StatusCode::CREATED, "{path}: {out}");
-        out["data"].clone()
-    }
-
-    async fn login(&self, username: &str, password: &str) -> String {
-        let (status, out) = self
-            .post(
-                "/auth/login",
-                "",
-                json!({"username": username, "password": password}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{out}");
-        out["data"]["token"].as_str().unwrap().to_owned()
-    }
-
-    async fn admin(&self) -> String {
-        self.login(
-            &self.tc.admin_email.clone(),
-            &self.tc.admin_password.clone(),
-        )
-        .await
-    }
-
-    /// Creates a user with `role` (and OPD) and signs them in.
-    async fn user(&self, admin: &str, username: &str, role: &str, opd: Option<i64>) -> String {
-        self.create(
-            "/users",
-            admin,
-            json!({"username": username, "email": format!("{username}@opd.test"), "name": username,
-                   "password": "sandi-rahasia-1", "role": role, "opd_id": opd}),
-        )
-        .await;
-        self.login(username, "sandi-rahasia-1").await
-    }
-}
-
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().unwrap()
-}
 
 async fn planning_and_performance(backend: Backend) {
     let api = Api::start(backend).await;
@@ -229,7 +124,7 @@ async fn planning_and_performance(backend: Backend) {
             json!({"opd_id": b, "period": "2021-2026", "mission": []}),
         )
         .await);
-    let (_, listed) = api.get("/renstra", &opd_a).await;
+    let (_, listed) = api.get("/renstra?page=1&limit=5", &opd_a).await;
     assert_eq!(listed["data"]["total"], 1, "{listed}");
     assert_eq!(
         api.get(&format!("/renstra/{rb}"), &opd_a).await.0,
@@ -561,7 +456,7 @@ async fn planning_and_performance(backend: Backend) {
             &evaluator,
         )
         .await;
-    assert_eq!(fresh["data"][0]["percentage"], "50", "{fresh}");
+    assert_eq!(fresh["data"][0]["percentage"], "50.00", "{fresh}");
     // A new target recomputes stored percentages, and the cached read sees it.
     api.put(
         &format!("/indicators/{higher}/targets"),
@@ -575,7 +470,7 @@ async fn planning_and_performance(backend: Backend) {
             &evaluator,
         )
         .await;
-    assert_eq!(fresh["data"][0]["percentage"], "100", "{fresh}");
+    assert_eq!(fresh["data"][0]["percentage"], "100.00", "{fresh}");
     assert_eq!(
         api.get("/performance/data", &viewer).await.0,
         StatusCode::BAD_REQUEST

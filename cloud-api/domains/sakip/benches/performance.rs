@@ -1,0 +1,124 @@
+//! Bench of `GET /sakip/api/v1/performance/data` (one OPD-year, uncached and cached, p50 and
+//! p99) and of the LKjIP PDF of one OPD-year with 1,000 indicators, on PostgreSQL
+//! (`GERBANG_TEST_POSTGRES`). The data set is built with `generate_series`:
+//! `SAKIP_BENCH_OPDS` OPDs (default 10; the province is 40) × 5 years × 1,000 indicators with
+//! monthly targets and achievements.
+//!
+//! Run: `cargo bench --workspace --bench performance` (release), or
+//! `cargo test --workspace --bench performance` (debug build, same code, slower figures).
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use cloud_api::testkit::{Backend, BrokerKind, TestCloud};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{json, Value};
+
+const SETUP: &[&str] = &[
+    "INSERT INTO sakip_opd (code, name, is_active, created_at) SELECT 'OPD' || g, 'OPD ' || g, true, now() FROM generate_series(1, {opds}) g",
+    "INSERT INTO sakip_renstra (opd_id, period, mission, is_active, created_at) SELECT g, '2021-2026', '[]', true, now() FROM generate_series(1, {opds}) g",
+    "INSERT INTO sakip_tujuan (renstra_id, code, name, sort_order, created_at) SELECT g, 'T1', 'Tujuan', 1, now() FROM generate_series(1, {opds}) g",
+    "INSERT INTO sakip_sasaran (tujuan_id, code, name, sort_order, created_at) SELECT g, 'S1', 'Sasaran', 1, now() FROM generate_series(1, {opds}) g",
+    "INSERT INTO sakip_indicators (opd_id, parent_type, parent_id, name, unit, frequency, polarity, created_at) SELECT o, 'sasaran', o, 'Indikator kinerja ' || i, '%', 'monthly', 'higher_better', now() FROM generate_series(1, {opds}) o, generate_series(1, 1000) i",
+    "INSERT INTO sakip_performance_targets (indicator_id, year, quarter, month, target_value, created_at) SELECT i.id, y, CASE WHEN m = 0 THEN 0 ELSE (m - 1) / 3 + 1 END, m, '80', now() FROM sakip_indicators i, generate_series(2021, 2025) y, generate_series(0, 12) m",
+    "INSERT INTO sakip_performance_achievements (indicator_id, year, quarter, month, achievement_value, percentage, input_by, created_at, updated_at) SELECT i.id, y, (m - 1) / 3 + 1, m, '90', '112.50', '00000000-0000-0000-0000-000000000000', now(), now() FROM sakip_indicators i, generate_series(2021, 2025) y, generate_series(1, 12) m",
+    "ANALYZE",
+];
+
+fn percentile(mut samples: Vec<Duration>, p: f64) -> Duration {
+    samples.sort();
+    let idx = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[idx]
+}
+
+fn report(name: &str, samples: Vec<Duration>) {
+    println!(
+        "{name}: n={} p50={:.1} ms p99={:.1} ms",
+        samples.len(),
+        percentile(samples.clone(), 0.5).as_secs_f64() * 1e3,
+        percentile(samples, 0.99).as_secs_f64() * 1e3
+    );
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let Some(backend) = Backend::postgres() else {
+        println!("skipped: GERBANG_TEST_POSTGRES not set");
+        return;
+    };
+    let opds: u32 = std::env::var("SAKIP_BENCH_OPDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let tc = TestCloud::start(backend, BrokerKind::Embedded).await;
+    let db = Database::connect(tc.database_url()).await.unwrap();
+    let started = Instant::now();
+    for sql in SETUP {
+        db.execute_unprepared(&sql.replace("{opds}", &opds.to_string())).await.unwrap();
+    }
+    println!(
+        "data set: {opds} OPDs × 5 years × 1,000 indicators, {} achievements, built in {:.1} s",
+        opds as u64 * 5 * 1000 * 12,
+        started.elapsed().as_secs_f64()
+    );
+    let http = reqwest::Client::new();
+    let base = tc.url("/sakip/api/v1");
+    let login: Value = http
+        .post(format!("{base}/auth/login"))
+        .json(&json!({"username": tc.admin_email, "password": tc.admin_password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["data"]["token"].as_str().unwrap().to_owned();
+    let data = format!("{base}/performance/data?year=2025&opd_id=1&month=6&quarter=2");
+    let get = |url: String| {
+        let req = http.get(url).bearer_auth(&token);
+        async move {
+            let t = Instant::now();
+            let res = req.send().await.unwrap();
+            assert!(res.status().is_success());
+            let body = res.bytes().await.unwrap();
+            (t.elapsed(), body.len())
+        }
+    };
+    // Uncached: a write to 2025 (not timed) before each read.
+    let mut uncached = Vec::new();
+    let mut size = 0;
+    for i in 0..30 {
+        http.post(format!("{base}/performance/achievements"))
+            .bearer_auth(&token)
+            .json(&json!({"indicator_id": 1, "year": 2025, "month": 1, "quarter": 1, "achievement_value": 90 + i}))
+            .send()
+            .await
+            .unwrap();
+        let (t, n) = get(data.clone()).await;
+        uncached.push(t);
+        size = n;
+    }
+    report(&format!("GET /performance/data one OPD-month ({size} bytes) uncached"), uncached);
+    let cached: Vec<Duration> = {
+        let mut out = Vec::new();
+        for _ in 0..300 {
+            out.push(get(data.clone()).await.0);
+        }
+        out
+    };
+    report("GET /performance/data one OPD-month cached", cached);
+    let year = format!("{base}/performance/data?year=2025&opd_id=1");
+    let mut whole = Vec::new();
+    for _ in 0..10 {
+        whole.push(get(year.clone()).await.0);
+    }
+    report("GET /performance/data one OPD-year (12,000 rows) cached after first", whole);
+    let mut pdf = Vec::new();
+    for _ in 0..5 {
+        pdf.push(get(format!("{base}/reports/performance?opd_id=1&year=2025&format=pdf")).await);
+    }
+    let bytes = pdf[0].1;
+    report(
+        &format!("GET /reports/performance PDF, 1,000 indicators ({bytes} bytes)"),
+        pdf.into_iter().map(|(t, _)| t).collect(),
+    );
+    tc.stop().await;
+}

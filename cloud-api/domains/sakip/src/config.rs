@@ -1,0 +1,66 @@
+//! The `[sakip]` configuration section (`GERBANG_SAKIP_*` in the environment): the cache's
+//! Redis, the job worker and the HTTP client of the integrations. Secrets are never logged.
+
+use serde::{Deserialize, Serialize};
+
+/// `[sakip]`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SakipConfig {
+    /// Redis for the shared cache; `GERBANG_REDIS_URL` when unset; in process when neither.
+    pub redis_url: Option<String>,
+    /// The prefix of this deployment's Redis keys.
+    pub redis_prefix: String,
+    /// Whether this replica runs queued jobs.
+    pub worker: bool,
+    /// How often an idle worker looks for due jobs and schedules, in milliseconds.
+    pub poll_ms: u64,
+    /// The first retry's delay; each further retry doubles it (capped at an hour).
+    pub retry_base_ms: u64,
+    /// Runs of a job before it is `failed`.
+    pub max_attempts: i32,
+    /// How long a claimed job is its worker's; a run is cut off before then, and a job whose
+    /// worker vanished is claimed again once it lapses.
+    pub lease_secs: u64,
+    /// The integrations' HTTP timeout (connect and whole answer), in milliseconds.
+    pub http_timeout_ms: u64,
+    /// The largest answer an integration may send.
+    pub max_body_bytes: usize,
+    /// The key sealing integration secrets (base64, 32 bytes); one kept in the database
+    /// when unset.
+    pub secret_key: Option<String>,
+}
+
+impl Default for SakipConfig {
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            redis_prefix: "gerbang:sakip".into(),
+            worker: true,
+            poll_ms: 1_000,
+            retry_base_ms: 5_000,
+            max_attempts: 5,
+            lease_secs: 120,
+            http_timeout_ms: 15_000,
+            max_body_bytes: 10 * 1024 * 1024,
+            secret_key: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SakipConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SakipConfig")
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "***"))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("worker", &self.worker)
+            .field("poll_ms", &self.poll_ms)
+            .field("retry_base_ms", &self.retry_base_ms)
+            .field("max_attempts", &self.max_attempts)
+            .field("lease_secs", &self.lease_secs)
+            .field("http_timeout_ms", &self.http_timeout_ms)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
