@@ -1076,7 +1076,9 @@ async fn face_templates_are_a_capped_set(backend: Backend) {
 async fn template_count(tc: &TestCloud, user: &str) -> i64 {
     let db = tc.cloud().database();
     let sql = match db.get_database_backend() {
-        sea_orm::DbBackend::Postgres => "SELECT COUNT(*) AS n FROM face_templates WHERE user_id = $1",
+        sea_orm::DbBackend::Postgres => {
+            "SELECT COUNT(*) AS n FROM face_templates WHERE user_id = $1"
+        }
         _ => "SELECT COUNT(*) AS n FROM face_templates WHERE user_id = ?",
     };
     db.query_one(Statement::from_sql_and_values(
@@ -1101,9 +1103,22 @@ async fn face_consent_required_recorded_withdrawn(backend: Backend) {
     let (_, biden_cookie) = student(&tc, "biden@example.com", "Joe").await;
 
     // The text to show, in both languages.
-    let (status, text) = json(http().get(tc.url("/api/face-consent")).send().await.unwrap()).await;
+    let (status, text) = json(
+        http()
+            .get(tc.url("/api/face-consent"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(text["text"].as_str().unwrap().contains("Pelindungan Data Pribadi"), "{text}");
+    assert!(
+        text["text"]
+            .as_str()
+            .unwrap()
+            .contains("Pelindungan Data Pribadi"),
+        "{text}"
+    );
     let version = text["version"].as_str().unwrap().to_owned();
     let (_, english) = json(
         http()
@@ -1114,7 +1129,10 @@ async fn face_consent_required_recorded_withdrawn(backend: Backend) {
             .unwrap(),
     )
     .await;
-    assert!(english["text"].as_str().unwrap().starts_with("I agree"), "{english}");
+    assert!(
+        english["text"].as_str().unwrap().starts_with("I agree"),
+        "{english}"
+    );
 
     // Without consent (absent, false, or "no"): 400, nothing stored.
     let photo = || testdata("people/obama/obama.jpg");
@@ -1135,7 +1153,13 @@ async fn face_consent_required_recorded_withdrawn(backend: Backend) {
         )
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{consent:?}: {body}");
-        assert!(body["message"].as_str().unwrap().starts_with("Persetujuan diperlukan"), "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Persetujuan diperlukan"),
+            "{body}"
+        );
     }
     let (status, body) = json(
         http()
@@ -1149,7 +1173,13 @@ async fn face_consent_required_recorded_withdrawn(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["message"].as_str().unwrap().starts_with("Consent is required"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Consent is required"),
+        "{body}"
+    );
     assert_eq!(template_count(&tc, &obama).await, 0);
     assert_eq!(gallery_version(&tc).await, 0);
 
@@ -1176,7 +1206,11 @@ async fn face_consent_required_recorded_withdrawn(backend: Backend) {
 
     // Someone else may neither read nor withdraw it.
     for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
-        let path = if method == reqwest::Method::GET { "face-consents" } else { "face-consent" };
+        let path = if method == reqwest::Method::GET {
+            "face-consents"
+        } else {
+            "face-consent"
+        };
         let response = http()
             .request(method, tc.url(&format!("/api/users/{obama}/{path}")))
             .header("Cookie", format!("token={biden_cookie}"))
@@ -1212,7 +1246,15 @@ async fn face_consent_required_recorded_withdrawn(backend: Backend) {
     )
     .await;
     assert!(consents[0]["withdrawn_at"].is_string(), "{consents}");
-    let (_, list) = json(http().get(tc.url("/api/users")).bearer_auth(&admin).send().await.unwrap()).await;
+    let (_, list) = json(
+        http()
+            .get(tc.url("/api/users"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let person = list["users"]
         .as_array()
         .unwrap()

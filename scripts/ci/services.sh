@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts PostgreSQL and Mosquitto on loopback if they are installed but not running, and
+# Starts PostgreSQL, Mosquitto and Redis on loopback if they are installed but not running, and
 # says what it did. Installs neither: on a machine without them the suite skips them.
 set -uo pipefail
 
@@ -25,4 +25,15 @@ elif command -v mosquitto >/dev/null; then
   listening 1883 && echo "Mosquitto: started" || echo "Mosquitto: could not be started"
 else
   echo "Mosquitto: not installed"
+fi
+
+if listening 6379; then
+  echo "Redis: already listening on 127.0.0.1:6379"
+elif command -v redis-server >/dev/null; then
+  echo "Redis: not running; starting it on loopback"
+  redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save '' --appendonly no || true
+  for _ in $(seq 1 10); do listening 6379 && break; sleep 1; done
+  listening 6379 && echo "Redis: started" || echo "Redis: could not be started"
+else
+  echo "Redis: not installed"
 fi

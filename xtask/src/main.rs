@@ -1,5 +1,5 @@
 //! `cargo xtask test`: runs the whole suite once, on SQLite and the embedded broker always,
-//! and also on PostgreSQL, Mosquitto and ONNX Runtime where this machine has them — and
+//! and also on PostgreSQL, Mosquitto, Redis and ONNX Runtime where this machine has them — and
 //! says which it ran.
 //!
 //! The probes only look at loopback. `--require-services` (CI) fails when one is missing
@@ -16,6 +16,8 @@ use std::{
 const POSTGRES_ADDR: &str = "127.0.0.1:5432";
 const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const MOSQUITTO_ADDR: &str = "127.0.0.1:1883";
+const REDIS_ADDR: &str = "127.0.0.1:6379";
+const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -42,42 +44,62 @@ fn reachable(addr: &str) -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
 }
 
-fn probe_postgres() -> Service {
-    let from_env = env::var("GERBANG_TEST_POSTGRES").ok();
+/// A service on a loopback TCP port: `env` names it, else it is used where something
+/// listens on `addr` (as `url`).
+fn probe_tcp(
+    name: &'static str,
+    test_word: &'static str,
+    env: &'static str,
+    addr: &str,
+    url: &str,
+) -> Service {
+    let from_env = env::var(env).ok();
     let value = from_env
         .clone()
-        .or_else(|| reachable(POSTGRES_ADDR).then(|| POSTGRES_URL.to_owned()));
+        .or_else(|| reachable(addr).then(|| url.to_owned()));
     let how = match (&from_env, &value) {
-        (Some(url), _) => format!("from GERBANG_TEST_POSTGRES ({})", redact(url)),
+        (Some(value), _) => format!("from {env} ({})", redact(value)),
         (None, Some(url)) => format!("found at {url}"),
-        (None, None) => format!("nothing listening on {POSTGRES_ADDR}"),
+        (None, None) => format!("nothing listening on {addr}"),
     };
     Service {
-        name: "PostgreSQL",
-        test_word: Some("postgres"),
-        env: "GERBANG_TEST_POSTGRES",
+        name,
+        test_word: Some(test_word),
+        env,
         value,
         how,
     }
 }
 
+fn probe_postgres() -> Service {
+    probe_tcp(
+        "PostgreSQL",
+        "postgres",
+        "GERBANG_TEST_POSTGRES",
+        POSTGRES_ADDR,
+        POSTGRES_URL,
+    )
+}
+
 fn probe_mosquitto() -> Service {
-    let from_env = env::var("GERBANG_TEST_MOSQUITTO").ok();
-    let value = from_env
-        .clone()
-        .or_else(|| reachable(MOSQUITTO_ADDR).then(|| MOSQUITTO_ADDR.to_owned()));
-    let how = match (&from_env, &value) {
-        (Some(addr), _) => format!("from GERBANG_TEST_MOSQUITTO ({addr})"),
-        (None, Some(addr)) => format!("found at {addr}"),
-        (None, None) => format!("nothing listening on {MOSQUITTO_ADDR}"),
-    };
-    Service {
-        name: "Mosquitto",
-        test_word: Some("mosquitto"),
-        env: "GERBANG_TEST_MOSQUITTO",
-        value,
-        how,
-    }
+    probe_tcp(
+        "Mosquitto",
+        "mosquitto",
+        "GERBANG_TEST_MOSQUITTO",
+        MOSQUITTO_ADDR,
+        MOSQUITTO_ADDR,
+    )
+}
+
+/// Redis: the shared caches (SAKIP's performance data).
+fn probe_redis() -> Service {
+    probe_tcp(
+        "Redis",
+        "redis",
+        "GERBANG_TEST_REDIS",
+        REDIS_ADDR,
+        REDIS_URL,
+    )
 }
 
 /// Node with the real `socket.io-client` installed for the Socket.IO suites.
@@ -170,6 +192,7 @@ fn test(args: &[String]) -> ExitCode {
     let services = [
         probe_postgres(),
         probe_mosquitto(),
+        probe_redis(),
         probe_onnxruntime(),
         probe_socketio(),
     ];

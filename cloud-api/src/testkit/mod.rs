@@ -128,6 +128,13 @@ pub fn unique_site(prefix: &str) -> protocol::SiteId {
     protocol::SiteId::parse(format!("{prefix}-{}", &suffix[..12])).expect("valid site id")
 }
 
+/// Redis for a test that exists only to run on it (`GERBANG_TEST_REDIS`, a `redis://` URL):
+/// missing, the test fails (such tests are `#[ignore]`d, and `cargo xtask test` filters
+/// them out by name where no Redis is reachable).
+pub fn require_redis() -> String {
+    required_service("GERBANG_TEST_REDIS", "Redis")
+}
+
 /// Turns `async fn case(backend: Backend)` into `case::sqlite` and `case::postgres` tests.
 #[macro_export]
 macro_rules! db_tests {

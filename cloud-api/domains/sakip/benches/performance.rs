@@ -47,12 +47,17 @@ async fn main() {
         println!("skipped: GERBANG_TEST_POSTGRES not set");
         return;
     };
-    let opds: u32 = std::env::var("SAKIP_BENCH_OPDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let opds: u32 = std::env::var("SAKIP_BENCH_OPDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
     let tc = TestCloud::start(backend, BrokerKind::Embedded).await;
     let db = Database::connect(tc.database_url()).await.unwrap();
     let started = Instant::now();
     for sql in SETUP {
-        db.execute_unprepared(&sql.replace("{opds}", &opds.to_string())).await.unwrap();
+        db.execute_unprepared(&sql.replace("{opds}", &opds.to_string()))
+            .await
+            .unwrap();
     }
     println!(
         "data set: {opds} OPDs × 5 years × 1,000 indicators, {} achievements, built in {:.1} s",
@@ -96,7 +101,10 @@ async fn main() {
         uncached.push(t);
         size = n;
     }
-    report(&format!("GET /performance/data one OPD-month ({size} bytes) uncached"), uncached);
+    report(
+        &format!("GET /performance/data one OPD-month ({size} bytes) uncached"),
+        uncached,
+    );
     let cached: Vec<Duration> = {
         let mut out = Vec::new();
         for _ in 0..300 {
@@ -110,10 +118,18 @@ async fn main() {
     for _ in 0..10 {
         whole.push(get(year.clone()).await.0);
     }
-    report("GET /performance/data one OPD-year (12,000 rows) cached after first", whole);
+    report(
+        "GET /performance/data one OPD-year (12,000 rows) cached after first",
+        whole,
+    );
     let mut pdf = Vec::new();
     for _ in 0..5 {
-        pdf.push(get(format!("{base}/reports/performance?opd_id=1&year=2025&format=pdf")).await);
+        pdf.push(
+            get(format!(
+                "{base}/reports/performance?opd_id=1&year=2025&format=pdf"
+            ))
+            .await,
+        );
     }
     let bytes = pdf[0].1;
     report(

@@ -325,7 +325,9 @@ pub async fn absorption(
     let (a, r) = totals(db, Some(opd), Some(year))
         .await?
         .values()
-        .fold((Decimal::ZERO, Decimal::ZERO), |(a, r), (x, y)| (a + x, r + y));
+        .fold((Decimal::ZERO, Decimal::ZERO), |(a, r), (x, y)| {
+            (a + x, r + y)
+        });
     Ok((a, r, share(r, a)))
 }
 

@@ -163,9 +163,7 @@ impl PerformanceCache {
             return;
         };
         let mut conn = shared.conn.clone();
-        let bumped: Result<u64, _> = conn
-            .incr(format!("{}:{counter}", shared.prefix), 1)
-            .await;
+        let bumped: Result<u64, _> = conn.incr(format!("{}:{counter}", shared.prefix), 1).await;
         if let Err(err) = bumped {
             // Entries stay readable until their TTL: say so loudly.
             tracing::error!(error = %err, %counter, "SAKIP cache: invalidation failed; entries may be stale until they expire.");

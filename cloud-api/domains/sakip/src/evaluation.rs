@@ -108,14 +108,17 @@ fn date(raw: Option<&str>) -> Result<Option<String>, SakipError> {
     let Some(raw) = raw.map(str::trim).filter(|d| !d.is_empty()) else {
         return Ok(None);
     };
-    time::Date::parse(raw, time::macros::format_description!("[year]-[month]-[day]"))
-        .map(|_| Some(raw.to_owned()))
-        .map_err(|_| {
-            SakipError::bad(Msg::new(
-                "evaluation_date harus berformat YYYY-MM-DD",
-                "evaluation_date must be YYYY-MM-DD",
-            ))
-        })
+    time::Date::parse(
+        raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map(|_| Some(raw.to_owned()))
+    .map_err(|_| {
+        SakipError::bad(Msg::new(
+            "evaluation_date harus berformat YYYY-MM-DD",
+            "evaluation_date must be YYYY-MM-DD",
+        ))
+    })
 }
 
 fn stored_scores(row: &evaluation::Model) -> Scores {
@@ -201,9 +204,9 @@ pub async fn create(
     Body(body): Body<EvaluationInput>,
 ) -> Answer {
     evaluator(&caller)?;
-    let opd = body.opd_id.ok_or_else(|| {
-        SakipError::bad(Msg::new("opd_id harus diisi", "opd_id is required"))
-    })?;
+    let opd = body
+        .opd_id
+        .ok_or_else(|| SakipError::bad(Msg::new("opd_id harus diisi", "opd_id is required")))?;
     let year = body
         .year
         .ok_or_else(|| SakipError::bad(Msg::new("year harus diisi", "year is required")))?;
@@ -229,7 +232,7 @@ pub async fn create(
         status: Set("draft".into()),
         findings: Set(notes("findings", body.findings)?.unwrap_or_else(|| "[]".into())),
         recommendations: Set(
-            notes("recommendations", body.recommendations)?.unwrap_or_else(|| "[]".into()),
+            notes("recommendations", body.recommendations)?.unwrap_or_else(|| "[]".into())
         ),
         created_by: Set(caller.id),
         created_at: Set(now),
@@ -238,7 +241,14 @@ pub async fn create(
     };
     set_scores(&mut row, &scores);
     let saved = row.insert(&state.db).await?;
-    crate::audit(&state, &caller, ip, "sakip_evaluation_create", saved.id.to_string()).await;
+    crate::audit(
+        &state,
+        &caller,
+        ip,
+        "sakip_evaluation_create",
+        saved.id.to_string(),
+    )
+    .await;
     created(evaluation_json(&saved))
 }
 
@@ -288,7 +298,10 @@ pub async fn update(
     let status = match body.status.as_deref() {
         None => found.status.clone(),
         Some(next) => {
-            let from = STATUSES.iter().position(|s| *s == found.status).unwrap_or(0);
+            let from = STATUSES
+                .iter()
+                .position(|s| *s == found.status)
+                .unwrap_or(0);
             let to = STATUSES
                 .iter()
                 .position(|s| *s == next)
@@ -328,7 +341,14 @@ pub async fn update(
     row.status = Set(status);
     row.updated_at = Set(state.clock.now());
     let saved = row.update(&state.db).await?;
-    crate::audit(&state, &caller, ip, "sakip_evaluation_update", id.to_string()).await;
+    crate::audit(
+        &state,
+        &caller,
+        ip,
+        "sakip_evaluation_update",
+        id.to_string(),
+    )
+    .await;
     ok(evaluation_json(&saved))
 }
 

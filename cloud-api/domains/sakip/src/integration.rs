@@ -73,7 +73,10 @@ impl SecretBox {
 
     /// The configured key, or the one kept in `cloud_secrets` (created on first start; the
     /// first insert wins when replicas start together).
-    pub async fn load(db: &DatabaseConnection, configured: Option<&str>) -> Result<Self, ServiceError> {
+    pub async fn load(
+        db: &DatabaseConnection,
+        configured: Option<&str>,
+    ) -> Result<Self, ServiceError> {
         let encoded = match configured {
             Some(key) => key.to_owned(),
             None => {
@@ -83,7 +86,11 @@ impl SecretBox {
                     created_at: Set(OffsetDateTime::now_utc()),
                 };
                 secret::Entity::insert(row)
-                    .on_conflict(OnConflict::column(secret::Column::Name).do_nothing().to_owned())
+                    .on_conflict(
+                        OnConflict::column(secret::Column::Name)
+                            .do_nothing()
+                            .to_owned(),
+                    )
                     .exec_without_returning(db)
                     .await
                     .map_err(|e| ServiceError::internal("storing the SAKIP key", e))?;
@@ -92,14 +99,18 @@ impl SecretBox {
                     .await
                     .map_err(|e| ServiceError::internal("loading the SAKIP key", e))?
                     .map(|s| s.value)
-                    .ok_or_else(|| ServiceError::internal("loading the SAKIP key", "row vanished"))?
+                    .ok_or_else(|| {
+                        ServiceError::internal("loading the SAKIP key", "row vanished")
+                    })?
             }
         };
         let key: [u8; 32] = B64
             .decode(encoded.trim())
             .ok()
             .and_then(|k| k.try_into().ok())
-            .ok_or_else(|| ServiceError::internal("sakip.secret_key", "must be 32 bytes in base64"))?;
+            .ok_or_else(|| {
+                ServiceError::internal("sakip.secret_key", "must be 32 bytes in base64")
+            })?;
         Ok(Self::new(&key))
     }
 
@@ -239,7 +250,10 @@ pub async fn create(
         return Err(one_of("sync_frequency", FREQUENCIES));
     }
     if body.config.as_ref().is_some_and(|c| !c.is_object()) {
-        return Err(SakipError::bad(Msg::new("config harus berupa objek", "config must be an object")));
+        return Err(SakipError::bad(Msg::new(
+            "config harus berupa objek",
+            "config must be an object",
+        )));
     }
     let secrets = json!({
         "api_key": opt_text("api_key", body.api_key.as_deref(), 2_000)?,
@@ -266,7 +280,14 @@ pub async fn create(
     active.secrets = Set(Some(sealed));
     let row = active.update(&txn).await?;
     txn.commit().await?;
-    crate::audit(&state, &caller, ip, "sakip_integration_create", row.id.to_string()).await;
+    crate::audit(
+        &state,
+        &caller,
+        ip,
+        "sakip_integration_create",
+        row.id.to_string(),
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "success": true, "data": integration_json(&row, Some(&secrets)) })),
@@ -362,9 +383,22 @@ pub async fn sync(
         year: body.year,
     };
     let queued = queue
-        .enqueue(&state.db, jobs::SIPD_SYNC, &json!(payload), state.clock.now(), None)
+        .enqueue(
+            &state.db,
+            jobs::SIPD_SYNC,
+            &json!(payload),
+            state.clock.now(),
+            None,
+        )
         .await?;
-    crate::audit(&state, &caller, ip, "sakip_integration_sync", id.to_string()).await;
+    crate::audit(
+        &state,
+        &caller,
+        ip,
+        "sakip_integration_sync",
+        id.to_string(),
+    )
+    .await;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "success": true, "data": { "job_id": queued.id, "status": queued.status } })),
@@ -539,7 +573,10 @@ async fn upsert_line(state: &AppState, job: &SyncJob, raw: &Value) -> Result<(),
         }
         Some(row) => {
             allocation::Entity::update_many()
-                .col_expr(allocation::Column::AllocationAmount, Expr::value(amount.to_string()))
+                .col_expr(
+                    allocation::Column::AllocationAmount,
+                    Expr::value(amount.to_string()),
+                )
                 .col_expr(allocation::Column::Category, Expr::value(category))
                 .filter(allocation::Column::Id.eq(row.id))
                 .exec(&state.db)

@@ -86,7 +86,11 @@ impl JobQueue {
             None => row.insert(db).await?,
             Some(key) => {
                 job::Entity::insert(row)
-                    .on_conflict(OnConflict::column(job::Column::DedupeKey).do_nothing().to_owned())
+                    .on_conflict(
+                        OnConflict::column(job::Column::DedupeKey)
+                            .do_nothing()
+                            .to_owned(),
+                    )
                     .exec_without_returning(db)
                     .await?;
                 job::Entity::find()
@@ -101,7 +105,11 @@ impl JobQueue {
     }
 
     /// Claims the next due job (queued and due, or running with a lapsed lease).
-    pub async fn claim(&self, db: &DatabaseConnection, now: OffsetDateTime) -> Result<Option<job::Model>, DbErr> {
+    pub async fn claim(
+        &self,
+        db: &DatabaseConnection,
+        now: OffsetDateTime,
+    ) -> Result<Option<job::Model>, DbErr> {
         let backend = db.get_database_backend();
         let (p, lock) = match backend {
             DatabaseBackend::Postgres => (["$1", "$2", "$3"], " FOR UPDATE SKIP LOCKED"),
@@ -121,7 +129,9 @@ impl JobQueue {
             n = p[2],
         );
         let values: Vec<sea_orm::Value> = match backend {
-            DatabaseBackend::Postgres => vec![self.worker_id.clone().into(), lease.into(), now.into()],
+            DatabaseBackend::Postgres => {
+                vec![self.worker_id.clone().into(), lease.into(), now.into()]
+            }
             _ => vec![
                 self.worker_id.clone().into(),
                 lease.into(),
@@ -146,7 +156,10 @@ impl JobQueue {
     ) -> Result<(), DbErr> {
         let mut update = job::Entity::update_many()
             .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
-            .col_expr(job::Column::LockedUntil, Expr::value(Option::<OffsetDateTime>::None))
+            .col_expr(
+                job::Column::LockedUntil,
+                Expr::value(Option::<OffsetDateTime>::None),
+            )
             .col_expr(job::Column::UpdatedAt, Expr::value(now));
         update = match outcome {
             Ok(result) => update
@@ -179,14 +192,19 @@ impl JobQueue {
     /// The delay before the retry that follows attempt `attempt` (1-based).
     pub fn backoff(&self, attempt: i32) -> Duration {
         let doubling = 2u64.saturating_pow(attempt.saturating_sub(1).clamp(0, 20) as u32);
-        Duration::from_millis(self.config.retry_base_ms.saturating_mul(doubling).min(3_600_000))
+        Duration::from_millis(
+            self.config
+                .retry_base_ms
+                .saturating_mul(doubling)
+                .min(3_600_000),
+        )
     }
 
     async fn run(&self, state: &AppState, claimed: &job::Model) -> Result<Value, String> {
         match claimed.kind.as_str() {
             SIPD_SYNC => {
-                let payload: SyncJob =
-                    serde_json::from_str(&claimed.payload).map_err(|e| format!("bad payload: {e}"))?;
+                let payload: SyncJob = serde_json::from_str(&claimed.payload)
+                    .map_err(|e| format!("bad payload: {e}"))?;
                 integration::run_sipd_sync(state, claimed.id, &payload).await
             }
             other => Err(format!("unknown job kind {other}")),
@@ -204,7 +222,8 @@ impl JobQueue {
             Ok(outcome) => outcome,
             Err(_) => Err("the run took longer than its lease".into()),
         };
-        self.finish(&state.db, &claimed, outcome, state.clock.now()).await?;
+        self.finish(&state.db, &claimed, outcome, state.clock.now())
+            .await?;
         Ok(true)
     }
 

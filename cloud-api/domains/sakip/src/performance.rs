@@ -607,7 +607,8 @@ pub async fn submit_achievement(
     txn.commit().await?;
     state
         .domain::<PerformanceCache>()
-        .invalidate_year(period.year).await;
+        .invalidate_year(period.year)
+        .await;
     crate::audit(
         &state,
         &caller,
@@ -664,7 +665,8 @@ pub async fn verify_achievement(
         .ok_or_else(|| SakipError::not_found("Capaian tidak ditemukan", "Achievement not found"))?;
     state
         .domain::<PerformanceCache>()
-        .invalidate_year(saved.year).await;
+        .invalidate_year(saved.year)
+        .await;
     crate::audit(
         &state,
         &caller,

@@ -94,7 +94,11 @@ fn covers(period: &str, year: i32) -> bool {
 }
 
 /// Builds the report of `opd` in `year`.
-pub async fn build(db: &impl ConnectionTrait, opd: opd::Model, year: i32) -> Result<Report, SakipError> {
+pub async fn build(
+    db: &impl ConnectionTrait,
+    opd: opd::Model,
+    year: i32,
+) -> Result<Report, SakipError> {
     let plans: Vec<i32> = renstra::Entity::find()
         .filter(renstra::Column::OpdId.eq(opd.id))
         .order_by_asc(renstra::Column::Id)
@@ -277,8 +281,12 @@ pub async fn performance(
         return ok(report_json(&report));
     };
     let (allocation, realization, percentage) = report.budget;
-    let budget_label = Msg::new("Serapan anggaran", "Budget absorption").localized().to_owned();
-    let grade_label = Msg::new("Nilai evaluasi", "Evaluation grade").localized().to_owned();
+    let budget_label = Msg::new("Serapan anggaran", "Budget absorption")
+        .localized()
+        .to_owned();
+    let grade_label = Msg::new("Nilai evaluasi", "Evaluation grade")
+        .localized()
+        .to_owned();
     let grade = report.grade.clone().unwrap_or_else(|| "-".into());
     let subtitle = format!(
         "{} · {} {year} · {budget_label}: {} / {} ({}%) · {grade_label}: {grade}",

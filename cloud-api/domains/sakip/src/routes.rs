@@ -17,8 +17,9 @@ use crate::{
     cache::PerformanceCache,
     entities::integration as integration_row,
     error::{Body, Path},
-    evaluation, integration, performance, reports,
+    evaluation, integration, performance,
     planning::{self, Level, NodeInput},
+    reports,
 };
 
 const BASE: &str = "/sakip/api/v1";
@@ -133,7 +134,10 @@ pub fn router() -> Router<AppState> {
             post(budget::add_realization),
         )
         .route(&at("/budget/summary"), get(budget::summary))
-        .route(&at("/evaluations"), get(evaluation::list).post(evaluation::create))
+        .route(
+            &at("/evaluations"),
+            get(evaluation::list).post(evaluation::create),
+        )
         .route(
             &at("/evaluations/{id}"),
             get(evaluation::get).put(evaluation::update),
@@ -171,7 +175,10 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
         .unwrap_or_default();
     let external = if active.is_empty() {
         "not_configured"
-    } else if active.iter().any(|i| i.last_sync.is_some() && i.health_score < 100) {
+    } else if active
+        .iter()
+        .any(|i| i.last_sync.is_some() && i.health_score < 100)
+    {
         "degraded"
     } else {
         "connected"

@@ -11,8 +11,8 @@ use platform::{
 use rust_decimal::Decimal;
 use sea_orm::{
     sea_query::{Alias, Query as Sql},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -37,25 +37,28 @@ pub async fn seed_demo(state: &AppState) -> Result<(), ServiceError> {
     let Ok(username) = Username::parse("testuser") else {
         return Ok(());
     };
-    let user = match identity::find_by_login(&state.db, &identity::LoginId::Username(username.clone())).await? {
-        Some(found) => found.id,
-        None => {
-            identity::create_user(
-                &state.db,
-                &state.roles,
-                identity::NewUser {
-                    username: Some(username),
-                    email: Email::parse("testuser@sakip.demo").ok(),
-                    name: "Test User".into(),
-                    password: "testpass".into(),
-                    roles: Roles::from([(DOMAIN.to_owned(), "super_admin".to_owned())]),
-                    ..identity::NewUser::default()
-                },
-            )
+    let user =
+        match identity::find_by_login(&state.db, &identity::LoginId::Username(username.clone()))
             .await?
-            .id
-        }
-    };
+        {
+            Some(found) => found.id,
+            None => {
+                identity::create_user(
+                    &state.db,
+                    &state.roles,
+                    identity::NewUser {
+                        username: Some(username),
+                        email: Email::parse("testuser@sakip.demo").ok(),
+                        name: "Test User".into(),
+                        password: "testpass".into(),
+                        roles: Roles::from([(DOMAIN.to_owned(), "super_admin".to_owned())]),
+                        ..identity::NewUser::default()
+                    },
+                )
+                .await?
+                .id
+            }
+        };
     let exists = opd::Entity::find()
         .filter(opd::Column::Code.eq(DEMO_OPD))
         .one(&state.db)
@@ -65,7 +68,9 @@ pub async fn seed_demo(state: &AppState) -> Result<(), ServiceError> {
         return Ok(());
     }
     let txn = state.db.begin().await.map_err(db_err("seeding SAKIP"))?;
-    demo_opd(state, &txn, user).await.map_err(db_err("seeding SAKIP"))?;
+    demo_opd(state, &txn, user)
+        .await
+        .map_err(db_err("seeding SAKIP"))?;
     txn.commit().await.map_err(db_err("seeding SAKIP"))
 }
 
@@ -80,9 +85,22 @@ async fn node(
     let mut q = Sql::insert();
     q.into_table(Alias::new(format!("sakip_{}", level.name())))
         .columns(
-            [level.parent_column(), "code", "name", "sort_order", "created_at"].map(Alias::new),
+            [
+                level.parent_column(),
+                "code",
+                "name",
+                "sort_order",
+                "created_at",
+            ]
+            .map(Alias::new),
         )
-        .values_panic([parent.into(), code.into(), name.into(), 1.into(), now.into()])
+        .values_panic([
+            parent.into(),
+            code.into(),
+            name.into(),
+            1.into(),
+            now.into(),
+        ])
         .returning_col(Alias::new("id"));
     let row = txn
         .query_one(txn.get_database_backend().build(&q))
@@ -91,7 +109,11 @@ async fn node(
     row.try_get("", "id")
 }
 
-async fn demo_opd(state: &AppState, txn: &DatabaseTransaction, user: Uuid) -> Result<(), sea_orm::DbErr> {
+async fn demo_opd(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    user: Uuid,
+) -> Result<(), sea_orm::DbErr> {
     let now = state.clock.now();
     let o = opd::ActiveModel {
         code: Set(DEMO_OPD.into()),
@@ -115,15 +137,74 @@ async fn demo_opd(state: &AppState, txn: &DatabaseTransaction, user: Uuid) -> Re
     }
     .insert(txn)
     .await?;
-    let t = node(txn, Level::Tujuan, r.id, "T1", "Meningkatkan derajat kesehatan", now).await?;
-    let s = node(txn, Level::Sasaran, t, "S1", "Meningkatnya cakupan layanan kesehatan", now).await?;
-    let p = node(txn, Level::Program, s, "P1", "Program pemenuhan upaya kesehatan", now).await?;
-    let k = node(txn, Level::Kegiatan, p, "K1", "Imunisasi dasar lengkap", now).await?;
+    let t = node(
+        txn,
+        Level::Tujuan,
+        r.id,
+        "T1",
+        "Meningkatkan derajat kesehatan",
+        now,
+    )
+    .await?;
+    let s = node(
+        txn,
+        Level::Sasaran,
+        t,
+        "S1",
+        "Meningkatnya cakupan layanan kesehatan",
+        now,
+    )
+    .await?;
+    let p = node(
+        txn,
+        Level::Program,
+        s,
+        "P1",
+        "Program pemenuhan upaya kesehatan",
+        now,
+    )
+    .await?;
+    let k = node(
+        txn,
+        Level::Kegiatan,
+        p,
+        "K1",
+        "Imunisasi dasar lengkap",
+        now,
+    )
+    .await?;
     // (level, parent, name, unit, polarity, frequency, yearly target, monthly targets from, monthly step)
     let plan = [
-        (Level::Sasaran, s, "Cakupan imunisasi dasar lengkap", "%", Polarity::HigherBetter, "95", 70, 2),
-        (Level::Program, p, "Angka kematian bayi", "per 1000", Polarity::LowerBetter, "12", 14, 0),
-        (Level::Kegiatan, k, "Rasio dokter per 100.000 penduduk", "rasio", Polarity::TargetBased, "45", 45, 0),
+        (
+            Level::Sasaran,
+            s,
+            "Cakupan imunisasi dasar lengkap",
+            "%",
+            Polarity::HigherBetter,
+            "95",
+            70,
+            2,
+        ),
+        (
+            Level::Program,
+            p,
+            "Angka kematian bayi",
+            "per 1000",
+            Polarity::LowerBetter,
+            "12",
+            14,
+            0,
+        ),
+        (
+            Level::Kegiatan,
+            k,
+            "Rasio dokter per 100.000 penduduk",
+            "rasio",
+            Polarity::TargetBased,
+            "45",
+            45,
+            0,
+        ),
     ];
     let polarity_name = |p: Polarity| match p {
         Polarity::HigherBetter => "higher_better",
@@ -149,7 +230,11 @@ async fn demo_opd(state: &AppState, txn: &DatabaseTransaction, user: Uuid) -> Re
         .await?;
         let mut targets = vec![(0, 0, yearly.parse::<Decimal>().unwrap_or_default())];
         for month in 1..=12 {
-            targets.push(((month - 1) / 3 + 1, month, Decimal::from(start + step * month)));
+            targets.push((
+                (month - 1) / 3 + 1,
+                month,
+                Decimal::from(start + step * month),
+            ));
         }
         for (quarter, month, value) in targets {
             target::ActiveModel {

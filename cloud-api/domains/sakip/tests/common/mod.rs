@@ -63,9 +63,7 @@ impl Api {
         token: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, self.url(path));
+        let mut req = self.http.request(method, self.url(path));
         if !token.is_empty() {
             req = req.bearer_auth(token);
         }
