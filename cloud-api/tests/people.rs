@@ -337,7 +337,7 @@ async fn users_crud_contract(backend: Backend) {
     let windows = json!([{"days": [1, 2, 3, 4, 5], "start": "07:00", "end": "18:00"}]);
     let (status, body) = json(
         authed(http().post(tc.url("/api/users")))
-            .json(&json!({"name": "Budi", "email": "budi@kantor.id", "phone": "0812-3456-7890", "windows": windows}))
+            .json(&json!({"name": "Budi", "email": "budi@kantor.id", "phone": "0812-3456-7890", "nik": "3201234567890001", "windows": windows}))
             .send()
             .await
             .unwrap(),
@@ -347,6 +347,9 @@ async fn users_crud_contract(backend: Backend) {
     assert_eq!(body["message"], "User berhasil dibuat");
     let user = &body["user"];
     assert_eq!(user["phone"], "6281234567890");
+    // The national id number is never shown in full.
+    assert_eq!(user["nik"], "3201********0001");
+    assert!(!body.to_string().contains("3201234567890001"), "{body}");
     assert_eq!(user["role"], "mahasiswa");
     assert_eq!(user["roles"]["access"], "member");
     assert_eq!(user["enabled"], true);

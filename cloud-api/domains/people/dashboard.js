@@ -33,7 +33,7 @@ addWords({
 
 /**
  * A person (`PersonView`, the fields shown here); `GET /api/users` → `{ total_users, users }`.
- * @typedef {{ id: string, name: string, email: string | null, phone: string | null, nik: string | null, role: string, department: string | null, enabled: boolean, face_registered: boolean, attendance_count: number }} Person
+ * @typedef {{ id: string, name: string, email: string | null, phone: string | null, nik: string | null /* masked */, role: string, department: string | null, enabled: boolean, face_registered: boolean, attendance_count: number }} Person
  */
 /** What a change answers: `{ message, user? }`. */
 /** @typedef {{ message: string }} Answer */
@@ -95,7 +95,7 @@ function userDialog(/** @type {HTMLDialogElement} */ dialog, /** @type {Person |
     h('label', {}, t('name'), h('input', { name: 'name', required: true, value: user?.name || '' })),
     h('label', {}, t('email'), h('input', { name: 'email', type: 'email', value: user?.email || '' })),
     h('label', {}, `${t('phone')} (${t('optional')})`, h('input', { name: 'phone', type: 'tel', value: user?.phone || '' })),
-    h('label', {}, `${t('nik')} (${t('optional')})`, h('input', { name: 'nik', inputmode: 'numeric', value: user?.nik || '' })),
+    h('label', {}, `${t('nik')} (${t('optional')})`, h('input', { name: 'nik', inputmode: 'numeric', value: '', placeholder: user?.nik || '' })),
     h('label', {}, `${t('department')} (${t('optional')})`, h('input', { name: 'department', value: user?.department || '' })),
     h('label', {}, `${t('password')} (${t('optional')})`, h('input', { name: 'password', type: 'password', autocomplete: 'new-password', minlength: 8 })),
     h('label', {}, t('role'), h('select', { name: 'role' }, ['member', 'admin'].map((r) => h('option', { value: r, selected: (user?.role || 'member') === r }, group('roles')[r])))),

@@ -61,6 +61,7 @@ pub struct PersonView {
     pub id: Uuid,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The national id number, masked (`3201********0001`).
     pub nik: Option<String>,
     pub name: String,
     /// Seed 001's role: the attendance role (`admin`/`mahasiswa`) when set, else the
@@ -167,7 +168,8 @@ fn view(u: user::Model, extras: &Extras) -> PersonView {
         id: u.id,
         email: u.email,
         phone: u.phone,
-        nik: u.nik,
+        // Shown to admins, never in full (the holder sees theirs in /api/auth/me).
+        nik: u.nik.as_deref().map(identity::ids::mask_national_id),
         name: u.name,
         role: display_role(&roles),
         roles,

@@ -126,6 +126,24 @@ impl Nik {
     }
 }
 
+/// A national id number as it may be shown to someone other than its holder: the first
+/// and last four characters, the rest starred (`3201********0001`); shorter values are
+/// starred entirely. Works on any stored value, valid or not.
+pub fn mask_national_id(raw: &str) -> String {
+    let chars: Vec<char> = raw.trim().chars().collect();
+    if chars.len() < 10 {
+        return "*".repeat(chars.len());
+    }
+    let (head, rest) = chars.split_at(4);
+    let (middle, tail) = rest.split_at(rest.len() - 4);
+    format!(
+        "{}{}{}",
+        head.iter().collect::<String>(),
+        "*".repeat(middle.len()),
+        tail.iter().collect::<String>()
+    )
+}
+
 /// A username: 3–50 characters of letters, digits, `.`, `_` and `-`, stored lower-case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
@@ -349,5 +367,20 @@ mod tests {
                 prop_assert!(!email.as_str().contains(char::is_whitespace));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod mask_tests {
+    use super::mask_national_id;
+
+    #[test]
+    fn masks_all_but_the_ends() {
+        assert_eq!(mask_national_id("3201234567890001"), "3201********0001");
+        assert_eq!(mask_national_id(" 3201234567890001 "), "3201********0001");
+        assert_eq!(mask_national_id("123456"), "******");
+        assert_eq!(mask_national_id(""), "");
+        // Multi-byte input never panics on a char boundary.
+        assert_eq!(mask_national_id("ÄÄÄÄÄÄÄÄÄÄÄÄ"), "ÄÄÄÄ****ÄÄÄÄ");
     }
 }
