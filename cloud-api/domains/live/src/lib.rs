@@ -1,15 +1,19 @@
 //! ChatMe live streaming (seed 004) under `/chatme/api`: phone accounts on the platform's
 //! users with a ChatMe profile, coin wallets whose every change writes a ledger row, a gift
 //! catalogue and gifts that never overdraw (guarded debit, idempotency keys), rankings and
-//! host income over Asia/Jakarta periods, and live sessions (one open per host).
+//! host income over Asia/Jakarta periods, live sessions (one open per host) and the
+//! `/chatme` Socket.IO namespace (live, party and private chat).
 
 pub mod accounts;
+pub mod chat;
 pub mod error;
+pub mod hub;
 pub(crate) mod migration;
 pub mod periods;
 pub mod phone;
 pub(crate) mod routes;
 pub mod sessions;
+pub mod socket;
 pub mod stats;
 pub mod wallet;
 
@@ -47,6 +51,12 @@ pub struct LiveConfig {
     pub host_share: f64,
     /// The calendar rankings, income and durations are counted in.
     pub time_zone: String,
+    /// How long a live session waits for its disconnected host before it ends by itself.
+    pub host_grace_ms: u64,
+    /// Socket.IO events a socket may send per second, sustained.
+    pub socket_events_per_second: u32,
+    /// Socket.IO events a socket may send at once.
+    pub socket_event_burst: u32,
 }
 
 impl Default for LiveConfig {
@@ -54,6 +64,9 @@ impl Default for LiveConfig {
         Self {
             host_share: 0.6,
             time_zone: "Asia/Jakarta".to_owned(),
+            host_grace_ms: 60_000,
+            socket_events_per_second: 10,
+            socket_event_burst: 20,
         }
     }
 }
@@ -66,6 +79,12 @@ pub struct LiveRuntime {
     /// The host's share in basis points (6000 = 60 %).
     pub host_share_bp: i64,
     pub time_zone: jiff::tz::TimeZone,
+    /// Who is in which Socket.IO room of this process.
+    pub hub: hub::Hub,
+    /// See [`LiveConfig::host_grace_ms`].
+    pub host_grace: Duration,
+    /// Each socket's event budget.
+    pub socket_quota: governor::Quota,
 }
 
 /// The live domain.
@@ -98,6 +117,7 @@ pub struct Live;
         sessions::start_session,
         sessions::end_session,
         sessions::duration_today,
+        chat::history,
     ),
     tags((name = "live", description = "Seed 004 ChatMe: phone accounts, coins, gifts, rankings, host income, live sessions"))
 )]
@@ -114,7 +134,10 @@ impl Domain for Live {
     }
 
     fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(migration::M0300LiveCore)]
+        vec![
+            Box::new(migration::M0300LiveCore),
+            Box::new(migration::M0301LiveSocial),
+        ]
     }
 
     async fn prepare(
@@ -139,6 +162,12 @@ impl Domain for Live {
             session_jwt: JwtKeys::with_ttl(context.jwt_secret, SESSION_TTL),
             host_share_bp: (config.host_share * 10_000.0).round() as i64,
             time_zone,
+            hub: hub::Hub::default(),
+            host_grace: Duration::from_millis(config.host_grace_ms),
+            socket_quota: socket::quota(
+                config.socket_events_per_second,
+                config.socket_event_burst,
+            ),
         });
         Ok(())
     }
@@ -149,6 +178,11 @@ impl Domain for Live {
 
     fn openapi(&self) -> utoipa::openapi::OpenApi {
         ApiDoc::openapi()
+    }
+
+    /// Serves the `/chatme` Socket.IO namespace.
+    fn spawn(&self, platform: &AppState, _shutdown: &tokio_util::sync::CancellationToken) {
+        socket::register(platform);
     }
 
     fn personal_data(&self) -> Option<Arc<dyn PersonalData>> {
@@ -169,6 +203,9 @@ const USER_TABLES: &[(&str, &str)] = &[
     ("live_host_income", "host_id"),
     ("live_sessions", "host_id"),
     ("live_idempotency", "sender_id"),
+    ("live_chat_messages", "sender_id"),
+    ("live_chat_messages", "receiver_id"),
+    ("live_session_viewers", "user_id"),
 ];
 
 #[async_trait::async_trait]

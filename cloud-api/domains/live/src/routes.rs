@@ -28,7 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    accounts,
+    accounts, chat,
     error::LiveError,
     sessions, stats,
     wallet::{self, GiftRef, SendGift},
@@ -86,6 +86,7 @@ pub fn router() -> Router<AppState> {
             "/chatme/api/live-session/duration/today/{hostId}",
             get(sessions::duration_today),
         )
+        .route("/chatme/api/chat/{userId}/messages", get(chat::history))
 }
 
 /// A page: `page` from 1, `limit` 1–100 (default 20).
@@ -446,7 +447,7 @@ pub(crate) async fn send_gift(
                 .to_owned(),
         ),
     };
-    let receipt = wallet::send_gift(
+    let sent = wallet::send_gift(
         &state.db,
         state.domain::<LiveRuntime>().host_share_bp,
         SendGift {
@@ -460,5 +461,8 @@ pub(crate) async fn send_gift(
         state.clock.unix(),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(receipt)).into_response())
+    if !sent.replayed {
+        crate::socket::announce_gift(&state, &sent.receipt, None).await;
+    }
+    Ok((StatusCode::CREATED, Json(sent.receipt)).into_response())
 }

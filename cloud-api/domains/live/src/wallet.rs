@@ -280,6 +280,14 @@ fn invalid(id: &'static str, en: &'static str) -> LiveError {
     LiveError::Invalid(Msg::new(id, en))
 }
 
+/// A gift's receipt, and whether it is the stored receipt of an earlier send with the same
+/// `Idempotency-Key` (nothing was charged or announced this time).
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub receipt: Value,
+    pub replayed: bool,
+}
+
 /// Sends a gift: in one transaction the idempotency key, the sender's guarded debit and
 /// ledger row, the platform's share and its ledger row, the gift row, the host's income row
 /// and the live session's total. Answers the receipt (the stored first receipt for a
@@ -289,7 +297,7 @@ pub async fn send_gift(
     host_share_bp: i64,
     send: SendGift,
     now: i64,
-) -> Result<Value, LiveError> {
+) -> Result<Sent, LiveError> {
     if !(1..=MAX_QUANTITY).contains(&send.quantity) {
         return Err(invalid(
             "Jumlah hadiah harus antara 1 dan 9999",
@@ -346,7 +354,10 @@ pub async fn send_gift(
         if let Err(err) = inserted {
             txn.rollback().await?;
             if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
-                return stored_receipt(db, send.sender, key).await;
+                return Ok(Sent {
+                    receipt: stored_receipt(db, send.sender, key).await?,
+                    replayed: true,
+                });
             }
             return Err(err.into());
         }
@@ -441,7 +452,10 @@ pub async fn send_gift(
         .await?;
     }
     txn.commit().await?;
-    Ok(receipt)
+    Ok(Sent {
+        receipt,
+        replayed: false,
+    })
 }
 
 /// The first receipt of a key that was already used (committed before its row was seen).

@@ -6,13 +6,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use cloud_api::{
-    db_tests,
-    platform::identity::{self, NewUser, Phone},
-    testkit::{role_catalog, Backend, BrokerKind, TestCloud},
-};
+mod common;
+
+use cloud_api::{db_tests, testkit::Backend};
+use common::*;
 use futures::future::join_all;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -24,146 +23,6 @@ db_tests!(
     rankings_and_income,
     live_sessions
 );
-
-const PASSWORD: &str = "rahasia-chatme-1";
-
-fn http() -> Client {
-    Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-async fn call(
-    tc: &TestCloud,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = http().request(method, tc.url(&format!("/chatme/api{path}")));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn post(tc: &TestCloud, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
-    call(tc, Method::POST, path, token, Some(body)).await
-}
-
-async fn get(tc: &TestCloud, path: &str, token: &str) -> Value {
-    let (status, body) = call(tc, Method::GET, path, Some(token), None).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body
-}
-
-async fn platform_admin(tc: &TestCloud) -> String {
-    let response = http()
-        .post(tc.url("/api/auth/login"))
-        .json(&json!({"email": tc.admin_email, "password": tc.admin_password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    body["accessToken"].as_str().unwrap().to_owned()
-}
-
-/// Registers `phone` through the API and logs in: (id, ChatMe token).
-async fn member(tc: &TestCloud, phone: &str, name: &str) -> (Uuid, String) {
-    let (status, body) = post(
-        tc,
-        "/register",
-        None,
-        json!({"phone": phone, "password": PASSWORD, "name": name}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    login(tc, phone).await
-}
-
-async fn login(tc: &TestCloud, phone: &str) -> (Uuid, String) {
-    let (status, body) = post(
-        tc,
-        "/login",
-        None,
-        json!({"phone": phone, "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    (
-        body["user"]["id"].as_str().unwrap().parse().unwrap(),
-        body["token"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// A host, made directly in the database (agencies, which promote hosts, are not built).
-async fn host(tc: &TestCloud, phone: &str, name: &str) -> (Uuid, String) {
-    identity::create_user(
-        tc.cloud().database(),
-        &role_catalog(),
-        NewUser {
-            phone: Some(Phone::parse(phone).unwrap()),
-            name: name.to_owned(),
-            password: PASSWORD.to_owned(),
-            roles: [("live".to_owned(), "host".to_owned())].into(),
-            ..NewUser::default()
-        },
-    )
-    .await
-    .unwrap();
-    login(tc, phone).await
-}
-
-async fn credit(tc: &TestCloud, admin: &str, user: Uuid, amount: i64) -> (StatusCode, Value) {
-    post(
-        tc,
-        "/admin/coins/credit",
-        Some(admin),
-        json!({"user_id": user, "amount": amount, "reference": format!("topup-{}", Uuid::new_v4())}),
-    )
-    .await
-}
-
-async fn gift(tc: &TestCloud, admin: &str, name: &str, value: i64, category: &str) -> Uuid {
-    let (status, body) = post(
-        tc,
-        "/admin/gifts",
-        Some(admin),
-        json!({"name": name, "coin_value": value, "category": category, "icon": "🌹"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["gift"]["id"].as_str().unwrap().parse().unwrap()
-}
-
-async fn balance(tc: &TestCloud, token: &str) -> i64 {
-    get(tc, "/wallet", token).await["balance"].as_i64().unwrap()
-}
-
-/// The sum of an account's ledger, read straight from the database.
-async fn ledger_sum(tc: &TestCloud, account: Uuid) -> i64 {
-    live::wallet::ledger_sum(tc.cloud().database(), account)
-        .await
-        .unwrap()
-}
-
-async fn stored_balance(tc: &TestCloud, account: Uuid) -> i64 {
-    live::wallet::balance(tc.cloud().database(), account)
-        .await
-        .unwrap()
-}
-
-async fn start(backend: Backend) -> TestCloud {
-    TestCloud::start(backend, BrokerKind::Embedded).await
-}
 
 async fn accounts(backend: Backend) {
     let tc = start(backend).await;
