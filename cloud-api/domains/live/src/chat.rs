@@ -31,12 +31,7 @@ fn message_json(r: &QueryResult) -> Result<Value, LiveError> {
 
 /// Stores a private message from `from` to `to` (an existing, enabled user other than the
 /// sender) and answers it as `chat:receive` carries it.
-pub async fn store(
-    state: &AppState,
-    from: Uuid,
-    to: Uuid,
-    body: &str,
-) -> Result<Value, LiveError> {
+pub async fn store(state: &AppState, from: Uuid, to: Uuid, body: &str) -> Result<Value, LiveError> {
     if from == to {
         return Err(LiveError::Invalid(Msg::new(
             "Tidak bisa mengirim pesan ke diri sendiri",

@@ -2,9 +2,11 @@
 //! users with a ChatMe profile, coin wallets whose every change writes a ledger row, a gift
 //! catalogue and gifts that never overdraw (guarded debit, idempotency keys), rankings and
 //! host income over Asia/Jakarta periods, live sessions (one open per host) and the
-//! `/chatme` Socket.IO namespace (live, party and private chat).
+//! `/chatme` Socket.IO namespace (live, party and private chat), agencies, host
+//! applications and weekly salary requests.
 
 pub mod accounts;
+pub mod agency;
 pub mod chat;
 pub mod error;
 pub mod hub;
@@ -118,6 +120,22 @@ pub struct Live;
         sessions::end_session,
         sessions::duration_today,
         chat::history,
+        agency::apply,
+        agency::approve_agency,
+        agency::reject_agency,
+        agency::profile,
+        agency::apply_host,
+        agency::host_applications,
+        agency::approve_host,
+        agency::reject_host,
+        agency::stats,
+        agency::hosts,
+        agency::income,
+        agency::live_stats,
+        agency::salary_requests,
+        agency::approve_salary,
+        agency::reject_salary,
+        agency::request_salary,
     ),
     tags((name = "live", description = "Seed 004 ChatMe: phone accounts, coins, gifts, rankings, host income, live sessions"))
 )]
@@ -164,10 +182,7 @@ impl Domain for Live {
             time_zone,
             hub: hub::Hub::default(),
             host_grace: Duration::from_millis(config.host_grace_ms),
-            socket_quota: socket::quota(
-                config.socket_events_per_second,
-                config.socket_event_burst,
-            ),
+            socket_quota: socket::quota(config.socket_events_per_second, config.socket_event_burst),
         });
         Ok(())
     }
@@ -206,6 +221,10 @@ const USER_TABLES: &[(&str, &str)] = &[
     ("live_chat_messages", "sender_id"),
     ("live_chat_messages", "receiver_id"),
     ("live_session_viewers", "user_id"),
+    ("live_agencies", "owner_id"),
+    ("live_host_applications", "host_id"),
+    ("live_agency_hosts", "host_id"),
+    ("live_salary_requests", "host_id"),
 ];
 
 #[async_trait::async_trait]

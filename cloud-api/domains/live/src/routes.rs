@@ -28,7 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    accounts, chat,
+    accounts, agency, chat,
     error::LiveError,
     sessions, stats,
     wallet::{self, GiftRef, SendGift},
@@ -87,6 +87,48 @@ pub fn router() -> Router<AppState> {
             get(sessions::duration_today),
         )
         .route("/chatme/api/chat/{userId}/messages", get(chat::history))
+        .route("/chatme/api/agency/apply", post(agency::apply))
+        .route(
+            "/chatme/api/admin/agencies/{id}/approve",
+            post(agency::approve_agency),
+        )
+        .route(
+            "/chatme/api/admin/agencies/{id}/reject",
+            post(agency::reject_agency),
+        )
+        .route("/chatme/api/agency/profile", get(agency::profile))
+        .route(
+            "/chatme/api/agency/{agencyId}/host-applications",
+            post(agency::apply_host).get(agency::host_applications),
+        )
+        .route(
+            "/chatme/api/agency/host-applications/{id}/approve",
+            post(agency::approve_host),
+        )
+        .route(
+            "/chatme/api/agency/host-applications/{id}/reject",
+            post(agency::reject_host),
+        )
+        .route("/chatme/api/agency/{agencyId}/stats", get(agency::stats))
+        .route("/chatme/api/agency/{agencyId}/hosts", get(agency::hosts))
+        .route("/chatme/api/agency/{agencyId}/income", get(agency::income))
+        .route(
+            "/chatme/api/agency/{agencyId}/live-stats",
+            get(agency::live_stats),
+        )
+        .route(
+            "/chatme/api/agency/{agencyId}/salary-requests",
+            get(agency::salary_requests),
+        )
+        .route(
+            "/chatme/api/agency/salary-request/{requestId}/approve",
+            post(agency::approve_salary),
+        )
+        .route(
+            "/chatme/api/agency/salary-request/{requestId}/reject",
+            post(agency::reject_salary),
+        )
+        .route("/chatme/api/salary-requests", post(agency::request_salary))
 }
 
 /// A page: `page` from 1, `limit` 1–100 (default 20).

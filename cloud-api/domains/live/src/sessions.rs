@@ -226,7 +226,7 @@ pub(crate) async fn duration_today(
     AuthUser(claims): AuthUser,
     PathParams(host): PathParams<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
-    if !crate::stats::may_see_income(&claims, host) {
+    if !crate::stats::may_see_income(&state.db, &claims, host).await? {
         return Err(forbidden().into());
     }
     let now = state.clock.unix();

@@ -292,69 +292,103 @@ fn connected(state: AppState, socket: SocketRef) {
         Ok(json!({ "userId": peer.user, "name": peer.name }))
     });
     on(&socket, &state, "live:join", live_join);
-    on(&socket, &state, "live:leave", |state, socket, peer, data| async move {
-        let room = live_room_name(&data)?;
-        leave(&state, &socket, &peer, &room).await;
-        Ok(json!({ "roomId": room }))
-    });
-    on(&socket, &state, "live:message", |_, socket, peer, data| async move {
-        let room = live_room_name(&data)?;
-        let message = message_text(&data)?;
-        let event = json!({
-            "roomId": room,
-            "userId": peer.user,
-            "name": peer.name,
-            "message": message,
-            "createdAt": rfc3339(unix_now()),
-        });
-        broadcast_from(&socket, &peer, &room, "live:new-message", &event).await?;
-        Ok(json!({ "roomId": room }))
-    });
+    on(
+        &socket,
+        &state,
+        "live:leave",
+        |state, socket, peer, data| async move {
+            let room = live_room_name(&data)?;
+            leave(&state, &socket, &peer, &room).await;
+            Ok(json!({ "roomId": room }))
+        },
+    );
+    on(
+        &socket,
+        &state,
+        "live:message",
+        |_, socket, peer, data| async move {
+            let room = live_room_name(&data)?;
+            let message = message_text(&data)?;
+            let event = json!({
+                "roomId": room,
+                "userId": peer.user,
+                "name": peer.name,
+                "message": message,
+                "createdAt": rfc3339(unix_now()),
+            });
+            broadcast_from(&socket, &peer, &room, "live:new-message", &event).await?;
+            Ok(json!({ "roomId": room }))
+        },
+    );
     on(&socket, &state, "live:gift", live_gift);
-    on(&socket, &state, "party:join", |state, socket, peer, data| async move {
-        let room = party_room(&data)?;
-        join(&state, &socket, &peer, &room, None).await;
-        Ok(json!({ "roomId": room_id_of(&room) }))
-    });
-    on(&socket, &state, "party:leave", |state, socket, peer, data| async move {
-        let room = party_room(&data)?;
-        leave(&state, &socket, &peer, &room).await;
-        Ok(json!({ "roomId": room_id_of(&room) }))
-    });
-    on(&socket, &state, "party:message", |_, socket, peer, data| async move {
-        let room = party_room(&data)?;
-        let message = message_text(&data)?;
-        let event = json!({
-            "roomId": room_id_of(&room),
-            "userId": peer.user,
-            "name": peer.name,
-            "message": message,
-            "createdAt": rfc3339(unix_now()),
-        });
-        broadcast_from(&socket, &peer, &room, "party:new-message", &event).await?;
-        Ok(json!({ "roomId": room_id_of(&room) }))
-    });
-    on(&socket, &state, "chat:send", |state, socket, peer, data| async move {
-        let to = ["to", "receiverId", "receiver_id", "toUserId", "userId"]
-            .iter()
-            .find_map(|k| data.get(*k).and_then(Value::as_str))
-            .and_then(|s| s.parse::<Uuid>().ok())
-            .ok_or_else(|| {
-                Refusal::new(400, "Penerima (to) harus diisi", "A recipient (to) is required")
-            })?;
-        let message = message_text(&data)?;
-        let stored = chat::store(&state, peer.user, to, &message).await?;
-        let mut event = stored.clone();
-        if let Some(map) = event.as_object_mut() {
-            map.insert("senderName".into(), Value::String(peer.name.clone()));
-        }
-        // To the recipient's sockets only (not to the sender's other tabs).
-        let _ = socket
-            .within(format!("user:{to}"))
-            .emit("chat:receive", &event)
-            .await;
-        Ok(json!({ "message": stored }))
-    });
+    on(
+        &socket,
+        &state,
+        "party:join",
+        |state, socket, peer, data| async move {
+            let room = party_room(&data)?;
+            join(&state, &socket, &peer, &room, None).await;
+            Ok(json!({ "roomId": room_id_of(&room) }))
+        },
+    );
+    on(
+        &socket,
+        &state,
+        "party:leave",
+        |state, socket, peer, data| async move {
+            let room = party_room(&data)?;
+            leave(&state, &socket, &peer, &room).await;
+            Ok(json!({ "roomId": room_id_of(&room) }))
+        },
+    );
+    on(
+        &socket,
+        &state,
+        "party:message",
+        |_, socket, peer, data| async move {
+            let room = party_room(&data)?;
+            let message = message_text(&data)?;
+            let event = json!({
+                "roomId": room_id_of(&room),
+                "userId": peer.user,
+                "name": peer.name,
+                "message": message,
+                "createdAt": rfc3339(unix_now()),
+            });
+            broadcast_from(&socket, &peer, &room, "party:new-message", &event).await?;
+            Ok(json!({ "roomId": room_id_of(&room) }))
+        },
+    );
+    on(
+        &socket,
+        &state,
+        "chat:send",
+        |state, socket, peer, data| async move {
+            let to = ["to", "receiverId", "receiver_id", "toUserId", "userId"]
+                .iter()
+                .find_map(|k| data.get(*k).and_then(Value::as_str))
+                .and_then(|s| s.parse::<Uuid>().ok())
+                .ok_or_else(|| {
+                    Refusal::new(
+                        400,
+                        "Penerima (to) harus diisi",
+                        "A recipient (to) is required",
+                    )
+                })?;
+            let message = message_text(&data)?;
+            let stored = chat::store(&state, peer.user, to, &message).await?;
+            let mut event = stored.clone();
+            if let Some(map) = event.as_object_mut() {
+                map.insert("senderName".into(), Value::String(peer.name.clone()));
+            }
+            // To the recipient's sockets only (not to the sender's other tabs).
+            let _ = socket
+                .within(format!("user:{to}"))
+                .emit("chat:receive", &event)
+                .await;
+            Ok(json!({ "message": stored }))
+        },
+    );
     socket.on_disconnect(move |socket: SocketRef| {
         let state = state.clone();
         async move {
@@ -472,8 +506,17 @@ async fn emit_to_room(state: &AppState, room: &str, event: &str, data: &Value) {
 
 async fn live_join(state: AppState, socket: SocketRef, peer: Arc<Peer>, data: Value) -> Answer {
     let room = live_room_name(&data)?;
-    let (session, host) = open_by_room(&state.db, &room).await?.ok_or_else(live_not_found)?;
-    let viewers = join(&state, &socket, &peer, &room, Some(LiveRoom { session, host })).await;
+    let (session, host) = open_by_room(&state.db, &room)
+        .await?
+        .ok_or_else(live_not_found)?;
+    let viewers = join(
+        &state,
+        &socket,
+        &peer,
+        &room,
+        Some(LiveRoom { session, host }),
+    )
+    .await;
     if peer.user != host {
         state
             .db
@@ -563,15 +606,21 @@ async fn left_room(state: &AppState, _socket: &SocketRef, peer: &Peer, room: &st
             if !state.domain::<LiveRuntime>().hub.still_away(&room, absence) {
                 return;
             }
-            match end_open_session(&state.db, Ending::Session(live_room.session), state.clock.unix())
-                .await
+            match end_open_session(
+                &state.db,
+                Ending::Session(live_room.session),
+                state.clock.unix(),
+            )
+            .await
             {
                 Ok(Some(session)) => {
                     tracing::info!(%room, host = %live_room.host, "Live session ended: its host stayed away.");
                     announce_end(&state, &session, "host-disconnected").await;
                 }
                 Ok(None) => {}
-                Err(err) => tracing::warn!(%room, error = %err, "Ending an abandoned live session failed."),
+                Err(err) => {
+                    tracing::warn!(%room, error = %err, "Ending an abandoned live session failed.")
+                }
             }
         });
     }
@@ -582,7 +631,9 @@ async fn live_gift(state: AppState, _socket: SocketRef, peer: Arc<Peer>, data: V
     if !peer.rooms().contains(&room) {
         return Err(not_in_room());
     }
-    let (session, host) = open_by_room(&state.db, &room).await?.ok_or_else(live_not_found)?;
+    let (session, host) = open_by_room(&state.db, &room)
+        .await?
+        .ok_or_else(live_not_found)?;
     let gift = match (
         ["gift_id", "giftId"]
             .iter()
@@ -591,9 +642,10 @@ async fn live_gift(state: AppState, _socket: SocketRef, peer: Arc<Peer>, data: V
             .iter()
             .find_map(|k| data.get(*k).and_then(Value::as_str)),
     ) {
-        (Some(id), _) => GiftRef::Id(id.parse().map_err(|_| {
-            Refusal::new(400, "gift_id tidak valid", "Invalid gift_id")
-        })?),
+        (Some(id), _) => GiftRef::Id(
+            id.parse()
+                .map_err(|_| Refusal::new(400, "gift_id tidak valid", "Invalid gift_id"))?,
+        ),
         (None, Some(name)) if !name.trim().is_empty() => GiftRef::Name(name.to_owned()),
         _ => {
             return Err(Refusal::new(
@@ -606,7 +658,11 @@ async fn live_gift(state: AppState, _socket: SocketRef, peer: Arc<Peer>, data: V
     let quantity = match data.get("quantity") {
         None | Some(Value::Null) => 1,
         Some(q) => q.as_i64().ok_or_else(|| {
-            Refusal::new(400, "quantity harus bilangan bulat", "quantity must be a whole number")
+            Refusal::new(
+                400,
+                "quantity harus bilangan bulat",
+                "quantity must be a whole number",
+            )
         })?,
     };
     let idempotency_key = ["idempotencyKey", "idempotency_key"]

@@ -88,13 +88,29 @@ fn months_and_iso_weeks_follow_the_jakarta_calendar() {
     assert_eq!(bounds(Period::All, &jakarta(), 0), (i64::MIN, i64::MAX));
     // 2027-01-01 (a Friday) belongs to ISO week 53 of 2026.
     let week = IsoWeek::containing(&jakarta(), unix("2026-12-31T18:00:00Z")).unwrap();
-    assert_eq!(week, IsoWeek { year: 2026, week: 53 });
+    assert_eq!(
+        week,
+        IsoWeek {
+            year: 2026,
+            week: 53
+        }
+    );
     assert_eq!(
         week.bounds(&jakarta()).unwrap(),
         (unix("2026-12-27T17:00:00Z"), unix("2027-01-03T17:00:00Z"))
     );
-    assert!(IsoWeek { year: 2025, week: 53 }.bounds(&jakarta()).is_none());
-    assert!(IsoWeek { year: 2025, week: 0 }.bounds(&jakarta()).is_none());
+    assert!(IsoWeek {
+        year: 2025,
+        week: 53
+    }
+    .bounds(&jakarta())
+    .is_none());
+    assert!(IsoWeek {
+        year: 2025,
+        week: 0
+    }
+    .bounds(&jakarta())
+    .is_none());
     assert!(Period::parse(Some("year")).is_err());
 }
 

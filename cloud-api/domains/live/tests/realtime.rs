@@ -302,7 +302,10 @@ async fn rooms_are_isolated(backend: Backend) {
         assert_eq!(sa.received("live:gift-received").len(), 1);
         assert!(sb.received("live:new-message").is_empty());
         assert_eq!(sb.received("live:gift-received").len(), 1);
-        assert!(sb.received("live:user-joined").iter().all(|d| d["roomId"] == json!(room_b)));
+        assert!(sb
+            .received("live:user-joined")
+            .iter()
+            .all(|d| d["roomId"] == json!(room_b)));
     })
     .await
     .unwrap();
@@ -326,12 +329,20 @@ async fn rooms_are_isolated(backend: Backend) {
         assert_eq!(sd.ask("party:join", json!({"roomId": "p1"}))["ok"], true);
         assert_eq!(se.ask("party:join", json!({"roomId": "p2"}))["ok"], true);
         sc.event("party:user-joined", |d| d["name"] == "Dodi");
-        assert_eq!(sd.ask("party:message", json!({"roomId": "p1", "message": "yuk"}))["ok"], true);
-        sc.event("party:new-message", |d| d["message"] == "yuk" && d["roomId"] == "p1");
+        assert_eq!(
+            sd.ask("party:message", json!({"roomId": "p1", "message": "yuk"}))["ok"],
+            true
+        );
+        sc.event("party:new-message", |d| {
+            d["message"] == "yuk" && d["roomId"] == "p1"
+        });
         assert_eq!(sd.ask("party:leave", json!({"roomId": "p1"}))["ok"], true);
         sc.event("party:user-left", |d| d["name"] == "Dodi");
         assert!(se.received("party:new-message").is_empty());
-        assert!(se.received("party:user-joined").iter().all(|d| d["roomId"] == "p2"));
+        assert!(se
+            .received("party:user-joined")
+            .iter()
+            .all(|d| d["roomId"] == "p2"));
     })
     .await
     .unwrap();
@@ -379,7 +390,10 @@ async fn viewer_counts_survive_drops(backend: Backend) {
     })
     .await
     .unwrap();
-    assert!(counts.iter().all(|c| c["count"].as_u64().unwrap() <= 2), "{counts:?}");
+    assert!(
+        counts.iter().all(|c| c["count"].as_u64().unwrap() <= 2),
+        "{counts:?}"
+    );
     // Two distinct viewers watched.
     let (status, ended) = post(&tc, "/live-session/end", Some(&host_token), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{ended}");
@@ -403,7 +417,10 @@ async fn chat_reaches_the_recipient_only(backend: Backend) {
             let mut sb = Socket::open("budi", &url, &b, false);
             let mut sc = Socket::open("citra", &url, &c, false);
             for i in 0..3 {
-                let sent = sa.ask("chat:send", json!({"to": budi.to_string(), "message": format!("halo {i}")}));
+                let sent = sa.ask(
+                    "chat:send",
+                    json!({"to": budi.to_string(), "message": format!("halo {i}")}),
+                );
                 assert_eq!(sent["ok"], true, "{sent}");
             }
             let got = sb.event("chat:receive", |d| d["message"] == "halo 2");
@@ -412,7 +429,10 @@ async fn chat_reaches_the_recipient_only(backend: Backend) {
             assert_eq!(sb.received("chat:receive").len(), 3);
             assert!(sc.received("chat:receive").is_empty());
             assert!(sa2.received("chat:receive").is_empty());
-            let reply = sb.ask("chat:send", json!({"receiverId": ana.to_string(), "message": "iya"}));
+            let reply = sb.ask(
+                "chat:send",
+                json!({"receiverId": ana.to_string(), "message": "iya"}),
+            );
             assert_eq!(reply["ok"], true);
             sa.event("chat:receive", |d| d["message"] == "iya");
             sa2.event("chat:receive", |d| d["message"] == "iya");
@@ -441,7 +461,14 @@ async fn chat_reaches_the_recipient_only(backend: Backend) {
     assert_eq!(page2["messages"][0]["message"], "halo 0");
     let theirs = get(&tc, &format!("/chat/{ana}/messages"), &b).await;
     assert_eq!(theirs["messages"].as_array().unwrap().len(), 4);
-    let (status, _) = call(&tc, Method::GET, &format!("/chat/{ana}/messages"), None, None).await;
+    let (status, _) = call(
+        &tc,
+        Method::GET,
+        &format!("/chat/{ana}/messages"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -473,7 +500,10 @@ async fn abandoned_sessions_end(backend: Backend) {
             assert_eq!(ended["session"]["total_viewers"], 1);
             assert!(ended["session"]["end_time"].is_string());
             // The ended room cannot be joined again.
-            assert_eq!(viewer.ask("live:join", json!({"roomId": room}))["status"], 404);
+            assert_eq!(
+                viewer.ask("live:join", json!({"roomId": room}))["status"],
+                404
+            );
         }
     })
     .await
@@ -500,8 +530,13 @@ async fn sockets_are_rate_limited(backend: Backend) {
         for _ in 0..20 {
             sa.emit("party:join", json!({"roomId": "flood"}));
         }
-        let limited = sa.wait_for("a 429", |v| v["type"] == "ack" && v["data"]["status"] == 429);
-        assert_eq!(limited["data"]["message"], "Terlalu banyak pesan, coba lagi sebentar");
+        let limited = sa.wait_for("a 429", |v| {
+            v["type"] == "ack" && v["data"]["status"] == 429
+        });
+        assert_eq!(
+            limited["data"]["message"],
+            "Terlalu banyak pesan, coba lagi sebentar"
+        );
         // The bucket refills.
         std::thread::sleep(Duration::from_millis(1200));
         assert_eq!(sa.ask("user:join", Value::Null)["ok"], true);

@@ -40,7 +40,12 @@ pub async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-pub async fn post(tc: &TestCloud, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+pub async fn post(
+    tc: &TestCloud,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
     call(tc, Method::POST, path, token, Some(body)).await
 }
 
@@ -90,7 +95,7 @@ pub async fn login(tc: &TestCloud, phone: &str) -> (Uuid, String) {
     )
 }
 
-/// A host, made directly in the database (agencies, which promote hosts, are not built).
+/// A host, made directly in the database (the agency path is tested in `agency.rs`).
 pub async fn host(tc: &TestCloud, phone: &str, name: &str) -> (Uuid, String) {
     identity::create_user(
         tc.cloud().database(),
@@ -150,7 +155,6 @@ pub async fn stored_balance(tc: &TestCloud, account: Uuid) -> i64 {
 pub async fn start(backend: Backend) -> TestCloud {
     TestCloud::start(backend, BrokerKind::Embedded).await
 }
-
 
 /// A cloud whose `[live]` section is `live` (e.g. a short `host_grace_ms`).
 pub async fn start_live(backend: Backend, live: Value) -> TestCloud {
