@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod agency;
+pub mod avatar;
 pub mod chat;
 pub mod error;
 pub mod hub;
@@ -59,6 +60,8 @@ pub struct LiveConfig {
     pub socket_events_per_second: u32,
     /// Socket.IO events a socket may send at once.
     pub socket_event_burst: u32,
+    /// Local directory of the object store avatars are kept in; default `{data_dir}/media`.
+    pub media_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for LiveConfig {
@@ -69,6 +72,7 @@ impl Default for LiveConfig {
             host_grace_ms: 60_000,
             socket_events_per_second: 10,
             socket_event_burst: 20,
+            media_dir: None,
         }
     }
 }
@@ -87,6 +91,8 @@ pub struct LiveRuntime {
     pub host_grace: Duration,
     /// Each socket's event budget.
     pub socket_quota: governor::Quota,
+    /// Where avatars are stored.
+    pub media: Arc<dyn object_store::ObjectStore>,
 }
 
 /// The live domain.
@@ -100,6 +106,7 @@ pub struct Live;
         accounts::login,
         accounts::profile,
         accounts::update_profile,
+        avatar::upload,
         routes::wallet,
         routes::wallet_history,
         routes::admin_credit,
@@ -176,6 +183,11 @@ impl Domain for Live {
         wallet::ensure_wallet(context.db, wallet::PLATFORM_ACCOUNT, 0)
             .await
             .map_err(|e| CloudError::Config(format!("live: the platform wallet: {e}")))?;
+        let media_dir = config
+            .media_dir
+            .clone()
+            .unwrap_or_else(|| context.config.data_dir.join("media"));
+        let media = avatar::store(&media_dir)?;
         states.insert(LiveRuntime {
             session_jwt: JwtKeys::with_ttl(context.jwt_secret, SESSION_TTL),
             host_share_bp: (config.host_share * 10_000.0).round() as i64,
@@ -183,6 +195,7 @@ impl Domain for Live {
             hub: hub::Hub::default(),
             host_grace: Duration::from_millis(config.host_grace_ms),
             socket_quota: socket::quota(config.socket_events_per_second, config.socket_event_burst),
+            media,
         });
         Ok(())
     }

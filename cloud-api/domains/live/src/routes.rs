@@ -2,7 +2,7 @@
 //! catalogue. Errors are `{"message"}`, Indonesian unless `Accept-Language: en`.
 
 use axum::{
-    extract::State,
+    extract::{DefaultBodyLimit, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post, put},
@@ -28,7 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    accounts, agency, chat,
+    accounts, agency, avatar, chat,
     error::LiveError,
     sessions, stats,
     wallet::{self, GiftRef, SendGift},
@@ -41,6 +41,14 @@ pub fn router() -> Router<AppState> {
         .route("/chatme/api/login", post(accounts::login))
         .route("/chatme/api/profile", get(accounts::profile))
         .route("/chatme/api/profile/update", put(accounts::update_profile))
+        .route(
+            "/chatme/api/profile/avatar",
+            post(avatar::upload).layer(DefaultBodyLimit::max(avatar::MAX_BODY)),
+        )
+        .route(
+            "/chatme/uploads/avatars/{userId}/{file}",
+            get(avatar::serve),
+        )
         .route("/chatme/api/wallet", get(wallet))
         .route("/chatme/api/wallet/history", get(wallet_history))
         .route("/chatme/api/admin/coins/credit", post(admin_credit))
