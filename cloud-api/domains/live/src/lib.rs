@@ -15,6 +15,7 @@ pub(crate) mod migration;
 pub mod periods;
 pub mod phone;
 pub(crate) mod routes;
+pub mod seed;
 pub mod sessions;
 pub mod socket;
 pub mod stats;
@@ -34,6 +35,8 @@ use sea_orm_migration::MigrationTrait;
 use serde::Deserialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
+
+pub use seed::seed_demo;
 
 platform::policy! {
     /// ChatMe admins: the gift catalogue and coin credits.

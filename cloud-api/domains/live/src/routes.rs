@@ -350,25 +350,18 @@ pub(crate) async fn create_gift(
     if name_taken(&state.db, &name, None).await? {
         return Err(gift_name_taken().into());
     }
-    let id = Uuid::now_v7();
-    state
-        .db
-        .execute(stmt(
-            state.db.get_database_backend(),
-            "INSERT INTO live_gift_catalog (id, name, coin_value, category, icon, active, \
-             created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            vec![
-                id.into(),
-                name.as_str().into(),
-                coin_value.into(),
-                category.as_str().into(),
-                icon.clone().into(),
-                true.into(),
-                state.clock.unix().into(),
-            ],
-        ))
-        .await
-        .map_err(LiveError::from)?;
+    let id = wallet::add_catalog_gift(
+        &state.db,
+        &wallet::NewGift {
+            name: &name,
+            coin_value,
+            category: &category,
+            icon: icon.as_deref(),
+        },
+        state.clock.unix(),
+    )
+    .await
+    .map_err(LiveError::from)?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "gift": wallet::CatalogGift { id, name, coin_value, category, icon } })),

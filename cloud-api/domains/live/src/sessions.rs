@@ -60,6 +60,32 @@ pub async fn open_session(
         .await?)
 }
 
+/// Opens a session for `host`: `(session id, room id)`. A second open session of the same
+/// host is a unique violation (the partial index).
+pub async fn open_new(
+    db: &impl ConnectionTrait,
+    host: Uuid,
+    now: i64,
+) -> Result<(Uuid, String), DbErr> {
+    let id = Uuid::now_v7();
+    let room_id = format!("live_{}", id.simple());
+    db.execute(stmt(
+        db.get_database_backend(),
+        "INSERT INTO live_sessions (id, host_id, room_id, start_time, end_time, \
+         duration_seconds, total_income, total_viewers, created_at) \
+         VALUES (?, ?, ?, ?, NULL, NULL, 0, 0, ?)",
+        vec![
+            id.into(),
+            host.into(),
+            room_id.as_str().into(),
+            now.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    Ok((id, room_id))
+}
+
 /// Starts the caller's live session (hosts only).
 #[utoipa::path(post, path = "/chatme/api/live-session/start", tag = "live",
     responses((status = 201, description = "`{message, session: {id, room_id, …}, room_id}`"),
@@ -79,25 +105,8 @@ pub(crate) async fn start_session(
         ))
         .into());
     }
-    let id = Uuid::now_v7();
-    let room_id = format!("live_{}", id.simple());
     let now = state.clock.unix();
-    let inserted = state
-        .db
-        .execute(stmt(
-            state.db.get_database_backend(),
-            "INSERT INTO live_sessions (id, host_id, room_id, start_time, end_time, \
-             duration_seconds, total_income, total_viewers, created_at) \
-             VALUES (?, ?, ?, ?, NULL, NULL, 0, 0, ?)",
-            vec![
-                id.into(),
-                claims.sub.into(),
-                room_id.as_str().into(),
-                now.into(),
-                now.into(),
-            ],
-        ))
-        .await;
+    let inserted = open_new(&state.db, claims.sub, now).await;
     if let Err(err) = inserted {
         if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
             let open = open_session(&state.db, claims.sub).await?;
@@ -115,6 +124,7 @@ pub(crate) async fn start_session(
         }
         return Err(LiveError::from(err).into());
     }
+    let (_, room_id) = inserted.map_err(LiveError::from)?;
     let session = open_session(&state.db, claims.sub)
         .await?
         .ok_or_else(user_not_found)?;

@@ -226,6 +226,40 @@ pub struct CatalogGift {
     pub icon: Option<String>,
 }
 
+/// A catalogue entry to add.
+#[derive(Debug, Clone, Copy)]
+pub struct NewGift<'a> {
+    pub name: &'a str,
+    pub coin_value: i64,
+    pub category: &'a str,
+    pub icon: Option<&'a str>,
+}
+
+/// Adds `gift` to the catalogue (checked by the caller); its id.
+pub async fn add_catalog_gift(
+    db: &impl ConnectionTrait,
+    gift: &NewGift<'_>,
+    now: i64,
+) -> Result<Uuid, DbErr> {
+    let id = Uuid::now_v7();
+    db.execute(stmt(
+        db.get_database_backend(),
+        "INSERT INTO live_gift_catalog (id, name, coin_value, category, icon, active, \
+         created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            id.into(),
+            gift.name.into(),
+            gift.coin_value.into(),
+            gift.category.into(),
+            gift.icon.into(),
+            true.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    Ok(id)
+}
+
 /// Which gift a send names.
 #[derive(Debug, Clone)]
 pub enum GiftRef {

@@ -49,7 +49,9 @@ async fn upload(tc: &TestCloud, token: Option<&str>, body: Vec<u8>) -> (StatusCo
 
 fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut bytes = Vec::new();
-    image.write_to(&mut Cursor::new(&mut bytes), format).unwrap();
+    image
+        .write_to(&mut Cursor::new(&mut bytes), format)
+        .unwrap();
     bytes
 }
 
@@ -74,7 +76,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for byte in bytes {
         crc ^= u32::from(*byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -95,7 +101,9 @@ fn png_bomb(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     // An empty zlib stream (stored, final, zero length).
-    let idat = [0x78, 0x01, 0x01, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x01];
+    let idat = [
+        0x78, 0x01, 0x01, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x01,
+    ];
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend(chunk(b"IHDR", &ihdr));
     png.extend(chunk(b"IDAT", &idat));
@@ -110,7 +118,11 @@ async fn fetch(tc: &TestCloud, url: &str) -> (StatusCode, Option<String>, Vec<u8
         .headers()
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned());
-    (status, content_type, response.bytes().await.unwrap().to_vec())
+    (
+        status,
+        content_type,
+        response.bytes().await.unwrap().to_vec(),
+    )
 }
 
 async fn avatars(backend: Backend) {
@@ -118,22 +130,43 @@ async fn avatars(backend: Backend) {
     let (_, token) = member(&tc, "081400000001", "Ayu").await;
 
     // A photo: shrunk to 512 px wide, re-encoded as JPEG, its EXIF and GPS gone.
-    let (status, body) = upload(&tc, Some(&token), multipart("avatar", "me.jpg", "image/jpeg", &photo_with_exif())).await;
+    let (status, body) = upload(
+        &tc,
+        Some(&token),
+        multipart("avatar", "me.jpg", "image/jpeg", &photo_with_exif()),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let first = body["avatar_url"].as_str().unwrap().to_owned();
     assert_eq!(body["user"]["avatar_url"], first.as_str());
-    assert_eq!(get(&tc, "/profile", &token).await["user"]["avatar_url"], first.as_str());
+    assert_eq!(
+        get(&tc, "/profile", &token).await["user"]["avatar_url"],
+        first.as_str()
+    );
     let (status, content_type, bytes) = fetch(&tc, &first).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type.as_deref(), Some("image/jpeg"));
     let stored = image::load_from_memory(&bytes).unwrap();
     assert_eq!((stored.width(), stored.height()), (512, 341));
     let text = String::from_utf8_lossy(&bytes);
-    assert!(!text.contains("Exif") && !text.contains("GPSLatitude"), "metadata kept");
+    assert!(
+        !text.contains("Exif") && !text.contains("GPSLatitude"),
+        "metadata kept"
+    );
 
     // A transparent PNG stays PNG (and keeps its alpha); the previous avatar is removed.
     let logo = DynamicImage::ImageRgba8(RgbaImage::from_pixel(300, 200, Rgba([200, 10, 10, 128])));
-    let (status, body) = upload(&tc, Some(&token), multipart("avatar", "logo.png", "image/png", &encode(&logo, ImageFormat::Png))).await;
+    let (status, body) = upload(
+        &tc,
+        Some(&token),
+        multipart(
+            "avatar",
+            "logo.png",
+            "image/png",
+            &encode(&logo, ImageFormat::Png),
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let second = body["avatar_url"].as_str().unwrap().to_owned();
     assert_ne!(first, second);
@@ -147,7 +180,17 @@ async fn avatars(backend: Backend) {
 
     // WebP is accepted, whatever the file is called.
     let webp = DynamicImage::ImageRgba8(RgbaImage::from_pixel(64, 64, Rgba([1, 2, 3, 255])));
-    let (status, body) = upload(&tc, Some(&token), multipart("photo", "x.bin", "application/octet-stream", &encode(&webp, ImageFormat::WebP))).await;
+    let (status, body) = upload(
+        &tc,
+        Some(&token),
+        multipart(
+            "photo",
+            "x.bin",
+            "application/octet-stream",
+            &encode(&webp, ImageFormat::WebP),
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let current = body["avatar_url"].as_str().unwrap().to_owned();
     assert_eq!(fetch(&tc, &second).await.0, StatusCode::NOT_FOUND);
@@ -158,23 +201,75 @@ async fn avatars(backend: Backend) {
     // A 1×1 GIF (sniffed as GIF: not one of the accepted formats).
     let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x00;";
     let refusals: Vec<(&str, Vec<u8>, StatusCode)> = vec![
-        ("text", multipart("avatar", "me.png", "image/png", b"hello, not an image"), StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("gif", multipart("avatar", "me.gif", "image/gif", gif), StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("truncated", multipart("avatar", "me.jpg", "image/jpeg", &photo_with_exif()[..600]), StatusCode::BAD_REQUEST),
-        ("bomb beyond the decoder limits", multipart("avatar", "bomb.png", "image/png", &png_bomb(100_000, 100_000)), StatusCode::BAD_REQUEST),
-        ("bomb inside them but over the pixel budget", multipart("avatar", "bomb.png", "image/png", &png_bomb(16_000, 16_000)), StatusCode::BAD_REQUEST),
-        ("over 5 MB", multipart("avatar", "big.png", "image/png", &too_large), StatusCode::PAYLOAD_TOO_LARGE),
-        ("no file", format!("--{BOUNDARY}--\r\n").into_bytes(), StatusCode::BAD_REQUEST),
+        (
+            "text",
+            multipart("avatar", "me.png", "image/png", b"hello, not an image"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "gif",
+            multipart("avatar", "me.gif", "image/gif", gif),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "truncated",
+            multipart("avatar", "me.jpg", "image/jpeg", &photo_with_exif()[..600]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "bomb beyond the decoder limits",
+            multipart(
+                "avatar",
+                "bomb.png",
+                "image/png",
+                &png_bomb(100_000, 100_000),
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "bomb inside them but over the pixel budget",
+            multipart("avatar", "bomb.png", "image/png", &png_bomb(16_000, 16_000)),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "over 5 MB",
+            multipart("avatar", "big.png", "image/png", &too_large),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "no file",
+            format!("--{BOUNDARY}--\r\n").into_bytes(),
+            StatusCode::BAD_REQUEST,
+        ),
     ];
     for (what, body, want) in refusals {
         let (status, answer) = upload(&tc, Some(&token), body).await;
         assert_eq!(status, want, "{what}: {answer}");
         assert!(answer["message"].is_string(), "{what}: {answer}");
     }
-    assert_eq!(get(&tc, "/profile", &token).await["user"]["avatar_url"], current.as_str());
-    let (status, _) = upload(&tc, None, multipart("avatar", "me.png", "image/png", &encode(&logo, ImageFormat::Png))).await;
+    assert_eq!(
+        get(&tc, "/profile", &token).await["user"]["avatar_url"],
+        current.as_str()
+    );
+    let (status, _) = upload(
+        &tc,
+        None,
+        multipart(
+            "avatar",
+            "me.png",
+            "image/png",
+            &encode(&logo, ImageFormat::Png),
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, answer) = post(&tc, "/profile/avatar", Some(&token), serde_json::json!({"avatar": "x"})).await;
+    let (status, answer) = post(
+        &tc,
+        "/profile/avatar",
+        Some(&token),
+        serde_json::json!({"avatar": "x"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     for path in [
         "/chatme/uploads/avatars/..%2F..%2Fetc/passwd",

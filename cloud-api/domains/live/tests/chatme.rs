@@ -21,7 +21,8 @@ db_tests!(
     gifts_never_overdraw,
     idempotent_retries,
     rankings_and_income,
-    live_sessions
+    live_sessions,
+    demo_seed
 );
 
 async fn accounts(backend: Backend) {
@@ -495,4 +496,61 @@ async fn live_sessions(backend: Backend) {
     // A new session may start once the first has ended.
     let (status, _) = post(&tc, "/live-session/start", Some(&rina_token), json!({})).await;
     assert_eq!(status, StatusCode::CREATED);
+}
+
+async fn demo_seed(backend: Backend) {
+    let tc = start(backend).await;
+    // Twice: the second run changes nothing.
+    for _ in 0..2 {
+        live::seed_demo(tc.cloud().platform()).await.unwrap();
+    }
+    let login_demo = |phone: &'static str| {
+        let tc = &tc;
+        async move {
+            let (status, body) = post(
+                tc,
+                "/login",
+                None,
+                json!({"phone": phone, "password": live::seed::DEMO_PASSWORD}),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body
+        }
+    };
+    let viewer = login_demo("081211110003").await;
+    assert_eq!(viewer["user"]["balance"], 10_000);
+    let token = viewer["token"].as_str().unwrap();
+    let viewer_id: Uuid = viewer["user"]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(ledger_sum(&tc, viewer_id).await, 10_000);
+    assert_eq!(
+        get(&tc, "/gifts", token).await["gifts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let rina = login_demo("081211110001").await;
+    assert_eq!(rina["user"]["role"], "host");
+    let rina_id = rina["user"]["id"].clone();
+    // Rina is live: a gift into her open session is accepted.
+    let (status, _) = post(
+        &tc,
+        "/live-session/start",
+        rina["token"].as_str(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let agency = login_demo("081211110000").await;
+    let agency_token = agency["token"].as_str().unwrap();
+    let profile = get(&tc, "/agency/profile", agency_token).await;
+    let agency_id = profile["agency"]["id"].as_str().unwrap().to_owned();
+    let hosts = get(&tc, &format!("/agency/{agency_id}/hosts"), agency_token).await;
+    assert_eq!(hosts["hosts"].as_array().unwrap().len(), 2);
+    assert!(hosts["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["host_id"] == rina_id && h["is_live"] == true));
 }
