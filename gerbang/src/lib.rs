@@ -62,6 +62,9 @@ pub async fn start(doors: usize, shutdown: CancellationToken) -> anyhow::Result<
     cloud_api::sakip::seed_demo(cloud.platform())
         .await
         .context("seeding the SAKIP demo")?;
+    cloud_api::live::seed_demo(cloud.platform())
+        .await
+        .context("seeding the ChatMe demo")?;
 
     let mut running = Vec::with_capacity(doors);
     for n in 1..=doors {

@@ -36,6 +36,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("  Meals portal       {url}/meals/api  (NIK/password: ADM001/admin123, EMP001/emp123, KIT001/kitchen123, DEL001/delivery123, EMP002/emp123)");
     println!("  SAKIP (seed 002)   {url}/sakip/api/v1  (username/password: testuser/testpass, super_admin)");
+    println!("  ChatMe (seed 004)  {url}/chatme/api, Socket.IO {url}/chatme  (phone/password: 081211110000/chatme123 agency, 081211110001 Rina host, live now, 081211110002 Maya host, 081211110003 and 081211110004 viewers with 10,000 coins)");
     for (device, _) in &running.doors {
         println!(
             "  Simulated door     {device} (site {}): people leave through it every ~20 s",

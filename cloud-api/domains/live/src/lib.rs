@@ -1,15 +1,23 @@
 //! ChatMe live streaming (seed 004) under `/chatme/api`: phone accounts on the platform's
 //! users with a ChatMe profile, coin wallets whose every change writes a ledger row, a gift
 //! catalogue and gifts that never overdraw (guarded debit, idempotency keys), rankings and
-//! host income over Asia/Jakarta periods, and live sessions (one open per host).
+//! host income over Asia/Jakarta periods, live sessions (one open per host) and the
+//! `/chatme` Socket.IO namespace (live, party and private chat), agencies, host
+//! applications and weekly salary requests.
 
 pub mod accounts;
+pub mod agency;
+pub mod avatar;
+pub mod chat;
 pub mod error;
+pub mod hub;
 pub(crate) mod migration;
 pub mod periods;
 pub mod phone;
 pub(crate) mod routes;
+pub mod seed;
 pub mod sessions;
+pub mod socket;
 pub mod stats;
 pub mod wallet;
 
@@ -27,6 +35,8 @@ use sea_orm_migration::MigrationTrait;
 use serde::Deserialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
+
+pub use seed::seed_demo;
 
 platform::policy! {
     /// ChatMe admins: the gift catalogue and coin credits.
@@ -47,6 +57,14 @@ pub struct LiveConfig {
     pub host_share: f64,
     /// The calendar rankings, income and durations are counted in.
     pub time_zone: String,
+    /// How long a live session waits for its disconnected host before it ends by itself.
+    pub host_grace_ms: u64,
+    /// Socket.IO events a socket may send per second, sustained.
+    pub socket_events_per_second: u32,
+    /// Socket.IO events a socket may send at once.
+    pub socket_event_burst: u32,
+    /// Local directory of the object store avatars are kept in; default `{data_dir}/media`.
+    pub media_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for LiveConfig {
@@ -54,6 +72,10 @@ impl Default for LiveConfig {
         Self {
             host_share: 0.6,
             time_zone: "Asia/Jakarta".to_owned(),
+            host_grace_ms: 60_000,
+            socket_events_per_second: 10,
+            socket_event_burst: 20,
+            media_dir: None,
         }
     }
 }
@@ -66,6 +88,14 @@ pub struct LiveRuntime {
     /// The host's share in basis points (6000 = 60 %).
     pub host_share_bp: i64,
     pub time_zone: jiff::tz::TimeZone,
+    /// Who is in which Socket.IO room of this process.
+    pub hub: hub::Hub,
+    /// See [`LiveConfig::host_grace_ms`].
+    pub host_grace: Duration,
+    /// Each socket's event budget.
+    pub socket_quota: governor::Quota,
+    /// Where avatars are stored.
+    pub media: Arc<dyn object_store::ObjectStore>,
 }
 
 /// The live domain.
@@ -79,6 +109,7 @@ pub struct Live;
         accounts::login,
         accounts::profile,
         accounts::update_profile,
+        avatar::upload,
         routes::wallet,
         routes::wallet_history,
         routes::admin_credit,
@@ -98,6 +129,23 @@ pub struct Live;
         sessions::start_session,
         sessions::end_session,
         sessions::duration_today,
+        chat::history,
+        agency::apply,
+        agency::approve_agency,
+        agency::reject_agency,
+        agency::profile,
+        agency::apply_host,
+        agency::host_applications,
+        agency::approve_host,
+        agency::reject_host,
+        agency::stats,
+        agency::hosts,
+        agency::income,
+        agency::live_stats,
+        agency::salary_requests,
+        agency::approve_salary,
+        agency::reject_salary,
+        agency::request_salary,
     ),
     tags((name = "live", description = "Seed 004 ChatMe: phone accounts, coins, gifts, rankings, host income, live sessions"))
 )]
@@ -114,7 +162,10 @@ impl Domain for Live {
     }
 
     fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(migration::M0300LiveCore)]
+        vec![
+            Box::new(migration::M0300LiveCore),
+            Box::new(migration::M0301LiveSocial),
+        ]
     }
 
     async fn prepare(
@@ -135,10 +186,19 @@ impl Domain for Live {
         wallet::ensure_wallet(context.db, wallet::PLATFORM_ACCOUNT, 0)
             .await
             .map_err(|e| CloudError::Config(format!("live: the platform wallet: {e}")))?;
+        let media_dir = config
+            .media_dir
+            .clone()
+            .unwrap_or_else(|| context.config.data_dir.join("media"));
+        let media = avatar::store(&media_dir)?;
         states.insert(LiveRuntime {
             session_jwt: JwtKeys::with_ttl(context.jwt_secret, SESSION_TTL),
             host_share_bp: (config.host_share * 10_000.0).round() as i64,
             time_zone,
+            hub: hub::Hub::default(),
+            host_grace: Duration::from_millis(config.host_grace_ms),
+            socket_quota: socket::quota(config.socket_events_per_second, config.socket_event_burst),
+            media,
         });
         Ok(())
     }
@@ -149,6 +209,11 @@ impl Domain for Live {
 
     fn openapi(&self) -> utoipa::openapi::OpenApi {
         ApiDoc::openapi()
+    }
+
+    /// Serves the `/chatme` Socket.IO namespace.
+    fn spawn(&self, platform: &AppState, _shutdown: &tokio_util::sync::CancellationToken) {
+        socket::register(platform);
     }
 
     fn personal_data(&self) -> Option<Arc<dyn PersonalData>> {
@@ -169,6 +234,13 @@ const USER_TABLES: &[(&str, &str)] = &[
     ("live_host_income", "host_id"),
     ("live_sessions", "host_id"),
     ("live_idempotency", "sender_id"),
+    ("live_chat_messages", "sender_id"),
+    ("live_chat_messages", "receiver_id"),
+    ("live_session_viewers", "user_id"),
+    ("live_agencies", "owner_id"),
+    ("live_host_applications", "host_id"),
+    ("live_agency_hosts", "host_id"),
+    ("live_salary_requests", "host_id"),
 ];
 
 #[async_trait::async_trait]

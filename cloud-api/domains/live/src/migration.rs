@@ -287,3 +287,138 @@ impl MigrationTrait for M0300LiveCore {
             .await
     }
 }
+
+/// Migration m0301 (live): private chat, the distinct viewers of each session, agencies,
+/// host applications, agency membership and salary requests.
+pub struct M0301LiveSocial;
+
+impl MigrationName for M0301LiveSocial {
+    fn name(&self) -> &str {
+        "m0301_live_social"
+    }
+}
+
+fn a(name: &'static str) -> Alias {
+    Alias::new(name)
+}
+
+/// `CREATE TABLE IF NOT EXISTS name (columns…)` with `id` as the UUID primary key.
+fn table_with_id(name: &'static str, columns: Vec<ColumnDef>) -> TableCreateStatement {
+    let mut table = Table::create();
+    table.table(a(name)).if_not_exists().col(pk_uuid(a("id")));
+    for column in columns {
+        table.col(column);
+    }
+    table.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0301LiveSocial {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(table_with_id(
+                "live_chat_messages",
+                vec![
+                    uuid(a("sender_id")),
+                    uuid(a("receiver_id")),
+                    text(a("body")),
+                    big_integer(a("created_at")),
+                ],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "ix_live_chat_pair",
+                a("live_chat_messages"),
+                &["sender_id", "receiver_id", "created_at"],
+            ))
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(a("live_session_viewers"))
+                    .if_not_exists()
+                    .col(uuid(a("session_id")))
+                    .col(uuid(a("user_id")))
+                    .col(big_integer(a("joined_at")))
+                    .primary_key(Index::create().col(a("session_id")).col(a("user_id")))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(table_with_id(
+                "live_agencies",
+                vec![
+                    uuid(a("owner_id")),
+                    string(a("family_name")),
+                    string(a("region")),
+                    string(a("phone")),
+                    string(a("status")),
+                    big_integer(a("created_at")),
+                    big_integer_null(a("approved_at")),
+                ],
+            ))
+            .await?;
+        manager
+            .create_table(table_with_id(
+                "live_host_applications",
+                vec![
+                    uuid(a("host_id")),
+                    uuid(a("agency_id")),
+                    string(a("name")),
+                    string(a("gender")),
+                    string(a("id_number")),
+                    string(a("status")),
+                    big_integer(a("created_at")),
+                    big_integer_null(a("approved_at")),
+                ],
+            ))
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(a("live_agency_hosts"))
+                    .if_not_exists()
+                    .col(pk_uuid(a("host_id")))
+                    .col(uuid(a("agency_id")))
+                    .col(big_integer(a("joined_at")))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(table_with_id(
+                "live_salary_requests",
+                vec![
+                    uuid(a("host_id")),
+                    uuid(a("agency_id")),
+                    integer(a("iso_year")),
+                    integer(a("week_number")),
+                    big_integer(a("week_start")),
+                    big_integer(a("week_end")),
+                    big_integer(a("salary_amount")),
+                    big_integer(a("total_lives")),
+                    string(a("status")),
+                    big_integer(a("created_at")),
+                    big_integer_null(a("approved_at")),
+                    uuid_null(a("decided_by")),
+                ],
+            ))
+            .await?;
+        // The database keeps the one-per rules, so concurrent requests cannot break them:
+        // one live (pending or approved) agency per owner, one pending application per
+        // applicant and agency, one live salary request per host and week.
+        for sql in [
+            "CREATE UNIQUE INDEX IF NOT EXISTS uq_live_agencies_owner \
+             ON live_agencies (owner_id) WHERE status <> 'rejected'",
+            "CREATE UNIQUE INDEX IF NOT EXISTS uq_live_host_applications_pending \
+             ON live_host_applications (host_id, agency_id) WHERE status = 'pending'",
+            "CREATE UNIQUE INDEX IF NOT EXISTS uq_live_salary_week \
+             ON live_salary_requests (host_id, iso_year, week_number) WHERE status <> 'rejected'",
+            "CREATE INDEX IF NOT EXISTS ix_live_agency_hosts_agency ON live_agency_hosts (agency_id)",
+            "CREATE INDEX IF NOT EXISTS ix_live_sessions_room ON live_sessions (room_id)",
+        ] {
+            manager.get_connection().execute_unprepared(sql).await?;
+        }
+        Ok(())
+    }
+}

@@ -71,54 +71,32 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
+/// An ISO week: `(iso_year, week)`, weeks 1–53 starting on Monday.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IsoWeek {
+    pub year: i16,
+    pub week: i8,
+}
 
-    fn jakarta() -> TimeZone {
-        TimeZone::get("Asia/Jakarta").unwrap()
+impl IsoWeek {
+    /// The ISO week `now` falls in, in `tz`.
+    pub fn containing(tz: &TimeZone, now: i64) -> Option<IsoWeek> {
+        let at = Timestamp::from_second(now).ok()?;
+        let iso = at.to_zoned(tz.clone()).date().iso_week_date();
+        Some(IsoWeek {
+            year: iso.year(),
+            week: iso.week(),
+        })
     }
 
-    fn unix(rfc: &str) -> i64 {
-        rfc.parse::<Timestamp>().unwrap().as_second()
-    }
-
-    #[test]
-    fn a_jakarta_day_starts_at_17_utc() {
-        // 2026-12-06 23:30 UTC is already 2026-12-07 06:30 in Jakarta.
-        let (start, end) = bounds(Period::Day, &jakarta(), unix("2026-12-06T23:30:00Z"));
-        assert_eq!(start, unix("2026-12-06T17:00:00Z"));
-        assert_eq!(end, unix("2026-12-07T17:00:00Z"));
-        // One second before midnight Jakarta belongs to the day before.
-        let (start, _) = bounds(Period::Day, &jakarta(), unix("2026-12-06T16:59:59Z"));
-        assert_eq!(start, unix("2026-12-05T17:00:00Z"));
-    }
-
-    #[test]
-    fn weeks_start_on_monday() {
-        // Sunday 2026-12-06 20:00 Jakarta: the week began Monday 2026-11-30.
-        let (start, end) = bounds(Period::Week, &jakarta(), unix("2026-12-06T13:00:00Z"));
-        assert_eq!(start, unix("2026-11-29T17:00:00Z"));
-        assert_eq!(end, unix("2026-12-06T17:00:00Z"));
-        // Monday 00:00 Jakarta starts the next week.
-        let (start, _) = bounds(Period::Week, &jakarta(), unix("2026-12-06T17:00:00Z"));
-        assert_eq!(start, unix("2026-12-06T17:00:00Z"));
-    }
-
-    #[test]
-    fn months_follow_the_jakarta_calendar() {
-        // 2026-12-31 18:00 UTC is 2027-01-01 01:00 in Jakarta: January.
-        let (start, end) = bounds(Period::Month, &jakarta(), unix("2026-12-31T18:00:00Z"));
-        assert_eq!(start, unix("2026-12-31T17:00:00Z"));
-        assert_eq!(end, unix("2027-01-31T17:00:00Z"));
-    }
-
-    #[test]
-    fn periods_parse() {
-        assert_eq!(Period::parse(None).unwrap(), Period::All);
-        assert_eq!(Period::parse(Some("week")).unwrap(), Period::Week);
-        assert!(Period::parse(Some("year")).is_err());
-        assert_eq!(bounds(Period::All, &jakarta(), 0), (i64::MIN, i64::MAX));
+    /// `[Monday 00:00, next Monday 00:00)` of this week in `tz`, as unix seconds; `None` for a
+    /// week that does not exist (week 53 of a 52-week year).
+    pub fn bounds(self, tz: &TimeZone) -> Option<(i64, i64)> {
+        let monday =
+            jiff::civil::ISOWeekDate::new(self.year, self.week, jiff::civil::Weekday::Monday)
+                .ok()?
+                .date();
+        let next = monday.checked_add(7.days()).ok()?;
+        Some((start_of(monday, tz), start_of(next, tz)))
     }
 }

@@ -2,7 +2,7 @@
 //! catalogue. Errors are `{"message"}`, Indonesian unless `Accept-Language: en`.
 
 use axum::{
-    extract::State,
+    extract::{DefaultBodyLimit, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post, put},
@@ -28,7 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    accounts,
+    accounts, agency, avatar, chat,
     error::LiveError,
     sessions, stats,
     wallet::{self, GiftRef, SendGift},
@@ -41,6 +41,14 @@ pub fn router() -> Router<AppState> {
         .route("/chatme/api/login", post(accounts::login))
         .route("/chatme/api/profile", get(accounts::profile))
         .route("/chatme/api/profile/update", put(accounts::update_profile))
+        .route(
+            "/chatme/api/profile/avatar",
+            post(avatar::upload).layer(DefaultBodyLimit::max(avatar::MAX_BODY)),
+        )
+        .route(
+            "/chatme/uploads/avatars/{userId}/{file}",
+            get(avatar::serve),
+        )
         .route("/chatme/api/wallet", get(wallet))
         .route("/chatme/api/wallet/history", get(wallet_history))
         .route("/chatme/api/admin/coins/credit", post(admin_credit))
@@ -86,6 +94,49 @@ pub fn router() -> Router<AppState> {
             "/chatme/api/live-session/duration/today/{hostId}",
             get(sessions::duration_today),
         )
+        .route("/chatme/api/chat/{userId}/messages", get(chat::history))
+        .route("/chatme/api/agency/apply", post(agency::apply))
+        .route(
+            "/chatme/api/admin/agencies/{id}/approve",
+            post(agency::approve_agency),
+        )
+        .route(
+            "/chatme/api/admin/agencies/{id}/reject",
+            post(agency::reject_agency),
+        )
+        .route("/chatme/api/agency/profile", get(agency::profile))
+        .route(
+            "/chatme/api/agency/{agencyId}/host-applications",
+            post(agency::apply_host).get(agency::host_applications),
+        )
+        .route(
+            "/chatme/api/agency/host-applications/{id}/approve",
+            post(agency::approve_host),
+        )
+        .route(
+            "/chatme/api/agency/host-applications/{id}/reject",
+            post(agency::reject_host),
+        )
+        .route("/chatme/api/agency/{agencyId}/stats", get(agency::stats))
+        .route("/chatme/api/agency/{agencyId}/hosts", get(agency::hosts))
+        .route("/chatme/api/agency/{agencyId}/income", get(agency::income))
+        .route(
+            "/chatme/api/agency/{agencyId}/live-stats",
+            get(agency::live_stats),
+        )
+        .route(
+            "/chatme/api/agency/{agencyId}/salary-requests",
+            get(agency::salary_requests),
+        )
+        .route(
+            "/chatme/api/agency/salary-request/{requestId}/approve",
+            post(agency::approve_salary),
+        )
+        .route(
+            "/chatme/api/agency/salary-request/{requestId}/reject",
+            post(agency::reject_salary),
+        )
+        .route("/chatme/api/salary-requests", post(agency::request_salary))
 }
 
 /// A page: `page` from 1, `limit` 1–100 (default 20).
@@ -299,25 +350,18 @@ pub(crate) async fn create_gift(
     if name_taken(&state.db, &name, None).await? {
         return Err(gift_name_taken().into());
     }
-    let id = Uuid::now_v7();
-    state
-        .db
-        .execute(stmt(
-            state.db.get_database_backend(),
-            "INSERT INTO live_gift_catalog (id, name, coin_value, category, icon, active, \
-             created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            vec![
-                id.into(),
-                name.as_str().into(),
-                coin_value.into(),
-                category.as_str().into(),
-                icon.clone().into(),
-                true.into(),
-                state.clock.unix().into(),
-            ],
-        ))
-        .await
-        .map_err(LiveError::from)?;
+    let id = wallet::add_catalog_gift(
+        &state.db,
+        &wallet::NewGift {
+            name: &name,
+            coin_value,
+            category: &category,
+            icon: icon.as_deref(),
+        },
+        state.clock.unix(),
+    )
+    .await
+    .map_err(LiveError::from)?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "gift": wallet::CatalogGift { id, name, coin_value, category, icon } })),
@@ -446,7 +490,7 @@ pub(crate) async fn send_gift(
                 .to_owned(),
         ),
     };
-    let receipt = wallet::send_gift(
+    let sent = wallet::send_gift(
         &state.db,
         state.domain::<LiveRuntime>().host_share_bp,
         SendGift {
@@ -460,5 +504,8 @@ pub(crate) async fn send_gift(
         state.clock.unix(),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(receipt)).into_response())
+    if !sent.replayed {
+        crate::socket::announce_gift(&state, &sent.receipt, None).await;
+    }
+    Ok((StatusCode::CREATED, Json(sent.receipt)).into_response())
 }

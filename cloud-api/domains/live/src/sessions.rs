@@ -1,7 +1,7 @@
 //! Live sessions (seed 004): `POST /live-session/start` (hosts only; one open session per
 //! host, enforced by a partial unique index; answers the `room_id`), `POST
-//! /live-session/end` (duration, total income; `total_viewers` counts distinct viewers
-//! recorded for the session), `GET /live-session/duration/today/:hostId`.
+//! /live-session/end` (duration, total income; `total_viewers` counts the distinct viewers
+//! who joined its Socket.IO room), `GET /live-session/duration/today/:hostId`.
 
 use axum::{
     extract::State,
@@ -16,7 +16,7 @@ use platform::{
     sql::stmt,
     state::AppState,
 };
-use sea_orm::{ConnectionTrait, SqlErr};
+use sea_orm::{ConnectionTrait, DbErr, SqlErr};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -60,6 +60,32 @@ pub async fn open_session(
         .await?)
 }
 
+/// Opens a session for `host`: `(session id, room id)`. A second open session of the same
+/// host is a unique violation (the partial index).
+pub async fn open_new(
+    db: &impl ConnectionTrait,
+    host: Uuid,
+    now: i64,
+) -> Result<(Uuid, String), DbErr> {
+    let id = Uuid::now_v7();
+    let room_id = format!("live_{}", id.simple());
+    db.execute(stmt(
+        db.get_database_backend(),
+        "INSERT INTO live_sessions (id, host_id, room_id, start_time, end_time, \
+         duration_seconds, total_income, total_viewers, created_at) \
+         VALUES (?, ?, ?, ?, NULL, NULL, 0, 0, ?)",
+        vec![
+            id.into(),
+            host.into(),
+            room_id.as_str().into(),
+            now.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    Ok((id, room_id))
+}
+
 /// Starts the caller's live session (hosts only).
 #[utoipa::path(post, path = "/chatme/api/live-session/start", tag = "live",
     responses((status = 201, description = "`{message, session: {id, room_id, …}, room_id}`"),
@@ -79,25 +105,8 @@ pub(crate) async fn start_session(
         ))
         .into());
     }
-    let id = Uuid::now_v7();
-    let room_id = format!("live_{}", id.simple());
     let now = state.clock.unix();
-    let inserted = state
-        .db
-        .execute(stmt(
-            state.db.get_database_backend(),
-            "INSERT INTO live_sessions (id, host_id, room_id, start_time, end_time, \
-             duration_seconds, total_income, total_viewers, created_at) \
-             VALUES (?, ?, ?, ?, NULL, NULL, 0, 0, ?)",
-            vec![
-                id.into(),
-                claims.sub.into(),
-                room_id.as_str().into(),
-                now.into(),
-                now.into(),
-            ],
-        ))
-        .await;
+    let inserted = open_new(&state.db, claims.sub, now).await;
     if let Err(err) = inserted {
         if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
             let open = open_session(&state.db, claims.sub).await?;
@@ -115,6 +124,7 @@ pub(crate) async fn start_session(
         }
         return Err(LiveError::from(err).into());
     }
+    let (_, room_id) = inserted.map_err(LiveError::from)?;
     let session = open_session(&state.db, claims.sub)
         .await?
         .ok_or_else(user_not_found)?;
@@ -129,23 +139,67 @@ pub(crate) async fn start_session(
         .into_response())
 }
 
-/// Ends `host`'s open session at `now`: duration, and the distinct viewers recorded.
+/// Which open session to end.
+#[derive(Debug, Clone, Copy)]
+pub enum Ending {
+    /// The host's open session (`POST /live-session/end`).
+    Host(Uuid),
+    /// That session, if still open (its host stayed away past the grace period).
+    Session(Uuid),
+}
+
+/// Ends an open session at `now`: its duration, and `total_viewers` = the distinct viewers
+/// who joined its room.
 pub async fn end_open_session(
     db: &impl ConnectionTrait,
-    host: Uuid,
+    which: Ending,
     now: i64,
 ) -> Result<Option<Value>, LiveError> {
+    let (filter, id) = match which {
+        Ending::Host(host) => ("host_id = ?", host),
+        Ending::Session(session) => ("id = ?", session),
+    };
     let row = db
         .query_one(stmt(
             db.get_database_backend(),
             &format!(
-                "UPDATE live_sessions SET end_time = ?, duration_seconds = ? - start_time \
-                 WHERE host_id = ? AND end_time IS NULL RETURNING {SESSION_COLUMNS}"
+                "UPDATE live_sessions SET end_time = ?, duration_seconds = ? - start_time, \
+                 total_viewers = (SELECT COUNT(*) FROM live_session_viewers v \
+                 WHERE v.session_id = live_sessions.id) \
+                 WHERE {filter} AND end_time IS NULL RETURNING {SESSION_COLUMNS}"
             ),
-            vec![now.into(), now.into(), host.into()],
+            vec![now.into(), now.into(), id.into()],
         ))
         .await?;
     row.as_ref().map(session_json).transpose()
+}
+
+/// The open session whose room is `room_id`: `(session id, host id)`.
+pub async fn open_by_room(
+    db: &impl ConnectionTrait,
+    room_id: &str,
+) -> Result<Option<(Uuid, Uuid)>, DbErr> {
+    let row = db
+        .query_one(stmt(
+            db.get_database_backend(),
+            "SELECT id, host_id FROM live_sessions WHERE room_id = ? AND end_time IS NULL",
+            vec![room_id.into()],
+        ))
+        .await?;
+    row.map(|r| Ok((r.try_get("", "id")?, r.try_get("", "host_id")?)))
+        .transpose()
+}
+
+/// The room of session `id` while it is open.
+pub async fn open_room_of(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<String>, DbErr> {
+    let row = db
+        .query_one(stmt(
+            db.get_database_backend(),
+            "SELECT room_id FROM live_sessions WHERE id = ? AND end_time IS NULL",
+            vec![id.into()],
+        ))
+        .await?;
+    row.map(|r| r.try_get("", "room_id")).transpose()
 }
 
 /// Ends the caller's open session.
@@ -157,7 +211,7 @@ pub(crate) async fn end_session(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
 ) -> Result<Json<Value>, ApiError> {
-    let session = end_open_session(&state.db, claims.sub, state.clock.unix())
+    let session = end_open_session(&state.db, Ending::Host(claims.sub), state.clock.unix())
         .await?
         .ok_or_else(|| {
             LiveError::NotFound(Msg::new(
@@ -165,6 +219,7 @@ pub(crate) async fn end_session(
                 "No open live session",
             ))
         })?;
+    crate::socket::announce_end(&state, &session, "ended").await;
     Ok(Json(json!({
         "message": Msg::new("Sesi live berakhir", "Live session ended").localized(),
         "session": session,
@@ -181,7 +236,7 @@ pub(crate) async fn duration_today(
     AuthUser(claims): AuthUser,
     PathParams(host): PathParams<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
-    if !crate::stats::may_see_income(&claims, host) {
+    if !crate::stats::may_see_income(&state.db, &claims, host).await? {
         return Err(forbidden().into());
     }
     let now = state.clock.unix();

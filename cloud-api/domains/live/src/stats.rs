@@ -1,8 +1,7 @@
 //! Rankings, contributions and host income (seed 004), over Asia/Jakarta calendar periods:
 //! `GET /ranking/fans/:hostId`, `GET /ranking/hosts` (`period=day|week|month|all`),
 //! `GET /contributions/:hostId`, `GET /host-income/today|week|month|category|history/:hostId`.
-//! A host sees their own income; admins see everyone's; nobody else (agencies are not
-//! built yet).
+//! A host sees their own income; their agency and ChatMe admins see it too; nobody else.
 
 use axum::{extract::State, Json};
 use platform::{
@@ -173,9 +172,15 @@ pub(crate) async fn contributions(
     Ok(Json(json!({ "host_id": host, "contributions": list })))
 }
 
-/// Whether `claims` may see `host`'s income: the host, or a ChatMe admin.
-pub fn may_see_income(claims: &Claims, host: Uuid) -> bool {
-    claims.sub == host || has_role(claims, DOMAIN, &["admin"])
+/// Whether `claims` may see `host`'s income: the host, their agency, or a ChatMe admin.
+pub async fn may_see_income(
+    db: &impl ConnectionTrait,
+    claims: &Claims,
+    host: Uuid,
+) -> Result<bool, LiveError> {
+    Ok(claims.sub == host
+        || has_role(claims, DOMAIN, &["admin"])
+        || crate::agency::is_agency_of(db, claims.sub, host).await?)
 }
 
 async fn income_in(
@@ -184,7 +189,7 @@ async fn income_in(
     host: Uuid,
     period: Period,
 ) -> Result<Json<Value>, ApiError> {
-    if !may_see_income(claims, host) {
+    if !may_see_income(&state.db, claims, host).await? {
         return Err(forbidden().into());
     }
     let (start, end) = bounds(
@@ -265,7 +270,7 @@ pub(crate) async fn income_category(
     AuthUser(claims): AuthUser,
     PathParams(host): PathParams<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
-    if !may_see_income(&claims, host) {
+    if !may_see_income(&state.db, &claims, host).await? {
         return Err(forbidden().into());
     }
     let found = rows(
@@ -299,7 +304,7 @@ pub(crate) async fn income_history(
     PathParams(host): PathParams<Uuid>,
     QueryParams(page): QueryParams<Page>,
 ) -> Result<Json<Value>, ApiError> {
-    if !may_see_income(&claims, host) {
+    if !may_see_income(&state.db, &claims, host).await? {
         return Err(forbidden().into());
     }
     let (limit, offset) = page.window();

@@ -226,6 +226,40 @@ pub struct CatalogGift {
     pub icon: Option<String>,
 }
 
+/// A catalogue entry to add.
+#[derive(Debug, Clone, Copy)]
+pub struct NewGift<'a> {
+    pub name: &'a str,
+    pub coin_value: i64,
+    pub category: &'a str,
+    pub icon: Option<&'a str>,
+}
+
+/// Adds `gift` to the catalogue (checked by the caller); its id.
+pub async fn add_catalog_gift(
+    db: &impl ConnectionTrait,
+    gift: &NewGift<'_>,
+    now: i64,
+) -> Result<Uuid, DbErr> {
+    let id = Uuid::now_v7();
+    db.execute(stmt(
+        db.get_database_backend(),
+        "INSERT INTO live_gift_catalog (id, name, coin_value, category, icon, active, \
+         created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            id.into(),
+            gift.name.into(),
+            gift.coin_value.into(),
+            gift.category.into(),
+            gift.icon.into(),
+            true.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    Ok(id)
+}
+
 /// Which gift a send names.
 #[derive(Debug, Clone)]
 pub enum GiftRef {
@@ -280,6 +314,14 @@ fn invalid(id: &'static str, en: &'static str) -> LiveError {
     LiveError::Invalid(Msg::new(id, en))
 }
 
+/// A gift's receipt, and whether it is the stored receipt of an earlier send with the same
+/// `Idempotency-Key` (nothing was charged or announced this time).
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub receipt: Value,
+    pub replayed: bool,
+}
+
 /// Sends a gift: in one transaction the idempotency key, the sender's guarded debit and
 /// ledger row, the platform's share and its ledger row, the gift row, the host's income row
 /// and the live session's total. Answers the receipt (the stored first receipt for a
@@ -289,7 +331,7 @@ pub async fn send_gift(
     host_share_bp: i64,
     send: SendGift,
     now: i64,
-) -> Result<Value, LiveError> {
+) -> Result<Sent, LiveError> {
     if !(1..=MAX_QUANTITY).contains(&send.quantity) {
         return Err(invalid(
             "Jumlah hadiah harus antara 1 dan 9999",
@@ -346,7 +388,10 @@ pub async fn send_gift(
         if let Err(err) = inserted {
             txn.rollback().await?;
             if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
-                return stored_receipt(db, send.sender, key).await;
+                return Ok(Sent {
+                    receipt: stored_receipt(db, send.sender, key).await?,
+                    replayed: true,
+                });
             }
             return Err(err.into());
         }
@@ -441,7 +486,10 @@ pub async fn send_gift(
         .await?;
     }
     txn.commit().await?;
-    Ok(receipt)
+    Ok(Sent {
+        receipt,
+        replayed: false,
+    })
 }
 
 /// The first receipt of a key that was already used (committed before its row was seen).

@@ -6,13 +6,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use cloud_api::{
-    db_tests,
-    platform::identity::{self, NewUser, Phone},
-    testkit::{role_catalog, Backend, BrokerKind, TestCloud},
-};
+mod common;
+
+use cloud_api::{db_tests, testkit::Backend};
+use common::*;
 use futures::future::join_all;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -22,148 +21,9 @@ db_tests!(
     gifts_never_overdraw,
     idempotent_retries,
     rankings_and_income,
-    live_sessions
+    live_sessions,
+    demo_seed
 );
-
-const PASSWORD: &str = "rahasia-chatme-1";
-
-fn http() -> Client {
-    Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-async fn call(
-    tc: &TestCloud,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = http().request(method, tc.url(&format!("/chatme/api{path}")));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn post(tc: &TestCloud, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
-    call(tc, Method::POST, path, token, Some(body)).await
-}
-
-async fn get(tc: &TestCloud, path: &str, token: &str) -> Value {
-    let (status, body) = call(tc, Method::GET, path, Some(token), None).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body
-}
-
-async fn platform_admin(tc: &TestCloud) -> String {
-    let response = http()
-        .post(tc.url("/api/auth/login"))
-        .json(&json!({"email": tc.admin_email, "password": tc.admin_password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    body["accessToken"].as_str().unwrap().to_owned()
-}
-
-/// Registers `phone` through the API and logs in: (id, ChatMe token).
-async fn member(tc: &TestCloud, phone: &str, name: &str) -> (Uuid, String) {
-    let (status, body) = post(
-        tc,
-        "/register",
-        None,
-        json!({"phone": phone, "password": PASSWORD, "name": name}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    login(tc, phone).await
-}
-
-async fn login(tc: &TestCloud, phone: &str) -> (Uuid, String) {
-    let (status, body) = post(
-        tc,
-        "/login",
-        None,
-        json!({"phone": phone, "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    (
-        body["user"]["id"].as_str().unwrap().parse().unwrap(),
-        body["token"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// A host, made directly in the database (agencies, which promote hosts, are not built).
-async fn host(tc: &TestCloud, phone: &str, name: &str) -> (Uuid, String) {
-    identity::create_user(
-        tc.cloud().database(),
-        &role_catalog(),
-        NewUser {
-            phone: Some(Phone::parse(phone).unwrap()),
-            name: name.to_owned(),
-            password: PASSWORD.to_owned(),
-            roles: [("live".to_owned(), "host".to_owned())].into(),
-            ..NewUser::default()
-        },
-    )
-    .await
-    .unwrap();
-    login(tc, phone).await
-}
-
-async fn credit(tc: &TestCloud, admin: &str, user: Uuid, amount: i64) -> (StatusCode, Value) {
-    post(
-        tc,
-        "/admin/coins/credit",
-        Some(admin),
-        json!({"user_id": user, "amount": amount, "reference": format!("topup-{}", Uuid::new_v4())}),
-    )
-    .await
-}
-
-async fn gift(tc: &TestCloud, admin: &str, name: &str, value: i64, category: &str) -> Uuid {
-    let (status, body) = post(
-        tc,
-        "/admin/gifts",
-        Some(admin),
-        json!({"name": name, "coin_value": value, "category": category, "icon": "🌹"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["gift"]["id"].as_str().unwrap().parse().unwrap()
-}
-
-async fn balance(tc: &TestCloud, token: &str) -> i64 {
-    get(tc, "/wallet", token).await["balance"].as_i64().unwrap()
-}
-
-/// The sum of an account's ledger, read straight from the database.
-async fn ledger_sum(tc: &TestCloud, account: Uuid) -> i64 {
-    live::wallet::ledger_sum(tc.cloud().database(), account)
-        .await
-        .unwrap()
-}
-
-async fn stored_balance(tc: &TestCloud, account: Uuid) -> i64 {
-    live::wallet::balance(tc.cloud().database(), account)
-        .await
-        .unwrap()
-}
-
-async fn start(backend: Backend) -> TestCloud {
-    TestCloud::start(backend, BrokerKind::Embedded).await
-}
 
 async fn accounts(backend: Backend) {
     let tc = start(backend).await;
@@ -636,4 +496,61 @@ async fn live_sessions(backend: Backend) {
     // A new session may start once the first has ended.
     let (status, _) = post(&tc, "/live-session/start", Some(&rina_token), json!({})).await;
     assert_eq!(status, StatusCode::CREATED);
+}
+
+async fn demo_seed(backend: Backend) {
+    let tc = start(backend).await;
+    // Twice: the second run changes nothing.
+    for _ in 0..2 {
+        live::seed_demo(tc.cloud().platform()).await.unwrap();
+    }
+    let login_demo = |phone: &'static str| {
+        let tc = &tc;
+        async move {
+            let (status, body) = post(
+                tc,
+                "/login",
+                None,
+                json!({"phone": phone, "password": live::seed::DEMO_PASSWORD}),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body
+        }
+    };
+    let viewer = login_demo("081211110003").await;
+    assert_eq!(viewer["user"]["balance"], 10_000);
+    let token = viewer["token"].as_str().unwrap();
+    let viewer_id: Uuid = viewer["user"]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(ledger_sum(&tc, viewer_id).await, 10_000);
+    assert_eq!(
+        get(&tc, "/gifts", token).await["gifts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let rina = login_demo("081211110001").await;
+    assert_eq!(rina["user"]["role"], "host");
+    let rina_id = rina["user"]["id"].clone();
+    // Rina is live: a gift into her open session is accepted.
+    let (status, _) = post(
+        &tc,
+        "/live-session/start",
+        rina["token"].as_str(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let agency = login_demo("081211110000").await;
+    let agency_token = agency["token"].as_str().unwrap();
+    let profile = get(&tc, "/agency/profile", agency_token).await;
+    let agency_id = profile["agency"]["id"].as_str().unwrap().to_owned();
+    let hosts = get(&tc, &format!("/agency/{agency_id}/hosts"), agency_token).await;
+    assert_eq!(hosts["hosts"].as_array().unwrap().len(), 2);
+    assert!(hosts["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["host_id"] == rina_id && h["is_live"] == true));
 }
