@@ -130,6 +130,34 @@ pub trait PersonalData: Send + Sync + 'static {
     /// Removes what the domain keeps about `user`, inside the transaction that removes the
     /// user.
     async fn erase(&self, txn: &DatabaseTransaction, user: Uuid) -> Result<(), DbErr>;
+
+    /// What the domain keeps about `user`, as files of the person's own data export
+    /// (`GET /api/users/{id}/export`): JSON, original images — never a biometric template.
+    /// Default: nothing.
+    async fn export(
+        &self,
+        _db: &DatabaseConnection,
+        _user: Uuid,
+    ) -> Result<Vec<ExportFile>, DbErr> {
+        Ok(Vec::new())
+    }
+}
+
+/// One file of a person's data export, named relative to its domain's folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl ExportFile {
+    /// `value` as pretty JSON in `name`.
+    pub fn json(name: impl Into<String>, value: &impl serde::Serialize) -> ExportFile {
+        ExportFile {
+            name: name.into(),
+            bytes: serde_json::to_vec_pretty(value).unwrap_or_default(),
+        }
+    }
 }
 
 /// The runtime state each domain keeps, one value per type, fixed once the cloud starts.

@@ -86,7 +86,10 @@ pub fn rooms_for(claims: &Claims) -> Vec<String> {
     rooms
 }
 
-fn handshake_token(socket: &SocketRef, auth: Option<&Value>) -> Option<String> {
+/// The access token of a Socket.IO handshake: `auth.token`, else `Authorization: Bearer` or
+/// the `token` cookie, else `?token=` (the seeds' clients use each). Domains that serve a
+/// namespace of their own authenticate with it too.
+pub fn handshake_token(socket: &SocketRef, auth: Option<&Value>) -> Option<String> {
     if let Some(token) = auth
         .and_then(|a| a.get("token"))
         .and_then(Value::as_str)
@@ -236,10 +239,8 @@ impl Realtime {
     /// Disconnects every socket of `user` on every namespace (their sessions ended: disabled,
     /// removed or a new password). A reconnect is refused by the handshake's epoch check.
     pub async fn disconnect_user(&self, user: uuid::Uuid) {
-        for ns in NAMESPACES {
-            let Some(operators) = self.io.of(ns) else {
-                continue;
-            };
+        // Every namespace, the domains' own (`/chatme`) included: each joins `user:<id>`.
+        for operators in self.io.nsps() {
             if let Err(err) = operators.to(format!("user:{user}")).disconnect().await {
                 tracing::warn!(%user, error = %err, "Disconnecting a user's sockets failed.");
             }

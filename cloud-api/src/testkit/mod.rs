@@ -11,6 +11,7 @@
 mod cloud;
 mod database;
 mod device;
+pub mod latency;
 
 pub use cloud::TestCloud;
 pub use database::TestDb;

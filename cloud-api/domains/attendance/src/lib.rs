@@ -21,7 +21,7 @@ use platform::{
 use protocol::{Envelope, Event};
 use sea_orm::{
     sea_query::Expr, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use sea_orm_migration::MigrationTrait;
 use time::OffsetDateTime;
@@ -165,6 +165,23 @@ impl PersonalData for AttendanceRecords {
             .into_iter()
             .map(|(id, n)| (id, n.max(0) as u64))
             .collect())
+    }
+
+    async fn export(
+        &self,
+        db: &DatabaseConnection,
+        user: Uuid,
+    ) -> Result<Vec<platform::domain::ExportFile>, DbErr> {
+        let rows = attendance::Entity::find()
+            .filter(attendance::Column::UserId.eq(user))
+            .order_by_asc(attendance::Column::Id)
+            .into_json()
+            .all(db)
+            .await?;
+        Ok(vec![platform::domain::ExportFile::json(
+            "attendance.json",
+            &rows,
+        )])
     }
 
     async fn erase(&self, txn: &DatabaseTransaction, user: Uuid) -> Result<(), DbErr> {

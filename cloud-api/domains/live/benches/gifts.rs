@@ -7,46 +7,16 @@
 
 use std::time::{Duration, Instant};
 
-use cloud_api::{
-    platform::identity::{self, NewUser, Phone, Roles},
-    testkit::{role_catalog, Backend, BrokerKind, TestCloud},
-};
+mod common;
+
+use cloud_api::testkit::{Backend, BrokerKind, TestCloud};
+use common::user;
 use serde_json::json;
 use uuid::Uuid;
 
 const SENDERS: usize = 50;
 const SENDS_PER_SENDER: usize = 60;
 const COINS_PER_SENDER: i64 = 50;
-
-async fn user(tc: &TestCloud, n: usize, role: &str) -> (Uuid, String) {
-    let platform = tc.cloud().platform();
-    let created = identity::create_user(
-        &platform.db,
-        &role_catalog(),
-        NewUser {
-            phone: Some(Phone::parse(&format!("628139{n:06}")).unwrap()),
-            name: format!("Bench {n}"),
-            password: "bench-password-1".into(),
-            roles: Roles::from([("live".to_owned(), role.to_owned())]),
-            ..NewUser::default()
-        },
-    )
-    .await
-    .unwrap();
-    let token = platform
-        .domain::<live::LiveRuntime>()
-        .session_jwt
-        .issue(
-            &platform.clock,
-            created.id,
-            "",
-            &Roles::from([("live".to_owned(), role.to_owned())]),
-            None,
-            created.session_epoch,
-        )
-        .unwrap();
-    (created.id, token)
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;

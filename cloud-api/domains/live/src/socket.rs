@@ -31,7 +31,7 @@ use std::{
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use platform::{
     i18n::{Lang, Msg},
-    identity::{self, bearer_or_cookie, Claims},
+    identity::{self, Claims},
     sql::stmt,
     state::AppState,
 };
@@ -134,26 +134,6 @@ impl From<sea_orm::DbErr> for Refusal {
 
 type Answer = Result<Value, Refusal>;
 
-fn token_of(socket: &SocketRef, auth: Option<&Value>) -> Option<String> {
-    if let Some(token) = auth
-        .and_then(|a| a.get("token"))
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-    {
-        return Some(token.trim_start_matches("Bearer ").to_owned());
-    }
-    let parts = socket.req_parts();
-    if let Some(token) = bearer_or_cookie(parts) {
-        return Some(token.to_owned());
-    }
-    parts.uri.query().and_then(|q| {
-        q.split('&')
-            .find_map(|pair| pair.strip_prefix("token="))
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-    })
-}
-
 #[derive(Debug)]
 struct Unauthorized;
 
@@ -168,7 +148,7 @@ async fn authenticate(
     socket: &SocketRef,
     auth: Option<&Value>,
 ) -> Result<(), Unauthorized> {
-    let claims: Claims = token_of(socket, auth)
+    let claims: Claims = platform::realtime::handshake_token(socket, auth)
         .and_then(|token| state.jwt.verify(&state.clock, &token))
         .ok_or(Unauthorized)?;
     if !state.sessions.admits(&claims).await.unwrap_or(false) {

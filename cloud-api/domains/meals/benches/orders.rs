@@ -25,9 +25,8 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use cloud_api::testkit::{Backend, TestCloud};
+use cloud_api::testkit::{latency::Latencies, Backend, TestCloud};
 use common::{create_user, login, Caller};
-use hdrhistogram::Histogram;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -38,25 +37,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// Latencies in microseconds.
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).unwrap()
-}
-
-fn report(name: &str, h: &Histogram<u64>, elapsed: Option<Duration>) {
-    let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-    let rate = elapsed
-        .map(|e| format!("  {:>8.0}/s", h.len() as f64 / e.as_secs_f64()))
-        .unwrap_or_default();
-    println!(
-        "  {name:<36} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  ({} samples){rate}",
-        ms(0.5),
-        ms(0.99),
-        h.max() as f64 / 1000.0,
-        h.len()
-    );
 }
 
 /// One department's people.
@@ -107,7 +87,7 @@ async fn run_concurrently<J, F, Fut>(
     jobs: Vec<J>,
     concurrency: usize,
     call: F,
-) -> (Vec<Value>, Histogram<u64>, Duration)
+) -> (Vec<Value>, Latencies, Duration)
 where
     J: Send + 'static,
     F: Fn(J) -> Fut + Send + Sync + 'static,
@@ -122,27 +102,25 @@ where
             let call = call.clone();
             tokio::spawn(async move {
                 let mut results = Vec::new();
-                let mut latencies = histogram();
+                let mut latencies = Latencies::new();
                 loop {
                     let Some(job) = queue.lock().await.next() else {
                         break;
                     };
                     let t = Instant::now();
                     results.push(call(job).await);
-                    latencies
-                        .record(t.elapsed().as_micros().max(1) as u64)
-                        .unwrap();
+                    latencies.record(t.elapsed());
                 }
                 (results, latencies)
             })
         })
         .collect();
     let mut all = Vec::new();
-    let mut latencies = histogram();
+    let mut latencies = Latencies::new();
     for worker in workers {
         let (results, h) = worker.await.unwrap();
         all.extend(results);
-        latencies.add(h).unwrap();
+        latencies.add(&h);
     }
     (all, latencies, started.elapsed())
 }
@@ -279,7 +257,7 @@ async fn bench(backend: Backend, measuring: bool) {
         })
         .await
     };
-    report("POST /orders", &latencies, Some(elapsed));
+    println!("{}", latencies.line("POST /orders", Some(elapsed)));
     let mut codes: Vec<&str> = created
         .iter()
         .map(|o| o["code"].as_str().unwrap())
@@ -310,7 +288,10 @@ async fn bench(backend: Backend, measuring: bool) {
         })
         .await
     };
-    report("PATCH /orders/:id/status", &latencies, Some(elapsed));
+    println!(
+        "{}",
+        latencies.line("PATCH /orders/:id/status", Some(elapsed))
+    );
 
     // Fan-out: IN_PROGRESS → READY, one at a time; READY goes to the department's kitchen
     // and couriers and to the orderer (every socket of that department here).
@@ -324,9 +305,9 @@ async fn bench(backend: Backend, measuring: bool) {
         .map(|d| department_of.iter().filter(|&&x| x == d).count())
         .collect();
     let changes = jobs.len().min(if measuring { 300 } else { 10 });
-    let mut delays = histogram();
-    let mut last_delays = histogram();
-    let mut from_request = histogram();
+    let mut delays = Latencies::new();
+    let mut last_delays = Latencies::new();
+    let mut from_request = Latencies::new();
     for &(id, d) in jobs.iter().take(changes) {
         let requested = epoch_ms();
         send(
@@ -362,18 +343,22 @@ async fn bench(backend: Backend, measuring: bool) {
         for t in got.values() {
             let delay = (t - answered).max(0.0);
             slowest = slowest.max(delay);
-            delays.record((delay * 1000.0) as u64 + 1).unwrap();
-            from_request
-                .record(((t - requested).max(0.0) * 1000.0) as u64 + 1)
-                .unwrap();
+            delays.record_ms(delay);
+            from_request.record_ms(t - requested);
         }
-        last_delays.record((slowest * 1000.0) as u64 + 1).unwrap();
+        last_delays.record_ms(slowest);
     }
-    report("answer → each targeted socket", &delays, None);
-    report("answer → last targeted socket", &last_delays, None);
+    println!("{}", delays.line("answer → each targeted socket", None));
+    println!(
+        "{}",
+        last_delays.line("answer → last targeted socket", None)
+    );
     // The event is emitted before the answer is written, so a socket often hears it first
     // (a delay of 0 above): from the request's start bounds it from the other side.
-    report("request sent → each targeted socket", &from_request, None);
+    println!(
+        "{}",
+        from_request.line("request sent → each targeted socket", None)
+    );
     let _ = node.kill();
     let _ = node.wait();
     w.tc.stop().await;

@@ -226,6 +226,43 @@ impl PersonalData for MealsRecords {
         Ok(counts)
     }
 
+    async fn export(
+        &self,
+        db: &DatabaseConnection,
+        user: Uuid,
+    ) -> Result<Vec<platform::domain::ExportFile>, DbErr> {
+        use entities::{audit, employee, order};
+        use platform::domain::ExportFile;
+        let Some(profile) = employee::Entity::find()
+            .filter(employee::Column::UserId.eq(user))
+            .into_json()
+            .one(db)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let orders = match profile.get("id").and_then(serde_json::Value::as_i64) {
+            Some(id) => {
+                order::Entity::find()
+                    .filter(order::Column::EmployeeId.eq(id))
+                    .into_json()
+                    .all(db)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        let trail = audit::Entity::find()
+            .filter(audit::Column::UserId.eq(user))
+            .into_json()
+            .all(db)
+            .await?;
+        Ok(vec![
+            ExportFile::json("profile.json", &profile),
+            ExportFile::json("orders.json", &orders),
+            ExportFile::json("audit-trail.json", &trail),
+        ])
+    }
+
     async fn erase(&self, txn: &DatabaseTransaction, user: Uuid) -> Result<(), DbErr> {
         use entities::{audit, employee, order};
         if let Some(profile) = employee::Entity::find()

@@ -98,7 +98,7 @@ pub(crate) async fn text(State(state): State<AppState>) -> Json<serde_json::Valu
 }
 
 /// The person themselves or an access admin.
-fn self_or_admin(claims: &Claims, id: Uuid) -> Result<(), ApiError> {
+pub(crate) fn self_or_admin(claims: &Claims, id: Uuid) -> Result<(), ApiError> {
     if claims.sub == id || has_role(claims, "access", &["admin"]) {
         Ok(())
     } else {

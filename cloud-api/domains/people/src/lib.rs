@@ -15,6 +15,7 @@ pub mod cipher;
 pub mod config;
 pub mod consent;
 pub mod entities;
+pub mod export;
 pub mod faces;
 pub mod gallery;
 pub(crate) mod migration;
@@ -50,7 +51,8 @@ pub struct People;
         gallery::device_gallery,
         consent::text,
         consent::history,
-        consent::withdraw
+        consent::withdraw,
+        export::export
     ),
     tags((name = "people", description = "Seed 000 users (and seed 001's admin list): CRUD, access windows, face registration"))
 )]

@@ -16,7 +16,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::{
-    consent, gallery,
+    consent, export, gallery,
     photo::{upload_from_request, MAX_PHOTO_BODY},
     service::{self, user_not_found, NewPerson, PeopleList, PersonPatch},
 };
@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/face-consent", get(consent::text))
         .route("/api/users/{id}/face-consents", get(consent::history))
         .route("/api/users/{id}/face-consent", delete(consent::withdraw))
+        .route("/api/users/{id}/export", get(export::export))
 }
 
 pub(crate) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
