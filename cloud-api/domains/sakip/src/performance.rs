@@ -5,7 +5,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use axum::extract::State;
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+};
 use platform::{i18n::Msg, security::ClientIp, state::AppState};
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -711,45 +716,74 @@ pub async fn data(
     let stamp = cache.stamp(year).await;
     if let Some(stamp) = stamp {
         if let Some(hit) = cache.get(&key, stamp).await {
-            return ok(hit);
+            return Ok(json_bytes(hit));
         }
     }
-    let value = load_data(&state, year, opd, filter.quarter, filter.month).await?;
+    let body = load_data(&state, year, opd, filter.quarter, filter.month).await?;
     if let Some(stamp) = stamp {
-        cache.put(key, stamp, &value).await;
+        cache.put(key, stamp, &body).await;
     }
-    ok(value)
+    Ok(json_bytes(body))
 }
 
+/// A 200 answer whose body is already-serialised JSON.
+fn json_bytes(body: Bytes) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response()
+}
+
+/// The ids of the indicators with an achievement in the period (year, and quarter or month
+/// when given), as a subquery.
+fn achieved_in(
+    year: i32,
+    quarter: Option<i32>,
+    month: Option<i32>,
+) -> sea_orm::sea_query::SelectStatement {
+    let mut q = sea_orm::sea_query::Query::select();
+    q.column(achievement::Column::IndicatorId)
+        .from(achievement::Entity)
+        .and_where(achievement::Column::Year.eq(year));
+    if let Some(quarter) = quarter {
+        q.and_where(achievement::Column::Quarter.eq(quarter));
+    }
+    if let Some(month) = month {
+        q.and_where(achievement::Column::Month.eq(month));
+    }
+    q.to_owned()
+}
+
+/// The OPD's indicator ids, as a subquery.
+fn indicators_of_opd(opd: i32) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(indicator::Column::Id)
+        .from(indicator::Entity)
+        .and_where(indicator::Column::OpdId.eq(opd))
+        .to_owned()
+}
+
+/// The whole answer, envelope included, serialised once. Three queries whatever the size
+/// (achievements, their indicators, those indicators' targets), each on an index; every
+/// indicator (with its targets) is serialised once and its text spliced into each of its rows,
+/// so the seed's shape (targets inside each row's indicator) costs a copy, not a
+/// re-serialisation.
 async fn load_data(
     state: &AppState,
     year: i32,
     opd: Option<i32>,
     quarter: Option<i32>,
     month: Option<i32>,
-) -> Result<Value, SakipError> {
-    let mut indicators = indicator::Entity::find();
-    if let Some(opd) = opd {
-        indicators = indicators.filter(indicator::Column::OpdId.eq(opd));
-    }
-    let indicators: HashMap<i32, indicator::Model> = indicators
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
-    let mut q = achievement::Entity::find().filter(achievement::Column::Year.eq(year));
-    if let Some(opd) = opd {
-        q = q.filter(
-            achievement::Column::IndicatorId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(indicator::Column::Id)
-                    .from(indicator::Entity)
-                    .and_where(indicator::Column::OpdId.eq(opd))
-                    .to_owned(),
-            ),
-        );
-    }
+) -> Result<Bytes, SakipError> {
+    // The indicators in play: the OPD's, or (all OPDs) those with an achievement in the period.
+    let scope = match opd {
+        Some(opd) => indicators_of_opd(opd),
+        None => achieved_in(year, quarter, month),
+    };
+    let mut q = achievement::Entity::find()
+        .filter(achievement::Column::Year.eq(year))
+        .filter(achievement::Column::IndicatorId.in_subquery(scope.clone()));
     if let Some(quarter) = quarter {
         q = q.filter(achievement::Column::Quarter.eq(quarter));
     }
@@ -762,33 +796,58 @@ async fn load_data(
         .order_by_asc(achievement::Column::Month)
         .all(&state.db)
         .await?;
-    let mut t = target::Entity::find().filter(target::Column::Year.eq(year));
+    let indicators: HashMap<i32, indicator::Model> = indicator::Entity::find()
+        .filter(indicator::Column::Id.in_subquery(scope.clone()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let mut t = target::Entity::find()
+        .filter(target::Column::Year.eq(year))
+        .filter(target::Column::IndicatorId.in_subquery(scope));
     if let Some(quarter) = quarter {
         t = t.filter(target::Column::Quarter.eq(quarter));
     }
     if let Some(month) = month {
         t = t.filter(target::Column::Month.eq(month));
     }
-    if opd.is_some() {
-        t = t.filter(target::Column::IndicatorId.is_in(indicators.keys().copied()));
-    }
     let mut targets: HashMap<i32, Vec<Value>> = HashMap::new();
-    for row in t.all(&state.db).await? {
+    for row in t
+        .order_by_asc(target::Column::Id)
+        .all(&state.db)
+        .await?
+    {
         targets
             .entry(row.indicator_id)
             .or_default()
             .push(target_json(&row));
     }
-    let out: Vec<Value> = rows
-        .iter()
-        .filter_map(|row| {
-            let ind = indicators.get(&row.indicator_id)?;
-            let mut a = achievement_json(row);
+    let mut fragments: HashMap<i32, String> = HashMap::new();
+    let mut out = String::with_capacity(64 + rows.len() * 900);
+    out.push_str(r#"{"success":true,"data":["#);
+    let mut first = true;
+    for row in &rows {
+        let Some(ind) = indicators.get(&row.indicator_id) else {
+            continue;
+        };
+        let fragment = fragments.entry(ind.id).or_insert_with(|| {
             let mut i = indicator_json(ind);
-            i["targets"] = Value::Array(targets.get(&ind.id).cloned().unwrap_or_default());
-            a["indicator"] = i;
-            Some(a)
-        })
-        .collect();
-    Ok(Value::Array(out))
+            i["targets"] = Value::Array(targets.remove(&ind.id).unwrap_or_default());
+            i.to_string()
+        });
+        let mut a = achievement_json(row).to_string();
+        // `a` is a non-empty JSON object: replace its closing brace with the indicator.
+        a.pop();
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(&a);
+        out.push_str(r#","indicator":"#);
+        out.push_str(fragment);
+        out.push('}');
+    }
+    out.push_str("]}");
+    Ok(Bytes::from(out))
 }
