@@ -103,6 +103,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = SakipError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, SakipError> {
+        if let Some(by_key) = crate::api_keys::caller(parts, state).await {
+            return by_key;
+        }
         let AuthUser(claims) = AuthUser::from_request_parts(parts, state).await?;
         let role = claims
             .roles

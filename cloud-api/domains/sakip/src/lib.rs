@@ -6,6 +6,7 @@
 //! XLSX, PDF) and the dashboard summary, and integrations whose syncs run from a durable
 //! job queue in the database. Every answer is `{"success", "data" | "error"}`.
 
+pub mod api_keys;
 pub mod auth;
 pub mod budget;
 pub mod cache;
@@ -76,6 +77,7 @@ impl Domain for Sakip {
         vec![
             Box::new(migration::M0200SakipCore),
             Box::new(migration::M0201SakipEvaluationsAndSync),
+            Box::new(migration::M0202SakipApiKeys),
         ]
     }
 

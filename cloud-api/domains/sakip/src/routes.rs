@@ -4,7 +4,7 @@ use axum::{
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, post, put},
+    routing::{delete, get, post, put},
     Json, Router,
 };
 use platform::{security::ClientIp, state::AppState};
@@ -12,6 +12,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use crate::{
+    api_keys,
     auth::{self, Caller},
     budget,
     cache::PerformanceCache,
@@ -154,7 +155,12 @@ pub fn router() -> Router<AppState> {
             &at("/integrations/{id}/sync-logs"),
             get(integration::sync_logs),
         )
-        .route(&at("/jobs/{id}"), get(integration::get_job));
+        .route(&at("/jobs/{id}"), get(integration::get_job))
+        .route(
+            &at("/api-keys"),
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route(&at("/api-keys/{id}"), delete(api_keys::revoke));
     level_routes(router)
 }
 
