@@ -3,7 +3,7 @@
 //! (`calc::percentage`); verification by an evaluator or super_admin other than whoever
 //! entered it; `GET /performance/data` as the seed's `getPerformanceData`, cached.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{hash_map::Entry, BTreeSet, HashMap};
 
 use axum::{
     body::Bytes,
@@ -18,8 +18,9 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, value::RawValue, Value};
+use uuid::Uuid;
 
 use crate::{
     auth::{Caller, Role},
@@ -764,6 +765,62 @@ fn indicators_of_opd(opd: i32) -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
+/// A row of `GET /performance/data`: `achievement_json`'s fields, serialised straight from
+/// the model, plus the indicator's already-serialised text.
+#[derive(Serialize)]
+struct AchievementRow<'a> {
+    id: i32,
+    indicator_id: i32,
+    year: i32,
+    quarter: Option<i32>,
+    month: Option<i32>,
+    achievement_value: Decimal,
+    percentage: Option<Decimal>,
+    percentage_note: Option<&'a str>,
+    notes: Option<&'a str>,
+    supporting_documents: Option<&'a RawValue>,
+    input_by: Uuid,
+    verified_by: Option<Uuid>,
+    verified_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+    indicator: &'a RawValue,
+}
+
+impl<'a> AchievementRow<'a> {
+    fn of(row: &'a achievement::Model, indicator: &'a RawValue) -> Self {
+        let period = |v: i32| (v != 0).then_some(v);
+        AchievementRow {
+            id: row.id,
+            indicator_id: row.indicator_id,
+            year: row.year,
+            quarter: period(row.quarter),
+            month: period(row.month),
+            achievement_value: decimal(&row.achievement_value),
+            percentage: row.percentage.as_deref().map(decimal),
+            percentage_note: row.percentage_note.as_deref(),
+            notes: row.notes.as_deref(),
+            supporting_documents: row
+                .supporting_documents
+                .as_deref()
+                .and_then(|d| serde_json::from_str::<&RawValue>(d).ok()),
+            input_by: row.input_by,
+            verified_by: row.verified_by,
+            verified_at: row.verified_at.map(rfc3339),
+            created_at: rfc3339(row.created_at),
+            updated_at: rfc3339(row.updated_at),
+            indicator,
+        }
+    }
+}
+
+fn internal(err: serde_json::Error) -> SakipError {
+    SakipError::from(platform::error::ServiceError::internal(
+        "serialising performance data",
+        err,
+    ))
+}
+
 /// The whole answer, envelope included, serialised once. Three queries whatever the size
 /// (achievements, their indicators, those indicators' targets), each on an index; every
 /// indicator (with its targets) is serialised once and its text spliced into each of its rows,
@@ -796,8 +853,12 @@ async fn load_data(
         .order_by_asc(achievement::Column::Month)
         .all(&state.db)
         .await?;
-    let indicators: HashMap<i32, indicator::Model> = indicator::Entity::find()
-        .filter(indicator::Column::Id.in_subquery(scope.clone()))
+    let mut indicators = indicator::Entity::find();
+    indicators = match opd {
+        Some(opd) => indicators.filter(indicator::Column::OpdId.eq(opd)),
+        None => indicators.filter(indicator::Column::Id.in_subquery(scope.clone())),
+    };
+    let indicators: HashMap<i32, indicator::Model> = indicators
         .all(&state.db)
         .await?
         .into_iter()
@@ -823,31 +884,28 @@ async fn load_data(
             .or_default()
             .push(target_json(&row));
     }
-    let mut fragments: HashMap<i32, String> = HashMap::new();
-    let mut out = String::with_capacity(64 + rows.len() * 900);
-    out.push_str(r#"{"success":true,"data":["#);
+    let mut fragments: HashMap<i32, Box<RawValue>> = HashMap::new();
+    let mut out: Vec<u8> = Vec::with_capacity(64 + rows.len() * 900);
+    out.extend_from_slice(br#"{"success":true,"data":["#);
     let mut first = true;
     for row in &rows {
         let Some(ind) = indicators.get(&row.indicator_id) else {
             continue;
         };
-        let fragment = fragments.entry(ind.id).or_insert_with(|| {
-            let mut i = indicator_json(ind);
-            i["targets"] = Value::Array(targets.remove(&ind.id).unwrap_or_default());
-            i.to_string()
-        });
-        let mut a = achievement_json(row).to_string();
-        // `a` is a non-empty JSON object: replace its closing brace with the indicator.
-        a.pop();
+        let fragment = match fragments.entry(ind.id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let mut i = indicator_json(ind);
+                i["targets"] = Value::Array(targets.remove(&ind.id).unwrap_or_default());
+                e.insert(serde_json::value::to_raw_value(&i).map_err(internal)?)
+            }
+        };
         if !first {
-            out.push(',');
+            out.push(b',');
         }
         first = false;
-        out.push_str(&a);
-        out.push_str(r#","indicator":"#);
-        out.push_str(fragment);
-        out.push('}');
+        serde_json::to_writer(&mut out, &AchievementRow::of(row, fragment)).map_err(internal)?;
     }
-    out.push_str("]}");
+    out.extend_from_slice(b"]}");
     Ok(Bytes::from(out))
 }
