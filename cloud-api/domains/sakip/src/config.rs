@@ -29,6 +29,9 @@ pub struct SakipConfig {
     /// The key sealing integration secrets (base64, 32 bytes); one kept in the database
     /// when unset.
     pub secret_key: Option<String>,
+    /// TOTP is mandatory for `super_admin` and `admin_opd`: until they have enrolled, every
+    /// SAKIP route but enrolment, `me` and logout answers 403.
+    pub mfa_required: bool,
 }
 
 impl Default for SakipConfig {
@@ -36,6 +39,7 @@ impl Default for SakipConfig {
         Self {
             redis_url: None,
             redis_prefix: "gerbang:sakip".into(),
+            mfa_required: false,
             worker: true,
             poll_ms: 1_000,
             retry_base_ms: 5_000,
@@ -61,6 +65,7 @@ impl std::fmt::Debug for SakipConfig {
             .field("http_timeout_ms", &self.http_timeout_ms)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("mfa_required", &self.mfa_required)
             .finish()
     }
 }

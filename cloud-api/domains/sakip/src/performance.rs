@@ -730,7 +730,10 @@ pub async fn data(
 /// A 200 answer whose body is already-serialised JSON.
 fn json_bytes(body: Bytes) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response()
@@ -874,11 +877,7 @@ async fn load_data(
         t = t.filter(target::Column::Month.eq(month));
     }
     let mut targets: HashMap<i32, Vec<Value>> = HashMap::new();
-    for row in t
-        .order_by_asc(target::Column::Id)
-        .all(&state.db)
-        .await?
-    {
+    for row in t.order_by_asc(target::Column::Id).all(&state.db).await? {
         targets
             .entry(row.indicator_id)
             .or_default()

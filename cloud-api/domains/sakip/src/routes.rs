@@ -80,6 +80,9 @@ pub fn router() -> Router<AppState> {
         .route(&at("/auth/refresh"), post(auth::refresh))
         .route(&at("/auth/logout"), post(auth::logout))
         .route(&at("/auth/me"), get(auth::me))
+        .route(&at("/auth/mfa/enrol"), post(auth::mfa_enrol))
+        .route(&at("/auth/mfa/confirm"), post(auth::mfa_confirm))
+        .route(&at("/auth/mfa/verify"), post(auth::mfa_verify))
         .route(&at("/users"), get(auth::list_users).post(auth::create_user))
         .route(
             &at("/users/{id}"),
@@ -156,10 +159,7 @@ pub fn router() -> Router<AppState> {
             get(integration::sync_logs),
         )
         .route(&at("/jobs/{id}"), get(integration::get_job))
-        .route(
-            &at("/api-keys"),
-            get(api_keys::list).post(api_keys::create),
-        )
+        .route(&at("/api-keys"), get(api_keys::list).post(api_keys::create))
         .route(&at("/api-keys/{id}"), delete(api_keys::revoke));
     level_routes(router)
 }

@@ -40,7 +40,10 @@ pub fn app(
         .merge(ingest::router())
         .merge(openapi::router(doc))
         // Per route (`Router::layer`), so the matched route template is known.
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(realtime)
         .layer(middleware::from_fn(i18n::language));
     // Spans name the path only: query strings can carry secrets (Socket.IO's `?token=`).
