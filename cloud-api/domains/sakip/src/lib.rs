@@ -4,7 +4,8 @@
 //! targets and achievements with their percentages and verification, the cached
 //! performance data (in process or Redis), the budget, evaluations, reports (JSON, CSV,
 //! XLSX, PDF) and the dashboard summary, and integrations whose syncs run from a durable
-//! job queue in the database. Every answer is `{"success", "data" | "error"}`.
+//! job queue in the database, API keys for external systems, TOTP for administrators and
+//! email notifications over SMTP. Every answer is `{"success", "data" | "error"}`.
 
 pub mod api_keys;
 pub mod auth;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod evaluation;
 pub mod integration;
 pub mod jobs;
+pub mod mail;
 pub(crate) mod migration;
 pub mod performance;
 pub mod planning;
@@ -103,11 +105,13 @@ impl Domain for Sakip {
         let secrets = integration::SecretBox::load(context.db, config.secret_key.as_deref())
             .await
             .map_err(|e| CloudError::Config(format!("sakip.secret_key: {e}")))?;
+        states.insert(mail::Mailer::new(&config).map_err(CloudError::Config)?);
         states.insert(jobs::JobQueue::new(config, secrets));
         Ok(())
     }
 
     fn spawn(&self, platform: &AppState, shutdown: &tokio_util::sync::CancellationToken) {
+        platform.domain::<mail::Mailer>().spawn(shutdown.clone());
         if platform.domain::<jobs::JobQueue>().config.worker {
             tokio::spawn(jobs::JobQueue::work(platform.clone(), shutdown.clone()));
         }

@@ -28,6 +28,7 @@ use crate::{
     calc::{self, Polarity},
     entities::{achievement, indicator, target},
     error::{created, ok, Answer, Body, Path, Query, SakipError},
+    mail,
     planning::{self, opt_text, rfc3339, text, Level},
 };
 
@@ -637,19 +638,8 @@ pub async fn verify_achievement(
     if !matches!(caller.role, Role::SuperAdmin | Role::Evaluator) {
         return Err(SakipError::forbidden());
     }
-    let found = achievement::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| SakipError::not_found("Capaian tidak ditemukan", "Achievement not found"))?;
-    if found.input_by == caller.id {
-        return Err(SakipError::status(
-            axum::http::StatusCode::FORBIDDEN,
-            Msg::new(
-                "Capaian tidak dapat diverifikasi oleh penginputnya sendiri",
-                "An achievement cannot be verified by the person who entered it",
-            ),
-        ));
-    }
+    let found = find_achievement(&state, id).await?;
+    reviewer(&caller, &found)?;
     let now = state.clock.now();
     // Guarded: verifies exactly the version read (a concurrent change clears it instead).
     let done = achievement::Entity::update_many()
@@ -665,10 +655,7 @@ pub async fn verify_achievement(
             "The achievement just changed; review it again",
         )));
     }
-    let saved = achievement::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| SakipError::not_found("Capaian tidak ditemukan", "Achievement not found"))?;
+    let saved = find_achievement(&state, id).await?;
     state
         .domain::<PerformanceCache>()
         .invalidate_year(saved.year)
@@ -681,6 +668,101 @@ pub async fn verify_achievement(
         id.to_string(),
     )
     .await;
+    mail::notify(
+        &state,
+        mail::To::User(saved.input_by),
+        format!("Capaian kinerja diverifikasi — {}", period_text(&saved)),
+        format!(
+            "Capaian indikator #{} periode {} (nilai {}) telah diverifikasi oleh {}.",
+            saved.indicator_id,
+            period_text(&saved),
+            saved.achievement_value,
+            caller.name
+        ),
+    );
+    ok(achievement_json(&saved))
+}
+
+async fn find_achievement(state: &AppState, id: i32) -> Result<achievement::Model, SakipError> {
+    achievement::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| SakipError::not_found("Capaian tidak ditemukan", "Achievement not found"))
+}
+
+/// "2025", "2025 triwulan 2" or "2025 bulan 6".
+fn period_text(row: &achievement::Model) -> String {
+    match (row.quarter, row.month) {
+        (_, m) if m != 0 => format!("{} bulan {m}", row.year),
+        (q, _) if q != 0 => format!("{} triwulan {q}", row.year),
+        _ => row.year.to_string(),
+    }
+}
+
+/// Who may verify or send back `found`: an evaluator or super_admin other than whoever
+/// entered it.
+fn reviewer(caller: &Caller, found: &achievement::Model) -> Result<(), SakipError> {
+    if !matches!(caller.role, Role::SuperAdmin | Role::Evaluator) {
+        return Err(SakipError::forbidden());
+    }
+    if found.input_by == caller.id {
+        return Err(SakipError::status(
+            axum::http::StatusCode::FORBIDDEN,
+            Msg::new(
+                "Capaian tidak dapat diverifikasi oleh penginputnya sendiri",
+                "An achievement cannot be verified by the person who entered it",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReturnInput {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /performance/achievements/:id/return {reason}`: sends the achievement back to whoever
+/// entered it (clears any verification; the reason goes in the audit trail and the mail).
+pub async fn return_achievement(
+    State(state): State<AppState>,
+    caller: Caller,
+    ip: ClientIp,
+    Path(id): Path<i32>,
+    Body(body): Body<ReturnInput>,
+) -> Answer {
+    let reason = text("reason", body.reason.as_deref(), 1000)?;
+    let found = find_achievement(&state, id).await?;
+    reviewer(&caller, &found)?;
+    let mut row: achievement::ActiveModel = found.into();
+    row.verified_by = Set(None);
+    row.verified_at = Set(None);
+    let saved = row.update(&state.db).await?;
+    state
+        .domain::<PerformanceCache>()
+        .invalidate_year(saved.year)
+        .await;
+    platform::audit::record(
+        &state.db,
+        state.clock.now(),
+        platform::audit::Entry::new("sakip_achievement_return", ip)
+            .by(caller.id, caller.name.clone())
+            .target(id.to_string())
+            .detail(json!({ "reason": reason })),
+    )
+    .await;
+    mail::notify(
+        &state,
+        mail::To::User(saved.input_by),
+        format!("Capaian kinerja dikembalikan — {}", period_text(&saved)),
+        format!(
+            "Capaian indikator #{} periode {} dikembalikan oleh {} untuk diperbaiki.\n\nAlasan: {reason}",
+            saved.indicator_id,
+            period_text(&saved),
+            caller.name
+        ),
+    );
     ok(achievement_json(&saved))
 }
 

@@ -128,6 +128,10 @@ pub fn router() -> Router<AppState> {
             &at("/performance/achievements/{id}/verify"),
             post(performance::verify_achievement),
         )
+        .route(
+            &at("/performance/achievements/{id}/return"),
+            post(performance::return_achievement),
+        )
         .route(&at("/performance/data"), get(performance::data))
         .route(
             &at("/budget/allocations"),

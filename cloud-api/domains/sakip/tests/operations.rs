@@ -3,7 +3,8 @@
 //! CSV, XLSX and PDF files, the dashboard summary, integrations with sealed secrets, the
 //! SIPD sync against a local stand-in (good data, partial failures, slow answers, 500s,
 //! malformed JSON, a flaky answer retried), one run per job with two replicas, a queued job
-//! that survives a restart, and no stale read across replicas with the Redis cache.
+//! that survives a restart, no stale read across replicas with the Redis cache, and email
+//! notifications delivered to a local SMTP sink (tokio, port 0) without requests waiting.
 
 #![allow(clippy::unwrap_used)]
 
@@ -26,7 +27,8 @@ db_tests!(
     evaluations_and_reports,
     sipd_sync,
     replicas_and_restart,
-    demo_data
+    demo_data,
+    notifications
 );
 
 async fn demo_data(backend: Backend) {
@@ -852,4 +854,179 @@ async fn redis_cache(backend: Backend) {
         .clone();
     assert_eq!(row["percentage"], "100.00");
     replica.stop().await;
+}
+
+/// A mail the SMTP sink accepted: its `RCPT TO` addresses and its `DATA`.
+#[derive(Debug, Clone)]
+struct Received {
+    to: Vec<String>,
+    data: String,
+}
+
+/// A minimal SMTP server on 127.0.0.1:0 that accepts everything (after `greet_after`, so
+/// that a request waiting on SMTP would show) and keeps each mail.
+async fn smtp_sink(greet_after: Duration) -> (u16, Arc<Mutex<Vec<Received>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mails: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let kept = mails.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                tokio::time::sleep(greet_after).await;
+                write.write_all(b"220 sink ESMTP\r\n").await.ok()?;
+                let mut to = Vec::new();
+                while let Some(line) = lines.next_line().await.ok()? {
+                    let verb = line.get(..4).unwrap_or_default().to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "DATA" => {
+                            write.write_all(b"354 go on\r\n").await.ok()?;
+                            let mut data = String::new();
+                            while let Some(l) = lines.next_line().await.ok()? {
+                                if l == "." {
+                                    break;
+                                }
+                                data.push_str(&l);
+                                data.push('\n');
+                            }
+                            kept.lock().unwrap().push(Received {
+                                to: std::mem::take(&mut to),
+                                data,
+                            });
+                            b"250 kept\r\n"
+                        }
+                        "RCPT" => {
+                            to.push(line[8..].trim().trim_matches(['<', '>']).to_owned());
+                            b"250 ok\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.ok()?;
+                            return Some(());
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(answer).await.ok()?;
+                }
+                Some(())
+            });
+        }
+    });
+    (port, mails)
+}
+
+/// Waits (at most 20 s) for a mail whose subject line contains `subject`.
+async fn mail_with(mails: &Arc<Mutex<Vec<Received>>>, subject: &str) -> Received {
+    for _ in 0..400 {
+        let found = mails
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                m.data
+                    .lines()
+                    .any(|l| l.starts_with("Subject:") && l.contains(subject))
+            })
+            .cloned();
+        if let Some(found) = found {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no mail about {subject}: {:?}", mails.lock().unwrap());
+}
+
+async fn notifications(backend: Backend) {
+    let (port, mails) = smtp_sink(Duration::from_millis(1500)).await;
+    let mut section = fast_worker();
+    section["smtp_host"] = json!("127.0.0.1");
+    section["smtp_port"] = json!(port);
+    section["smtp_from"] = json!("SAKIP <sakip@pemda.test>");
+    section["smtp_tls"] = json!("none");
+    let api = Api::with(backend, section).await;
+    let (root, a, _b, _opd_a, evaluator) = fixture(&api).await;
+    let admin_email = api.tc.admin_email.clone();
+    let (_, data) = api.get("/performance/data?year=2025", &root).await;
+    let achievement = data["data"][0]["id"].as_i64().unwrap();
+
+    // Verified: whoever entered it hears of it; the request does not wait for SMTP.
+    let started = std::time::Instant::now();
+    let (status, _) = api
+        .post(
+            &format!("/performance/achievements/{achievement}/verify"),
+            &evaluator,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        started.elapsed() < Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
+    let verified = mail_with(&mails, "diverifikasi").await;
+    assert_eq!(verified.to, vec![admin_email.clone()]);
+    assert!(
+        verified.data.contains("sakip@pemda.test"),
+        "{}",
+        verified.data
+    );
+
+    // Sent back: a reason is required; the mail carries it and the verification is cleared.
+    let back = format!("/performance/achievements/{achievement}/return");
+    assert_eq!(
+        api.post(&back, &evaluator, json!({})).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        api.post(&back, &root, json!({"reason": "x"})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, out) = api
+        .post(
+            &back,
+            &evaluator,
+            json!({"reason": "Bukti dukung belum lengkap"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(out["data"]["verified_by"].is_null());
+    let returned = mail_with(&mails, "dikembalikan").await;
+    assert_eq!(returned.to, vec![admin_email.clone()]);
+    assert!(
+        returned.data.contains("Bukti dukung belum lengkap"),
+        "{}",
+        returned.data
+    );
+
+    // An evaluation completed: the OPD's admins hear of it.
+    let e = id(&api
+        .create(
+            "/evaluations",
+            &evaluator,
+            json!({"opd_id": a, "year": 2025, "type": "internal"}),
+        )
+        .await);
+    let path = format!("/evaluations/{e}");
+    api.put(&path, &evaluator, json!({"components": {"perencanaan_kinerja": 80, "pengukuran_kinerja": 70, "pelaporan_kinerja": 90, "evaluasi_akuntabilitas_kinerja_internal": 60}, "status": "in_progress"})).await;
+    let (status, out) = api
+        .put(&path, &evaluator, json!({"status": "completed"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let completed = mail_with(&mails, "selesai").await;
+    assert_eq!(completed.to, vec!["admin.a@opd.test".to_owned()]);
+    assert!(completed.data.contains("BB"), "{}", completed.data);
+
+    // A sync that fails for good: the super_admins hear of it, without the integration's key.
+    let (base, _sipd) = sipd_server().await;
+    let it = integration(&api, &root, &base, "error").await;
+    let job = synced(&api, &root, it, a).await;
+    assert_eq!(job["status"], "failed");
+    let failed = mail_with(&mails, "gagal").await;
+    assert_eq!(failed.to, vec![admin_email]);
+    assert!(!failed.data.contains("kunci-rahasia"), "{}", failed.data);
+    assert_eq!(mails.lock().unwrap().len(), 4, "one mail per event");
 }
