@@ -46,7 +46,9 @@ const KEY_PREFIX: &str = "sakip_";
 fn action_of(method: &Method, route: &str) -> Option<&'static str> {
     let route = route.strip_prefix("/sakip/api/v1")?;
     match (method.as_str(), route) {
-        ("POST", "/performance/achievements") => Some("achievements:write"),
+        ("POST", "/performance/achievements" | "/performance/achievements/{id}/documents") => {
+            Some("achievements:write")
+        }
         ("GET", "/performance/data") => Some("performance:read"),
         ("GET", "/budget/allocations" | "/budget/summary") => Some("budget:read"),
         ("POST", "/budget/allocations" | "/budget/allocations/{id}/realizations") => {

@@ -41,6 +41,10 @@ pub struct SakipConfig {
     pub smtp_password: Option<String>,
     /// `starttls` (default), `tls` (implicit, port 465) or `none`.
     pub smtp_tls: String,
+    /// Where supporting documents are stored; `{data_dir}/sakip` when unset.
+    pub documents_dir: Option<std::path::PathBuf>,
+    /// The largest supporting document accepted, in bytes (10 MiB).
+    pub max_document_bytes: usize,
 }
 
 impl Default for SakipConfig {
@@ -55,6 +59,8 @@ impl Default for SakipConfig {
             smtp_username: None,
             smtp_password: None,
             smtp_tls: "starttls".into(),
+            documents_dir: None,
+            max_document_bytes: 10 * 1024 * 1024,
             worker: true,
             poll_ms: 1_000,
             retry_base_ms: 5_000,
@@ -87,6 +93,8 @@ impl std::fmt::Debug for SakipConfig {
             .field("smtp_username", &self.smtp_username)
             .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
             .field("smtp_tls", &self.smtp_tls)
+            .field("documents_dir", &self.documents_dir)
+            .field("max_document_bytes", &self.max_document_bytes)
             .finish()
     }
 }

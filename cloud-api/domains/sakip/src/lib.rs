@@ -4,8 +4,8 @@
 //! targets and achievements with their percentages and verification, the cached
 //! performance data (in process or Redis), the budget, evaluations, reports (JSON, CSV,
 //! XLSX, PDF) and the dashboard summary, and integrations whose syncs run from a durable
-//! job queue in the database, API keys for external systems, TOTP for administrators and
-//! email notifications over SMTP. Every answer is `{"success", "data" | "error"}`.
+//! job queue in the database, supporting documents in an object store, API keys for external
+//! systems, TOTP for administrators and email notifications over SMTP. Every answer is `{"success", "data" | "error"}`.
 
 pub mod api_keys;
 pub mod auth;
@@ -13,6 +13,7 @@ pub mod budget;
 pub mod cache;
 pub mod calc;
 pub mod config;
+pub mod documents;
 pub mod entities;
 pub mod error;
 pub mod evaluation;
@@ -106,6 +107,14 @@ impl Domain for Sakip {
             .await
             .map_err(|e| CloudError::Config(format!("sakip.secret_key: {e}")))?;
         states.insert(mail::Mailer::new(&config).map_err(CloudError::Config)?);
+        let documents_dir = config
+            .documents_dir
+            .clone()
+            .unwrap_or_else(|| context.config.data_dir.join("sakip"));
+        states.insert(documents::DocumentStore::new(
+            &documents_dir,
+            config.max_document_bytes.max(1),
+        )?);
         states.insert(jobs::JobQueue::new(config, secrets));
         Ok(())
     }

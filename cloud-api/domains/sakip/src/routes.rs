@@ -1,7 +1,7 @@
 //! The routes under `/sakip/api/v1` and `GET /sakip/api/v1/health`.
 
 use axum::{
-    extract::State,
+    extract::{DefaultBodyLimit, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{delete, get, post, put},
@@ -16,6 +16,7 @@ use crate::{
     auth::{self, Caller},
     budget,
     cache::PerformanceCache,
+    documents,
     entities::integration as integration_row,
     error::{Body, Path},
     evaluation, integration, performance,
@@ -131,6 +132,15 @@ pub fn router() -> Router<AppState> {
         .route(
             &at("/performance/achievements/{id}/return"),
             post(performance::return_achievement),
+        )
+        .route(
+            &at("/performance/achievements/{id}/documents"),
+            // The upload is read in chunks and refused past `max_document_bytes`.
+            post(documents::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            &at("/performance/achievements/{id}/documents/{doc}"),
+            get(documents::download),
         )
         .route(&at("/performance/data"), get(performance::data))
         .route(

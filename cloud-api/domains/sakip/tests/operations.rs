@@ -4,7 +4,8 @@
 //! SIPD sync against a local stand-in (good data, partial failures, slow answers, 500s,
 //! malformed JSON, a flaky answer retried), one run per job with two replicas, a queued job
 //! that survives a restart, no stale read across replicas with the Redis cache, and email
-//! notifications delivered to a local SMTP sink (tokio, port 0) without requests waiting.
+//! notifications delivered to a local SMTP sink (tokio, port 0) without requests waiting,
+//! and supporting documents (type by content, size limit, download).
 
 #![allow(clippy::unwrap_used)]
 
@@ -28,7 +29,8 @@ db_tests!(
     sipd_sync,
     replicas_and_restart,
     demo_data,
-    notifications
+    notifications,
+    documents
 );
 
 async fn demo_data(backend: Backend) {
@@ -1029,4 +1031,130 @@ async fn notifications(backend: Backend) {
     assert_eq!(failed.to, vec![admin_email]);
     assert!(!failed.data.contains("kunci-rahasia"), "{}", failed.data);
     assert_eq!(mails.lock().unwrap().len(), 4, "one mail per event");
+}
+
+/// A `multipart/form-data` body with one file field: (content type, body).
+fn multipart(field: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "gerbang-sakip-boundary-7d3f";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn documents(backend: Backend) {
+    let api = Api::with(backend, json!({"max_document_bytes": 4096})).await;
+    let (root, _a, _b, opd_a, evaluator) = fixture(&api).await;
+    let (_, data) = api.get("/performance/data?year=2025", &root).await;
+    let achievement = data["data"][0]["id"].as_i64().unwrap();
+    let path = format!("/performance/achievements/{achievement}/documents");
+    let upload = |token: &str, field: &str, name: &str, bytes: &[u8]| {
+        let (content_type, body) = multipart(field, name, bytes);
+        api.http
+            .post(api.url(&path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+    };
+    let send = |req: reqwest::RequestBuilder| async move {
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["success"], json!(status.is_success()), "{body}");
+        (status, body)
+    };
+
+    // A PDF by its content, whatever its name.
+    let pdf = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let (status, out) = send(upload(&opd_a, "file", "../../laporan capaian.pdf", &pdf)).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let doc = out["data"]["supporting_documents"][0].clone();
+    assert_eq!(doc["content_type"], "application/pdf");
+    assert_eq!(doc["name"], "laporan capaian.pdf");
+    assert_eq!(doc["size"], pdf.len());
+
+    // An Office document by its parts; an executable named .pdf, any other zip, an empty
+    // file, a missing field, a body too large, JSON instead of multipart: refused, unchanged.
+    let mut docx = b"PK\x03\x04\x14\x00\x06\x00".to_vec();
+    docx.extend_from_slice(b"\x00\x00\x00\x00[Content_Types].xml word/document.xml");
+    let (status, out) = send(upload(&root, "file", "rencana.docx", &docx)).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(
+        out["data"]["supporting_documents"][1]["content_type"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    for (field, bytes, want) in [
+        (
+            "file",
+            b"MZ\x90\x00 this is a program".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "file",
+            b"PK\x03\x04 just a zip".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        ("file", Vec::new(), StatusCode::BAD_REQUEST),
+        ("berkas", pdf.clone(), StatusCode::BAD_REQUEST),
+        (
+            "file",
+            [pdf.clone(), vec![b'x'; 5000]].concat(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ] {
+        let (status, out) = send(upload(&root, field, "bukti.pdf", &bytes)).await;
+        assert_eq!(status, want, "{out}");
+    }
+    let (status, _) = send(
+        api.http
+            .post(api.url(&path))
+            .bearer_auth(&root)
+            .json(&json!({"file": "x"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = send(upload(&evaluator, "file", "bukti.pdf", &pdf)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, data) = api.get("/performance/data?year=2025", &root).await;
+    let row = data["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == achievement)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        row["supporting_documents"].as_array().unwrap().len(),
+        2,
+        "{row}"
+    );
+
+    // Downloaded as stored, as an attachment, by whoever may read the OPD.
+    let url = api.url(&format!("{path}/{}", doc["id"].as_str().unwrap()));
+    let res = api
+        .http
+        .get(&url)
+        .bearer_auth(&evaluator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+    let (status, _) = api
+        .get(
+            &format!("{path}/00000000-0000-0000-0000-000000000000"),
+            &root,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = api.get(&format!("{path}/bukan-uuid"), &root).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
