@@ -932,23 +932,14 @@ async fn load_data(
     if let Some(month) = month {
         q = q.filter(achievement::Column::Month.eq(month));
     }
-    let rows = q
+    let q = q
         .order_by_asc(achievement::Column::IndicatorId)
         .order_by_asc(achievement::Column::Quarter)
-        .order_by_asc(achievement::Column::Month)
-        .all(&state.db)
-        .await?;
-    let mut indicators = indicator::Entity::find();
-    indicators = match opd {
-        Some(opd) => indicators.filter(indicator::Column::OpdId.eq(opd)),
-        None => indicators.filter(indicator::Column::Id.in_subquery(scope.clone())),
+        .order_by_asc(achievement::Column::Month);
+    let indicators = match opd {
+        Some(opd) => indicator::Entity::find().filter(indicator::Column::OpdId.eq(opd)),
+        None => indicator::Entity::find().filter(indicator::Column::Id.in_subquery(scope.clone())),
     };
-    let indicators: HashMap<i32, indicator::Model> = indicators
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
     let mut t = target::Entity::find()
         .filter(target::Column::Year.eq(year))
         .filter(target::Column::IndicatorId.in_subquery(scope));
@@ -958,8 +949,16 @@ async fn load_data(
     if let Some(month) = month {
         t = t.filter(target::Column::Month.eq(month));
     }
+    // Independent reads: on three pooled connections at once.
+    let (rows, indicators, target_rows) = tokio::try_join!(
+        q.all(&state.db),
+        indicators.all(&state.db),
+        t.order_by_asc(target::Column::Id).all(&state.db),
+    )?;
+    let indicators: HashMap<i32, indicator::Model> =
+        indicators.into_iter().map(|i| (i.id, i)).collect();
     let mut targets: HashMap<i32, Vec<Value>> = HashMap::new();
-    for row in t.order_by_asc(target::Column::Id).all(&state.db).await? {
+    for row in target_rows {
         targets
             .entry(row.indicator_id)
             .or_default()
