@@ -1,10 +1,44 @@
 //! Prometheus metrics of the platform, rendered in the text format on `/metrics`.
 
+use std::time::Instant;
+
+use axum::{
+    extract::{MatchedPath, Request, State},
+    middleware::Next,
+    response::Response,
+};
 use prometheus_client::{
     encoding::{text::encode, EncodeLabelSet},
-    metrics::{counter::Counter, family::Family, gauge::Gauge},
+    metrics::{
+        counter::Counter,
+        family::{Family, MetricConstructor},
+        gauge::Gauge,
+        histogram::{exponential_buckets, Histogram},
+    },
     registry::Registry,
 };
+
+use crate::state::AppState;
+
+/// The labels of `http_request_duration_seconds` (seed 002): `route` is the matched route
+/// template (`/sakip/api/v1/opd/{id}`), never the raw path, so ids cannot blow up the series;
+/// a request no route matched counts under `unmatched`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+/// Buckets from 1 ms to about 16 s.
+#[derive(Clone, Copy, Debug)]
+pub struct DurationBuckets;
+
+impl MetricConstructor<Histogram> for DurationBuckets {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new(exponential_buckets(0.001, 2.0, 15))
+    }
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabel {
@@ -28,6 +62,8 @@ pub struct Metrics {
     pub access_decisions: Family<ResultLabel, Counter>,
     pub devices_online: Gauge,
     pub commands_sent: Counter,
+    /// Request durations by method, route template and status.
+    pub http_request_duration: Family<HttpLabels, Histogram, DurationBuckets>,
 }
 
 impl Default for Metrics {
@@ -39,6 +75,12 @@ impl Default for Metrics {
         let access_decisions = Family::<ResultLabel, Counter>::default();
         let devices_online = Gauge::default();
         let commands_sent = Counter::default();
+        let http_request_duration = Family::new_with_constructor(DurationBuckets);
+        registry.register(
+            "http_request_duration_seconds",
+            "Duration of HTTP requests in seconds",
+            http_request_duration.clone(),
+        );
         registry.register(
             "gerbang_events_ingested",
             "Unique device events stored",
@@ -77,6 +119,7 @@ impl Default for Metrics {
             access_decisions,
             devices_online,
             commands_sent,
+            http_request_duration,
         }
     }
 }
@@ -105,4 +148,26 @@ impl Metrics {
         let _ = encode(&mut out, &self.registry);
         out
     }
+}
+
+/// Middleware: observes every request's duration in `http_request_duration_seconds`. Layered
+/// with `Router::layer` so that the matched route template is in the request's extensions.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .http_request_duration
+        .get_or_create(&HttpLabels {
+            method,
+            route,
+            status: response.status().as_u16(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    response
 }

@@ -14,6 +14,7 @@ use super::{
 const CLOUD_KEY: &str = "cloud_signing_key";
 const JWT_SECRET: &str = "jwt_secret";
 const TEMPLATE_KEY: &str = "face_template_key";
+const MFA_KEY: &str = "mfa_key";
 
 /// Returns the named secret, creating it with `generate` if this is the first start.
 /// Concurrent first starts agree: the first insert wins and everyone reads it back.
@@ -72,6 +73,15 @@ pub async fn jwt_secret(db: &DatabaseConnection) -> Result<Vec<u8>, ServiceError
 /// The face template key (base64, 32 bytes) when none is configured.
 pub async fn template_key(db: &DatabaseConnection) -> Result<String, ServiceError> {
     load_or_create(db, TEMPLATE_KEY, || B64.encode(random_bytes::<32>())).await
+}
+
+/// The key (hex, 32 bytes) that seals users' TOTP secrets at rest.
+pub async fn mfa_key(db: &DatabaseConnection) -> Result<[u8; 32], ServiceError> {
+    let hex_key = load_or_create(db, MFA_KEY, || hex::encode(random_bytes::<32>())).await?;
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(hex_key.trim(), &mut key)
+        .map_err(|e| ServiceError::internal("reading the MFA key", e))?;
+    Ok(key)
 }
 
 /// `N` bytes from the operating system's CSPRNG.

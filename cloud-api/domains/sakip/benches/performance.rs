@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use cloud_api::testkit::{Backend, BrokerKind, TestCloud};
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{json, Value};
 
 const SETUP: &[&str] = &[
@@ -24,6 +24,14 @@ const SETUP: &[&str] = &[
     "INSERT INTO sakip_performance_targets (indicator_id, year, quarter, month, target_value, created_at) SELECT i.id, y, CASE WHEN m = 0 THEN 0 ELSE (m - 1) / 3 + 1 END, m, '80', now() FROM sakip_indicators i, generate_series(2021, 2025) y, generate_series(0, 12) m",
     "INSERT INTO sakip_performance_achievements (indicator_id, year, quarter, month, achievement_value, percentage, input_by, created_at, updated_at) SELECT i.id, y, (m - 1) / 3 + 1, m, '90', '112.50', '00000000-0000-0000-0000-000000000000', now(), now() FROM sakip_indicators i, generate_series(2021, 2025) y, generate_series(1, 12) m",
     "ANALYZE",
+];
+
+/// The statements `GET /performance/data?year=2025&opd_id=1&quarter=2&month=6` runs (as
+/// `performance::load_data` builds them), whose plans the bench prints: each must use an index.
+const EXPLAIN: &[&str] = &[
+    "SELECT * FROM sakip_performance_achievements WHERE year = 2025 AND indicator_id IN (SELECT id FROM sakip_indicators WHERE opd_id = 1) AND quarter = 2 AND month = 6 ORDER BY indicator_id, quarter, month",
+    "SELECT * FROM sakip_indicators WHERE opd_id = 1",
+    "SELECT * FROM sakip_performance_targets WHERE year = 2025 AND indicator_id IN (SELECT id FROM sakip_indicators WHERE opd_id = 1) AND quarter = 2 AND month = 6 ORDER BY id",
 ];
 
 fn percentile(mut samples: Vec<Duration>, p: f64) -> Duration {
@@ -64,6 +72,19 @@ async fn main() {
         opds as u64 * 5 * 1000 * 12,
         started.elapsed().as_secs_f64()
     );
+    for sql in EXPLAIN {
+        let plan = db
+            .query_all(Statement::from_string(
+                DbBackend::Postgres,
+                format!("EXPLAIN (ANALYZE, COSTS OFF) {sql}"),
+            ))
+            .await
+            .unwrap();
+        println!("EXPLAIN {sql}");
+        for row in plan {
+            println!("  {}", row.try_get::<String>("", "QUERY PLAN").unwrap());
+        }
+    }
     let http = reqwest::Client::new();
     let base = tc.url("/sakip/api/v1");
     let login: Value = http

@@ -1,17 +1,20 @@
 //! Sign-in and users: `POST /auth/login` `{username, password}` → `{token, refresh_token,
 //! user}` on the platform's sessions (rotating refresh tokens, session epochs), and the
 //! super_admin's user management. A user's SAKIP role is their `sakip` entry in the
-//! platform's role map; an `admin_opd`'s OPD lives in `sakip_user_opd`.
+//! platform's role map; an `admin_opd`'s OPD lives in `sakip_user_opd`. TOTP (the platform's
+//! `identity::mfa`): an enrolled user's login answers `mfa_required` and a challenge token,
+//! completed at `POST /auth/mfa/verify`; `[sakip] mfa_required` makes it mandatory for
+//! `super_admin` and `admin_opd`.
 
 use axum::{
-    extract::{FromRequestParts, State},
+    extract::{FromRequestParts, MatchedPath, State},
     http::{request::Parts, StatusCode},
 };
 use platform::{
     audit,
     db::entities::user,
     i18n::Msg,
-    identity::{self, epochs, sessions, AuthUser, Email, LoginId, Roles, Username},
+    identity::{self, epochs, mfa, sessions, AuthUser, Email, LoginId, Roles, Username},
     security::ClientIp,
     state::AppState,
 };
@@ -103,6 +106,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = SakipError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, SakipError> {
+        if let Some(by_key) = crate::api_keys::caller(parts, state).await {
+            return by_key;
+        }
         let AuthUser(claims) = AuthUser::from_request_parts(parts, state).await?;
         let role = claims
             .roles
@@ -117,12 +123,14 @@ impl FromRequestParts<AppState> for Caller {
         } else {
             None
         };
-        Ok(Caller {
+        let caller = Caller {
             id: claims.sub,
             name: claims.email,
             role,
             opd,
-        })
+        };
+        enrolment_gate(parts, state, &caller).await?;
+        Ok(caller)
     }
 }
 
@@ -236,13 +244,33 @@ pub async fn login(
     if !roles.contains_key(DOMAIN) {
         return Err(SakipError::forbidden());
     }
-    let opd_id = opd_of(&state, found.id).await?;
+    if mfa::enrolled(&state.db, found.id).await? {
+        audit::record(
+            &state.db,
+            state.clock.now(),
+            audit::Entry::new("sakip_login_mfa_challenge", ip).by(found.id, id.key()),
+        )
+        .await;
+        let challenge_token = mfa::challenge(&state, found.id).await?;
+        return ok(json!({ "mfa_required": true, "challenge_token": challenge_token }));
+    }
+    start_session(&state, ip, found, id.key()).await
+}
+
+/// Starts the session of a signed-in user: `{token, refresh_token, user}`.
+async fn start_session(
+    state: &AppState,
+    ip: ClientIp,
+    found: user::Model,
+    actor: String,
+) -> Answer {
+    let opd_id = opd_of(state, found.id).await?;
     let user = view(&found, opd_id);
-    let session = sessions::start(&state, found).await?;
+    let session = sessions::start(state, found).await?;
     audit::record(
         &state.db,
         state.clock.now(),
-        audit::Entry::new("sakip_login", ip).by(user.id, id.key()),
+        audit::Entry::new("sakip_login", ip).by(user.id, actor),
     )
     .await;
     ok(json!({
@@ -250,6 +278,121 @@ pub async fn login(
         "refresh_token": session.refresh_token,
         "user": user,
     }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MfaRequest {
+    #[serde(default)]
+    challenge_token: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+fn code_required(body: &MfaRequest) -> Result<&str, SakipError> {
+    required(&body.code)
+        .ok_or_else(|| SakipError::bad(Msg::new("code harus diisi", "code is required")))
+}
+
+/// `POST /auth/mfa/enrol`: the TOTP secret, its `otpauth://` URI and QR code (PNG, base64).
+pub async fn mfa_enrol(State(state): State<AppState>, caller: Caller, ip: ClientIp) -> Answer {
+    let found = identity::find_by_id(&state.db, caller.id)
+        .await?
+        .ok_or_else(SakipError::forbidden)?;
+    let enrolment = mfa::enrol(&state, &found).await?;
+    crate::audit(
+        &state,
+        &caller,
+        ip,
+        "sakip_mfa_enrol_started",
+        caller.id.to_string(),
+    )
+    .await;
+    ok(enrolment)
+}
+
+/// `POST /auth/mfa/confirm {code}`: activates TOTP; answers the recovery codes, once.
+pub async fn mfa_confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    ip: ClientIp,
+    Body(body): Body<MfaRequest>,
+) -> Answer {
+    let codes = mfa::confirm(&state, caller.id, code_required(&body)?).await?;
+    crate::audit(
+        &state,
+        &caller,
+        ip,
+        "sakip_mfa_enabled",
+        caller.id.to_string(),
+    )
+    .await;
+    ok(json!({ "recovery_codes": codes }))
+}
+
+/// `POST /auth/mfa/verify {challenge_token, code}`: the login's second step, answered as the
+/// login (`{token, refresh_token, user}`); `code` is a TOTP code or an unused recovery code.
+pub async fn mfa_verify(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    Body(body): Body<MfaRequest>,
+) -> Answer {
+    state.limits.auth_attempt(ip.0).map_err(|_| too_many())?;
+    let code = code_required(&body)?;
+    let token = required(&body.challenge_token).ok_or_else(|| {
+        SakipError::bad(Msg::new(
+            "challenge_token harus diisi",
+            "challenge_token is required",
+        ))
+    })?;
+    let found = match mfa::complete(&state, token, code).await {
+        Ok(found) => found,
+        Err(err) => {
+            audit::record(
+                &state.db,
+                state.clock.now(),
+                audit::Entry::new("sakip_login_mfa_failed", ip).failed(),
+            )
+            .await;
+            return Err(err.into());
+        }
+    };
+    let actor = found.email.clone().unwrap_or_else(|| found.id.to_string());
+    start_session(&state, ip, found, actor).await
+}
+
+/// With `[sakip] mfa_required`, may this `super_admin` or `admin_opd` act before enrolling?
+/// Only on the routes that enrol, show who they are, or sign out.
+async fn enrolment_gate(
+    parts: &Parts,
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(), SakipError> {
+    if !matches!(caller.role, Role::SuperAdmin | Role::AdminOpd)
+        || !state.domain::<crate::jobs::JobQueue>().config.mfa_required
+    {
+        return Ok(());
+    }
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+        .unwrap_or_default();
+    const OPEN: &[&str] = &[
+        "/sakip/api/v1/auth/mfa/enrol",
+        "/sakip/api/v1/auth/mfa/confirm",
+        "/sakip/api/v1/auth/me",
+        "/sakip/api/v1/auth/logout",
+    ];
+    if OPEN.contains(&route) || mfa::enrolled(&state.db, caller.id).await? {
+        return Ok(());
+    }
+    Err(SakipError::status(
+        StatusCode::FORBIDDEN,
+        Msg::new(
+            "Aktifkan autentikasi dua faktor terlebih dahulu (POST /auth/mfa/enrol)",
+            "Enable two-factor authentication first (POST /auth/mfa/enrol)",
+        ),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -29,6 +29,22 @@ pub struct SakipConfig {
     /// The key sealing integration secrets (base64, 32 bytes); one kept in the database
     /// when unset.
     pub secret_key: Option<String>,
+    /// TOTP is mandatory for `super_admin` and `admin_opd`: until they have enrolled, every
+    /// SAKIP route but enrolment, `me` and logout answers 403.
+    pub mfa_required: bool,
+    /// SMTP server of the notifications; none sent when unset.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// Sender, e.g. `SAKIP <sakip@pemda.go.id>`; none sent when unset.
+    pub smtp_from: Option<String>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    /// `starttls` (default), `tls` (implicit, port 465) or `none`.
+    pub smtp_tls: String,
+    /// Where supporting documents are stored; `{data_dir}/sakip` when unset.
+    pub documents_dir: Option<std::path::PathBuf>,
+    /// The largest supporting document accepted, in bytes (10 MiB).
+    pub max_document_bytes: usize,
 }
 
 impl Default for SakipConfig {
@@ -36,6 +52,15 @@ impl Default for SakipConfig {
         Self {
             redis_url: None,
             redis_prefix: "gerbang:sakip".into(),
+            mfa_required: false,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_from: None,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_tls: "starttls".into(),
+            documents_dir: None,
+            max_document_bytes: 10 * 1024 * 1024,
             worker: true,
             poll_ms: 1_000,
             retry_base_ms: 5_000,
@@ -61,6 +86,15 @@ impl std::fmt::Debug for SakipConfig {
             .field("http_timeout_ms", &self.http_timeout_ms)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("mfa_required", &self.mfa_required)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_from", &self.smtp_from)
+            .field("smtp_username", &self.smtp_username)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
+            .field("smtp_tls", &self.smtp_tls)
+            .field("documents_dir", &self.documents_dir)
+            .field("max_document_bytes", &self.max_document_bytes)
             .finish()
     }
 }

@@ -219,3 +219,22 @@ pub mod user_opd {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+entity!(
+    /// `sakip_api_keys`: a key of an external system, scoped to one OPD and to actions.
+    api_key, "sakip_api_keys", {
+    name: String,
+    opd_id: i32,
+    /// JSON array of actions (`achievements:write`, …).
+    scopes: String,
+    /// Hex SHA-256 of the key; the key itself is shown once and never stored.
+    key_hash: String,
+    /// The key's first characters, to tell keys apart in lists.
+    prefix: String,
+    /// Who the key acts as (audit entries, `input_by`).
+    actor: Uuid,
+    created_by: Uuid,
+    created_at: TimeDateTimeWithTimeZone,
+    last_used_at: Option<TimeDateTimeWithTimeZone>,
+    revoked_at: Option<TimeDateTimeWithTimeZone>,
+});

@@ -321,6 +321,7 @@ pub async fn update(
             "All four components must be scored before the evaluation is completed",
         )));
     }
+    let completed = status == "completed" && found.status != "completed";
     let mut row: evaluation::ActiveModel = found.into();
     if body.kind.is_some() {
         row.kind = Set(kind(body.kind.as_deref())?);
@@ -349,6 +350,20 @@ pub async fn update(
         id.to_string(),
     )
     .await;
+    if completed {
+        crate::mail::notify(
+            &state,
+            crate::mail::To::OpdAdmins(saved.opd_id),
+            format!("Evaluasi SAKIP {} selesai", saved.year),
+            format!(
+                "Evaluasi SAKIP tahun {} untuk OPD #{} telah selesai: nilai {}, predikat {}.",
+                saved.year,
+                saved.opd_id,
+                saved.overall_score.as_deref().unwrap_or("-"),
+                saved.grade.as_deref().unwrap_or("-"),
+            ),
+        );
+    }
     ok(evaluation_json(&saved))
 }
 

@@ -222,8 +222,23 @@ impl JobQueue {
             Ok(outcome) => outcome,
             Err(_) => Err("the run took longer than its lease".into()),
         };
+        let failed_for_good = match &outcome {
+            Err(err) if claimed.attempts >= claimed.max_attempts => Some(err.clone()),
+            _ => None,
+        };
         self.finish(&state.db, &claimed, outcome, state.clock.now())
             .await?;
+        if let Some(err) = failed_for_good {
+            crate::mail::notify(
+                state,
+                crate::mail::To::SuperAdmins,
+                format!("Sinkronisasi SAKIP gagal (job #{})", claimed.id),
+                format!(
+                    "Job #{} ({}) gagal setelah {} percobaan.\n\nGalat: {err}",
+                    claimed.id, claimed.kind, claimed.attempts
+                ),
+            );
+        }
         Ok(true)
     }
 

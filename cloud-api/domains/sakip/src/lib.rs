@@ -4,18 +4,22 @@
 //! targets and achievements with their percentages and verification, the cached
 //! performance data (in process or Redis), the budget, evaluations, reports (JSON, CSV,
 //! XLSX, PDF) and the dashboard summary, and integrations whose syncs run from a durable
-//! job queue in the database. Every answer is `{"success", "data" | "error"}`.
+//! job queue in the database, supporting documents in an object store, API keys for external
+//! systems, TOTP for administrators and email notifications over SMTP. Every answer is `{"success", "data" | "error"}`.
 
+pub mod api_keys;
 pub mod auth;
 pub mod budget;
 pub mod cache;
 pub mod calc;
 pub mod config;
+pub mod documents;
 pub mod entities;
 pub mod error;
 pub mod evaluation;
 pub mod integration;
 pub mod jobs;
+pub mod mail;
 pub(crate) mod migration;
 pub mod performance;
 pub mod planning;
@@ -76,6 +80,7 @@ impl Domain for Sakip {
         vec![
             Box::new(migration::M0200SakipCore),
             Box::new(migration::M0201SakipEvaluationsAndSync),
+            Box::new(migration::M0202SakipApiKeys),
         ]
     }
 
@@ -101,11 +106,21 @@ impl Domain for Sakip {
         let secrets = integration::SecretBox::load(context.db, config.secret_key.as_deref())
             .await
             .map_err(|e| CloudError::Config(format!("sakip.secret_key: {e}")))?;
+        states.insert(mail::Mailer::new(&config).map_err(CloudError::Config)?);
+        let documents_dir = config
+            .documents_dir
+            .clone()
+            .unwrap_or_else(|| context.config.data_dir.join("sakip"));
+        states.insert(documents::DocumentStore::new(
+            &documents_dir,
+            config.max_document_bytes.max(1),
+        )?);
         states.insert(jobs::JobQueue::new(config, secrets));
         Ok(())
     }
 
     fn spawn(&self, platform: &AppState, shutdown: &tokio_util::sync::CancellationToken) {
+        platform.domain::<mail::Mailer>().spawn(shutdown.clone());
         if platform.domain::<jobs::JobQueue>().config.worker {
             tokio::spawn(jobs::JobQueue::work(platform.clone(), shutdown.clone()));
         }

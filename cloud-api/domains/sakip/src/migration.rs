@@ -564,3 +564,41 @@ impl MigrationTrait for M0201SakipEvaluationsAndSync {
             .await
     }
 }
+
+/// Migration 202 (sakip): API keys of external systems (only their SHA-256 is stored).
+pub struct M0202SakipApiKeys;
+
+impl MigrationName for M0202SakipApiKeys {
+    fn name(&self) -> &str {
+        "m0202_sakip_api_keys"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0202SakipApiKeys {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(a("sakip_api_keys"))
+                    .col(pk_auto(a("id")))
+                    .col(string_len(a("name"), 100))
+                    .col(integer(a("opd_id")))
+                    .col(text(a("scopes")))
+                    .col(string_len(a("key_hash"), 64).unique_key())
+                    .col(string_len(a("prefix"), 16))
+                    .col(uuid(a("actor")))
+                    .col(uuid(a("created_by")))
+                    .col(timestamp_with_time_zone(a("created_at")))
+                    .col(timestamp_with_time_zone_null(a("last_used_at")))
+                    .col(timestamp_with_time_zone_null(a("revoked_at")))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(a("sakip_api_keys"), a("opd_id"))
+                            .to(SakipOpd::Table, SakipOpd::Id),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+}

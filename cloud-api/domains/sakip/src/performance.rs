@@ -3,9 +3,14 @@
 //! (`calc::percentage`); verification by an evaluator or super_admin other than whoever
 //! entered it; `GET /performance/data` as the seed's `getPerformanceData`, cached.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{hash_map::Entry, BTreeSet, HashMap};
 
-use axum::extract::State;
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+};
 use platform::{i18n::Msg, security::ClientIp, state::AppState};
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -13,8 +18,9 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, value::RawValue, Value};
+use uuid::Uuid;
 
 use crate::{
     auth::{Caller, Role},
@@ -22,6 +28,7 @@ use crate::{
     calc::{self, Polarity},
     entities::{achievement, indicator, target},
     error::{created, ok, Answer, Body, Path, Query, SakipError},
+    mail,
     planning::{self, opt_text, rfc3339, text, Level},
 };
 
@@ -631,19 +638,8 @@ pub async fn verify_achievement(
     if !matches!(caller.role, Role::SuperAdmin | Role::Evaluator) {
         return Err(SakipError::forbidden());
     }
-    let found = achievement::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| SakipError::not_found("Capaian tidak ditemukan", "Achievement not found"))?;
-    if found.input_by == caller.id {
-        return Err(SakipError::status(
-            axum::http::StatusCode::FORBIDDEN,
-            Msg::new(
-                "Capaian tidak dapat diverifikasi oleh penginputnya sendiri",
-                "An achievement cannot be verified by the person who entered it",
-            ),
-        ));
-    }
+    let found = find_achievement(&state, id).await?;
+    reviewer(&caller, &found)?;
     let now = state.clock.now();
     // Guarded: verifies exactly the version read (a concurrent change clears it instead).
     let done = achievement::Entity::update_many()
@@ -659,10 +655,7 @@ pub async fn verify_achievement(
             "The achievement just changed; review it again",
         )));
     }
-    let saved = achievement::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| SakipError::not_found("Capaian tidak ditemukan", "Achievement not found"))?;
+    let saved = find_achievement(&state, id).await?;
     state
         .domain::<PerformanceCache>()
         .invalidate_year(saved.year)
@@ -675,6 +668,101 @@ pub async fn verify_achievement(
         id.to_string(),
     )
     .await;
+    mail::notify(
+        &state,
+        mail::To::User(saved.input_by),
+        format!("Capaian kinerja diverifikasi — {}", period_text(&saved)),
+        format!(
+            "Capaian indikator #{} periode {} (nilai {}) telah diverifikasi oleh {}.",
+            saved.indicator_id,
+            period_text(&saved),
+            saved.achievement_value,
+            caller.name
+        ),
+    );
+    ok(achievement_json(&saved))
+}
+
+async fn find_achievement(state: &AppState, id: i32) -> Result<achievement::Model, SakipError> {
+    achievement::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| SakipError::not_found("Capaian tidak ditemukan", "Achievement not found"))
+}
+
+/// "2025", "2025 triwulan 2" or "2025 bulan 6".
+fn period_text(row: &achievement::Model) -> String {
+    match (row.quarter, row.month) {
+        (_, m) if m != 0 => format!("{} bulan {m}", row.year),
+        (q, _) if q != 0 => format!("{} triwulan {q}", row.year),
+        _ => row.year.to_string(),
+    }
+}
+
+/// Who may verify or send back `found`: an evaluator or super_admin other than whoever
+/// entered it.
+fn reviewer(caller: &Caller, found: &achievement::Model) -> Result<(), SakipError> {
+    if !matches!(caller.role, Role::SuperAdmin | Role::Evaluator) {
+        return Err(SakipError::forbidden());
+    }
+    if found.input_by == caller.id {
+        return Err(SakipError::status(
+            axum::http::StatusCode::FORBIDDEN,
+            Msg::new(
+                "Capaian tidak dapat diverifikasi oleh penginputnya sendiri",
+                "An achievement cannot be verified by the person who entered it",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReturnInput {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /performance/achievements/:id/return {reason}`: sends the achievement back to whoever
+/// entered it (clears any verification; the reason goes in the audit trail and the mail).
+pub async fn return_achievement(
+    State(state): State<AppState>,
+    caller: Caller,
+    ip: ClientIp,
+    Path(id): Path<i32>,
+    Body(body): Body<ReturnInput>,
+) -> Answer {
+    let reason = text("reason", body.reason.as_deref(), 1000)?;
+    let found = find_achievement(&state, id).await?;
+    reviewer(&caller, &found)?;
+    let mut row: achievement::ActiveModel = found.into();
+    row.verified_by = Set(None);
+    row.verified_at = Set(None);
+    let saved = row.update(&state.db).await?;
+    state
+        .domain::<PerformanceCache>()
+        .invalidate_year(saved.year)
+        .await;
+    platform::audit::record(
+        &state.db,
+        state.clock.now(),
+        platform::audit::Entry::new("sakip_achievement_return", ip)
+            .by(caller.id, caller.name.clone())
+            .target(id.to_string())
+            .detail(json!({ "reason": reason })),
+    )
+    .await;
+    mail::notify(
+        &state,
+        mail::To::User(saved.input_by),
+        format!("Capaian kinerja dikembalikan — {}", period_text(&saved)),
+        format!(
+            "Capaian indikator #{} periode {} dikembalikan oleh {} untuk diperbaiki.\n\nAlasan: {reason}",
+            saved.indicator_id,
+            period_text(&saved),
+            caller.name
+        ),
+    );
     ok(achievement_json(&saved))
 }
 
@@ -711,84 +799,193 @@ pub async fn data(
     let stamp = cache.stamp(year).await;
     if let Some(stamp) = stamp {
         if let Some(hit) = cache.get(&key, stamp).await {
-            return ok(hit);
+            return Ok(json_bytes(hit));
         }
     }
-    let value = load_data(&state, year, opd, filter.quarter, filter.month).await?;
+    let body = load_data(&state, year, opd, filter.quarter, filter.month).await?;
     if let Some(stamp) = stamp {
-        cache.put(key, stamp, &value).await;
+        cache.put(key, stamp, &body).await;
     }
-    ok(value)
+    Ok(json_bytes(body))
 }
 
+/// A 200 answer whose body is already-serialised JSON.
+fn json_bytes(body: Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// The ids of the indicators with an achievement in the period (year, and quarter or month
+/// when given), as a subquery.
+fn achieved_in(
+    year: i32,
+    quarter: Option<i32>,
+    month: Option<i32>,
+) -> sea_orm::sea_query::SelectStatement {
+    let mut q = sea_orm::sea_query::Query::select();
+    q.column(achievement::Column::IndicatorId)
+        .from(achievement::Entity)
+        .and_where(achievement::Column::Year.eq(year));
+    if let Some(quarter) = quarter {
+        q.and_where(achievement::Column::Quarter.eq(quarter));
+    }
+    if let Some(month) = month {
+        q.and_where(achievement::Column::Month.eq(month));
+    }
+    q.to_owned()
+}
+
+/// The OPD's indicator ids, as a subquery.
+fn indicators_of_opd(opd: i32) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(indicator::Column::Id)
+        .from(indicator::Entity)
+        .and_where(indicator::Column::OpdId.eq(opd))
+        .to_owned()
+}
+
+/// A row of `GET /performance/data`: `achievement_json`'s fields, serialised straight from
+/// the model, plus the indicator's already-serialised text.
+#[derive(Serialize)]
+struct AchievementRow<'a> {
+    id: i32,
+    indicator_id: i32,
+    year: i32,
+    quarter: Option<i32>,
+    month: Option<i32>,
+    achievement_value: Decimal,
+    percentage: Option<Decimal>,
+    percentage_note: Option<&'a str>,
+    notes: Option<&'a str>,
+    supporting_documents: Option<&'a RawValue>,
+    input_by: Uuid,
+    verified_by: Option<Uuid>,
+    verified_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+    indicator: &'a RawValue,
+}
+
+impl<'a> AchievementRow<'a> {
+    fn of(row: &'a achievement::Model, indicator: &'a RawValue) -> Self {
+        let period = |v: i32| (v != 0).then_some(v);
+        AchievementRow {
+            id: row.id,
+            indicator_id: row.indicator_id,
+            year: row.year,
+            quarter: period(row.quarter),
+            month: period(row.month),
+            achievement_value: decimal(&row.achievement_value),
+            percentage: row.percentage.as_deref().map(decimal),
+            percentage_note: row.percentage_note.as_deref(),
+            notes: row.notes.as_deref(),
+            supporting_documents: row
+                .supporting_documents
+                .as_deref()
+                .and_then(|d| serde_json::from_str::<&RawValue>(d).ok()),
+            input_by: row.input_by,
+            verified_by: row.verified_by,
+            verified_at: row.verified_at.map(rfc3339),
+            created_at: rfc3339(row.created_at),
+            updated_at: rfc3339(row.updated_at),
+            indicator,
+        }
+    }
+}
+
+fn internal(err: serde_json::Error) -> SakipError {
+    SakipError::from(platform::error::ServiceError::internal(
+        "serialising performance data",
+        err,
+    ))
+}
+
+/// The whole answer, envelope included, serialised once. Three queries whatever the size
+/// (achievements, their indicators, those indicators' targets), each on an index; every
+/// indicator (with its targets) is serialised once and its text spliced into each of its rows,
+/// so the seed's shape (targets inside each row's indicator) costs a copy, not a
+/// re-serialisation.
 async fn load_data(
     state: &AppState,
     year: i32,
     opd: Option<i32>,
     quarter: Option<i32>,
     month: Option<i32>,
-) -> Result<Value, SakipError> {
-    let mut indicators = indicator::Entity::find();
-    if let Some(opd) = opd {
-        indicators = indicators.filter(indicator::Column::OpdId.eq(opd));
-    }
-    let indicators: HashMap<i32, indicator::Model> = indicators
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
-    let mut q = achievement::Entity::find().filter(achievement::Column::Year.eq(year));
-    if let Some(opd) = opd {
-        q = q.filter(
-            achievement::Column::IndicatorId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(indicator::Column::Id)
-                    .from(indicator::Entity)
-                    .and_where(indicator::Column::OpdId.eq(opd))
-                    .to_owned(),
-            ),
-        );
-    }
+) -> Result<Bytes, SakipError> {
+    // The indicators in play: the OPD's, or (all OPDs) those with an achievement in the period.
+    let scope = match opd {
+        Some(opd) => indicators_of_opd(opd),
+        None => achieved_in(year, quarter, month),
+    };
+    let mut q = achievement::Entity::find()
+        .filter(achievement::Column::Year.eq(year))
+        .filter(achievement::Column::IndicatorId.in_subquery(scope.clone()));
     if let Some(quarter) = quarter {
         q = q.filter(achievement::Column::Quarter.eq(quarter));
     }
     if let Some(month) = month {
         q = q.filter(achievement::Column::Month.eq(month));
     }
-    let rows = q
+    let q = q
         .order_by_asc(achievement::Column::IndicatorId)
         .order_by_asc(achievement::Column::Quarter)
-        .order_by_asc(achievement::Column::Month)
-        .all(&state.db)
-        .await?;
-    let mut t = target::Entity::find().filter(target::Column::Year.eq(year));
+        .order_by_asc(achievement::Column::Month);
+    let indicators = match opd {
+        Some(opd) => indicator::Entity::find().filter(indicator::Column::OpdId.eq(opd)),
+        None => indicator::Entity::find().filter(indicator::Column::Id.in_subquery(scope.clone())),
+    };
+    let mut t = target::Entity::find()
+        .filter(target::Column::Year.eq(year))
+        .filter(target::Column::IndicatorId.in_subquery(scope));
     if let Some(quarter) = quarter {
         t = t.filter(target::Column::Quarter.eq(quarter));
     }
     if let Some(month) = month {
         t = t.filter(target::Column::Month.eq(month));
     }
-    if opd.is_some() {
-        t = t.filter(target::Column::IndicatorId.is_in(indicators.keys().copied()));
-    }
+    // Independent reads: on three pooled connections at once.
+    let (rows, indicators, target_rows) = tokio::try_join!(
+        q.all(&state.db),
+        indicators.all(&state.db),
+        t.order_by_asc(target::Column::Id).all(&state.db),
+    )?;
+    let indicators: HashMap<i32, indicator::Model> =
+        indicators.into_iter().map(|i| (i.id, i)).collect();
     let mut targets: HashMap<i32, Vec<Value>> = HashMap::new();
-    for row in t.all(&state.db).await? {
+    for row in target_rows {
         targets
             .entry(row.indicator_id)
             .or_default()
             .push(target_json(&row));
     }
-    let out: Vec<Value> = rows
-        .iter()
-        .filter_map(|row| {
-            let ind = indicators.get(&row.indicator_id)?;
-            let mut a = achievement_json(row);
-            let mut i = indicator_json(ind);
-            i["targets"] = Value::Array(targets.get(&ind.id).cloned().unwrap_or_default());
-            a["indicator"] = i;
-            Some(a)
-        })
-        .collect();
-    Ok(Value::Array(out))
+    let mut fragments: HashMap<i32, Box<RawValue>> = HashMap::new();
+    let mut out: Vec<u8> = Vec::with_capacity(64 + rows.len() * 900);
+    out.extend_from_slice(br#"{"success":true,"data":["#);
+    let mut first = true;
+    for row in &rows {
+        let Some(ind) = indicators.get(&row.indicator_id) else {
+            continue;
+        };
+        let fragment = match fragments.entry(ind.id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let mut i = indicator_json(ind);
+                i["targets"] = Value::Array(targets.remove(&ind.id).unwrap_or_default());
+                e.insert(serde_json::value::to_raw_value(&i).map_err(internal)?)
+            }
+        };
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        serde_json::to_writer(&mut out, &AchievementRow::of(row, fragment)).map_err(internal)?;
+    }
+    out.extend_from_slice(b"]}");
+    Ok(Bytes::from(out))
 }

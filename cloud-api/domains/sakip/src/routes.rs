@@ -1,10 +1,10 @@
 //! The routes under `/sakip/api/v1` and `GET /sakip/api/v1/health`.
 
 use axum::{
-    extract::State,
+    extract::{DefaultBodyLimit, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, post, put},
+    routing::{delete, get, post, put},
     Json, Router,
 };
 use platform::{security::ClientIp, state::AppState};
@@ -12,9 +12,11 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use crate::{
+    api_keys,
     auth::{self, Caller},
     budget,
     cache::PerformanceCache,
+    documents,
     entities::integration as integration_row,
     error::{Body, Path},
     evaluation, integration, performance,
@@ -79,6 +81,9 @@ pub fn router() -> Router<AppState> {
         .route(&at("/auth/refresh"), post(auth::refresh))
         .route(&at("/auth/logout"), post(auth::logout))
         .route(&at("/auth/me"), get(auth::me))
+        .route(&at("/auth/mfa/enrol"), post(auth::mfa_enrol))
+        .route(&at("/auth/mfa/confirm"), post(auth::mfa_confirm))
+        .route(&at("/auth/mfa/verify"), post(auth::mfa_verify))
         .route(&at("/users"), get(auth::list_users).post(auth::create_user))
         .route(
             &at("/users/{id}"),
@@ -124,6 +129,19 @@ pub fn router() -> Router<AppState> {
             &at("/performance/achievements/{id}/verify"),
             post(performance::verify_achievement),
         )
+        .route(
+            &at("/performance/achievements/{id}/return"),
+            post(performance::return_achievement),
+        )
+        .route(
+            &at("/performance/achievements/{id}/documents"),
+            // The upload is read in chunks and refused past `max_document_bytes`.
+            post(documents::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            &at("/performance/achievements/{id}/documents/{doc}"),
+            get(documents::download),
+        )
         .route(&at("/performance/data"), get(performance::data))
         .route(
             &at("/budget/allocations"),
@@ -154,7 +172,9 @@ pub fn router() -> Router<AppState> {
             &at("/integrations/{id}/sync-logs"),
             get(integration::sync_logs),
         )
-        .route(&at("/jobs/{id}"), get(integration::get_job));
+        .route(&at("/jobs/{id}"), get(integration::get_job))
+        .route(&at("/api-keys"), get(api_keys::list).post(api_keys::create))
+        .route(&at("/api-keys/{id}"), delete(api_keys::revoke));
     level_routes(router)
 }
 

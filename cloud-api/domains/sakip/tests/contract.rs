@@ -471,6 +471,18 @@ async fn planning_and_performance(backend: Backend) {
         )
         .await;
     assert_eq!(fresh["data"][0]["percentage"], "100.00", "{fresh}");
+    // Served from the cache as stored bytes: the same body, still JSON.
+    let cached = format!("/performance/data?year=2025&opd_id={a}&quarter=1&month=2");
+    let res = api
+        .http
+        .get(api.url(&cached))
+        .bearer_auth(&evaluator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body, fresh);
     assert_eq!(
         api.get("/performance/data", &viewer).await.0,
         StatusCode::BAD_REQUEST
@@ -759,4 +771,26 @@ async fn budget_and_bad_input(backend: Backend) {
     let health: Value = res.json().await.unwrap();
     assert_eq!(health["services"]["database"], "connected");
     assert_eq!(health["status"], "healthy");
+
+    // The seed's request histogram names the route template, never the raw path.
+    let metrics = api
+        .http
+        .get(api.tc.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            r#"http_request_duration_seconds_count{method="GET",route="/sakip/api/v1/opd/{id}",status="400"} "#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"method="POST",route="/sakip/api/v1/auth/login",status="200""#),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("/opd/abc"), "{metrics}");
 }

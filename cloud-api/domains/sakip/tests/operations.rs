@@ -3,7 +3,9 @@
 //! CSV, XLSX and PDF files, the dashboard summary, integrations with sealed secrets, the
 //! SIPD sync against a local stand-in (good data, partial failures, slow answers, 500s,
 //! malformed JSON, a flaky answer retried), one run per job with two replicas, a queued job
-//! that survives a restart, and no stale read across replicas with the Redis cache.
+//! that survives a restart, no stale read across replicas with the Redis cache, and email
+//! notifications delivered to a local SMTP sink (tokio, port 0) without requests waiting,
+//! and supporting documents (type by content, size limit, download).
 
 #![allow(clippy::unwrap_used)]
 
@@ -26,7 +28,9 @@ db_tests!(
     evaluations_and_reports,
     sipd_sync,
     replicas_and_restart,
-    demo_data
+    demo_data,
+    notifications,
+    documents
 );
 
 async fn demo_data(backend: Backend) {
@@ -852,4 +856,305 @@ async fn redis_cache(backend: Backend) {
         .clone();
     assert_eq!(row["percentage"], "100.00");
     replica.stop().await;
+}
+
+/// A mail the SMTP sink accepted: its `RCPT TO` addresses and its `DATA`.
+#[derive(Debug, Clone)]
+struct Received {
+    to: Vec<String>,
+    data: String,
+}
+
+/// A minimal SMTP server on 127.0.0.1:0 that accepts everything (after `greet_after`, so
+/// that a request waiting on SMTP would show) and keeps each mail.
+async fn smtp_sink(greet_after: Duration) -> (u16, Arc<Mutex<Vec<Received>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mails: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let kept = mails.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                tokio::time::sleep(greet_after).await;
+                write.write_all(b"220 sink ESMTP\r\n").await.ok()?;
+                let mut to = Vec::new();
+                while let Some(line) = lines.next_line().await.ok()? {
+                    let verb = line.get(..4).unwrap_or_default().to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "DATA" => {
+                            write.write_all(b"354 go on\r\n").await.ok()?;
+                            let mut data = String::new();
+                            while let Some(l) = lines.next_line().await.ok()? {
+                                if l == "." {
+                                    break;
+                                }
+                                data.push_str(&l);
+                                data.push('\n');
+                            }
+                            kept.lock().unwrap().push(Received {
+                                to: std::mem::take(&mut to),
+                                data,
+                            });
+                            b"250 kept\r\n"
+                        }
+                        "RCPT" => {
+                            to.push(line[8..].trim().trim_matches(['<', '>']).to_owned());
+                            b"250 ok\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.ok()?;
+                            return Some(());
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(answer).await.ok()?;
+                }
+                Some(())
+            });
+        }
+    });
+    (port, mails)
+}
+
+/// Waits (at most 20 s) for a mail whose subject line contains `subject`.
+async fn mail_with(mails: &Arc<Mutex<Vec<Received>>>, subject: &str) -> Received {
+    for _ in 0..400 {
+        let found = mails
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                m.data
+                    .lines()
+                    .any(|l| l.starts_with("Subject:") && l.contains(subject))
+            })
+            .cloned();
+        if let Some(found) = found {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no mail about {subject}: {:?}", mails.lock().unwrap());
+}
+
+async fn notifications(backend: Backend) {
+    let (port, mails) = smtp_sink(Duration::from_millis(1500)).await;
+    let mut section = fast_worker();
+    section["smtp_host"] = json!("127.0.0.1");
+    section["smtp_port"] = json!(port);
+    section["smtp_from"] = json!("SAKIP <sakip@pemda.test>");
+    section["smtp_tls"] = json!("none");
+    let api = Api::with(backend, section).await;
+    let (root, a, _b, _opd_a, evaluator) = fixture(&api).await;
+    let admin_email = api.tc.admin_email.clone();
+    let (_, data) = api.get("/performance/data?year=2025", &root).await;
+    let achievement = data["data"][0]["id"].as_i64().unwrap();
+
+    // Verified: whoever entered it hears of it; the request does not wait for SMTP.
+    let started = std::time::Instant::now();
+    let (status, _) = api
+        .post(
+            &format!("/performance/achievements/{achievement}/verify"),
+            &evaluator,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        started.elapsed() < Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
+    let verified = mail_with(&mails, "diverifikasi").await;
+    assert_eq!(verified.to, vec![admin_email.clone()]);
+    assert!(
+        verified.data.contains("sakip@pemda.test"),
+        "{}",
+        verified.data
+    );
+
+    // Sent back: a reason is required; the mail carries it and the verification is cleared.
+    let back = format!("/performance/achievements/{achievement}/return");
+    assert_eq!(
+        api.post(&back, &evaluator, json!({})).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        api.post(&back, &root, json!({"reason": "x"})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, out) = api
+        .post(
+            &back,
+            &evaluator,
+            json!({"reason": "Bukti dukung belum lengkap"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(out["data"]["verified_by"].is_null());
+    let returned = mail_with(&mails, "dikembalikan").await;
+    assert_eq!(returned.to, vec![admin_email.clone()]);
+    assert!(
+        returned.data.contains("Bukti dukung belum lengkap"),
+        "{}",
+        returned.data
+    );
+
+    // An evaluation completed: the OPD's admins hear of it.
+    let e = id(&api
+        .create(
+            "/evaluations",
+            &evaluator,
+            json!({"opd_id": a, "year": 2025, "type": "internal"}),
+        )
+        .await);
+    let path = format!("/evaluations/{e}");
+    api.put(&path, &evaluator, json!({"components": {"perencanaan_kinerja": 80, "pengukuran_kinerja": 70, "pelaporan_kinerja": 90, "evaluasi_akuntabilitas_kinerja_internal": 60}, "status": "in_progress"})).await;
+    let (status, out) = api
+        .put(&path, &evaluator, json!({"status": "completed"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let completed = mail_with(&mails, "selesai").await;
+    assert_eq!(completed.to, vec!["admin.a@opd.test".to_owned()]);
+    assert!(completed.data.contains("BB"), "{}", completed.data);
+
+    // A sync that fails for good: the super_admins hear of it, without the integration's key.
+    let (base, _sipd) = sipd_server().await;
+    let it = integration(&api, &root, &base, "error").await;
+    let job = synced(&api, &root, it, a).await;
+    assert_eq!(job["status"], "failed");
+    let failed = mail_with(&mails, "gagal").await;
+    assert_eq!(failed.to, vec![admin_email]);
+    assert!(!failed.data.contains("kunci-rahasia"), "{}", failed.data);
+    assert_eq!(mails.lock().unwrap().len(), 4, "one mail per event");
+}
+
+/// A `multipart/form-data` body with one file field: (content type, body).
+fn multipart(field: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "gerbang-sakip-boundary-7d3f";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn documents(backend: Backend) {
+    let api = Api::with(backend, json!({"max_document_bytes": 4096})).await;
+    let (root, _a, _b, opd_a, evaluator) = fixture(&api).await;
+    let (_, data) = api.get("/performance/data?year=2025", &root).await;
+    let achievement = data["data"][0]["id"].as_i64().unwrap();
+    let path = format!("/performance/achievements/{achievement}/documents");
+    let upload = |token: &str, field: &str, name: &str, bytes: &[u8]| {
+        let (content_type, body) = multipart(field, name, bytes);
+        api.http
+            .post(api.url(&path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+    };
+    let send = |req: reqwest::RequestBuilder| async move {
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["success"], json!(status.is_success()), "{body}");
+        (status, body)
+    };
+
+    // A PDF by its content, whatever its name.
+    let pdf = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let (status, out) = send(upload(&opd_a, "file", "../../laporan capaian.pdf", &pdf)).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let doc = out["data"]["supporting_documents"][0].clone();
+    assert_eq!(doc["content_type"], "application/pdf");
+    assert_eq!(doc["name"], "laporan capaian.pdf");
+    assert_eq!(doc["size"], pdf.len());
+
+    // An Office document by its parts; an executable named .pdf, any other zip, an empty
+    // file, a missing field, a body too large, JSON instead of multipart: refused, unchanged.
+    let mut docx = b"PK\x03\x04\x14\x00\x06\x00".to_vec();
+    docx.extend_from_slice(b"\x00\x00\x00\x00[Content_Types].xml word/document.xml");
+    let (status, out) = send(upload(&root, "file", "rencana.docx", &docx)).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(
+        out["data"]["supporting_documents"][1]["content_type"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    for (field, bytes, want) in [
+        (
+            "file",
+            b"MZ\x90\x00 this is a program".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "file",
+            b"PK\x03\x04 just a zip".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        ("file", Vec::new(), StatusCode::BAD_REQUEST),
+        ("berkas", pdf.clone(), StatusCode::BAD_REQUEST),
+        (
+            "file",
+            [pdf.clone(), vec![b'x'; 5000]].concat(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ] {
+        let (status, out) = send(upload(&root, field, "bukti.pdf", &bytes)).await;
+        assert_eq!(status, want, "{out}");
+    }
+    let (status, _) = send(
+        api.http
+            .post(api.url(&path))
+            .bearer_auth(&root)
+            .json(&json!({"file": "x"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = send(upload(&evaluator, "file", "bukti.pdf", &pdf)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, data) = api.get("/performance/data?year=2025", &root).await;
+    let row = data["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == achievement)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        row["supporting_documents"].as_array().unwrap().len(),
+        2,
+        "{row}"
+    );
+
+    // Downloaded as stored, as an attachment, by whoever may read the OPD.
+    let url = api.url(&format!("{path}/{}", doc["id"].as_str().unwrap()));
+    let res = api
+        .http
+        .get(&url)
+        .bearer_auth(&evaluator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+    let (status, _) = api
+        .get(
+            &format!("{path}/00000000-0000-0000-0000-000000000000"),
+            &root,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = api.get(&format!("{path}/bukan-uuid"), &root).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }

@@ -296,3 +296,43 @@ impl MigrationTrait for M0014UsernameEmployeeNo {
         Ok(())
     }
 }
+
+/// Migration 20: TOTP multi-factor sign-in — each user's sealed secret, hashed recovery codes
+/// and last accepted time step, and the short-lived challenges between password and code.
+pub struct M0020IdentityTotp;
+
+impl MigrationName for M0020IdentityTotp {
+    fn name(&self) -> &str {
+        "m0020_identity_totp"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0020IdentityTotp {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Alias::new("user_mfa"))
+                    .col(uuid(Alias::new("user_id")).primary_key())
+                    .col(text(Alias::new("secret_sealed")))
+                    .col(text(Alias::new("recovery_codes")))
+                    .col(big_integer(Alias::new("last_step")).default(0))
+                    .col(timestamp_with_time_zone_null(Alias::new("confirmed_at")))
+                    .col(timestamp_with_time_zone(Alias::new("created_at")))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Alias::new("mfa_challenges"))
+                    .col(string_len(Alias::new("token_hash"), 64).primary_key())
+                    .col(uuid(Alias::new("user_id")))
+                    .col(integer(Alias::new("attempts")).default(0))
+                    .col(timestamp_with_time_zone(Alias::new("expires_at")))
+                    .to_owned(),
+            )
+            .await
+    }
+}

@@ -11,6 +11,7 @@ pub fn core_migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(super::identity_migration::M0003Identity),
         Box::new(super::identity_migration::M0012SessionEpoch),
         Box::new(super::identity_migration::M0014UsernameEmployeeNo),
+        Box::new(super::identity_migration::M0020IdentityTotp),
     ]
 }
 

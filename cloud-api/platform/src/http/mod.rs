@@ -1,7 +1,6 @@
 //! The HTTP application: the platform's routes and the domains' (merged by the caller), plus
-//! the cross-cutting layers
-//! (request language, tracing, a default body limit, security headers, CORS, panic guard)
-//! and Socket.IO.
+//! the cross-cutting layers (request language, tracing, request-duration metrics, a default
+//! body limit, security headers, CORS, panic guard) and Socket.IO.
 
 pub mod error;
 pub mod extract;
@@ -13,8 +12,8 @@ use tower_http::trace::TraceLayer;
 use socketioxide::layer::SocketIoLayer;
 
 use super::{
-    audit, commands, devices, health, i18n, identity, ingest, notifications, openapi, security,
-    state::AppState,
+    audit, commands, devices, health, i18n, identity, ingest, metrics, notifications, openapi,
+    security, state::AppState,
 };
 
 /// The default limit for request bodies that do not set their own.
@@ -40,6 +39,11 @@ pub fn app(
         // Ingest sets its own, larger limit.
         .merge(ingest::router())
         .merge(openapi::router(doc))
+        // Per route (`Router::layer`), so the matched route template is known.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(realtime)
         .layer(middleware::from_fn(i18n::language));
     // Spans name the path only: query strings can carry secrets (Socket.IO's `?token=`).

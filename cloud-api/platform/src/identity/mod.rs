@@ -8,6 +8,7 @@
 //! - `password`: Argon2id. `token`: access tokens. `sessions`: refresh token families.
 //! - `google`: ID token verification against a JWKS. `roles`: domains, roles, guards.
 //! - `epochs`: a disabled user's (or changed password's) tokens stop working at once.
+//! - `mfa`: TOTP enrolment, recovery codes and the second sign-in step.
 //! - `service`: users and password checks. `sign_in`: the one login path every domain uses.
 //!   `routes`: `/api/auth/...`.
 
@@ -15,6 +16,7 @@ pub mod epochs;
 mod extract;
 pub mod google;
 pub mod ids;
+pub mod mfa;
 pub mod password;
 pub mod roles;
 mod routes;
@@ -50,6 +52,7 @@ pub use token::{Claims, JwtKeys, ACCESS_TOKEN_TTL};
 /// Every `/api/auth` handler, for the OpenAPI document.
 pub(crate) mod api {
     pub use super::routes::{
-        __path_google, __path_login, __path_logout, __path_me, __path_refresh,
+        __path_google, __path_login, __path_logout, __path_me, __path_mfa_confirm,
+        __path_mfa_enrol, __path_mfa_verify, __path_refresh,
     };
 }

@@ -1,4 +1,5 @@
-//! `/api/auth`: `POST /login`, `POST /refresh`, `POST /logout`, `GET /me`, `POST /google`.
+//! `/api/auth`: `POST /login`, `POST /refresh`, `POST /logout`, `GET /me`, `POST /google`, and
+//! TOTP: `POST /mfa/enrol`, `POST /mfa/confirm`, `POST /mfa/verify` (the login's second step).
 
 use axum::{
     extract::State,
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use super::{
     extract::{cookie, AuthUser},
     ids::{Email, LoginId, Nik, Phone},
+    mfa,
     service::{self, UserView},
     sessions::{self, Session},
     sign_in::{sign_in, throttle_address},
@@ -39,10 +41,87 @@ pub const ACCESS_COOKIE: &str = "token";
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/auth/login", post(login))
+        .route("/api/auth/mfa/enrol", post(mfa_enrol))
+        .route("/api/auth/mfa/confirm", post(mfa_confirm))
+        .route("/api/auth/mfa/verify", post(mfa_verify))
         .route("/api/auth/refresh", post(refresh))
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/me", get(me))
         .route("/api/auth/google", post(google))
+}
+
+/// A TOTP code, or with `challenge_token` the second step of a login.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MfaRequest {
+    #[serde(default)]
+    pub challenge_token: String,
+    /// Six digits from the authenticator, or an unused recovery code.
+    #[serde(default)]
+    pub code: String,
+}
+
+/// Starts TOTP enrolment: the secret, its `otpauth://` URI and a QR code (PNG, base64).
+#[utoipa::path(post, path = "/api/auth/mfa/enrol", tag = "auth",
+    responses((status = 200, description = "`{secret, otpauth_uri, qr_png_base64}`"), (status = 401), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn mfa_enrol(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    ip: ClientIp,
+) -> Result<Response, ApiError> {
+    let user = service::find_by_id(&state.db, claims.sub)
+        .await?
+        .ok_or_else(sessions::invalid_session)?;
+    let enrolment = mfa::enrol(&state, &user).await?;
+    audit::record(
+        &state.db,
+        state.clock.now(),
+        audit::Entry::new("mfa_enrol_started", ip).by(user.id, claims.email),
+    )
+    .await;
+    Ok(Json(enrolment).into_response())
+}
+
+/// Confirms enrolment with a first code; answers the recovery codes, once.
+#[utoipa::path(post, path = "/api/auth/mfa/confirm", tag = "auth", request_body = MfaRequest,
+    responses((status = 200, description = "`{recovery_codes}`"), (status = 400), (status = 401), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn mfa_confirm(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    ip: ClientIp,
+    JsonBody(body): JsonBody<MfaRequest>,
+) -> Result<Response, ApiError> {
+    let codes = mfa::confirm(&state, claims.sub, &body.code).await?;
+    audit::record(
+        &state.db,
+        state.clock.now(),
+        audit::Entry::new("mfa_enabled", ip).by(claims.sub, claims.email),
+    )
+    .await;
+    Ok(Json(json!({ "recovery_codes": codes })).into_response())
+}
+
+/// The login's second step: the challenge token and a code → the session.
+#[utoipa::path(post, path = "/api/auth/mfa/verify", tag = "auth", request_body = MfaRequest,
+    responses((status = 200, body = SessionResponse), (status = 401, body = MessageResponse), (status = 429, body = MessageResponse)))]
+pub async fn mfa_verify(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    JsonBody(body): JsonBody<MfaRequest>,
+) -> Result<Response, ApiError> {
+    if let Err(refusal) = throttle_address(&state, &ip) {
+        return Ok(refusal.into_response());
+    }
+    let user = mfa::complete(&state, &body.challenge_token, &body.code).await?;
+    audit::record(
+        &state.db,
+        state.clock.now(),
+        audit::Entry::new("login", ip).by(user.id, "mfa"),
+    )
+    .await;
+    let session = sessions::start(&state, user).await?;
+    Ok(session_response(&state, session))
 }
 
 /// One identifier (`email`, `phone` or `nik`) and the password.

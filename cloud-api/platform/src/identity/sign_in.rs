@@ -1,6 +1,7 @@
 //! The one sign-in path every domain's login uses: per-account throttling, the password
 //! check, and the audit trail (`login` on success; `login_failed` for a wrong password or a
-//! disabled account, never for a database failure). Each domain then issues its own kind
+//! disabled account, never for a database failure), and the TOTP challenge of an enrolled
+//! user (`mfa`). Each domain then issues its own kind
 //! of session (refresh-token cookie, 7-day cookie, a bearer token in the body).
 
 use axum::response::{IntoResponse, Response};
@@ -18,6 +19,9 @@ pub enum SignInRefusal {
     Throttled(Response),
     /// Wrong credentials (401), a disabled account (403), or a failure of ours.
     Refused(ApiError),
+    /// The password was right and the user has TOTP: no session yet, but this challenge
+    /// token for `mfa::complete` (401 with `mfa_required` unless the domain answers it).
+    MfaRequired(String),
 }
 
 impl IntoResponse for SignInRefusal {
@@ -25,6 +29,19 @@ impl IntoResponse for SignInRefusal {
         match self {
             SignInRefusal::Throttled(response) => response,
             SignInRefusal::Refused(error) => error.into_response(),
+            SignInRefusal::MfaRequired(token) => (
+                axum::http::StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!({
+                    "error": crate::i18n::Msg::new(
+                        "Masukkan kode autentikasi dua faktor",
+                        "Enter your two-factor authentication code",
+                    )
+                    .localized(),
+                    "mfa_required": true,
+                    "challenge_token": token,
+                })),
+            )
+                .into_response(),
         }
     }
 }
@@ -58,6 +75,17 @@ pub async fn sign_in(
     let now = platform.clock.now();
     match service::check_password(&platform.db, id, password).await {
         Ok(user) => {
+            if super::mfa::enrolled(&platform.db, user.id).await? {
+                audit::record(
+                    &platform.db,
+                    now,
+                    audit::Entry::new("login_mfa_challenge", ip).by(user.id, id.key()),
+                )
+                .await;
+                return Err(SignInRefusal::MfaRequired(
+                    super::mfa::challenge(platform, user.id).await?,
+                ));
+            }
             audit::record(
                 &platform.db,
                 now,
