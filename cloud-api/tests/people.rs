@@ -1240,7 +1240,7 @@ async fn face_consent_required_recorded_withdrawn(backend: Backend) {
         let mut file = archive.by_index(i).unwrap();
         let mut content = Vec::new();
         std::io::Read::read_to_end(&mut file, &mut content).unwrap();
-        files.insert(file.name().to_owned(), content);
+        files.insert(file.name().unwrap().to_string(), content);
     }
     for name in [
         "README.txt",

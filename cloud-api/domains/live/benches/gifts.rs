@@ -12,7 +12,6 @@ mod common;
 use cloud_api::testkit::{Backend, BrokerKind, TestCloud};
 use common::user;
 use serde_json::json;
-use uuid::Uuid;
 
 const SENDERS: usize = 50;
 const SENDS_PER_SENDER: usize = 60;
