@@ -33,7 +33,7 @@ addWords({
 
 /**
  * A person (`PersonView`, the fields shown here); `GET /api/users` → `{ total_users, users }`.
- * @typedef {{ id: string, name: string, email: string | null, phone: string | null, nik: string | null /* masked */, role: string, department: string | null, enabled: boolean, face_registered: boolean, attendance_count: number }} Person
+ * @typedef {{ id: string, name: string, email: string | null, phone: string | null, nik: string | null, role: string, department: string | null, enabled: boolean, face_registered: boolean, attendance_count: number }} Person
  */
 /** What a change answers: `{ message, user? }`. */
 /** @typedef {{ message: string }} Answer */
