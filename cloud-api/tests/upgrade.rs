@@ -129,6 +129,15 @@ async fn a_database_of_the_monolith_upgrades_in_place(backend: Backend) {
     }
     let after = counts(conn).await;
     for table in TABLES {
+        if *table == "cloud_secrets" {
+            // New features generate their keys at start (the TOTP and SAKIP integration
+            // seals); the old ones must all still be there.
+            assert!(
+                after[table] >= before[table],
+                "cloud_secrets lost a key on upgrade"
+            );
+            continue;
+        }
         // Signing in below adds an audit row and a session; nothing else may change.
         assert_eq!(after[table], before[table], "{table} changed on upgrade");
     }
