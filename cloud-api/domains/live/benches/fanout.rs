@@ -109,7 +109,9 @@ async fn main() {
         .arg(file.path())
         .arg(sockets.to_string())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        // Not inherited: Node makes a shared stdio descriptor non-blocking, and this
+        // process's own printing then fails with EAGAIN. Its errors arrive as JSON lines.
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let stdout = node.stdout.take().unwrap();

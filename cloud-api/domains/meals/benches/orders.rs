@@ -188,7 +188,9 @@ fn start_listeners(
         .arg(tc.url(""))
         .arg(&path)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        // Not inherited: Node makes a shared stdio descriptor non-blocking, and this
+        // process's own printing then fails with EAGAIN. Its errors arrive as JSON lines.
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
