@@ -4,8 +4,6 @@
 //! `processSIPDSync`: a log row running → completed/failed with its counts, allocations
 //! upserted on `sipd_code`, then `last_sync` and `health_score`.
 
-use std::time::Duration;
-
 use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use chacha20poly1305::{
@@ -151,26 +149,6 @@ impl SecretBox {
             .map_err(|_| fail())?;
         serde_json::from_slice(&plain).map_err(|_| fail())
     }
-}
-
-/// An HTTP client for external systems: the webpki roots, a timeout on connecting and on
-/// the whole answer.
-pub fn http_client(timeout: Duration) -> reqwest::Client {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map(|b| b.with_root_certificates(roots).with_no_client_auth());
-    let mut builder = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout);
-    if let Ok(tls) = tls {
-        builder = builder.use_preconfigured_tls(tls);
-    }
-    builder.build().unwrap_or_default()
 }
 
 pub fn integration_json(row: &integration::Model, secrets: Option<&Value>) -> Value {

@@ -47,7 +47,8 @@ pub struct JobQueue {
 
 impl JobQueue {
     pub fn new(config: SakipConfig, secrets: SecretBox) -> Self {
-        let http = integration::http_client(Duration::from_millis(config.http_timeout_ms.max(1)));
+        let http =
+            platform::http::client::https(Duration::from_millis(config.http_timeout_ms.max(1)));
         Self {
             config,
             secrets,

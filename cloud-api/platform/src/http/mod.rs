@@ -2,6 +2,7 @@
 //! the cross-cutting layers (request language, tracing, request-duration metrics, a default
 //! body limit, security headers, CORS, panic guard) and Socket.IO.
 
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod json;

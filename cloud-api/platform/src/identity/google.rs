@@ -3,10 +3,7 @@
 //! the platform clock). Keys are cached for an hour and refetched, at most once a minute,
 //! when a token names a key we do not know (Google rotates them).
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use jsonwebtoken::{decode, decode_header, jwk::JwkSet, Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -60,27 +57,11 @@ pub fn invalid_token() -> ServiceError {
     ServiceError::Unauthorized(Msg::new("Token Google tidak valid", "Invalid Google token"))
 }
 
-fn http_client() -> reqwest::Client {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map(|b| b.with_root_certificates(roots).with_no_client_auth());
-    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(10));
-    if let Ok(tls) = tls {
-        builder = builder.use_preconfigured_tls(tls);
-    }
-    builder.build().unwrap_or_default()
-}
-
 impl GoogleVerifier {
     pub fn new(config: GoogleConfig) -> Self {
         Self {
             config,
-            client: http_client(),
+            client: crate::http::client::https(Duration::from_secs(10)),
             cache: Mutex::new(Cache::default()),
         }
     }
