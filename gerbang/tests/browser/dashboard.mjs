@@ -114,6 +114,15 @@ await step('door-unlock', async () => {
   await page.locator('#unlock').waitFor();
   const lock = page.locator('main [data-field="lock"]');
   await page.waitForFunction(() => /Terkunci/.test(document.querySelector('[data-field="lock"]')?.textContent || ''), null, { timeout: 20000 });
+  // Every state the lock field shows from here on, so a brief one cannot be missed between
+  // two animation frames (a face visitor may release the door again right after it locks).
+  await page.evaluate(() => {
+    window.lockStates = [];
+    const main = document.querySelector('main');
+    // A redraw replaces the field, so watch what holds it.
+    new MutationObserver(() => window.lockStates.push(main.querySelector('[data-field="lock"]')?.textContent || ''))
+      .observe(main, { childList: true, subtree: true, characterData: true });
+  });
   await page.locator('#unlock-seconds').fill('3');
   await page.locator('#unlock').click();
   // The device acknowledged with its relay released...
@@ -121,11 +130,20 @@ await step('door-unlock', async () => {
   check(/Tidak terkunci/.test(await lock.first().textContent()), 'the lock did not show released');
   await screenshot('door-unlocked');
   // ...and the relay engaging again after 3 s arrives live, from the device's own event.
-  await page.waitForFunction(() => /^Terkunci/.test(document.querySelector('[data-field="lock"]')?.textContent || ''), null, { timeout: 15000 });
-  const status = await page.evaluate(async () => {
-    const r = await fetch('/api/door/status?device_id=door-1', { headers: { Authorization: `Bearer ${sessionStorage.getItem('gerbang.token')}` } });
-    return r.json();
-  });
+  await page.waitForFunction(() => {
+    const released = window.lockStates.findIndex((s) => /Tidak terkunci/.test(s));
+    return released >= 0 && window.lockStates.slice(released).some((s) => /^Terkunci/.test(s));
+  }, null, { timeout: 15000 });
+  // The cloud's own status agrees (a face visitor may hold the door released a few seconds).
+  let status;
+  for (let tries = 0; tries < 20; tries += 1) {
+    status = await page.evaluate(async () => {
+      const r = await fetch('/api/door/status?device_id=door-1', { headers: { Authorization: `Bearer ${sessionStorage.getItem('gerbang.token')}` } });
+      return r.json();
+    });
+    if (status.locked === true) break;
+    await page.waitForTimeout(500);
+  }
   check(status.locked === true, `the cloud's door status says ${JSON.stringify(status)}`);
 });
 
