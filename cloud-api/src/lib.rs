@@ -19,6 +19,7 @@ use std::{path::PathBuf, sync::Arc};
 use platform::domain::{Domain, DomainSet};
 use tokio_util::sync::CancellationToken;
 
+pub mod backup;
 pub mod dashboard;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -1,11 +1,13 @@
 //! `cloud-api`: the Gerbang cloud alone (no simulated doors, no demo data) — what the cloud
 //! package installs and `cloud-api.service` runs. Configuration: defaults, then the TOML
 //! file given with `--config` (or `GERBANG_CONFIG`), then `GERBANG_*` environment variables.
+//! `cloud-api backup --to DIR` and `cloud-api restore --from DIR` keep a site's data
+//! (`cloud_api::backup`).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Parser)]
@@ -14,6 +16,26 @@ struct Args {
     /// A TOML configuration file (optional; the environment overrides it).
     #[arg(long, env = "GERBANG_CONFIG")]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Action>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Serve the API (what runs without a subcommand).
+    Serve,
+    /// Write a consistent backup of the database and the data directory's files into a new
+    /// directory (the cloud may keep running).
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into the configured database (which must be empty) and data
+    /// directory, then migrate it to this version's schema.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -29,6 +51,28 @@ async fn main() -> anyhow::Result<()> {
     let mut config = cloud_api::load_config(args.config.as_deref())
         .map_err(|e| anyhow::anyhow!(e))
         .context("reading the configuration")?;
+    match args.command {
+        Some(Action::Backup { to }) => {
+            let manifest = cloud_api::backup::backup(&config, &to).await?;
+            println!(
+                "Backup written to {}: {} database, {} migrations, {} files.",
+                to.display(),
+                manifest.backend,
+                manifest.migrations.len(),
+                manifest.files
+            );
+            return Ok(());
+        }
+        Some(Action::Restore { from }) => {
+            let manifest = cloud_api::backup::restore(&config, &from).await?;
+            println!(
+                "Restored the backup of {} ({} database, {} files).",
+                manifest.created_at, manifest.backend, manifest.files
+            );
+            return Ok(());
+        }
+        Some(Action::Serve) | None => {}
+    }
     if let Some(file) = cloud_api::default_first_admin(&mut config)
         .context("writing the generated admin password")?
     {

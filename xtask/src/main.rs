@@ -17,6 +17,8 @@ const POSTGRES_ADDR: &str = "127.0.0.1:5432";
 const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const MOSQUITTO_ADDR: &str = "127.0.0.1:1883";
 const REDIS_ADDR: &str = "127.0.0.1:6379";
+const S3_ADDR: &str = "127.0.0.1:8333";
+const S3_URL: &str = "http://127.0.0.1:8333";
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 fn main() -> ExitCode {
@@ -100,6 +102,11 @@ fn probe_redis() -> Service {
         REDIS_ADDR,
         REDIS_URL,
     )
+}
+
+/// An S3-compatible object store (SeaweedFS): files shared by replicas.
+fn probe_s3() -> Service {
+    probe_tcp("S3", "s3", "GERBANG_TEST_S3", S3_ADDR, S3_URL)
 }
 
 /// Node with the real `socket.io-client` installed for the Socket.IO suites.
@@ -193,6 +200,7 @@ fn test(args: &[String]) -> ExitCode {
         probe_postgres(),
         probe_mosquitto(),
         probe_redis(),
+        probe_s3(),
         probe_onnxruntime(),
         probe_socketio(),
     ];

@@ -12,6 +12,7 @@ use protocol::{
     DeviceId, PublicKey, SiteId,
 };
 use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
 use tokio::{net::TcpListener, sync::mpsc, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
@@ -34,6 +35,7 @@ use crate::{
         metrics::Metrics,
         mqtt::{self, AuthRequest, BrokerUrl, MqttHandle, SERVICE_USER},
         realtime::Realtime,
+        replicas::Replicas,
         secrets::{self, constant_time_eq, random_bytes, sha256_hex},
         security::RateLimits,
         state::{AppState, Platform},
@@ -125,10 +127,23 @@ pub async fn start<D: DomainSet>(
         })?;
     }
     tracing::info!(database = %redact_url(&database_url), "Opening the database.");
-    let db = db::connect::<D>(&database_url)
+    let db = db::open(&database_url)
         .await
         .map_err(|source| CloudError::Database {
-            context: "connecting and migrating",
+            context: "connecting",
+            source,
+        })?;
+    // Until the domains are prepared and the first admin exists: one replica at a time.
+    let startup = db::StartupLock::acquire(&db)
+        .await
+        .map_err(|source| CloudError::Database {
+            context: "waiting for the replicas starting alongside",
+            source,
+        })?;
+    db::Migrator::<D>::up(&db, None)
+        .await
+        .map_err(|source| CloudError::Database {
+            context: "migrating",
             source,
         })?;
     if config.database_url.is_none() {
@@ -152,6 +167,7 @@ pub async fn start<D: DomainSet>(
     if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
         ensure_first_admin(&db, &roles, email, password).await?;
     }
+    startup.release().await;
     let projectors = domains.iter().filter_map(|d| d.projector()).collect();
     let personal_data = domains
         .iter()
@@ -232,7 +248,13 @@ pub async fn start<D: DomainSet>(
     let clock = Arc::new(Clock::default());
     let sessions = Arc::new(SessionEpochs::new(db.clone()));
     let (realtime_layer, realtime) = Realtime::build(jwt.clone(), clock.clone(), sessions.clone());
-    let limits = RateLimits::new(&config.security);
+    let replicas = match &config.redis_url {
+        Some(url) => Replicas::connect(url)
+            .await
+            .map_err(|e| CloudError::Config(format!("redis_url: {e}")))?,
+        None => Replicas::alone(),
+    };
+    let limits = RateLimits::new(&config.security, replicas.clone());
     let google = GoogleVerifier::new(config.google.clone());
     let platform: AppState = Arc::new(Platform {
         config,
@@ -254,6 +276,7 @@ pub async fn start<D: DomainSet>(
         running: AtomicBool::new(true),
         clock,
         limits,
+        replicas,
         google,
         realtime,
         roles,
@@ -264,6 +287,9 @@ pub async fn start<D: DomainSet>(
     for domain in &domains {
         domain.spawn(&platform, &shutdown);
     }
+    platform
+        .replicas
+        .spawn_listener(platform.clone(), shutdown.clone());
 
     let inner = shutdown.child_token();
     let mqtt_stop = CancellationToken::new();

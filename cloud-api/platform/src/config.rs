@@ -37,6 +37,12 @@ pub struct CloudConfig {
     /// What one HTTP client may hold: the header (and keep-alive idle) timeout, the cap on
     /// open connections (`[http_limits]`, `GERBANG_HTTP_LIMITS_*`).
     pub http_limits: http_serve::Limits,
+    /// Redis, shared by the replicas of one deployment (`GERBANG_REDIS_URL`): sign-in rate
+    /// limits and session changes (`crate::replicas`). `None`: each replica keeps its own.
+    pub redis_url: Option<String>,
+    /// Where the domains' files go (`[object_store]`, `GERBANG_OBJECT_STORE_*`): local
+    /// directories by default, or one S3-compatible bucket (`crate::files`).
+    pub object_store: crate::files::ObjectStoreConfig,
     /// Each domain's own section (`[people]`, `[meals]`, … in the file; `GERBANG_PEOPLE_*`
     /// in the environment), read by the domain at start with [`CloudConfig::section`].
     #[serde(flatten)]
@@ -143,6 +149,8 @@ impl Default for CloudConfig {
             security: SecurityConfig::default(),
             google: GoogleConfig::default(),
             http_limits: http_serve::Limits::default(),
+            redis_url: None,
+            object_store: Default::default(),
             sections: BTreeMap::new(),
         }
     }
@@ -175,7 +183,7 @@ impl CloudConfig {
         file: Option<&std::path::Path>,
         sections: &[&str],
     ) -> Result<Self, Box<figment::Error>> {
-        let known: Vec<String> = ["mqtt", "security", "google", "http_limits"]
+        let known: Vec<String> = ["mqtt", "security", "google", "http_limits", "object_store"]
             .iter()
             .chain(sections)
             .map(|s| s.to_string())
@@ -286,6 +294,8 @@ impl fmt::Debug for CloudConfig {
             .field("security", &self.security)
             .field("google", &self.google)
             .field("http_limits", &self.http_limits)
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("object_store", &self.object_store)
             .field("sections", &self.sections.keys().collect::<Vec<_>>())
             .finish()
     }

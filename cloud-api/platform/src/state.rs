@@ -10,7 +10,7 @@ use sea_orm::DatabaseConnection;
 use super::{
     clock::Clock, commands::PendingCommands, devices::DeviceCache, identity::epochs::Standing,
     identity::google::GoogleVerifier, identity::JwtKeys, identity::SessionEpochs, metrics::Metrics,
-    mqtt::MqttHandle, realtime::Realtime, security::RateLimits,
+    mqtt::MqttHandle, realtime::Realtime, replicas::Replicas, security::RateLimits,
 };
 use crate::{
     config::CloudConfig,
@@ -43,6 +43,8 @@ pub struct Platform {
     pub clock: Arc<Clock>,
     /// Sign-in rate limits.
     pub limits: RateLimits,
+    /// What the replicas share through Redis (rate limits, session changes), if configured.
+    pub replicas: Replicas,
     /// Google ID token verification.
     pub google: GoogleVerifier,
     /// Socket.IO push.
@@ -106,10 +108,11 @@ impl Platform {
         self.running.load(Ordering::Relaxed)
     }
 
-    /// After a transaction that ended `user`'s sessions has committed: the epoch cache
-    /// learns their new standing and their open sockets close.
+    /// After a transaction that ended `user`'s sessions has committed: the epoch cache of
+    /// every replica learns their new standing and their open sockets close.
     pub async fn sessions_ended(&self, user: uuid::Uuid, standing: Standing) {
         self.sessions.record(user, standing);
+        self.replicas.publish_session_change(user, standing).await;
         self.realtime.disconnect_user(user).await;
     }
 }

@@ -1,5 +1,7 @@
 //! A whole cloud for one test: fresh database, temp data dir, HTTP and embedded broker on
-//! port 0 (or an external broker), a known admin.
+//! port 0 (or an external broker), a known admin; or several replicas of it on one database.
+
+use std::sync::Arc;
 
 use protocol::{sync::EnrollRequest, DeviceId, SiteId};
 use tempfile::TempDir;
@@ -20,9 +22,10 @@ pub struct TestCloud {
     pub broker: BrokerKind,
     pub admin_email: String,
     pub admin_password: String,
-    // Dropped last: the cloud must stop before its database disappears.
-    _data_dir: TempDir,
-    db: TestDb,
+    // Dropped last: the cloud must stop before its database disappears (replicas share it;
+    // the last one to go drops it).
+    data_dir: TempDir,
+    db: Arc<TestDb>,
 }
 
 impl TestCloud {
@@ -43,6 +46,31 @@ impl TestCloud {
     /// Like [`TestCloud::start_with`], on a database the test prepared (a fixture).
     pub async fn start_on(
         db: TestDb,
+        backend: Backend,
+        broker: BrokerKind,
+        adjust: impl FnOnce(&mut CloudConfig),
+    ) -> TestCloud {
+        Self::launch(Arc::new(db), backend, broker, adjust).await
+    }
+
+    /// `n` replicas of one cloud on one fresh database, started at the same moment as a
+    /// deployment's would be: each has its own HTTP port, data directory and (embedded)
+    /// broker; they share the database and whatever `adjust` points them at.
+    pub async fn start_replicas(
+        n: usize,
+        backend: Backend,
+        broker: BrokerKind,
+        adjust: impl Fn(&mut CloudConfig),
+    ) -> Vec<TestCloud> {
+        let db = Arc::new(TestDb::create(&backend).await);
+        futures::future::join_all(
+            (0..n).map(|_| Self::launch(db.clone(), backend.clone(), broker.clone(), &adjust)),
+        )
+        .await
+    }
+
+    async fn launch(
+        db: Arc<TestDb>,
         backend: Backend,
         broker: BrokerKind,
         adjust: impl FnOnce(&mut CloudConfig),
@@ -78,7 +106,7 @@ impl TestCloud {
             broker,
             admin_email,
             admin_password,
-            _data_dir: data_dir,
+            data_dir,
             db,
         }
     }
@@ -94,6 +122,11 @@ impl TestCloud {
 
     pub fn database_url(&self) -> &str {
         &self.db.url
+    }
+
+    /// The cloud's data directory (the object store's files).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
     }
 
     /// Registers and enrols a device in-process; the returned device holds its credentials.
@@ -119,6 +152,12 @@ impl TestCloud {
 
     /// Stops the cloud and waits for a clean shutdown.
     pub async fn stop(mut self) {
+        self.halt().await;
+    }
+
+    /// Stops the cloud and waits for a clean shutdown, keeping its database and data
+    /// directory until this is dropped (to look at what it left).
+    pub async fn halt(&mut self) {
         self.shutdown.cancel();
         if let Some(cloud) = self.cloud.take() {
             cloud.stopped().await;

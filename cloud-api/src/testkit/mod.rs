@@ -11,6 +11,7 @@
 mod cloud;
 mod database;
 mod device;
+pub mod fleet;
 pub mod latency;
 
 pub use cloud::TestCloud;
@@ -134,6 +135,11 @@ pub fn unique_site(prefix: &str) -> protocol::SiteId {
 /// them out by name where no Redis is reachable).
 pub fn require_redis() -> String {
     required_service("GERBANG_TEST_REDIS", "Redis")
+}
+
+/// The S3-compatible endpoint of the object-store suites (`GERBANG_TEST_S3`, SeaweedFS).
+pub fn require_s3() -> String {
+    required_service("GERBANG_TEST_S3", "an S3-compatible store")
 }
 
 /// Turns `async fn case(backend: Backend)` into `case::sqlite` and `case::postgres` tests.

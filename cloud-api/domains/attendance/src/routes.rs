@@ -110,7 +110,7 @@ pub(crate) async fn register(
     headers: HeaderMap,
     JsonBody(body): JsonBody<RegisterRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(limited) = state.limits.auth_attempt(ip.0) {
+    if let Err(limited) = state.limits.auth_attempt(ip.0).await {
         return Ok(limited.into_response());
     }
     let (Some(email), Some(password), Some(name)) = (
@@ -205,7 +205,7 @@ pub(crate) async fn login(
     ip: ClientIp,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(refusal) = identity::throttle_address(&state, &ip) {
+    if let Err(refusal) = identity::throttle_address(&state, &ip).await {
         return Ok(refusal.into_response());
     }
     let (Some(email), Some(password)) = (filled(&body.email), filled(&body.password)) else {

@@ -4,17 +4,14 @@
 
 use std::{
     collections::HashMap,
-    path::Path,
     sync::{Arc, Mutex},
 };
 
 use axum::body::Bytes;
-use object_store::{local::LocalFileSystem, path::Path as ObjectPath, ObjectStore};
+use object_store::{path::Path as ObjectPath, ObjectStore};
 use protocol::DeviceId;
 use tokio::sync::broadcast;
 use uuid::Uuid;
-
-use platform::CloudError;
 
 /// Frames buffered per viewer before the slowest one skips ahead.
 const FRAMES_BUFFERED: usize = 8;
@@ -46,16 +43,6 @@ pub fn object_key(device: &str, id: Uuid) -> ObjectPath {
 }
 
 impl CameraHub {
-    /// The hub with its store in `media_dir` (created when missing).
-    pub fn new(media_dir: &Path) -> Result<Self, CloudError> {
-        std::fs::create_dir_all(media_dir).map_err(|e| {
-            CloudError::Config(format!("creating media dir {}: {e}", media_dir.display()))
-        })?;
-        let store = LocalFileSystem::new_with_prefix(media_dir)
-            .map_err(|e| CloudError::Config(format!("media dir {}: {e}", media_dir.display())))?;
-        Ok(Self::with_store(Arc::new(store)))
-    }
-
     pub fn with_store(store: Arc<dyn ObjectStore>) -> Self {
         Self {
             store,

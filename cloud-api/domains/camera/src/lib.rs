@@ -95,7 +95,11 @@ impl Domain for Camera {
             .media_dir
             .or(legacy.media_dir)
             .unwrap_or_else(|| context.config.data_dir.join("media"));
-        states.insert(CameraHub::new(&media_dir)?);
+        states.insert(CameraHub::with_store(platform::files::open(
+            context.config,
+            "media",
+            &media_dir,
+        )?));
         Ok(())
     }
 

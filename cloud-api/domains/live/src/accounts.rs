@@ -143,7 +143,7 @@ pub(crate) async fn register(
     ip: ClientIp,
     JsonBody(body): JsonBody<RegisterRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(limited) = state.limits.auth_attempt(ip.0) {
+    if let Err(limited) = state.limits.auth_attempt(ip.0).await {
         return Ok(limited.into_response());
     }
     let (Some(raw_phone), Some(password), Some(name)) = (
@@ -209,7 +209,7 @@ pub(crate) async fn login(
     ip: ClientIp,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(limited) = state.limits.auth_attempt(ip.0) {
+    if let Err(limited) = state.limits.auth_attempt(ip.0).await {
         return Ok(limited.into_response());
     }
     let (Some(raw_phone), Some(password)) = (filled(&body.phone), body.password.as_deref()) else {
@@ -229,7 +229,7 @@ pub(crate) async fn login(
             .into())
         }
     };
-    if let Err(limited) = state.limits.account_attempt(&id.key()) {
+    if let Err(limited) = state.limits.account_attempt(&id.key()).await {
         return Ok(limited.into_response());
     }
     let found = match identity::check_password(&state.db, &id, password).await {

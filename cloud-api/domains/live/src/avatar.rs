@@ -7,7 +7,7 @@
 //! `avatar_url` points at `GET /chatme/uploads/avatars/<user>/<file>`, and the previous
 //! avatar is removed.
 
-use std::{io::Cursor, path::Path, sync::Arc};
+use std::io::Cursor;
 
 use axum::{
     body::Body,
@@ -20,13 +20,12 @@ use image::{
     codecs::jpeg::JpegEncoder, imageops::FilterType, DynamicImage, ImageDecoder, ImageFormat,
     ImageReader, Limits,
 };
-use object_store::{local::LocalFileSystem, path::Path as ObjectPath, ObjectStore};
+use object_store::{path::Path as ObjectPath, ObjectStore};
 use platform::{
     http::{error::ApiError, extract::PathParams},
     i18n::Msg,
     identity::AuthUser,
     sql::stmt,
-    start_error::CloudError,
     state::AppState,
 };
 use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -54,16 +53,6 @@ fn limits() -> Limits {
     limits.max_image_height = Some(16_384);
     limits.max_alloc = Some(256 * 1024 * 1024);
     limits
-}
-
-/// Where avatars are kept.
-pub fn store(media_dir: &Path) -> Result<Arc<dyn ObjectStore>, CloudError> {
-    std::fs::create_dir_all(media_dir).map_err(|e| {
-        CloudError::Config(format!("creating media dir {}: {e}", media_dir.display()))
-    })?;
-    let store = LocalFileSystem::new_with_prefix(media_dir)
-        .map_err(|e| CloudError::Config(format!("media dir {}: {e}", media_dir.display())))?;
-    Ok(Arc::new(store))
 }
 
 /// What went wrong with an upload.

@@ -190,7 +190,7 @@ impl Domain for Live {
             .media_dir
             .clone()
             .unwrap_or_else(|| context.config.data_dir.join("media"));
-        let media = avatar::store(&media_dir)?;
+        let media = platform::files::open(context.config, "media", &media_dir)?;
         states.insert(LiveRuntime {
             session_jwt: JwtKeys::with_ttl(context.jwt_secret, SESSION_TTL),
             host_share_bp: (config.host_share * 10_000.0).round() as i64,

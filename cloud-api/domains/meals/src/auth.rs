@@ -75,7 +75,7 @@ pub async fn login(
     ip: ClientIp,
     MealsJson(body): MealsJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(limited) = state.limits.auth_attempt(ip.0) {
+    if let Err(limited) = state.limits.auth_attempt(ip.0).await {
         return Ok(limited.into_response());
     }
     let nik = body
@@ -90,7 +90,7 @@ pub async fn login(
         .ok_or_else(|| required("password"))?;
     let nik = EmployeeNo::parse(nik).map_err(|e| MealsError::Invalid(e.0))?;
     let id = LoginId::EmployeeNo(nik.clone());
-    if let Err(limited) = state.limits.account_attempt(&id.key()) {
+    if let Err(limited) = state.limits.account_attempt(&id.key()).await {
         return Ok(limited.into_response());
     }
     let found = match identity::check_password(&state.db, &id, password).await {
@@ -148,7 +148,7 @@ pub async fn refresh(
     ip: ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Err(limited) = state.limits.auth_attempt(ip.0) {
+    if let Err(limited) = state.limits.auth_attempt(ip.0).await {
         return Ok(limited.into_response());
     }
     let raw = cookie(&headers, REFRESH_COOKIE).ok_or_else(sessions::invalid_session)?;

@@ -210,7 +210,11 @@ pub async fn login(
     ip: ClientIp,
     Body(body): Body<LoginRequest>,
 ) -> Answer {
-    state.limits.auth_attempt(ip.0).map_err(|_| too_many())?;
+    state
+        .limits
+        .auth_attempt(ip.0)
+        .await
+        .map_err(|_| too_many())?;
     let (Some(username), Some(password)) = (required(&body.username), body.password.as_deref())
     else {
         return Err(SakipError::bad(Msg::new(
@@ -222,6 +226,7 @@ pub async fn login(
     state
         .limits
         .account_attempt(&id.key())
+        .await
         .map_err(|_| too_many())?;
     let found = match identity::check_password(&state.db, &id, password).await {
         Ok(found) => found,
@@ -336,7 +341,11 @@ pub async fn mfa_verify(
     ip: ClientIp,
     Body(body): Body<MfaRequest>,
 ) -> Answer {
-    state.limits.auth_attempt(ip.0).map_err(|_| too_many())?;
+    state
+        .limits
+        .auth_attempt(ip.0)
+        .await
+        .map_err(|_| too_many())?;
     let code = code_required(&body)?;
     let token = required(&body.challenge_token).ok_or_else(|| {
         SakipError::bad(Msg::new(
@@ -415,7 +424,11 @@ pub async fn refresh(
     ip: ClientIp,
     Body(body): Body<RefreshRequest>,
 ) -> Answer {
-    state.limits.auth_attempt(ip.0).map_err(|_| too_many())?;
+    state
+        .limits
+        .auth_attempt(ip.0)
+        .await
+        .map_err(|_| too_many())?;
     let raw = required(&body.refresh_token).ok_or_else(missing_refresh)?;
     let session = sessions::rotate(&state, raw, ip).await?;
     let opd_id = opd_of(&state, session.user.id).await?;

@@ -6,7 +6,7 @@
 //! PNG, JPEG, Office documents (OOXML and the older OLE2 format); the size is capped
 //! (`max_document_bytes`, 10 MiB).
 
-use std::{path::Path as FsPath, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     body::Bytes,
@@ -14,10 +14,8 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
-use object_store::{local::LocalFileSystem, path::Path as ObjectPath, ObjectStore, PutPayload};
-use platform::{
-    error::ServiceError, i18n::Msg, security::ClientIp, start_error::CloudError, state::AppState,
-};
+use object_store::{path::Path as ObjectPath, ObjectStore, PutPayload};
+use platform::{error::ServiceError, i18n::Msg, security::ClientIp, state::AppState};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -46,18 +44,9 @@ impl std::fmt::Debug for DocumentStore {
 }
 
 impl DocumentStore {
-    /// The store in `dir` (created when missing).
-    pub fn new(dir: &FsPath, max_bytes: usize) -> Result<Self, CloudError> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            CloudError::Config(format!("sakip.documents_dir {}: {e}", dir.display()))
-        })?;
-        let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| {
-            CloudError::Config(format!("sakip.documents_dir {}: {e}", dir.display()))
-        })?;
-        Ok(Self {
-            store: Arc::new(store),
-            max_bytes,
-        })
+    /// Documents in `store` (`platform::files`), each at most `max_bytes`.
+    pub fn new(store: Arc<dyn ObjectStore>, max_bytes: usize) -> Self {
+        Self { store, max_bytes }
     }
 }
 

@@ -112,9 +112,9 @@ impl Domain for Sakip {
             .clone()
             .unwrap_or_else(|| context.config.data_dir.join("sakip"));
         states.insert(documents::DocumentStore::new(
-            &documents_dir,
+            platform::files::open(context.config, "sakip", &documents_dir)?,
             config.max_document_bytes.max(1),
-        )?);
+        ));
         states.insert(jobs::JobQueue::new(config, secrets));
         Ok(())
     }

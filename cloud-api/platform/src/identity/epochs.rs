@@ -6,8 +6,8 @@
 //! epoch and whether they are enabled, filled on first use and written through by every
 //! change this process makes.
 //!
-//! One process owns the users table (the cloud is one binary); a second replica would
-//! need the bump to be published to it (DESIGN.md "Identity").
+//! Replicas learn each other's changes through Redis when it is configured
+//! (`crate::replicas`): every change is published and recorded here on every replica.
 
 use std::{
     collections::HashMap,
@@ -73,6 +73,15 @@ impl SessionEpochs {
             }
         };
         Ok(standing.active && standing.epoch == claims.sep)
+    }
+
+    /// Forgets every cached standing (each is loaded again on its next use): after a time
+    /// in which another replica's change may have gone unheard.
+    pub fn forget_all(&self) {
+        self.users
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// Notes `standing` for `user`, unless a newer epoch is known already (a load that read

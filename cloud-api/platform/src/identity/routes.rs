@@ -110,7 +110,7 @@ pub async fn mfa_verify(
     ip: ClientIp,
     JsonBody(body): JsonBody<MfaRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(refusal) = throttle_address(&state, &ip) {
+    if let Err(refusal) = throttle_address(&state, &ip).await {
         return Ok(refusal.into_response());
     }
     let user = mfa::complete(&state, &body.challenge_token, &body.code).await?;
@@ -256,7 +256,7 @@ pub async fn login(
     ip: ClientIp,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(refusal) = throttle_address(&state, &ip) {
+    if let Err(refusal) = throttle_address(&state, &ip).await {
         return Ok(refusal.into_response());
     }
     let id = login_id(&body)?;
@@ -285,7 +285,7 @@ pub async fn refresh(
     ip: ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Err(limited) = state.limits.auth_attempt(ip.0) {
+    if let Err(limited) = state.limits.auth_attempt(ip.0).await {
         return Ok(limited.into_response());
     }
     let raw = cookie(&headers, REFRESH_COOKIE).ok_or_else(sessions::invalid_session)?;
@@ -348,7 +348,7 @@ pub async fn google(
     ip: ClientIp,
     JsonBody(body): JsonBody<GoogleRequest>,
 ) -> Result<Response, ApiError> {
-    if let Err(limited) = state.limits.auth_attempt(ip.0) {
+    if let Err(limited) = state.limits.auth_attempt(ip.0).await {
         return Ok(limited.into_response());
     }
     if body.id_token.trim().is_empty() {

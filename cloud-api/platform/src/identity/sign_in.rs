@@ -53,10 +53,11 @@ impl From<ServiceError> for SignInRefusal {
 }
 
 /// Checks the address's rate limit before the request body is even judged.
-pub fn throttle_address(platform: &Platform, ip: &ClientIp) -> Result<(), SignInRefusal> {
+pub async fn throttle_address(platform: &Platform, ip: &ClientIp) -> Result<(), SignInRefusal> {
     platform
         .limits
         .auth_attempt(ip.0)
+        .await
         .map_err(|limited| SignInRefusal::Throttled(limited.into_response()))
 }
 
@@ -68,7 +69,7 @@ pub async fn sign_in(
     id: &LoginId,
     password: &str,
 ) -> Result<user::Model, SignInRefusal> {
-    if let Err(limited) = platform.limits.account_attempt(&id.key()) {
+    if let Err(limited) = platform.limits.account_attempt(&id.key()).await {
         tracing::warn!(ip = ?ip.0, "Login throttled for an account.");
         return Err(SignInRefusal::Throttled(limited.into_response()));
     }

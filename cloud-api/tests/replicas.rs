@@ -1,0 +1,350 @@
+//! Several replicas of the cloud on one PostgreSQL and, where it runs, one Redis: they start
+//! together without fighting over the migrations, and a session or a password guesser
+//! meets the same rules on every replica.
+
+mod common;
+
+use std::time::Duration;
+
+use cloud_api::testkit::{
+    fleet::{Fleet, Stream},
+    unique_site, Backend, BrokerKind, TestCloud,
+};
+use common::{device_stub::DeviceStub, *};
+use protocol::Channel;
+use reqwest::{header, Method, StatusCode};
+use rumqttc::QoS;
+use sea_orm::{ConnectionTrait, Database};
+use sea_orm_migration::MigratorTrait;
+use serde_json::json;
+
+/// Password attempts per account before 429 (none replenishes during a test).
+const ACCOUNT_BURST: u32 = 5;
+
+/// Two replicas on one fresh PostgreSQL database, sharing Redis when `redis` is given.
+async fn two_replicas(redis: Option<String>) -> Vec<TestCloud> {
+    TestCloud::start_replicas(
+        2,
+        Backend::require_postgres(),
+        BrokerKind::Embedded,
+        move |config| {
+            config.redis_url = redis.clone();
+            // The per-address limit is shared too, and every test here comes from
+            // 127.0.0.1: keep it out of the way of the per-account one under test.
+            config.security.auth_ip_burst = 10_000;
+            config.security.account_burst = ACCOUNT_BURST;
+            config.security.account_period_secs = 3600;
+        },
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: `cargo xtask test` runs it where one is reachable"]
+async fn postgres_replicas_starting_together_migrate_once() {
+    // Without the migration lock, replicas racing through the same migrations fail their
+    // start on "relation already exists".
+    let replicas =
+        TestCloud::start_replicas(4, Backend::require_postgres(), BrokerKind::Embedded, |_| {})
+            .await;
+    for replica in &replicas {
+        admin_token(replica).await;
+    }
+    let db = Database::connect(replicas[0].database_url())
+        .await
+        .expect("connect");
+    let applied = db
+        .query_one(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT version) AS d FROM seaql_migrations",
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    let (n, distinct): (i64, i64) = (
+        applied.try_get("", "n").unwrap(),
+        applied.try_get("", "d").unwrap(),
+    );
+    let known = cloud_api::platform::db::Migrator::<cloud_api::Domains>::migrations().len();
+    assert_eq!(n as usize, known, "every migration recorded");
+    assert_eq!(n, distinct, "a migration was recorded twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: `cargo xtask test` runs it where one is reachable"]
+async fn postgres_refresh_token_rotated_on_one_replica_is_refused_on_another() {
+    let replicas = two_replicas(None).await;
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let login = http()
+        .post(a.url("/api/auth/login"))
+        .json(&json!({"email": a.admin_email, "password": a.admin_password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let first = refresh_cookie(&login);
+    let rotated = http()
+        .post(a.url("/api/auth/refresh"))
+        .header(header::COOKIE, format!("refreshToken={first}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let second = refresh_cookie(&rotated);
+    // The spent token replayed on the other replica: refused, and the family revoked there
+    // too (the newest token, never used, stops working).
+    for token in [&first, &second] {
+        let replay = http()
+            .post(b.url("/api/auth/refresh"))
+            .header(header::COOKIE, format!("refreshToken={token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL and Redis: `cargo xtask test` runs it where both are reachable"]
+async fn postgres_redis_a_disabled_user_is_locked_out_on_every_replica() {
+    let replicas = two_replicas(Some(cloud_api::testkit::require_redis())).await;
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let email = format!("siti-{}@gerbang.test", uuid::Uuid::new_v4().simple());
+    let (id, token) = user_session(a, &email, &[("access", "member")]).await;
+    // B has admitted the token, so its cache holds the user's standing.
+    assert_eq!(me(b, &token).await, StatusCode::OK);
+    let admin = admin_token(a).await;
+    let (status, body) = call(
+        authed(a, Method::PUT, &format!("/api/users/{id}"), &admin)
+            .json(&json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(me(a, &token).await, StatusCode::UNAUTHORIZED);
+    // B hears it through Redis: no wait for a cache to expire.
+    eventually(5, || async {
+        (me(b, &token).await == StatusCode::UNAUTHORIZED).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL and Redis: `cargo xtask test` runs it where both are reachable"]
+async fn postgres_redis_bad_logins_over_both_replicas_meet_one_limit() {
+    let replicas = two_replicas(Some(cloud_api::testkit::require_redis())).await;
+    let burst = ACCOUNT_BURST as usize;
+    let email = format!("tamu-{}@gerbang.test", uuid::Uuid::new_v4().simple());
+    let mut judged = 0;
+    let mut limited = 0;
+    for attempt in 0..60 {
+        let replica = &replicas[attempt % 2];
+        let answer = http()
+            .post(replica.url("/api/auth/login"))
+            .json(&json!({"email": email, "password": "salah-sekali"}))
+            .send()
+            .await
+            .unwrap();
+        match answer.status() {
+            StatusCode::UNAUTHORIZED => judged += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(answer.headers().contains_key(header::RETRY_AFTER));
+                limited += 1;
+            }
+            other => panic!("attempt {attempt}: {other}"),
+        }
+    }
+    // One limit for the account across both replicas, not one per replica.
+    assert_eq!(
+        judged, burst,
+        "{judged} attempts were judged, the burst is {burst}"
+    );
+    assert_eq!(limited, 60 - burst);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL and Mosquitto: `cargo xtask test` runs it where both are reachable"]
+async fn postgres_mosquitto_replicas_share_device_traffic() {
+    let broker = BrokerKind::require_mosquitto();
+    // One shared-subscription group for the deployment: each event goes to one replica.
+    let group = format!("gerbang-t-{}", uuid::Uuid::new_v4().simple());
+    let replicas =
+        TestCloud::start_replicas(2, Backend::require_postgres(), broker, move |config| {
+            config.mqtt.share_group = group.clone();
+        })
+        .await;
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let mut dev = a.enroll_device(&unique_site("rep"), "door-1").await;
+    let events = dev.topic(Channel::Events);
+    const EVENTS: u64 = 200;
+    let frames: Vec<Vec<u8>> = (0..EVENTS).map(|_| dev.next_frame(granted())).collect();
+    let stub = DeviceStub::start(dev, a, true).await;
+    for frame in frames {
+        stub.client
+            .publish(&events, QoS::AtLeastOnce, false, frame)
+            .await
+            .unwrap();
+    }
+    let admin = admin_token(b).await;
+    eventually(30, || async {
+        let listed = get_devices(b, &admin).await;
+        (device(&listed, "door-1")["events_stored"] == EVENTS).then_some(())
+    })
+    .await;
+    let listed = get_devices(a, &admin_token(a).await).await;
+    assert_eq!(device(&listed, "door-1")["missing_seqs"], 0);
+    assert_eq!(device(&listed, "door-1")["last_seq"], EVENTS);
+    // Both replicas took a share, and together exactly every event once.
+    let ingested: Vec<f64> = futures::future::join_all(
+        replicas
+            .iter()
+            .map(|r| async move { metric(&metrics(r).await, "gerbang_events_ingested_total") }),
+    )
+    .await;
+    assert!(ingested.iter().all(|n| *n > 0.0), "{ingested:?}");
+    assert_eq!(ingested.iter().sum::<f64>(), EVENTS as f64, "{ingested:?}");
+    // Commands sent through A complete whichever replica their ack reaches.
+    let token = admin_token(a).await;
+    for _ in 0..6 {
+        let (status, body) = call(
+            authed(a, Method::POST, "/api/door/control", &token)
+                .json(&json!({"action": "unlock", "duration_ms": 1000})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "acked");
+    }
+    stub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL and an S3 store: `cargo xtask test` runs it where both are reachable"]
+async fn postgres_s3_replicas_share_one_bucket() {
+    let endpoint = cloud_api::testkit::require_s3();
+    // A bucket of this test's own.
+    let bucket = format!("gerbang-t-{}", uuid::Uuid::new_v4().simple());
+    let made = http()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        made.status().is_success(),
+        "creating the bucket: {}",
+        made.status()
+    );
+    let replicas =
+        TestCloud::start_replicas(2, Backend::require_postgres(), BrokerKind::Embedded, {
+            let (endpoint, bucket) = (endpoint.clone(), bucket.clone());
+            move |config| {
+                config.object_store.bucket = Some(bucket.clone());
+                config.object_store.endpoint = Some(endpoint.clone());
+            }
+        })
+        .await;
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let dev = a.enroll_device(&unique_site("s3"), "door-1").await;
+    let (status, body) =
+        json(upload_snapshot(&a.url(""), &dev.token, "", "image/jpeg", jpeg()).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let key = body["key"].as_str().unwrap().to_owned();
+    // Stored through A, served by B, and really in the bucket (not in A's data directory).
+    let admin = admin_token(b).await;
+    let image = fetch(b, &admin, &format!("/api/camera/recordings/{key}/image")).await;
+    assert_eq!(image.status(), StatusCode::OK);
+    assert_eq!(image.bytes().await.unwrap().to_vec(), jpeg());
+    let object = http()
+        .get(format!(
+            "{endpoint}/{bucket}/media/snapshots/door-1/{key}.jpg"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(object.status(), StatusCode::OK);
+    assert_eq!(object.bytes().await.unwrap().to_vec(), jpeg());
+    assert!(!a.data_dir().join("media/snapshots").exists());
+    // Deleted through B: gone for A too.
+    let (status, _) = delete(b, &admin, &format!("/api/camera/recordings/{key}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let gone = fetch(
+        a,
+        &admin_token(a).await,
+        &format!("/api/camera/recordings/{key}/image"),
+    )
+    .await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL and Mosquitto: `cargo xtask test` runs it where both are reachable"]
+async fn postgres_mosquitto_a_replica_leaving_mid_stream_loses_nothing() {
+    let broker = BrokerKind::require_mosquitto();
+    let group = format!("gerbang-t-{}", uuid::Uuid::new_v4().simple());
+    let mut replicas =
+        TestCloud::start_replicas(2, Backend::require_postgres(), broker, move |config| {
+            config.mqtt.share_group = group.clone();
+        })
+        .await;
+    let admin = admin_token(&replicas[1]).await;
+    const DEVICES: usize = 20;
+    const EVENTS: u64 = 60;
+    let fleet = Fleet::enroll(&replicas[1].url(""), &admin, &unique_site("die"), DEVICES)
+        .await
+        .expect("enrol the fleet");
+    let mqtt_url = replicas[1].cloud().mqtt_url().to_owned();
+    let streaming = tokio::spawn(async move {
+        fleet
+            .stream(
+                &mqtt_url,
+                Stream {
+                    events_per_device: EVENTS,
+                    interval: Duration::from_millis(50),
+                    resend_after: Duration::from_secs(2),
+                    deadline: Duration::from_secs(60),
+                },
+            )
+            .await
+    });
+    // A third of the way in, replica A stops (`scripts/scale/replicas.sh` kills one with
+    // SIGKILL instead, which a test process cannot do to a cloud inside itself).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    replicas[0].halt().await;
+    let report = streaming.await.unwrap();
+    eprintln!(
+        "{} events, {} resent, {}",
+        report.events,
+        report.resent,
+        report.confirm_latency.line("confirm", None)
+    );
+    assert_eq!(report.unconfirmed, 0, "{report:?}");
+    assert_eq!(report.events, DEVICES as u64 * EVENTS);
+    let listed = get_devices(&replicas[1], &admin).await;
+    for i in 0..DEVICES {
+        let door = device(&listed, &format!("load-{i:04}"));
+        assert_eq!(door["missing_seqs"], 0, "{door}");
+        assert_eq!(door["events_stored"], EVENTS, "{door}");
+    }
+}
+
+/// The status of `GET /api/auth/me` with `token`.
+async fn me(tc: &TestCloud, token: &str) -> StatusCode {
+    http()
+        .get(tc.url("/api/auth/me"))
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+fn refresh_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("refreshToken="))
+        .and_then(|v| v.split(';').next())
+        .expect("a refreshToken cookie")
+        .to_owned()
+}
