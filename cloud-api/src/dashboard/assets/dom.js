@@ -96,3 +96,20 @@ export function dateInput(/** @type {string} */ name, value = '') {
 export function field(/** @type {HTMLFormElement} */ form, /** @type {string} */ name) {
   return /** @type {HTMLInputElement} */ (form.elements.namedItem(name));
 }
+
+/**
+ * A row of links between the pages of one domain (tabs); the current one is marked. Entries
+ * the reader may not open are left out by the caller.
+ * @param {string} label what the row is, for screen readers
+ * @param {{ href: string, text: string }[]} entries
+ */
+export function subnav(label, entries) {
+  const here = location.hash.split('?')[0];
+  return h('nav', { class: 'tabs', 'aria-label': label }, entries.map(({ href, text }) =>
+    h('a', { href, 'aria-current': here === href ? 'page' : null }, text)));
+}
+
+/** A labelled form control: `<label>text <control></label>`. */
+export function labelled(/** @type {string} */ text, /** @type {HTMLElement} */ control, cls = '') {
+  return h('label', { class: cls || null }, text, control);
+}

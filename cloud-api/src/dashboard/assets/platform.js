@@ -5,7 +5,7 @@ import { api, showError } from './api.js';
 import { field, fmtTime, h, table, toast } from './dom.js';
 import { addWords, t } from './i18n.js';
 import { onMessage, onRealtime } from './realtime.js';
-import { addNav, addRoute } from './router.js';
+import { addNav, addRoute, hasRole } from './router.js';
 
 addWords({
   id: {
@@ -182,9 +182,9 @@ async function auditPage(/** @type {HTMLElement} */ root) {
 onMessage((m) => {
   if (m.name === 'notification') { setBadge(unread + 1); toast(m.data.title || t('notifications')); }
 });
-addNav('devices', '#/devices', 20);
+addNav('devices', '#/devices', 20, hasRole('access', 'admin'));
 addNav('notifications', '#/notifications', 60);
-addNav('audit', '#/audit', 70);
+addNav('audit', '#/audit', 70, hasRole('access', 'admin'));
 addRoute(/^\/devices$/, devicesPage, 'devices');
 addRoute(/^\/notifications$/, notificationsPage, 'notifications');
 addRoute(/^\/audit$/, auditPage, 'audit');
