@@ -282,7 +282,7 @@ mod tests {
         }
         assert_eq!(
             names.len(),
-            5,
+            8,
             "every domain of this cloud has pages: {names:?}"
         );
     }

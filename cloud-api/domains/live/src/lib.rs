@@ -157,6 +157,14 @@ impl Domain for Live {
         DOMAIN
     }
 
+    /// `dashboard.js`: its pages, served at `/assets/domains/live.js`.
+    fn dashboard(&self) -> Option<platform::domain::DashboardModule> {
+        Some(platform::domain::DashboardModule {
+            name: DOMAIN,
+            source: include_str!("../dashboard.js"),
+        })
+    }
+
     fn roles(&self) -> &'static [&'static str] {
         &["admin", "user", "host", "agency"]
     }

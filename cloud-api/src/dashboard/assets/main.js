@@ -6,9 +6,9 @@
 import { api, hooks, session, showError } from './api.js';
 import { $, h, notice } from './dom.js';
 import { lang, t, toggleLang } from './i18n.js';
-import { loadBadge, navExtra, setBadge } from './platform.js';
+import { loadBadge, setBadge } from './platform.js';
 import { realtime } from './realtime.js';
-import { navAllowed, navigation, page, routes } from './router.js';
+import { navAllowed, navExtra, navigation, page, routes } from './router.js';
 
 let focusMain = false;
 

@@ -53,6 +53,19 @@ export function addNav(key, href, order, allowed) {
   navigation.sort((a, b) => a.order - b.order);
 }
 
+/** @type {Map<string, () => Node | null>} */
+const extras = new Map();
+
+/** Adds what follows a menu entry's word (a live badge), drawn with the menu. */
+export function addNavExtra(/** @type {string} */ key, /** @type {() => Node | null} */ render) {
+  extras.set(key, render);
+}
+
+/** What follows the menu entry `key`, if anything. */
+export function navExtra(/** @type {string} */ key) {
+  return extras.get(key)?.() ?? null;
+}
+
 /** Whether a user with `roles` may see the menu entry `key` (an unknown key: yes). */
 export function navAllowed(/** @type {string} */ key, /** @type {Record<string, string>} */ roles) {
   const entry = navigation.find((n) => n.key === key);
