@@ -210,7 +210,7 @@ async function orderPage(/** @type {HTMLElement} */ root) {
 
 // ---------------------------------------------------------------- kitchen
 /** The kitchen's request form (rejection, or a new quantity) under an order's card. */
-function requestForm(/** @type {Order} */ o, /** @type {'reject' | 'edit'} */ kind) {
+function requestForm(/** @type {Order} */ o, /** @type {'reject' | 'edit'} */ kind, /** @type {() => void} */ reload) {
   const note = h('textarea', { name: 'catatanDapur', rows: 2, minlength: 10, maxlength: 500, required: true });
   const qty = h('input', { name: 'jumlahPesananBaru', type: 'number', min: 1, max: 500, value: o.jumlahPesanan, required: true });
   const out = h('div', { 'aria-live': 'polite' });
@@ -222,6 +222,7 @@ function requestForm(/** @type {Order} */ o, /** @type {'reject' | 'edit'} */ ki
     try {
       const body = kind === 'edit' ? { jumlahPesananBaru: Number(qty.value), catatanDapur: note.value.trim() } : { catatanDapur: note.value.trim() };
       await api(`${BASE}/orders/${o.id}/request-${kind === 'edit' ? 'edit' : 'rejection'}`, { method: 'POST', body });
+      reload();
     } catch (err) { showError(err, out); }
   });
   return h('details', {}, h('summary', {}, kind === 'edit' ? t('mAskEdit') : t('mAskReject')), form);
@@ -248,10 +249,10 @@ async function kitchenPage(/** @type {HTMLElement} */ root) {
       board.replaceChildren(...(rows.length ? [...groups.entries()].map(([name, orders]) => h('section', { 'aria-label': name },
         h('h2', {}, `${name} (${orders.length})`),
         h('div', { class: 'grid' }, orders.map((/** @type {Order} */ o) => orderCard(o, admin ? [] : [
-          o.statusPesanan === 'MENUNGGU' ? actionButton(t('mStart'), () => setStatus(o, 'IN_PROGRESS')) : null,
-          o.statusPesanan === 'IN_PROGRESS' ? actionButton(t('mPrepare'), () => setStatus(o, 'READY')) : null,
-          o.statusPesanan !== 'MENUNGGU_PERSETUJUAN' ? requestForm(o, 'reject') : null,
-          o.statusPesanan !== 'MENUNGGU_PERSETUJUAN' ? requestForm(o, 'edit') : null,
+          o.statusPesanan === 'MENUNGGU' ? actionButton(t('mStart'), () => setStatus(o, 'IN_PROGRESS').then(load)) : null,
+          o.statusPesanan === 'IN_PROGRESS' ? actionButton(t('mPrepare'), () => setStatus(o, 'READY').then(load)) : null,
+          o.statusPesanan !== 'MENUNGGU_PERSETUJUAN' ? requestForm(o, 'reject', load) : null,
+          o.statusPesanan !== 'MENUNGGU_PERSETUJUAN' ? requestForm(o, 'edit', load) : null,
         ].filter((x) => x !== null).map((x) => /** @type {Node} */ (x)), flash.has(o.id)))))) : [notice(t('mNoQueue'))]));
       flash.clear();
     } catch (err) { showError(err, board); }
@@ -275,8 +276,8 @@ async function deliveryPage(/** @type {HTMLElement} */ root) {
   const load = async () => {
     try {
       const [r, w] = await Promise.all(['READY', 'ON_DELIVERY'].map((status) => api(`${BASE}/orders?status=${status}&limit=100`)));
-      fill(ready, /** @type {OrderPage} */ (r).data, (o) => [actionButton(t('mDeliver'), () => setStatus(o, 'ON_DELIVERY'))]);
-      fill(onTheWay, /** @type {OrderPage} */ (w).data, (o) => [actionButton(t('mDone'), () => setStatus(o, 'COMPLETE'))]);
+      fill(ready, /** @type {OrderPage} */ (r).data, (o) => [actionButton(t('mDeliver'), () => setStatus(o, 'ON_DELIVERY').then(load))]);
+      fill(onTheWay, /** @type {OrderPage} */ (w).data, (o) => [actionButton(t('mDone'), () => setStatus(o, 'COMPLETE').then(load))]);
       flash.clear();
       out.replaceChildren();
     } catch (err) { showError(err, out); }

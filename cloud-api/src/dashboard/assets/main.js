@@ -40,7 +40,8 @@ async function route() {
   // The start page belongs to the doors; someone who only orders meals or runs SAKIP starts
   // on the first page of the menu they may open.
   if (found && path === '/' && !navAllowed(found.nav, roles)) {
-    const first = navigation.find((n) => navAllowed(n.key, roles));
+    // A page of one of the reader's roles first (the notifications are everybody's).
+    const first = navigation.find((n) => n.allowed && n.allowed(roles)) || navigation.find((n) => navAllowed(n.key, roles));
     if (first && first.href !== '#/') { location.replace(first.href); return; }
   }
   const nav = found?.nav || '';
