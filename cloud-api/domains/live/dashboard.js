@@ -6,7 +6,7 @@
 // /assets/domains/live.js.
 import { api, session, showError } from '../api.js';
 import { chart } from '../charts.js';
-import { fmtTime, h, notice, subnav, table } from '../dom.js';
+import { domainPages, fmtTime, h, notice, table } from '../dom.js';
 import { addWords, t, word } from '../i18n.js';
 import { addNav, addRoute, hasRole, onLeave } from '../router.js';
 
@@ -54,20 +54,14 @@ const BASE = '/chatme/api';
 /** @typedef {{ id: string, host_id: string, year: number, week_number: number, week_start: string, salary_amount: number, total_lives: number, status: string, created_at: string }} SalaryRequest */
 
 const role = () => session.user?.roles?.live || '';
-const PAGES = [
+const { head, landing } = domainPages('chatme', [
   { href: '#/chatme/live', key: 'cLive', roles: ['admin'] },
   { href: '#/chatme/gifts', key: 'cGifts', roles: ['admin'] },
   { href: '#/chatme/coins', key: 'cCoins', roles: ['admin'] },
   { href: '#/chatme/agencies', key: 'cAgencies', roles: ['admin'] },
   { href: '#/chatme/rankings', key: 'cRankings', roles: ['admin', 'agency', 'host'] },
   { href: '#/chatme/agency', key: 'cMyAgency', roles: ['agency'] },
-];
-const myPages = () => PAGES.filter((p) => p.roles.includes(role()));
-
-function head(/** @type {string} */ title) {
-  return h('div', {}, h('div', { class: 'head' }, h('h1', {}, title)),
-    subnav(t('chatme'), myPages().map((p) => ({ href: p.href, text: t(p.key) }))));
-}
+], role);
 
 const coins = (/** @type {number} */ n) => n.toLocaleString('id-ID');
 function statusPill(/** @type {string} */ status) {
@@ -281,12 +275,6 @@ async function agencyPage(/** @type {HTMLElement} */ root) {
       h('section', { class: 'card', 'aria-labelledby': 'c-sal' }, h('h2', { id: 'c-sal' }, t('cSalaries')), salaries)),
     h('section', { class: 'card' }, hostsSlot));
   await load();
-}
-
-/** `#/chatme`: the reader's first page. */
-function landing() {
-  const first = myPages()[0];
-  location.replace(first ? first.href : '#/');
 }
 
 addNav('chatme', '#/chatme', 90, hasRole('live', 'admin', 'agency', 'host'));

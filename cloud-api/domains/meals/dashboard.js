@@ -8,7 +8,7 @@
 // through the user's rooms. Served at /assets/domains/meals.js.
 import { api, download, session, showError } from '../api.js';
 import { chart } from '../charts.js';
-import { field, fmtTime, h, notice, subnav, table, toast } from '../dom.js';
+import { domainPages, field, fmtTime, h, notice, table, toast } from '../dom.js';
 import { addWords, t, word } from '../i18n.js';
 import { onEvent } from '../realtime.js';
 import { addNav, addNavExtra, addRoute, hasRole } from '../router.js';
@@ -86,7 +86,7 @@ const BASE = '/meals/api';
 const role = () => session.user?.roles?.meals || '';
 
 /** The pages of the domain and who opens each. */
-const PAGES = [
+const { head, landing } = domainPages('meals', [
   { href: '#/meals/order', key: 'mOrder', roles: ['employee'] },
   { href: '#/meals/kitchen', key: 'mKitchen', roles: ['dapur', 'administrator'] },
   { href: '#/meals/delivery', key: 'mDelivery', roles: ['delivery', 'administrator'] },
@@ -95,14 +95,7 @@ const PAGES = [
   { href: '#/meals/master', key: 'mMaster', roles: ['administrator'] },
   { href: '#/meals/reports', key: 'mReports', roles: ['administrator'] },
   { href: '#/meals/audit', key: 'mTrail', roles: ['administrator'] },
-];
-const myPages = () => PAGES.filter((p) => p.roles.includes(role()));
-
-/** The heading of a meals page with the domain's tabs under it. */
-function head(/** @type {string} */ title, /** @type {Node | null} */ aside = null) {
-  return h('div', {}, h('div', { class: 'head' }, h('h1', {}, title), aside),
-    subnav(t('meals'), myPages().map((p) => ({ href: p.href, text: t(p.key) }))));
-}
+], role);
 
 function statusPill(/** @type {Status} */ status) {
   const tone = { COMPLETE: 'ok', DITOLAK: 'bad', MENUNGGU_PERSETUJUAN: 'warn', READY: 'ok', ON_DELIVERY: 'warn' }[/** @type {string} */ (status)] || '';
@@ -547,12 +540,6 @@ async function trailPage(/** @type {HTMLElement} */ root) {
     h('section', { class: 'card', 'aria-labelledby': 'm-oh' }, h('h2', { id: 'm-oh' }, t('mOrderHistory')), lookup, history),
     h('section', { class: 'card' }, form), slot);
   await load();
-}
-
-/** `#/meals`: the reader's first page. */
-function landing() {
-  const first = myPages()[0];
-  location.replace(first ? first.href : '#/');
 }
 
 addNav('meals', '#/meals', 80, hasRole('meals'));

@@ -8,7 +8,7 @@
 // Served at /assets/domains/sakip.js.
 import { api, download, session, showError } from '../api.js';
 import { chart } from '../charts.js';
-import { fmtTime, h, notice, subnav, table } from '../dom.js';
+import { domainPages, fmtTime, h, notice, table } from '../dom.js';
 import { addWords, t, word } from '../i18n.js';
 import { onLeave, addNav, addRoute, hasRole } from '../router.js';
 
@@ -88,19 +88,14 @@ async function sk(/** @type {string} */ path, /** @type {import('../api.js').Cal
 
 const role = () => session.user?.roles?.sakip || '';
 const writes = () => ['super_admin', 'admin_opd'].includes(role());
-const PAGES = [
+const { head, landing } = domainPages('sakip', [
   { href: '#/sakip/plan', key: 'sPlan', roles: [] },
   { href: '#/sakip/performance', key: 'sPerformance', roles: [] },
   { href: '#/sakip/budget', key: 'sBudget', roles: [] },
   { href: '#/sakip/evaluations', key: 'sEvaluations', roles: [] },
   { href: '#/sakip/integrations', key: 'sIntegrations', roles: ['super_admin'] },
   { href: '#/sakip/report', key: 'sReport', roles: [] },
-];
-
-function head(/** @type {string} */ title) {
-  return h('div', {}, h('div', { class: 'head' }, h('h1', {}, title)),
-    subnav(t('sakip'), PAGES.filter((p) => !p.roles.length || p.roles.includes(role())).map((p) => ({ href: p.href, text: t(p.key) }))));
-}
+], role);
 
 const num = (/** @type {Dec | null | undefined} */ v) => (v === null || v === undefined ? null : Number(v));
 const money = (/** @type {Dec | null} */ v) => (v === null ? '—' : Number(v).toLocaleString('id-ID', { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
@@ -457,7 +452,7 @@ async function reportPage(/** @type {HTMLElement} */ root) {
 }
 
 addNav('sakip', '#/sakip/plan', 85, hasRole('sakip'));
-addRoute(/^\/sakip$/, () => { location.replace('#/sakip/plan'); }, 'sakip');
+addRoute(/^\/sakip$/, landing, 'sakip');
 addRoute(/^\/sakip\/plan$/, planPage, 'sakip');
 addRoute(/^\/sakip\/performance$/, performancePage, 'sakip');
 addRoute(/^\/sakip\/budget$/, budgetPage, 'sakip');

@@ -109,7 +109,26 @@ export function subnav(label, entries) {
     h('a', { href, 'aria-current': here === href ? 'page' : null }, text)));
 }
 
-/** A labelled form control: `<label>text <control></label>`. */
-export function labelled(/** @type {string} */ text, /** @type {HTMLElement} */ control, cls = '') {
-  return h('label', { class: cls || null }, text, control);
+/**
+ * A domain's own pages, each for some of its roles (none listed: every role): the ones the
+ * reader may open, the heading with their tabs, and the domain's start (its first page).
+ * @param {string} label the domain's word (the tabs' name for screen readers)
+ * @param {{ href: string, key: string, roles: string[] }[]} pages
+ * @param {() => string} role the reader's role in the domain
+ */
+export function domainPages(label, pages, role) {
+  const mine = () => pages.filter((p) => !p.roles.length || p.roles.includes(role()));
+  return {
+    mine,
+    /** The heading (with `aside` beside it) and the tabs. */
+    head(/** @type {string} */ title, /** @type {Node | null} */ aside = null) {
+      return h('div', {}, h('div', { class: 'head' }, h('h1', {}, title), aside),
+        subnav(t(label), mine().map((p) => ({ href: p.href, text: t(p.key) }))));
+    },
+    /** Goes to the reader's first page (a route that draws nothing itself). */
+    landing() {
+      const first = mine()[0];
+      location.replace(first ? first.href : '#/');
+    },
+  };
 }
