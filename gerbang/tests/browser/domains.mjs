@@ -207,7 +207,7 @@ await step('sakip-planning-tree', async () => {
   await adder.getByLabel('Induk').selectOption(`sasaran:${sasaran}`);
   await adder.getByLabel('Kode').fill('P9');
   await adder.getByLabel('Nama').fill('Program uji peramban');
-  await adder.getByRole('button', { name: 'Tambah ke pohon' }).click();
+  await adder.locator('button[type=submit]').click();
   await sakip.locator('#sakip-tree li[data-level="program"]', { hasText: 'Program uji peramban' }).waitFor();
   await run.screenshot(sakip, 'sakip-plan');
   sakipApi = await client(base, 'testuser', 'testpass');
