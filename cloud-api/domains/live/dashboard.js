@@ -81,10 +81,15 @@ function decide(/** @type {string} */ path, /** @type {string} */ label, /** @ty
 // ---------------------------------------------------------------- on air
 async function livePage(/** @type {HTMLElement} */ root) {
   const slot = h('div', { id: 'chatme-on-air' }, h('p', { class: 'muted' }, t('loading')));
+  let shown = '';
   const load = async () => {
     try {
       /** @type {{ sessions: OnAir[] }} */
       const data = await api(`${BASE}/admin/live-sessions`);
+      // Redrawn only when something changed (the chart is not rebuilt every few seconds).
+      const now = JSON.stringify(data.sessions);
+      if (now === shown) return;
+      shown = now;
       slot.replaceChildren(...(data.sessions.length ? [
         h('div', { class: 'grid' }, data.sessions.map((s) => h('article', { class: 'card', dataset: { session: s.id } },
           h('div', { class: 'bar' }, h('b', {}, s.host_name), h('span', { class: 'pill bad' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), ` ${t('cOnAir')}`)),
