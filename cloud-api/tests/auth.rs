@@ -170,9 +170,11 @@ async fn login_by_every_identifier(backend: Backend) {
         assert_eq!(answer["message"], message);
     }
     // `login` naming nobody: the same refusal as a wrong password, counted for that name.
-    let (status, _) = json(login(&tc, json!({"login": "nobody-here", "password": PASSWORD})).await).await;
+    let (status, _) =
+        json(login(&tc, json!({"login": "nobody-here", "password": PASSWORD})).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, answer) = json(login(&tc, json!({"login": "#?", "password": PASSWORD})).await).await;
+    let (status, answer) =
+        json(login(&tc, json!({"login": "#?", "password": PASSWORD})).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     // Malformed identifiers and bodies say what is wrong.
     let (status, answer) = json(login(&tc, json!({"nik": "ADM001", "password": "x"})).await).await;

@@ -571,7 +571,11 @@ async fn demo_seed(backend: Backend) {
     let agency_id = profile["agency"]["id"].as_str().unwrap().to_owned();
     let admin = platform_admin(&tc).await;
     let agencies = get(&tc, "/admin/agencies?status=approved", &admin).await;
-    assert_eq!(agencies["agencies"][0]["id"], json!(agency_id), "{agencies}");
+    assert_eq!(
+        agencies["agencies"][0]["id"],
+        json!(agency_id),
+        "{agencies}"
+    );
     let pending = get(&tc, "/admin/agencies?status=pending", &admin).await;
     assert_eq!(pending["agencies"], json!([]));
     let hosts = get(&tc, &format!("/agency/{agency_id}/hosts"), agency_token).await;
