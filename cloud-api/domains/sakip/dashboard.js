@@ -204,6 +204,8 @@ async function performancePage(/** @type {HTMLElement} */ root) {
     Array.from({ length: 12 }, (_, i) => h('option', { value: i + 1 }, new Date(2025, i, 1).toLocaleDateString(undefined, { month: 'long' }))));
   const slot = h('div', { id: 'sakip-achievements' }, h('p', { class: 'muted' }, t('loading')));
   const entry = h('div');
+  // Outside the form, which is drawn again with the table after every save.
+  const entryResult = h('div', { 'aria-live': 'polite', id: 'sakip-entry-result' });
   const load = async () => {
     const p = new URLSearchParams({ year: pick.year.value, opd_id: pick.opd.value });
     if (month.value) p.set('month', month.value);
@@ -223,23 +225,22 @@ async function performancePage(/** @type {HTMLElement} */ root) {
           : h('span', { class: 'pill' }, t('sUnverified')))],
       ], rows, (a) => ({ dataset: { achievement: a.id } })));
       const indicators = [...new Map(rows.map((a) => [a.indicator.id, a.indicator])).values()];
-      entry.replaceChildren(writes() && indicators.length ? entryForm(indicators, Number(pick.year.value), load) : h('span'));
+      entry.replaceChildren(writes() && indicators.length ? entryForm(indicators, Number(pick.year.value), load, entryResult) : h('span'));
     } catch (err) { showError(err, slot); }
   };
   const pick = await pickers(load);
   month.addEventListener('change', load);
   pick.form.append(h('label', {}, t('sMonth'), month));
-  root.replaceChildren(head(t('sPerformance')), h('section', { class: 'card' }, pick.form), entry, slot);
+  root.replaceChildren(head(t('sPerformance')), h('section', { class: 'card' }, pick.form), entry, entryResult, slot);
   await load();
 }
 
 /** Target and achievement entry: the answer's percentage, coloured by level, right away. */
-function entryForm(/** @type {Indicator[]} */ indicators, /** @type {number} */ year, /** @type {() => void} */ reload) {
+function entryForm(/** @type {Indicator[]} */ indicators, /** @type {number} */ year, /** @type {() => void} */ reload, /** @type {HTMLElement} */ out) {
   const indicator = h('select', { name: 'indicator_id' }, indicators.map((i) => h('option', { value: i.id }, i.name)));
   const month = h('select', { name: 'month' }, Array.from({ length: 12 }, (_, i) => h('option', { value: i + 1 }, String(i + 1))));
   const value = h('input', { name: 'achievement_value', type: 'number', step: '0.01', required: true });
   const notes = h('input', { name: 'notes' });
-  const out = h('div', { 'aria-live': 'polite', id: 'sakip-entry-result' });
   const form = h('form', { class: 'inline', id: 'sakip-entry' },
     h('label', {}, t('sIndicator'), indicator), h('label', {}, t('sMonth'), month),
     h('label', {}, t('sAchievement'), value), h('label', {}, t('sNotes'), notes), h('button', { type: 'submit' }, t('save')));
@@ -256,7 +257,7 @@ function entryForm(/** @type {Indicator[]} */ indicators, /** @type {number} */ 
       reload();
     } catch (err) { showError(err, out); }
   });
-  return h('section', { class: 'card', 'aria-labelledby': 'sakip-entry-title' }, h('h2', { id: 'sakip-entry-title' }, t('sEnter')), form, out);
+  return h('section', { class: 'card', 'aria-labelledby': 'sakip-entry-title' }, h('h2', { id: 'sakip-entry-title' }, t('sEnter')), form);
 }
 
 // ---------------------------------------------------------------- budget
