@@ -32,7 +32,8 @@ addWords({
     mDeliveryTime: 'Pengantaran', mOrderHistory: 'Riwayat satu pesanan', mShow: 'Tampilkan',
     mDetail: 'Rincian', mNewOrder: 'Pesanan baru', mNewRequest: 'Permintaan persetujuan baru',
     mStatusNow: 'Status sekarang', mOverride: 'Ubah status (admin)',
-    mRequestTypes: { REJECTION: 'Penolakan', EDIT: 'Ubah jumlah' },
+    mRequestTypes: { REJECT: 'Penolakan', EDIT: 'Ubah jumlah' },
+    mDecisions: { PENDING: 'Menunggu', APPROVED: 'Disetujui', REJECTED: 'Ditolak' },
     mStatus: {
       MENUNGGU: 'Menunggu', IN_PROGRESS: 'Diproses', READY: 'Siap', ON_DELIVERY: 'Diantar',
       COMPLETE: 'Selesai', DITOLAK: 'Ditolak', MENUNGGU_PERSETUJUAN: 'Menunggu persetujuan',
@@ -56,7 +57,8 @@ addWords({
     mDeliveryTime: 'Delivery', mOrderHistory: 'One order\'s history', mShow: 'Show',
     mDetail: 'Detail', mNewOrder: 'New order', mNewRequest: 'New approval request',
     mStatusNow: 'Status now', mOverride: 'Change status (admin)',
-    mRequestTypes: { REJECTION: 'Rejection', EDIT: 'Quantity change' },
+    mRequestTypes: { REJECT: 'Rejection', EDIT: 'Quantity change' },
+    mDecisions: { PENDING: 'Pending', APPROVED: 'Approved', REJECTED: 'Refused' },
     mStatus: {
       MENUNGGU: 'Waiting', IN_PROGRESS: 'In progress', READY: 'Ready', ON_DELIVERY: 'On delivery',
       COMPLETE: 'Complete', DITOLAK: 'Rejected', MENUNGGU_PERSETUJUAN: 'Awaiting approval',
@@ -465,7 +467,7 @@ async function reportsPage(/** @type {HTMLElement} */ root) {
         api(`${BASE}/reports/consumption?${p}&groupBy=DAILY`), api(`${BASE}/reports/department?${p}`),
         api(`${BASE}/reports/performance?${p}`), api(`${BASE}/reports/rejections?${p}&limit=50`)]);
       const c = /** @type {ConsumptionRow[]} */ (consumption);
-      slots.consumption.replaceChildren(chart({ type: 'line', title: t('mConsumption'), labels: c.map((r) => r.period),
+      slots.consumption.replaceChildren(chart({ title: t('mConsumption'), labels: c.map((r) => r.period),
         series: [{ label: t('mPortions'), data: c.map((r) => r.totalMeals) }, { label: t('mOrders'), data: c.map((r) => r.totalOrders), color: 'warn' }] }));
       const d = /** @type {DepartmentRow[]} */ (department);
       slots.department.replaceChildren(chart({ type: 'doughnut', title: t('mByDepartment'), labels: d.map((r) => r.departmentName || String(r.departmentId)),
@@ -481,7 +483,7 @@ async function reportsPage(/** @type {HTMLElement} */ root) {
       slots.rejections.replaceChildren(h('h2', {}, t('mRejections')), table([
         [t('mCode'), (x) => h('code', {}, x.kodePesanan)], [t('mDepartment'), (x) => x.departmentName || '—'],
         [t('mRequest'), (x) => word('mRequestTypes', x.requestType)], [t('mQuantity'), (x) => x.jumlahPesanan, 'num'],
-        [t('status'), (x) => word('mStatus', x.statusPesanan)], [t('mDecision'), (x) => x.approvalStatus || '—'],
+        [t('status'), (x) => word('mStatus', x.statusPesanan)], [t('mDecision'), (x) => word('mDecisions', x.approvalStatus) || '—'],
         [t('mKitchenNote'), (x) => x.catatanDapur || '—'],
       ], r.data));
       out.replaceChildren();

@@ -291,7 +291,8 @@ async function evaluationsPage(/** @type {HTMLElement} */ root) {
   const load = async () => {
     try {
       /** @type {Evaluation[]} */
-      const rows = (await sk(`/evaluations?opd_id=${pick.opd.value}&year=${pick.year.value}`)).items;
+      // Every year's evaluations of the OPD (the year picker is the new evaluation's year).
+      const rows = (await sk(`/evaluations?opd_id=${pick.opd.value}&limit=50`)).items;
       slot.replaceChildren(...(rows.length ? rows.map((e) => {
         const next = STEPS[STEPS.indexOf(e.status) + 1];
         return h('section', { class: 'card', dataset: { evaluation: e.id } },

@@ -51,6 +51,8 @@ export async function startRun({ artifacts, chromium: executable }) {
     async screenshot(page, name) {
       shot += 1;
       const file = path.join(artifacts, `${String(shot).padStart(2, '0')}-${name}.png`);
+      // From the top: the sticky header would otherwise be drawn over the page at the scroll offset.
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: file, fullPage: true });
       return file;
     },

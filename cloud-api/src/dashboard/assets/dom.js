@@ -104,6 +104,7 @@ export function field(/** @type {HTMLFormElement} */ form, /** @type {string} */
  * @param {{ href: string, text: string }[]} entries
  */
 export function subnav(label, entries) {
+  if (entries.length < 2) return null;
   const here = location.hash.split('?')[0];
   return h('nav', { class: 'tabs', 'aria-label': label }, entries.map(({ href, text }) =>
     h('a', { href, 'aria-current': here === href ? 'page' : null }, text)));
