@@ -97,6 +97,8 @@ const { head, landing } = domainPages('sakip', [
   { href: '#/sakip/report', key: 'sReport', roles: [] },
 ], role);
 
+/** `belanja_pegawai` → `Belanja pegawai` (the budget's category codes). */
+const category = (/** @type {string} */ code) => code.charAt(0).toUpperCase() + code.slice(1).replace(/_/g, ' ');
 const num = (/** @type {Dec | null | undefined} */ v) => (v === null || v === undefined ? null : Number(v));
 const money = (/** @type {Dec | null} */ v) => (v === null ? '—' : Number(v).toLocaleString('id-ID', { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
 
@@ -269,10 +271,10 @@ async function budgetPage(/** @type {HTMLElement} */ root) {
       const data = await sk(`/budget/summary?opd_id=${pick.opd.value}&year=${pick.year.value}`);
       const c = data.categories;
       slot.replaceChildren(h('div', { class: 'split' },
-        h('section', { class: 'card' }, chart({ id: 'sakip-absorption', title: t('sAbsorption'), labels: c.map((x) => x.category), horizontal: c.length > 4,
+        h('section', { class: 'card' }, chart({ id: 'sakip-absorption', title: t('sAbsorption'), labels: c.map((x) => category(x.category)), horizontal: c.length > 4,
           series: [{ label: t('sAllocation'), data: c.map((x) => Number(x.allocation)), color: 'grey' }, { label: t('sRealization'), data: c.map((x) => Number(x.realization)), color: 'brand' }] })),
         h('section', { class: 'card' }, table([
-          [t('sCategory'), (x) => x.category], [t('sAllocation'), (x) => money(x.allocation), 'num'],
+          [t('sCategory'), (x) => category(x.category)], [t('sAllocation'), (x) => money(x.allocation), 'num'],
           [t('sRealization'), (x) => money(x.realization), 'num'], [t('sPercent'), (x) => levelPill(x.percentage)],
         ], [...c, { ...data.total, category: t('total') }]))));
     } catch (err) { showError(err, slot); }
@@ -370,6 +372,14 @@ async function integrationsPage(/** @type {HTMLElement} */ root) {
 /** One integration: its facts, "sync now" with the job's progress, and its sync logs. */
 function integrationCard(/** @type {Integration} */ i, /** @type {{ opd: HTMLSelectElement, year: HTMLSelectElement }} */ pick) {
   const logs = h('div', {}, h('p', { class: 'muted' }, t('loading')));
+  const drawFacts = (/** @type {Integration} */ x) => h('dl', { class: 'facts' }, h('dt', {}, t('sEndpoint')), h('dd', {}, x.endpoint_url || '—'),
+    h('dt', {}, t('sLastSync')), h('dd', {}, fmtTime(x.last_sync)),
+    h('dt', {}, t('sHealth')), h('dd', { dataset: { field: 'health' } }, x.health_score === null ? '—' : `${x.health_score}%`));
+  const factsSlot = h('div', {}, drawFacts(i));
+  /** The integration again after a sync: its last sync and health. */
+  const facts = async () => {
+    try { factsSlot.replaceChildren(drawFacts(await sk(`/integrations/${i.id}`))); } catch (err) { showError(err, factsSlot); }
+  };
   const progress = h('div', { 'aria-live': 'polite', class: 'sync-progress' });
   const loadLogs = async () => {
     try {
@@ -393,7 +403,7 @@ function integrationCard(/** @type {Integration} */ i, /** @type {{ opd: HTMLSel
         `${t('sJob')} #${j.id}: `, h('span', { class: `pill ${j.status === 'completed' ? 'ok' : j.status === 'failed' ? 'bad' : 'warn'}` }, word('sStatuses', j.status)),
         ` ${t('sAttempts')} ${j.attempts}/${j.max_attempts}`, j.last_error ? h('span', { class: 'small muted' }, ` — ${j.last_error}`) : null),
       h('progress', { max: 3, value: done ? 3 : j.status === 'running' ? 2 : 1, 'aria-label': word('sStatuses', j.status) }));
-      if (done) { loadLogs(); return; }
+      if (done) { loadLogs(); facts(); return; }
       await new Promise((r) => { setTimeout(r, 1000); });
     }
   };
@@ -409,9 +419,7 @@ function integrationCard(/** @type {Integration} */ i, /** @type {{ opd: HTMLSel
   loadLogs();
   return h('section', { class: 'card', dataset: { integration: i.id } },
     h('div', { class: 'bar' }, h('h2', {}, i.system_name), h('span', { class: `pill ${i.status === 'active' ? 'ok' : ''}` }, word('sStatuses', i.status))),
-    h('dl', { class: 'facts' }, h('dt', {}, t('sEndpoint')), h('dd', {}, i.endpoint_url || '—'),
-      h('dt', {}, t('sLastSync')), h('dd', {}, fmtTime(i.last_sync)),
-      h('dt', {}, t('sHealth')), h('dd', {}, i.health_score === null ? '—' : `${i.health_score}%`)),
+    factsSlot,
     h('div', { class: 'actions' }, sync), progress,
     h('h3', {}, t('sSyncLogs')), logs);
 }

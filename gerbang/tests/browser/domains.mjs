@@ -188,7 +188,7 @@ const sakip = await run.page('testuser');
 const sipd = http.createServer((req, res) => {
   // A stand-in SIPD: the budget of the asked OPD and year.
   res.setHeader('Content-Type', 'application/json');
-  res.end(JSON.stringify({ data: [{ code: 'SIPD-UJI-1', category: 'Belanja Uji Sinkron', amount: '2500000.00' }] }));
+  res.end(JSON.stringify({ data: [{ code: 'SIPD-UJI-1', category: 'belanja_bantuan', amount: '2500000.00' }] }));
 });
 await new Promise((resolve) => { sipd.listen(0, '127.0.0.1', resolve); });
 const sipdUrl = `http://127.0.0.1:${sipd.address().port}`;
@@ -251,12 +251,15 @@ await step('sakip-sync-now-progress', async () => {
   await card.getByRole('button', { name: 'Sinkron sekarang' }).click();
   await card.locator('.sync-progress [data-status]').waitFor();
   await card.locator('.sync-progress [data-status="completed"]').waitFor({ timeout: 30000 });
-  await card.locator('td .pill.ok').first().waitFor();
+  await card.locator('tbody tr').first().waitFor();
+  const [processed, succeeded] = await card.locator('tbody tr').first().locator('td.num').allTextContents();
+  check(processed === '1' && succeeded === '1', `the sync log says ${processed} processed, ${succeeded} succeeded`);
+  await card.locator('[data-field="health"]', { hasText: '100%' }).waitFor();
   await notReloaded(sakip, 'integrations');
   await run.screenshot(sakip, 'sakip-integrations');
   // The synchronised allocation is in the budget now.
   await visit(sakip, '#/sakip/budget');
-  await sakip.locator('#sakip-budget td', { hasText: 'Belanja Uji Sinkron' }).waitFor();
+  await sakip.locator('#sakip-budget tr', { hasText: 'Belanja bantuan' }).locator('td', { hasText: '2.500.000,00' }).waitFor();
 });
 
 await step('sakip-other-roles', async () => {
