@@ -267,7 +267,7 @@ await step('sakip-other-roles', async () => {
     ['penilai', 'evaluator', null], ['pemantau', 'viewer', null], ['admin-dinkes', 'admin_opd', opdId],
   ];
   for (const [username, role, opd] of users) {
-    await sakipApi.post('/sakip/api/v1/users', { username, name: `Uji ${role}`, password: `${username}-rahasia`, role, opd_id: opd });
+    await sakipApi.post('/sakip/api/v1/users', { username, email: `${username}@sakip.test`, name: `Uji ${role}`, password: `${username}-rahasia`, role, opd_id: opd });
   }
   // The evaluator verifies an achievement someone else entered.
   const evaluator = await run.page('penilai');
