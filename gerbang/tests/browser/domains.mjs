@@ -376,7 +376,8 @@ await step('chatme-agency-owner', async () => {
   const { agency } = await owner.get('/chatme/api/agency/profile');
   const budi = await client(base, '081211110003', 'chatme123');
   await budi.post(`/chatme/api/agency/${agency.id}/host-applications`, { name: 'Budi Calon Host', gender: 'male', id_number: '3201010101010001' });
-  await visit(agencyOwner, '#/chatme/agency');
+  await agencyOwner.reload();
+  await settled(agencyOwner);
   const application = agencyOwner.locator('main tr', { hasText: 'Budi Calon Host' });
   check((await application.locator('code').textContent()).endsWith('0001'), 'the ID number is not masked to its last digits');
   await application.getByRole('button', { name: /^Setujui/ }).click();
