@@ -97,8 +97,8 @@ async function livePage(/** @type {HTMLElement} */ root) {
             h('dt', {}, t('cViewers')), h('dd', { dataset: { field: 'viewers' } }, String(s.viewers)),
             h('dt', {}, t('cIncome')), h('dd', { dataset: { field: 'income' } }, coins(s.total_income)),
             h('dt', {}, t('cStarted')), h('dd', {}, fmtTime(s.start_time)))))),
-        chart({ id: 'chatme-viewers', title: t('cViewers'), labels: data.sessions.map((s) => s.host_name), horizontal: true,
-          series: [{ label: t('cViewers'), data: data.sessions.map((s) => s.viewers), color: 'pink' }] }),
+        h('section', { class: 'card' }, chart({ id: 'chatme-viewers', title: t('cViewers'), labels: data.sessions.map((s) => s.host_name), horizontal: true,
+          series: [{ label: t('cViewers'), data: data.sessions.map((s) => s.viewers), color: 'pink' }] })),
       ] : [notice(t('cNobodyLive'))]));
     } catch (err) { showError(err, slot); }
   };

@@ -53,7 +53,8 @@ export function chart(spec) {
   const canvas = h('canvas', { role: 'img', 'aria-label': spec.title });
   const figure = h('figure', { class: 'chart', id: spec.id || null },
     h('figcaption', {}, spec.title),
-    h('div', { class: `chart-box ${spec.horizontal ? 'tall' : ''}` }, canvas),
+    // Sideways bars need room per row: the taller box from seven rows on.
+    h('div', { class: `chart-box ${spec.horizontal && spec.labels.length > 6 ? 'tall' : ''}` }, canvas),
     h('details', {}, h('summary', {}, t('chartData')), dataTable(spec)));
   if (!spec.labels.length || !spec.series.length) {
     figure.querySelector('.chart-box')?.replaceWith(h('p', { class: 'empty' }, t('none')));
