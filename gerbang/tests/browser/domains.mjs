@@ -359,6 +359,7 @@ await step('chatme-gifts-coins-agencies-rankings', async () => {
   await chat.locator('#chatme-agency-status').selectOption('pending');
   const row = chat.locator('main tr[data-agency="Keluarga Uji"]');
   await row.getByRole('button', { name: /^Setujui/ }).click();
+  await row.waitFor({ state: 'detached' });
   await chat.locator('#chatme-agency-status').selectOption('approved');
   await chat.locator('main tr[data-agency="Keluarga Uji"] .pill.ok').waitFor();
   await run.screenshot(chat, 'chatme-agencies');
