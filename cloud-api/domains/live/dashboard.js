@@ -23,6 +23,8 @@ addWords({
     cWeek: 'Minggu', cSalary: 'Gaji', cLives: 'Jumlah siaran', cHosts: 'Host', cTotalIncome: 'Total pendapatan',
     cMonthIncome: 'Pendapatan bulan ini', cLiveNow: 'Sedang siaran', cNoAgency: 'Anda belum punya agensi.',
     cGender: 'Jenis kelamin', cIdNumber: 'NIK', cCoins2: 'Koin', cGiftCount: 'Hadiah', cRole: 'Peran', cFind: 'Cari akun',
+    cMyIncome: 'Pendapatan saya', cAskSalary: 'Minta gaji', cAsked: 'Permintaan gaji terkirim',
+    cByGift: 'Pendapatan per jenis hadiah', cWeekNo: 'Minggu ke (ISO)',
     cPeriods: { day: 'Hari ini', week: 'Minggu ini', month: 'Bulan ini', all: 'Semua' },
     cStatus: { pending: 'Menunggu', approved: 'Disetujui', rejected: 'Ditolak' },
   },
@@ -38,6 +40,8 @@ addWords({
     cWeek: 'Week', cSalary: 'Salary', cLives: 'Lives', cHosts: 'Hosts', cTotalIncome: 'Total income',
     cMonthIncome: 'Income this month', cLiveNow: 'Live now', cNoAgency: 'You have no agency yet.',
     cGender: 'Gender', cIdNumber: 'ID number', cCoins2: 'Coins', cGiftCount: 'Gifts', cRole: 'Role', cFind: 'Find an account',
+    cMyIncome: 'My income', cAskSalary: 'Ask for my salary', cAsked: 'Salary request sent',
+    cByGift: 'Income per kind of gift', cWeekNo: 'Week (ISO)',
     cPeriods: { day: 'Today', week: 'This week', month: 'This month', all: 'All time' },
     cStatus: { pending: 'Pending', approved: 'Approved', rejected: 'Rejected' },
   },
@@ -61,6 +65,7 @@ const { head, landing } = domainPages('chatme', [
   { href: '#/chatme/agencies', key: 'cAgencies', roles: ['admin'] },
   { href: '#/chatme/rankings', key: 'cRankings', roles: ['admin', 'agency', 'host'] },
   { href: '#/chatme/agency', key: 'cMyAgency', roles: ['agency'] },
+  { href: '#/chatme/host', key: 'cMyIncome', roles: ['host'] },
 ], role);
 
 const coins = (/** @type {number} */ n) => n.toLocaleString('id-ID');
@@ -282,6 +287,47 @@ async function agencyPage(/** @type {HTMLElement} */ root) {
   await load();
 }
 
+// ---------------------------------------------------------------- a host
+/** ISO week number of `date` (Monday first). */
+function isoWeek(/** @type {Date} */ date) {
+  const d = new Date(Date.UTC(date.getFullYear(), date.getMonth(), date.getDate()));
+  d.setUTCDate(d.getUTCDate() + 4 - (d.getUTCDay() || 7));
+  const first = new Date(Date.UTC(d.getUTCFullYear(), 0, 1));
+  return { year: d.getUTCFullYear(), week: Math.ceil(((d.getTime() - first.getTime()) / 86400000 + 1) / 7) };
+}
+
+async function hostPage(/** @type {HTMLElement} */ root) {
+  const me = session.user?.id || '';
+  const stats = h('div', { class: 'stats', id: 'chatme-host-income' });
+  const byGift = h('section', { class: 'card' });
+  const [today, week, month, categories] = await Promise.all([
+    api(`${BASE}/host-income/today/${me}`), api(`${BASE}/host-income/week/${me}`),
+    api(`${BASE}/host-income/month/${me}`), api(`${BASE}/host-income/category/${me}`)]);
+  stats.replaceChildren(...[['day', today], ['week', week], ['month', month]].map(([p, x]) =>
+    h('div', { class: 'stat' }, h('span', { class: 'muted small' }, word('cPeriods', p)), h('b', {}, coins(x.total_income)))));
+  /** @type {{ type: string, total_income: number }[]} */
+  const kinds = categories.categories;
+  byGift.replaceChildren(chart({ id: 'chatme-host-gifts', type: 'doughnut', title: t('cByGift'), labels: kinds.map((k) => k.type),
+    series: [{ label: t('cIncome'), data: kinds.map((k) => k.total_income) }] }));
+  // Last week: the most recent one that is over.
+  const last = isoWeek(new Date(Date.now() - 7 * 86400000));
+  const weekNo = h('input', { name: 'week_number', type: 'number', min: 1, max: 53, value: last.week, required: true });
+  const year = h('input', { name: 'year', type: 'number', min: 2020, max: 2100, value: last.year, required: true });
+  const out = h('div', { 'aria-live': 'polite', id: 'chatme-salary-result' });
+  const form = h('form', { class: 'inline', id: 'chatme-salary-form' }, h('label', {}, t('cWeekNo'), weekNo), h('label', {}, t('year'), year),
+    h('button', { type: 'submit' }, t('cAskSalary')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      /** @type {{ request: SalaryRequest }} */
+      const done = await api(`${BASE}/salary-requests`, { method: 'POST', body: { week_number: Number(weekNo.value), year: Number(year.value) } });
+      out.replaceChildren(notice(`${t('cAsked')}: ${t('cSalary')} ${coins(done.request.salary_amount)}, ${t('cLives')} ${done.request.total_lives}`));
+    } catch (err) { showError(err, out); }
+  });
+  root.replaceChildren(head(t('cMyIncome')), stats, h('div', { class: 'split' }, byGift,
+    h('section', { class: 'card', 'aria-labelledby': 'c-ask' }, h('h2', { id: 'c-ask' }, t('cAskSalary')), form, out)));
+}
+
 addNav('chatme', '#/chatme', 90, hasRole('live', 'admin', 'agency', 'host'));
 addRoute(/^\/chatme$/, landing, 'chatme');
 addRoute(/^\/chatme\/live$/, livePage, 'chatme');
@@ -290,3 +336,4 @@ addRoute(/^\/chatme\/coins$/, coinsPage, 'chatme');
 addRoute(/^\/chatme\/agencies$/, agenciesPage, 'chatme');
 addRoute(/^\/chatme\/rankings$/, rankingsPage, 'chatme');
 addRoute(/^\/chatme\/agency$/, agencyPage, 'chatme');
+addRoute(/^\/chatme\/host$/, hostPage, 'chatme');

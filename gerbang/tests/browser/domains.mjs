@@ -370,6 +370,18 @@ await step('chatme-gifts-coins-agencies-rankings', async () => {
   await phoneWalk(chat, 'chatme-admin', ['#/chatme/live', '#/chatme/gifts', '#/chatme/coins', '#/chatme/agencies', '#/chatme/rankings']);
 });
 
+await step('chatme-host-income-and-salary', async () => {
+  const rina = await run.page('081211110001');
+  await signIn(rina, base, '081211110001', 'chatme123');
+  await visit(rina, '#/chatme/host');
+  await rina.locator('#chatme-host-income .stat').first().waitFor();
+  await chartDrawn(rina, '#chatme-host-gifts');
+  await rina.getByRole('button', { name: 'Minta gaji' }).click();
+  await rina.locator('#chatme-salary-result .notice').waitFor();
+  await run.screenshot(rina, 'chatme-host');
+  await phoneWalk(rina, 'chatme-host', ['#/chatme/host', '#/chatme/rankings']);
+});
+
 await step('chatme-agency-owner', async () => {
   await signIn(agencyOwner, base, '081211110000', 'chatme123');
   await visit(agencyOwner, '#/chatme/agency');
@@ -384,6 +396,10 @@ await step('chatme-agency-owner', async () => {
   await application.getByRole('button', { name: /^Setujui/ }).click();
   await agencyOwner.locator('main tr', { hasText: 'Budi Calon Host' }).locator('.pill.ok').waitFor();
   await chartDrawn(agencyOwner, '#chatme-agency-hosts');
+  // Rina's salary request (the step before) is decided here.
+  const salary = agencyOwner.locator('main tr', { has: agencyOwner.getByRole('button', { name: /^Setujui: \d{4}-W/ }) }).first();
+  await salary.getByRole('button', { name: /^Setujui/ }).click();
+  await agencyOwner.locator('main tr', { hasText: /\d{4}-W\d{2}/ }).locator('.pill.ok').first().waitFor();
   await run.screenshot(agencyOwner, 'chatme-agency');
   await phoneWalk(agencyOwner, 'chatme-agency', ['#/chatme/agency', '#/chatme/rankings']);
   // The walk ended on the rankings: in English, its heading and tabs.
