@@ -27,6 +27,7 @@ addWords({
     cByGift: 'Pendapatan per jenis hadiah', cWeekNo: 'Minggu ke (ISO)',
     cPeriods: { day: 'Hari ini', week: 'Minggu ini', month: 'Bulan ini', all: 'Semua' },
     cStatus: { pending: 'Menunggu', approved: 'Disetujui', rejected: 'Ditolak' },
+    cGenders: { male: 'Laki-laki', female: 'Perempuan', other: 'Lainnya' },
   },
   en: {
     chatme: 'ChatMe', cGifts: 'Gift catalogue', cCoins: 'Coin credits', cAgencies: 'Agencies',
@@ -44,6 +45,7 @@ addWords({
     cByGift: 'Income per kind of gift', cWeekNo: 'Week (ISO)',
     cPeriods: { day: 'Today', week: 'This week', month: 'This month', all: 'All time' },
     cStatus: { pending: 'Pending', approved: 'Approved', rejected: 'Rejected' },
+    cGenders: { male: 'Male', female: 'Female', other: 'Other' },
   },
 });
 
@@ -264,7 +266,7 @@ async function agencyPage(/** @type {HTMLElement} */ root) {
         [t('cMonthIncome'), coins(s.income_this_month)], [t('cLives'), s.total_lives]]
         .map(([label, v]) => h('div', { class: 'stat' }, h('span', { class: 'muted small' }, label), h('b', {}, String(v)))));
       applications.replaceChildren(table([
-        [t('name'), (x) => x.name], [t('cGender'), (x) => x.gender], [t('cIdNumber'), (x) => h('code', {}, x.id_number)],
+        [t('name'), (x) => x.name], [t('cGender'), (x) => word('cGenders', x.gender)], [t('cIdNumber'), (x) => h('code', {}, x.id_number)],
         [t('cApplied'), (x) => fmtTime(x.created_at), 'time'], [t('status'), (x) => statusPill(x.status)],
         [t('actions'), (x) => (x.status === 'pending' ? decide(`${BASE}/agency/host-applications/${x.id}`, x.name, load) : '—')],
       ], /** @type {HostApplication[]} */ (a.applications)));

@@ -152,10 +152,11 @@ function orderCard(/** @type {Order} */ o, /** @type {Node[]} */ actions, flash 
 function ordersTable(/** @type {Order[]} */ rows, /** @type {Set<number>} */ flash = new Set()) {
   return table([
     [t('mCode'), (o) => h('code', {}, o.kodePesanan)],
+    // The status first after the code: on a phone it is what shows without scrolling.
+    [t('status'), (o) => statusPill(o.statusPesanan)],
+    [t('mQuantity'), (o) => o.jumlahPesanan, 'num'],
     [t('mDate'), (o) => o.tanggalPesanan],
     [t('mShift'), (o) => o.shiftName || String(o.shiftId)],
-    [t('mQuantity'), (o) => o.jumlahPesanan, 'num'],
-    [t('status'), (o) => statusPill(o.statusPesanan)],
     [t('mOrderer'), (o) => o.karyawan?.namaLengkap || '—'],
     [t('time'), (o) => fmtTime(o.waktuDibuat)],
   ], rows, (o) => ({ dataset: { order: o.kodePesanan, status: o.statusPesanan }, class: flash.has(o.id) ? 'flash' : null }));
