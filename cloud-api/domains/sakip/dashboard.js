@@ -19,7 +19,7 @@ addWords({
     sRenstra: 'Renstra', sIndicators: 'Indikator', sAddNode: 'Tambah ke pohon', sParent: 'Induk',
     sCode: 'Kode', sTarget: 'Target', sAchievement: 'Realisasi', sPercent: 'Capaian', sMonth: 'Bulan',
     sYearly: 'Tahunan', sVerified: 'Terverifikasi', sUnverified: 'Belum diverifikasi', sVerify: 'Verifikasi',
-    sEnter: 'Isi realisasi', sIndicator: 'Indikator', sNotes: 'Catatan', sAllocation: 'Pagu',
+    sEnter: 'Isi realisasi', sSetTarget: 'Tetapkan target', sTargetSaved: 'Target tersimpan; capaian dihitung ulang', sIndicator: 'Indikator', sNotes: 'Catatan', sAllocation: 'Pagu',
     sRealization: 'Realisasi', sCategory: 'Kategori', sAbsorption: 'Serapan anggaran per kategori',
     sGrade: 'Predikat', sScore: 'Nilai', sWeight: 'Bobot', sType: 'Jenis', sNewEvaluation: 'Evaluasi baru',
     sNextStatus: 'Langkah berikutnya', sSystem: 'Sistem', sEndpoint: 'Alamat API', sApiKey: 'Kunci API',
@@ -42,7 +42,7 @@ addWords({
     sRenstra: 'Strategic plan', sIndicators: 'Indicators', sAddNode: 'Add to the tree', sParent: 'Parent',
     sCode: 'Code', sTarget: 'Target', sAchievement: 'Actual', sPercent: 'Achievement', sMonth: 'Month',
     sYearly: 'Yearly', sVerified: 'Verified', sUnverified: 'Not verified', sVerify: 'Verify',
-    sEnter: 'Enter an actual', sIndicator: 'Indicator', sNotes: 'Notes', sAllocation: 'Allocation',
+    sEnter: 'Enter an actual', sSetTarget: 'Set a target', sTargetSaved: 'Target saved; achievements recomputed', sIndicator: 'Indicator', sNotes: 'Notes', sAllocation: 'Allocation',
     sRealization: 'Spent', sCategory: 'Category', sAbsorption: 'Budget absorption per category',
     sGrade: 'Grade', sScore: 'Score', sWeight: 'Weight', sType: 'Type', sNewEvaluation: 'New evaluation',
     sNextStatus: 'Next step', sSystem: 'System', sEndpoint: 'API address', sApiKey: 'API key',
@@ -259,7 +259,38 @@ function entryForm(/** @type {Indicator[]} */ indicators, /** @type {number} */ 
       reload();
     } catch (err) { showError(err, out); }
   });
-  return h('section', { class: 'card', 'aria-labelledby': 'sakip-entry-title' }, h('h2', { id: 'sakip-entry-title' }, t('sEnter')), form);
+  return h('section', { class: 'card', 'aria-labelledby': 'sakip-entry-title' }, h('h2', { id: 'sakip-entry-title' }, t('sEnter')), form,
+    h('h2', {}, t('sSetTarget')), targetForm(indicators, year, reload, out));
+}
+
+/**
+ * One period's target: `PUT /indicators/{id}/targets` replaces the whole list, so the list is
+ * read first and this period's value put in it; the answer recomputes the percentages.
+ */
+function targetForm(/** @type {Indicator[]} */ indicators, /** @type {number} */ year, /** @type {() => void} */ reload, /** @type {HTMLElement} */ out) {
+  const indicator = h('select', { name: 'indicator_id' }, indicators.map((i) => h('option', { value: i.id }, i.name)));
+  const month = h('select', { name: 'month' }, h('option', { value: '' }, t('sYearly')), Array.from({ length: 12 }, (_, i) => h('option', { value: i + 1 }, String(i + 1))));
+  const value = h('input', { name: 'target_value', type: 'number', step: '0.01', required: true });
+  const form = h('form', { class: 'inline', id: 'sakip-target' },
+    h('label', {}, t('sIndicator'), indicator), h('label', {}, t('sMonth'), month),
+    h('label', {}, t('sTarget'), value), h('button', { type: 'submit' }, t('save')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const m = month.value ? Number(month.value) : null;
+    const q = m ? Math.floor((m - 1) / 3) + 1 : null;
+    try {
+      /** @type {Target[]} */
+      const list = await sk(`/indicators/${indicator.value}/targets`);
+      const others = list.filter((x) => !(x.year === year && x.month === m && (m !== null || x.quarter === null)));
+      await sk(`/indicators/${indicator.value}/targets`, { method: 'PUT', body: [
+        ...others.map((x) => ({ year: x.year, quarter: x.quarter, month: x.month, target_value: x.target_value })),
+        { year, quarter: q, month: m, target_value: value.value },
+      ] });
+      out.replaceChildren(notice(t('sTargetSaved')));
+      reload();
+    } catch (err) { showError(err, out); }
+  });
+  return form;
 }
 
 // ---------------------------------------------------------------- budget

@@ -222,6 +222,12 @@ await step('sakip-achievement-entry', async () => {
   await sakip.locator('#sakip-entry input[name=achievement_value]').fill('60');
   await sakip.locator('#sakip-entry button[type=submit]').click();
   await sakip.locator('#sakip-entry-result .pill[data-level]').waitFor();
+  // The same indicator's December target down to 50: 60 of 50 is 120 %, recomputed.
+  await sakip.locator('#sakip-target select[name=month]').selectOption('12');
+  await sakip.locator('#sakip-target input[name=target_value]').fill('50');
+  await sakip.locator('#sakip-target button[type=submit]').click();
+  await sakip.locator('#sakip-entry-result .notice', { hasText: 'Target tersimpan' }).waitFor();
+  await sakip.locator('#sakip-achievements .pill[data-level="a"]', { hasText: '120.00%' }).waitFor();
   await run.screenshot(sakip, 'sakip-performance');
 });
 
