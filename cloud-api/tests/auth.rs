@@ -1,4 +1,5 @@
-//! Sessions and security on both databases: login by email, phone and NIK; refresh
+//! Sessions and security on both databases: login by email, phone, NIK and the one `login`
+//! field (any identifier, employee number and username too); refresh
 //! rotation with reuse detection; expiry with the controllable clock; logout; role guards;
 //! rate limits and uniform answers; the audit trail; headers, CORS, 422s; Google sign-in
 //! against a local JWKS server with a key the test generates.
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use cloud_api::{
     db_tests,
-    platform::identity::{create_user, Email, NewUser, Nik, Phone},
+    platform::identity::{create_user, Email, EmployeeNo, NewUser, Nik, Phone, Username},
     testkit::{Backend, BrokerKind, TestCloud},
 };
 use common::*;
@@ -41,6 +42,8 @@ async fn member(tc: &TestCloud) -> Value {
             email: Some(Email::parse("siti@gerbang.test").unwrap()),
             phone: Some(Phone::parse("0812-3456-7890").unwrap()),
             nik: Some(Nik::parse(NIK).unwrap()),
+            username: Some(Username::parse("siti.k").unwrap()),
+            employee_no: Some(EmployeeNo::parse("dpr007").unwrap()),
             name: "Siti".into(),
             password: PASSWORD.into(),
             roles: [("access", "member"), ("meals", "dapur")]
@@ -113,6 +116,12 @@ async fn login_by_every_identifier(backend: Backend) {
         json!({"phone": "+62 812 3456 7890", "password": PASSWORD}),
         json!({"phone": "6281234567890", "password": PASSWORD}),
         json!({"nik": NIK, "password": PASSWORD}),
+        // The dashboard's single field: whichever identifier it is.
+        json!({"login": "siti@gerbang.test", "password": PASSWORD}),
+        json!({"login": NIK, "password": PASSWORD}),
+        json!({"login": "0812-3456-7890", "password": PASSWORD}),
+        json!({"login": "DPR007", "password": PASSWORD}),
+        json!({"login": "Siti.K", "password": PASSWORD}),
     ] {
         let response = login(&tc, body.clone()).await;
         let refresh_cookie = set_cookie(&response, "refreshToken").expect("refresh cookie");
@@ -160,6 +169,13 @@ async fn login_by_every_identifier(backend: Backend) {
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(answer["message"], message);
     }
+    // `login` naming nobody: the same refusal as a wrong password, counted for that name.
+    let (status, _) =
+        json(login(&tc, json!({"login": "nobody-here", "password": PASSWORD})).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, answer) =
+        json(login(&tc, json!({"login": "#?", "password": PASSWORD})).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     // Malformed identifiers and bodies say what is wrong.
     let (status, answer) = json(login(&tc, json!({"nik": "ADM001", "password": "x"})).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

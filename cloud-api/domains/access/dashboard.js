@@ -6,7 +6,7 @@ import { ApiFailure, api, showError } from '../api.js';
 import { fmtTime, h, notice } from '../dom.js';
 import { addWords, group, t, word } from '../i18n.js';
 import { onRealtime } from '../realtime.js';
-import { addNav, addRoute, partsOf } from '../router.js';
+import { addNav, addRoute, hasRole, partsOf } from '../router.js';
 
 addWords({
   id: {
@@ -151,7 +151,8 @@ async function overviewPage(/** @type {HTMLElement} */ root) {
     h('div', { class: 'head' }, h('div', {}, h('h1', {}, t('overview')), h('p', {}, `${doors.length} ${t('doors').toLowerCase()}`))),
     h('div', { class: 'cols' },
       h('section', { 'aria-labelledby': 'doors-title' }, h('h2', { id: 'doors-title' }, t('doors')), cards),
-      h('section', { class: 'card', 'aria-labelledby': 'feed-title' }, h('h2', { id: 'feed-title' }, t('latestEvents')), waiting, feed)));
+      h('section', { class: 'card', 'aria-labelledby': 'feed-title' }, h('h2', { id: 'feed-title' }, t('latestEvents')), waiting, feed)),
+    ...partsOf('overview', null));
   onRealtime((m) => {
     let changed = false;
     for (const door of doors) changed = applyToDoor(door, m) || changed;
@@ -216,6 +217,6 @@ async function doorPage(/** @type {HTMLElement} */ root, /** @type {string} */ i
       h('div', {}, partsOf('door-side', door))));
 }
 
-addNav('overview', '#/', 10);
+addNav('overview', '#/', 10, hasRole('access'));
 addRoute(/^\/?$/, overviewPage, 'overview');
 addRoute(/^\/door\/([^/]+)$/, doorPage, 'overview');

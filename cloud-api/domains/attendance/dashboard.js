@@ -4,7 +4,7 @@
 import { api, download, showError } from '../api.js';
 import { dateInput, field, fmtTime, h, table } from '../dom.js';
 import { addWords, t } from '../i18n.js';
-import { addNav, addRoute } from '../router.js';
+import { addNav, addRoute, hasRole } from '../router.js';
 
 addWords({
   id: {
@@ -75,5 +75,5 @@ async function attendancePage(/** @type {HTMLElement} */ root) {
   await load();
 }
 
-addNav('attendance', '#/attendance', 50);
+addNav('attendance', '#/attendance', 50, hasRole('attendance', 'admin'));
 addRoute(/^\/attendance$/, attendancePage, 'attendance');

@@ -2,20 +2,23 @@
 // The history domain's pages: the access log with filters, keyset paging, counts and
 // exports, and the last attempts at one door on that door's page. Served at
 // /assets/domains/history.js.
-import { api, download, showError } from '../api.js';
+import { api, download, session, showError } from '../api.js';
+import { chart } from '../charts.js';
 import { dateInput, fmtTime, h, table } from '../dom.js';
-import { addWords, group, t, word } from '../i18n.js';
+import { addWords, group, locale, t, word } from '../i18n.js';
 import { onRealtime } from '../realtime.js';
-import { addNav, addPart, addRoute } from '../router.js';
+import { addNav, addPart, addRoute, hasRole } from '../router.js';
 
 addWords({
   id: {
     history: 'Riwayat akses', doorHistory: 'Riwayat pintu ini', successRate: 'Tingkat berhasil',
     uniqueUsers: 'Orang berbeda', unknownFaces: 'Wajah tak dikenal',
+    accessCharts: 'Akses 7 hari terakhir', perHour: 'Akses per jam', perDay: 'Akses per hari',
   },
   en: {
     history: 'Access history', doorHistory: 'This door\'s history', successRate: 'Success rate',
     uniqueUsers: 'Distinct people', unknownFaces: 'Unknown faces',
+    accessCharts: 'Accesses in the last 7 days', perHour: 'Accesses per hour', perDay: 'Accesses per day',
   },
 });
 
@@ -27,9 +30,11 @@ addWords({
  * `GET /api/history/access` (`AccessPage`).
  * @typedef {{ data: AccessLog[], pagination: { limit: number, next_cursor: string | null, has_more: boolean, total: number | null } }} AccessPage
  */
+/** @typedef {{ total: number, granted: number, denied: number, success_rate: number }} Counts */
 /**
- * `GET /api/analytics/dashboard` (`Dashboard`, the parts shown here).
- * @typedef {{ totals: { total: number, granted: number, denied: number, success_rate: number }, unknown_faces: number, unique_users: number }} Dashboard
+ * `GET /api/analytics/dashboard` (`Dashboard`, the parts shown here; `DayCount` and
+ * `HourCount` carry their `Counts` flattened).
+ * @typedef {{ totals: Counts, unknown_faces: number, unique_users: number, per_day: (Counts & { date: string })[], per_hour: (Counts & { hour: number })[] }} Dashboard
  */
 
 /** Access log rows; `oneDevice` leaves out the device column (a door's own page). */
@@ -127,6 +132,42 @@ function doorHistoryCard(/** @type {{ device_id: string }} */ door) {
   return h('section', { class: 'card', 'aria-labelledby': 'dh-title' }, h('h2', { id: 'dh-title' }, t('doorHistory')), slot);
 }
 
-addNav('history', '#/history', 40);
+/** Granted and denied, stacked, per hour of the day and per day (`GET /api/analytics/dashboard`). */
+function accessCharts(/** @type {Dashboard} */ data) {
+  const hours = Array.from({ length: 24 }, (_, hour) => data.per_hour.find((x) => x.hour === hour) || { hour, total: 0, granted: 0, denied: 0, success_rate: 0 });
+  const day = (/** @type {string} */ d) => new Date(`${d}T12:00:00`).toLocaleDateString(locale(), { weekday: 'short', day: 'numeric', month: 'short' });
+  const series = (/** @type {Counts[]} */ rows) => [
+    { label: t('granted'), data: rows.map((r) => r.granted), color: /** @type {const} */ ('ok') },
+    { label: t('denied'), data: rows.map((r) => r.denied), color: /** @type {const} */ ('bad') },
+  ];
+  return [
+    chart({ id: 'chart-hour', title: t('perHour'), labels: hours.map((x) => `${String(x.hour).padStart(2, '0')}`), series: series(hours), stacked: true }),
+    chart({ id: 'chart-day', title: t('perDay'), labels: data.per_day.map((x) => day(x.date)), series: series(data.per_day), stacked: true }),
+  ];
+}
+
+/** The overview's charts card: the last 7 days, redrawn (at most every 5 s) as visits arrive. */
+function overviewCharts() {
+  if (session.user?.roles?.access !== 'admin') return h('div');
+  const slot = h('div', { class: 'split' }, h('p', { class: 'muted' }, t('loading')));
+  let pending = false;
+  const load = async () => {
+    try {
+      /** @type {Dashboard} */
+      const data = await api('/api/analytics/dashboard');
+      slot.replaceChildren(...accessCharts(data));
+    } catch (err) { showError(err, slot); }
+  };
+  load();
+  onRealtime((m) => {
+    if (pending || m.name !== 'device:events' || !m.data.some((e) => e.event.kind === 'access_decision')) return;
+    pending = true;
+    setTimeout(() => { pending = false; load(); }, 5000);
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'charts-title', id: 'access-charts' }, h('h2', { id: 'charts-title' }, t('accessCharts')), slot);
+}
+
+addNav('history', '#/history', 40, hasRole('access', 'admin'));
 addRoute(/^\/history$/, historyPage, 'history');
 addPart('door', 30, doorHistoryCard);
+addPart('overview', 20, overviewCharts);

@@ -4,7 +4,7 @@
 import { api, showError } from '../api.js';
 import { field, h, notice, table, toast } from '../dom.js';
 import { addWords, group, t } from '../i18n.js';
-import { addNav, addRoute } from '../router.js';
+import { addNav, addRoute, hasRole } from '../router.js';
 
 addWords({
   id: {
@@ -191,5 +191,5 @@ function faceDialog(/** @type {HTMLDialogElement} */ dialog, /** @type {Person} 
   dialog.showModal();
 }
 
-addNav('users', '#/users', 30);
+addNav('users', '#/users', 30, hasRole('access', 'admin'));
 addRoute(/^\/users$/, usersPage, 'users');

@@ -88,6 +88,7 @@ const SHELL: &[(&str, &str, &str)] = &[
     ("realtime.js", JS, include_str!("assets/realtime.js")),
     ("router.js", JS, include_str!("assets/router.js")),
     ("platform.js", JS, include_str!("assets/platform.js")),
+    ("charts.js", JS, include_str!("assets/charts.js")),
     (
         "app.css",
         "text/css; charset=utf-8",
@@ -98,6 +99,11 @@ const SHELL: &[(&str, &str, &str)] = &[
         "vendor/socket.io.min.js",
         JS,
         include_str!("assets/vendor/socket.io.min.js"),
+    ),
+    (
+        "vendor/chart.umd.js",
+        JS,
+        include_str!("assets/vendor/chart.umd.js"),
     ),
 ];
 
@@ -276,7 +282,7 @@ mod tests {
         }
         assert_eq!(
             names.len(),
-            5,
+            8,
             "every domain of this cloud has pages: {names:?}"
         );
     }

@@ -384,3 +384,64 @@ pub(crate) async fn update_profile(
         "user": load(&state, claims.sub).await?,
     })))
 }
+
+/// `q`: part of a name or phone number.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AccountQuery {
+    pub q: Option<String>,
+}
+
+/// ChatMe accounts whose name or phone holds `q` (ChatMe admins), for coin credits: at most
+/// 50, by name.
+#[utoipa::path(get, path = "/chatme/api/admin/accounts", tag = "live",
+    params(AccountQuery),
+    responses((status = 200, description = "`{accounts: [{id, name, phone, role, balance}]}`"), (status = 403)),
+    security(("bearer" = [])))]
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    _admin: identity::Guarded<crate::LiveAdmin>,
+    platform::http::extract::QueryParams(query): platform::http::extract::QueryParams<AccountQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    // Letters, digits and spaces only: nothing for LIKE to read as a wildcard.
+    let q: String = query
+        .q
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ')
+        .take(50)
+        .collect::<String>()
+        .trim()
+        .to_lowercase();
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    let db = &state.db;
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            "SELECT u.id, u.name, u.phone, u.roles, w.balance FROM live_profiles p \
+             JOIN users u ON u.id = p.user_id JOIN live_wallets w ON w.user_id = p.user_id \
+             WHERE ? = '' OR LOWER(u.name) LIKE ? OR (? <> '' AND u.phone LIKE ?) \
+             ORDER BY u.name LIMIT 50",
+            vec![
+                q.as_str().into(),
+                format!("%{q}%").into(),
+                digits.as_str().into(),
+                format!("%{digits}%").into(),
+            ],
+        ))
+        .await
+        .map_err(LiveError::from)?;
+    let accounts = rows
+        .iter()
+        .map(|r| {
+            Ok(json!({
+                "id": r.try_get::<Uuid>("", "id")?,
+                "name": r.try_get::<String>("", "name")?,
+                "phone": r.try_get::<Option<String>>("", "phone")?.map(|p| phone::e164(&p)),
+                "role": live_role(&r.try_get::<String>("", "roles")?),
+                "balance": r.try_get::<i64>("", "balance")?,
+            }))
+        })
+        .collect::<Result<Vec<_>, DbErr>>()
+        .map_err(LiveError::from)?;
+    Ok(Json(json!({ "accounts": accounts })))
+}

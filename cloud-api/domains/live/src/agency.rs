@@ -1179,3 +1179,37 @@ pub(crate) async fn reject_salary(
 ) -> Result<Json<Value>, ApiError> {
     decide_salary(&state, &claims, ip, id, Decision::Reject).await
 }
+
+/// Every agency application, newest first (ChatMe admins), to decide the pending ones.
+#[utoipa::path(get, path = "/chatme/api/admin/agencies", tag = "live",
+    params(StatusQuery),
+    responses((status = 200, description = "`{agencies: [{id, user_id, family_name, region, phone, status, created_at, approved_at}]}` (at most 500)"), (status = 403)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_agencies(
+    State(state): State<AppState>,
+    _admin: Guarded<LiveAdmin>,
+    QueryParams(q): QueryParams<StatusQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let status = status_filter(&q)?;
+    let filter = if status.is_some() {
+        "WHERE status = ?"
+    } else {
+        ""
+    };
+    let rows = all(
+        &state.db,
+        &format!(
+            "SELECT {AGENCY_COLUMNS} FROM live_agencies {filter} \
+             ORDER BY created_at DESC, id DESC LIMIT 500"
+        ),
+        status.into_iter().map(Into::into).collect(),
+    )
+    .await
+    .map_err(LiveError::from)?;
+    let agencies = rows
+        .iter()
+        .map(agency_json)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(LiveError::from)?;
+    Ok(Json(json!({ "agencies": agencies })))
+}

@@ -129,6 +129,9 @@ pub struct Live;
         sessions::start_session,
         sessions::end_session,
         sessions::duration_today,
+        sessions::on_air,
+        accounts::search,
+        agency::list_agencies,
         chat::history,
         agency::apply,
         agency::approve_agency,
@@ -155,6 +158,14 @@ struct ApiDoc;
 impl Domain for Live {
     fn name(&self) -> &'static str {
         DOMAIN
+    }
+
+    /// `dashboard.js`: its pages, served at `/assets/domains/live.js`.
+    fn dashboard(&self) -> Option<platform::domain::DashboardModule> {
+        Some(platform::domain::DashboardModule {
+            name: DOMAIN,
+            source: include_str!("../dashboard.js"),
+        })
     }
 
     fn roles(&self) -> &'static [&'static str] {

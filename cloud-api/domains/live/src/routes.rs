@@ -52,6 +52,9 @@ pub fn router() -> Router<AppState> {
         .route("/chatme/api/wallet", get(wallet))
         .route("/chatme/api/wallet/history", get(wallet_history))
         .route("/chatme/api/admin/coins/credit", post(admin_credit))
+        .route("/chatme/api/admin/accounts", get(accounts::search))
+        .route("/chatme/api/admin/agencies", get(agency::list_agencies))
+        .route("/chatme/api/admin/live-sessions", get(sessions::on_air))
         .route("/chatme/api/gifts", get(list_gifts))
         .route("/chatme/api/admin/gifts", post(create_gift))
         .route(

@@ -265,3 +265,43 @@ pub(crate) async fn duration_today(
         "sessions": rows.len(),
     })))
 }
+
+/// The sessions on air now with their hosts and current viewers (ChatMe admins). Viewers
+/// are the distinct users in the room of this process (`hub`), other than the host.
+#[utoipa::path(get, path = "/chatme/api/admin/live-sessions", tag = "live",
+    responses((status = 200, description = "`{sessions: [{id, host_id, host_name, room_id, start_time, total_income, viewers}]}`"), (status = 403)),
+    security(("bearer" = [])))]
+pub(crate) async fn on_air(
+    State(state): State<AppState>,
+    _admin: identity::Guarded<crate::LiveAdmin>,
+) -> Result<Json<Value>, ApiError> {
+    let db = &state.db;
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            "SELECT s.id, s.host_id, s.room_id, s.start_time, s.total_income, u.name \
+             FROM live_sessions s JOIN users u ON u.id = s.host_id \
+             WHERE s.end_time IS NULL ORDER BY s.start_time DESC LIMIT 500",
+            vec![],
+        ))
+        .await
+        .map_err(LiveError::from)?;
+    let hub = &state.domain::<LiveRuntime>().hub;
+    let sessions = rows
+        .iter()
+        .map(|r| {
+            let room: String = r.try_get("", "room_id")?;
+            Ok(json!({
+                "id": r.try_get::<Uuid>("", "id")?,
+                "host_id": r.try_get::<Uuid>("", "host_id")?,
+                "host_name": r.try_get::<String>("", "name")?,
+                "viewers": hub.viewers(&room),
+                "room_id": room,
+                "start_time": rfc3339(r.try_get::<i64>("", "start_time")?),
+                "total_income": r.try_get::<i64>("", "total_income")?,
+            }))
+        })
+        .collect::<Result<Vec<Value>, DbErr>>()
+        .map_err(LiveError::from)?;
+    Ok(Json(json!({ "sessions": sessions })))
+}

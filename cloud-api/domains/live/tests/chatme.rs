@@ -469,6 +469,25 @@ async fn live_sessions(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    // The administrators' lists: the session on air (nobody in its room), the accounts.
+    let on_air = get(&tc, "/admin/live-sessions", &admin).await;
+    assert_eq!(on_air["sessions"].as_array().unwrap().len(), 1, "{on_air}");
+    assert_eq!(on_air["sessions"][0]["host_id"], json!(rina));
+    assert_eq!(on_air["sessions"][0]["host_name"], "Rina");
+    assert_eq!(on_air["sessions"][0]["room_id"], json!(room));
+    assert_eq!(on_air["sessions"][0]["total_income"], 12);
+    assert_eq!(on_air["sessions"][0]["viewers"], 0);
+    let found = get(&tc, "/admin/accounts?q=fa", &admin).await;
+    assert_eq!(found["accounts"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["accounts"][0]["id"], json!(fan));
+    assert_eq!(found["accounts"][0]["balance"], 80);
+    let by_phone = get(&tc, "/admin/accounts?q=0002", &admin).await;
+    assert_eq!(by_phone["accounts"][0]["id"], json!(rina), "{by_phone}");
+    assert_eq!(by_phone["accounts"][0]["role"], "host");
+    for path in ["/admin/live-sessions", "/admin/accounts", "/admin/agencies"] {
+        let (status, _) = call(&tc, Method::GET, path, Some(&fan_token), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
     let today = get(
         &tc,
         &format!("/live-session/duration/today/{rina}"),
@@ -493,6 +512,10 @@ async fn live_sessions(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(balance(&tc, &fan_token).await, 80);
+    assert_eq!(
+        get(&tc, "/admin/live-sessions", &admin).await["sessions"],
+        json!([])
+    );
     // A new session may start once the first has ended.
     let (status, _) = post(&tc, "/live-session/start", Some(&rina_token), json!({})).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -546,6 +569,15 @@ async fn demo_seed(backend: Backend) {
     let agency_token = agency["token"].as_str().unwrap();
     let profile = get(&tc, "/agency/profile", agency_token).await;
     let agency_id = profile["agency"]["id"].as_str().unwrap().to_owned();
+    let admin = platform_admin(&tc).await;
+    let agencies = get(&tc, "/admin/agencies?status=approved", &admin).await;
+    assert_eq!(
+        agencies["agencies"][0]["id"],
+        json!(agency_id),
+        "{agencies}"
+    );
+    let pending = get(&tc, "/admin/agencies?status=pending", &admin).await;
+    assert_eq!(pending["agencies"], json!([]));
     let hosts = get(&tc, &format!("/agency/{agency_id}/hosts"), agency_token).await;
     assert_eq!(hosts["hosts"].as_array().unwrap().len(), 2);
     assert!(hosts["hosts"]

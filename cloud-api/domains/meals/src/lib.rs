@@ -128,6 +128,14 @@ impl Domain for Meals {
         DOMAIN
     }
 
+    /// `dashboard.js`: its pages, served at `/assets/domains/meals.js`.
+    fn dashboard(&self) -> Option<platform::domain::DashboardModule> {
+        Some(platform::domain::DashboardModule {
+            name: DOMAIN,
+            source: include_str!("../dashboard.js"),
+        })
+    }
+
     fn roles(&self) -> &'static [&'static str] {
         &["administrator", "employee", "dapur", "delivery"]
     }

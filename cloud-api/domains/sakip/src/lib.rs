@@ -72,6 +72,14 @@ impl Domain for Sakip {
         DOMAIN
     }
 
+    /// `dashboard.js`: its pages, served at `/assets/domains/sakip.js`.
+    fn dashboard(&self) -> Option<platform::domain::DashboardModule> {
+        Some(platform::domain::DashboardModule {
+            name: DOMAIN,
+            source: include_str!("../dashboard.js"),
+        })
+    }
+
     fn roles(&self) -> &'static [&'static str] {
         auth::Role::NAMES
     }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     extract::{cookie, AuthUser},
-    ids::{Email, LoginId, Nik, Phone},
+    ids::{Email, EmployeeNo, LoginId, Nik, Phone, Username},
     mfa,
     service::{self, UserView},
     sessions::{self, Session},
@@ -124,11 +124,16 @@ pub async fn mfa_verify(
     Ok(session_response(&state, session))
 }
 
-/// One identifier (`email`, `phone` or `nik`) and the password.
+/// One identifier (`email`, `phone`, `nik` or `login`) and the password.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     #[serde(default)]
     pub email: Option<String>,
+    /// Any one identifier, as a person types it into a single sign-in field: an email, a
+    /// 16-digit NIK, a phone number, an employee number (the meals portal's `ADM001`) or a
+    /// username (SAKIP's `testuser`). An employee number is tried before a username.
+    #[serde(default)]
+    pub login: Option<String>,
     /// `08…`, `62…` or `+62…`.
     #[serde(default)]
     pub phone: Option<String>,
@@ -221,13 +226,14 @@ fn session_response(platform: &Platform, session: Session) -> Response {
     response
 }
 
-fn login_id(body: &LoginRequest) -> Result<LoginId, ApiError> {
-    let given = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
+fn given(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+async fn login_id(state: &AppState, body: &LoginRequest) -> Result<LoginId, ApiError> {
     let invalid = |e: super::ids::IdError| ApiError::bad_request(e.0);
     if let Some(email) = given(&body.email) {
         return Email::parse(&email).map(LoginId::Email).map_err(invalid);
@@ -238,13 +244,57 @@ fn login_id(body: &LoginRequest) -> Result<LoginId, ApiError> {
     if let Some(nik) = given(&body.nik) {
         return Nik::parse(&nik).map(LoginId::Nik).map_err(invalid);
     }
+    if let Some(any) = given(&body.login) {
+        return any_login_id(state, &any).await;
+    }
     Err(ApiError::bad_request(Msg::new(
         "Email dan password harus diisi",
         "Email and password are required",
     )))
 }
 
-/// Logs in with email, phone or NIK and a password.
+/// Reads `raw` as whichever identifier it can be: an email (it has `@`), a NIK (16 digits),
+/// a phone number (digits and the usual separators that `Phone` accepts), else the employee
+/// number or the username of an existing account (in that order). A name matching no
+/// account is still signed in as its first reading, so a wrong guess is one more refused
+/// password, counted against that identifier.
+async fn any_login_id(state: &AppState, raw: &str) -> Result<LoginId, ApiError> {
+    let invalid = |e: super::ids::IdError| ApiError::bad_request(e.0);
+    if raw.contains('@') {
+        return Email::parse(raw).map(LoginId::Email).map_err(invalid);
+    }
+    if let Ok(nik) = Nik::parse(raw) {
+        return Ok(LoginId::Nik(nik));
+    }
+    let phone_like = raw
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'));
+    if phone_like {
+        if let Ok(phone) = Phone::parse(raw) {
+            return Ok(LoginId::Phone(phone));
+        }
+    }
+    let readings: Vec<LoginId> = [
+        EmployeeNo::parse(raw).ok().map(LoginId::EmployeeNo),
+        Username::parse(raw).ok().map(LoginId::Username),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for id in &readings {
+        if service::find_by_login(&state.db, id).await?.is_some() {
+            return Ok(id.clone());
+        }
+    }
+    readings.into_iter().next().ok_or_else(|| {
+        ApiError::bad_request(Msg::new(
+            "Isi email, nomor telepon, NIK, nomor pegawai atau username",
+            "Enter an email, phone number, NIK, employee number or username",
+        ))
+    })
+}
+
+/// Logs in with email, phone, NIK or any one identifier (`login`) and a password.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, body = SessionResponse, description = "Sets the `refreshToken` and `token` cookies"),
@@ -259,7 +309,7 @@ pub async fn login(
     if let Err(refusal) = throttle_address(&state, &ip).await {
         return Ok(refusal.into_response());
     }
-    let id = login_id(&body)?;
+    let id = login_id(&state, &body).await?;
     if body.password.is_empty() {
         return Err(ApiError::bad_request(Msg::new(
             "Password harus diisi",

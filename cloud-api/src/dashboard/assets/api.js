@@ -100,10 +100,12 @@ export async function call(path, { method = 'GET', body, form, retry = true } = 
   if ((response.status === 404 || response.status === 405) && !type.includes('json')) {
     throw new Missing(path);
   }
-  /** @type {{ message?: string } | null} */
+  /** @type {{ message?: string, error?: string | { message?: string } } | null} */
   let data = null;
   try { data = type.includes('json') ? await response.json() : null; } catch { /* empty */ }
-  const message = data?.message || `${t('error')} (${response.status})`;
+  // The platform answers `{message}`; SAKIP's envelope `{success: false, error: {message}}`.
+  const nested = typeof data?.error === 'object' ? data.error?.message : data?.error;
+  const message = data?.message || nested || `${t('error')} (${response.status})`;
   throw new ApiFailure(response.status, message, data);
 }
 

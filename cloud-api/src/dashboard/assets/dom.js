@@ -96,3 +96,40 @@ export function dateInput(/** @type {string} */ name, value = '') {
 export function field(/** @type {HTMLFormElement} */ form, /** @type {string} */ name) {
   return /** @type {HTMLInputElement} */ (form.elements.namedItem(name));
 }
+
+/**
+ * A row of links between the pages of one domain (tabs); the current one is marked. Entries
+ * the reader may not open are left out by the caller.
+ * @param {string} label what the row is, for screen readers
+ * @param {{ href: string, text: string }[]} entries
+ */
+export function subnav(label, entries) {
+  if (entries.length < 2) return null;
+  const here = location.hash.split('?')[0];
+  return h('nav', { class: 'tabs', 'aria-label': label }, entries.map(({ href, text }) =>
+    h('a', { href, 'aria-current': here === href ? 'page' : null }, text)));
+}
+
+/**
+ * A domain's own pages, each for some of its roles (none listed: every role): the ones the
+ * reader may open, the heading with their tabs, and the domain's start (its first page).
+ * @param {string} label the domain's word (the tabs' name for screen readers)
+ * @param {{ href: string, key: string, roles: string[] }[]} pages
+ * @param {() => string} role the reader's role in the domain
+ */
+export function domainPages(label, pages, role) {
+  const mine = () => pages.filter((p) => !p.roles.length || p.roles.includes(role()));
+  return {
+    mine,
+    /** The heading (with `aside` beside it) and the tabs. */
+    head(/** @type {string} */ title, /** @type {Node | null} */ aside = null) {
+      return h('div', {}, h('div', { class: 'head' }, h('h1', {}, title), aside),
+        subnav(t(label), mine().map((p) => ({ href: p.href, text: t(p.key) }))));
+    },
+    /** Goes to the reader's first page (a route that draws nothing itself). */
+    landing() {
+      const first = mine()[0];
+      location.replace(first ? first.href : '#/');
+    },
+  };
+}

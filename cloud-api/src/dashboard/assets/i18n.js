@@ -49,7 +49,8 @@ addWords({
   id: {
     skip: 'Lewati ke konten', menu: 'Menu utama', signIn: 'Masuk', signOut: 'Keluar',
     email: 'Email', password: 'Kata sandi', signInTitle: 'Masuk ke dasbor',
-    signInLead: 'Kelola pintu, pengguna dan kehadiran situs Anda.',
+    loginId: 'Email, telepon, NIK atau nomor pegawai',
+    signInLead: 'Pintu, kehadiran, pesanan makan, SAKIP dan ChatMe dalam satu dasbor.',
     live: 'Langsung', offlineLive: 'Terputus', other: 'English',
     online: 'Daring', offline: 'Luring', unknown: 'Tidak diketahui',
     notAvailable: 'Fitur ini belum tersedia di server ini.', sending: 'Mengirim…', back: 'Kembali',
@@ -62,6 +63,8 @@ addWords({
     optional: 'opsional', ok: 'Berhasil', failed: 'Gagal', total: 'Total', limit: 'Batas',
     sessionEnded: 'Sesi berakhir, silakan masuk lagi.', loading: 'Memuat…',
     error: 'Terjadi kesalahan', unread: 'belum dibaca', seconds: 'detik', late: 'Terlambat',
+    chartData: 'Lihat angkanya', chartFailed: 'Grafik tidak dapat dimuat.', download: 'Unduh',
+    refresh: 'Muat ulang', approve: 'Setujui', reject: 'Tolak', date: 'Tanggal', year: 'Tahun',
     ev: {
       access_granted: 'Akses diterima', access_denied: 'Akses ditolak', attendance: 'Kehadiran',
       relay_locked: 'Kunci terpasang', relay_unlocked: 'Kunci dibuka', door_opened: 'Pintu dibuka',
@@ -76,7 +79,8 @@ addWords({
   en: {
     skip: 'Skip to content', menu: 'Main menu', signIn: 'Sign in', signOut: 'Sign out',
     email: 'Email', password: 'Password', signInTitle: 'Sign in to the dashboard',
-    signInLead: 'Run your site\'s doors, people and attendance.',
+    loginId: 'Email, phone, NIK or employee number',
+    signInLead: 'Doors, attendance, meal orders, SAKIP and ChatMe in one dashboard.',
     live: 'Live', offlineLive: 'Disconnected', other: 'Bahasa Indonesia',
     online: 'Online', offline: 'Offline', unknown: 'Unknown',
     notAvailable: 'This feature is not available on this server yet.', sending: 'Sending…', back: 'Back',
@@ -89,6 +93,8 @@ addWords({
     total: 'Total', limit: 'Limit',
     sessionEnded: 'Your session ended, please sign in again.', loading: 'Loading…',
     error: 'Something went wrong', unread: 'unread', seconds: 'seconds', late: 'Late',
+    chartData: 'Show the numbers', chartFailed: 'The chart could not be loaded.', download: 'Download',
+    refresh: 'Reload', approve: 'Approve', reject: 'Reject', date: 'Date', year: 'Year',
     ev: {
       access_granted: 'Access granted', access_denied: 'Access denied', attendance: 'Attendance',
       relay_locked: 'Lock engaged', relay_unlocked: 'Lock released', door_opened: 'Door opened',

@@ -6,9 +6,9 @@
 import { api, hooks, session, showError } from './api.js';
 import { $, h, notice } from './dom.js';
 import { lang, t, toggleLang } from './i18n.js';
-import { loadBadge, navExtra, setBadge } from './platform.js';
+import { loadBadge, setBadge } from './platform.js';
 import { realtime } from './realtime.js';
-import { navigation, page, routes } from './router.js';
+import { navAllowed, navExtra, navigation, page, routes } from './router.js';
 
 let focusMain = false;
 
@@ -17,7 +17,9 @@ function drawShell() {
   document.title = 'Gerbang';
   $('.skip').textContent = t('skip');
   $('#nav').setAttribute('aria-label', t('menu'));
-  $('#nav').replaceChildren(...navigation.map(({ key, href }) => h('a', { href, dataset: { key } }, t(key), navExtra(key))));
+  const roles = session.user?.roles || {};
+  $('#nav').replaceChildren(...navigation.filter((n) => navAllowed(n.key, roles))
+    .map(({ key, href }) => h('a', { href, dataset: { key } }, t(key), navExtra(key))));
   $('#lang').textContent = t('other');
   $('#lang').setAttribute('lang', lang === 'id' ? 'en' : 'id');
   $('#logout').textContent = t('signOut');
@@ -34,6 +36,14 @@ async function route() {
   drawShell();
   realtime.connect();
   const found = routes.find((r) => r.pattern.test(path)) || routes.find((r) => r.pattern.test('/'));
+  const roles = session.user?.roles || {};
+  // The start page belongs to the doors; someone who only orders meals or runs SAKIP starts
+  // on the first page of the menu they may open.
+  if (found && path === '/' && !navAllowed(found.nav, roles)) {
+    // A page of one of the reader's roles first (the notifications are everybody's).
+    const first = navigation.find((n) => n.allowed && n.allowed(roles)) || navigation.find((n) => navAllowed(n.key, roles));
+    if (first && first.href !== '#/') { location.replace(first.href); return; }
+  }
   const nav = found?.nav || '';
   for (const a of document.querySelectorAll('#nav a')) {
     if (a instanceof HTMLElement && a.dataset.key === nav) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
@@ -73,17 +83,19 @@ function loginPage() {
   const root = $('#main');
   const error = h('div', { 'aria-live': 'assertive' });
   if (loginMessage) { error.append(notice(loginMessage)); loginMessage = null; }
-  const email = h('input', { name: 'email', type: 'email', autocomplete: 'username', required: true, autofocus: true });
+  // One field for every identifier the platform knows: email, phone, NIK, employee number
+  // (the meals portal's ADM001) or username (SAKIP); the server reads which it is.
+  const email = h('input', { name: 'login', type: 'text', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true, autofocus: true });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const button = h('button', { type: 'submit' }, t('signIn'));
   const form = h('form', { class: 'stack', novalidate: true },
-    h('label', {}, t('email'), email), h('label', {}, t('password'), password), button);
+    h('label', {}, t('loginId'), email), h('label', {}, t('password'), password), button);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     button.disabled = true;
     try {
       /** @type {{ accessToken: string, user: import('./api.js').SessionUser }} */
-      const answer = await api('/api/auth/login', { method: 'POST', body: { email: email.value.trim(), password: password.value } });
+      const answer = await api('/api/auth/login', { method: 'POST', body: { login: email.value.trim(), password: password.value } });
       session.token = answer.accessToken;
       session.user = answer.user;
       location.hash = '#/';

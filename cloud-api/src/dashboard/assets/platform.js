@@ -5,7 +5,7 @@ import { api, showError } from './api.js';
 import { field, fmtTime, h, table, toast } from './dom.js';
 import { addWords, t } from './i18n.js';
 import { onMessage, onRealtime } from './realtime.js';
-import { addNav, addRoute } from './router.js';
+import { addNav, addNavExtra, addRoute, hasRole } from './router.js';
 
 addWords({
   id: {
@@ -113,9 +113,8 @@ export async function loadBadge() {
   } catch { /* shown on its page */ }
 }
 
-/** What the shell puts after a menu entry's word: the unread badge for Notifications. */
-export function navExtra(/** @type {string} */ key) {
-  if (key !== 'notifications') return null;
+/** The unread badge after Notifications in the menu. */
+function unreadBadge() {
   return h('span', { class: 'badge', id: 'badge', hidden: unread === 0, 'aria-label': `${unread} ${t('unread')}` }, String(unread));
 }
 
@@ -182,9 +181,10 @@ async function auditPage(/** @type {HTMLElement} */ root) {
 onMessage((m) => {
   if (m.name === 'notification') { setBadge(unread + 1); toast(m.data.title || t('notifications')); }
 });
-addNav('devices', '#/devices', 20);
+addNav('devices', '#/devices', 20, hasRole('access', 'admin'));
 addNav('notifications', '#/notifications', 60);
-addNav('audit', '#/audit', 70);
+addNavExtra('notifications', unreadBadge);
+addNav('audit', '#/audit', 70, hasRole('access', 'admin'));
 addRoute(/^\/devices$/, devicesPage, 'devices');
 addRoute(/^\/notifications$/, notificationsPage, 'notifications');
 addRoute(/^\/audit$/, auditPage, 'audit');

@@ -1,6 +1,7 @@
 // @ts-check
 // Live updates over Socket.IO (the vendored client, a classic script that defines `io`):
-// `device:events`, `device:state` and `notification` (see `platform::realtime`).
+// `device:events`, `device:state` and `notification` (see `platform::realtime`), and any
+// event a domain emits to the user's rooms (the meals domain's `order.*`), by name.
 import { refresh, session } from './api.js';
 import { $ } from './dom.js';
 import { t } from './i18n.js';
@@ -20,6 +21,10 @@ import { onLeave } from './router.js';
 
 /** @type {Set<(message: Message) => void>} */
 const listeners = new Set();
+
+/** Listeners of domain events by name (`onEvent`); each gets the event's payload. */
+/** @type {Map<string, Set<(data: any) => void>>} */
+const named = new Map();
 
 /** @type {any} */
 let socket = null;
@@ -48,6 +53,7 @@ export const realtime = {
       setLive(false);
       if (!current.active && session.token) refresh();
     });
+    current.onAny((/** @type {string} */ name, /** @type {any} */ data) => named.get(name)?.forEach((fn) => fn(data)));
     for (const name of ['device:events', 'device:state', 'notification']) {
       current.on(name, (/** @type {any} */ data) => listeners.forEach((fn) => fn(/** @type {Message} */ ({ name, data }))));
     }
@@ -67,4 +73,18 @@ export function onMessage(/** @type {(message: Message) => void} */ fn) { listen
 export function onRealtime(/** @type {(message: Message) => void} */ fn) {
   listeners.add(fn);
   onLeave(() => listeners.delete(fn));
+}
+
+/**
+ * Subscribes to a domain's event `name` (e.g. `order.created`); `forPage` ends it when the
+ * reader leaves the page, otherwise it lasts as long as the app (a menu badge).
+ * @param {string} name
+ * @param {(data: any) => void} fn
+ * @param {boolean} [forPage]
+ */
+export function onEvent(name, fn, forPage = true) {
+  const set = named.get(name) || new Set();
+  set.add(fn);
+  named.set(name, set);
+  if (forPage) onLeave(() => set.delete(fn));
 }

@@ -8,7 +8,11 @@
  */
 
 /** @typedef {{ pattern: RegExp, render: Render, nav: string }} Route */
-/** @typedef {{ key: string, href: string, order: number }} NavEntry */
+/**
+ * Who sees an entry: given the signed-in user's role in each domain (`UserView.roles`).
+ * @typedef {(roles: Record<string, string>) => boolean} Allowed
+ */
+/** @typedef {{ key: string, href: string, order: number, allowed?: Allowed }} NavEntry */
 /** @typedef {{ order: number, render: (subject: any) => Node }} Part */
 
 /** @type {Route[]} */
@@ -35,10 +39,45 @@ export function addRoute(pattern, render, nav) {
   routes.push({ pattern, render, nav });
 }
 
-/** Adds a menu entry: `key` is its word, `order` its place (10 overview … 70 audit). */
-export function addNav(/** @type {string} */ key, /** @type {string} */ href, /** @type {number} */ order) {
-  navigation.push({ key, href, order });
+/**
+ * Adds a menu entry: `key` is its word, `order` its place (10 overview … 70 audit, the
+ * business domains after). `allowed` hides it from users without a role that may use it
+ * (the server decides anyway; this only keeps the menu to what the reader can open).
+ * @param {string} key
+ * @param {string} href
+ * @param {number} order
+ * @param {Allowed} [allowed]
+ */
+export function addNav(key, href, order, allowed) {
+  navigation.push({ key, href, order, allowed });
   navigation.sort((a, b) => a.order - b.order);
+}
+
+/** @type {Map<string, () => Node | null>} */
+const extras = new Map();
+
+/** Adds what follows a menu entry's word (a live badge), drawn with the menu. */
+export function addNavExtra(/** @type {string} */ key, /** @type {() => Node | null} */ render) {
+  extras.set(key, render);
+}
+
+/** What follows the menu entry `key`, if anything. */
+export function navExtra(/** @type {string} */ key) {
+  return extras.get(key)?.() ?? null;
+}
+
+/** Whether a user with `roles` may see the menu entry `key` (an unknown key: yes). */
+export function navAllowed(/** @type {string} */ key, /** @type {Record<string, string>} */ roles) {
+  const entry = navigation.find((n) => n.key === key);
+  return !entry?.allowed || entry.allowed(roles);
+}
+
+/** A predicate for `addNav`: the user has one of `roles` in `domain` (any role without a list). */
+export function hasRole(/** @type {string} */ domain, /** @type {string[]} */ ...roles) {
+  return (/** @type {Record<string, string>} */ held) => {
+    const role = held[domain];
+    return Boolean(role) && (!roles.length || roles.includes(role));
+  };
 }
 
 /**
