@@ -3,7 +3,8 @@
 //! file (one session per wrk connection). Stops on Ctrl-C.
 //!
 //! `cargo run -p cloud-api --example serve_for_bench -- 127.0.0.1:18080 /tmp/refresh.txt 4`
-//! (`GERBANG_BENCH_DOORS=N` also registers N doors for `GET /api/door/status`).
+//! (`GERBANG_BENCH_DOORS=N` also registers N doors for `GET /api/door/status`;
+//! `GERBANG_BENCH_DATABASE_URL` puts it on that database, e.g. PostgreSQL, instead).
 
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("gerbang-bench-{}", uuid::Uuid::new_v4()));
     let mut config = CloudConfig {
         data_dir: dir.clone(),
+        database_url: std::env::var("GERBANG_BENCH_DATABASE_URL").ok(),
         http_addr: addr.parse()?,
         admin_email: Some(EMAIL.into()),
         admin_password: Some(PASSWORD.into()),
