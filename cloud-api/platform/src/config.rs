@@ -37,6 +37,8 @@ pub struct CloudConfig {
     /// What one HTTP client may hold: the header (and keep-alive idle) timeout, the cap on
     /// open connections (`[http_limits]`, `GERBANG_HTTP_LIMITS_*`).
     pub http_limits: http_serve::Limits,
+    /// The daily retention job (`[retention]`, `GERBANG_RETENTION_*`).
+    pub retention: crate::retention::RetentionConfig,
     /// Each domain's own section (`[people]`, `[meals]`, … in the file; `GERBANG_PEOPLE_*`
     /// in the environment), read by the domain at start with [`CloudConfig::section`].
     #[serde(flatten)]
@@ -143,6 +145,7 @@ impl Default for CloudConfig {
             security: SecurityConfig::default(),
             google: GoogleConfig::default(),
             http_limits: http_serve::Limits::default(),
+            retention: crate::retention::RetentionConfig::default(),
             sections: BTreeMap::new(),
         }
     }
@@ -175,7 +178,7 @@ impl CloudConfig {
         file: Option<&std::path::Path>,
         sections: &[&str],
     ) -> Result<Self, Box<figment::Error>> {
-        let known: Vec<String> = ["mqtt", "security", "google", "http_limits"]
+        let known: Vec<String> = ["mqtt", "security", "google", "http_limits", "retention"]
             .iter()
             .chain(sections)
             .map(|s| s.to_string())

@@ -26,6 +26,7 @@ pub mod mqtt;
 pub mod notifications;
 pub mod openapi;
 pub mod realtime;
+pub mod retention;
 pub mod secrets;
 pub mod security;
 pub mod sql;
