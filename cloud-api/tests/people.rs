@@ -1234,14 +1234,7 @@ async fn face_consent_required_recorded_withdrawn(backend: Backend) {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/zip");
     let bytes = response.bytes().await.unwrap().to_vec();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut files = std::collections::BTreeMap::new();
-    for i in 0..archive.len() {
-        let mut file = archive.by_index(i).unwrap();
-        let mut content = Vec::new();
-        std::io::Read::read_to_end(&mut file, &mut content).unwrap();
-        files.insert(file.name().unwrap().to_string(), content);
-    }
+    let files = unzip(bytes);
     for name in [
         "README.txt",
         "people/profile.json",
@@ -1262,24 +1255,7 @@ async fn face_consent_required_recorded_withdrawn(backend: Backend) {
     let exported_consents: Value =
         serde_json::from_slice(&files["people/face-consents.json"]).unwrap();
     assert_eq!(exported_consents[0]["text_version"], version.as_str());
-    let db = tc.cloud().database();
-    let sealed: Vec<u8> = db
-        .query_one(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT sealed FROM face_templates",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "sealed")
-        .unwrap();
-    let everything: Vec<u8> = files.values().flatten().copied().collect();
-    assert!(
-        !everything
-            .windows(16)
-            .any(|w| sealed.windows(16).any(|s| s == w)),
-        "the export holds template bytes"
-    );
+    assert_no_template(&tc, &files).await;
     let response = http()
         .get(tc.url(&format!("/api/users/{obama}/export")))
         .header("Cookie", format!("token={biden_cookie}"))
