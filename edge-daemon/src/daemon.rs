@@ -186,6 +186,12 @@ pub async fn start(
         sync.clone(),
         vision.clone(),
     )));
+    tasks.push(tokio::spawn(sync::run_retention(
+        outbox.clone(),
+        hardware.clock.clone(),
+        config.sync.clone(),
+        shutdown.clone(),
+    )));
     tasks.push(tokio::spawn(publish_state(
         device.clone(),
         boot.id,
