@@ -3,7 +3,7 @@
 //! their snapshots from the object store; the daily retention job removes exactly what is
 //! past its period, once across replicas, and reports it (log, metric, audit row); a
 //! person's export holds every domain's folder and their snapshots' original images, never
-//! a template.
+//! a template; the template key rotates while the cloud serves.
 
 #![allow(clippy::unwrap_used)]
 
@@ -29,6 +29,7 @@ db_tests!(
     retention_removes_exactly_what_is_past_its_period,
     the_retention_run_is_claimed_once_across_replicas,
     export_holds_every_domain_and_the_original_images,
+    template_keys_rotate_while_the_cloud_serves,
 );
 
 /// Creates a door person; returns their id.
@@ -539,4 +540,146 @@ async fn export_holds_every_domain_and_the_original_images(backend: Backend) {
 
     // Never the template.
     assert_no_template(&tc, &files).await;
+}
+
+/// The sealed bytes of the (only) template of `user`.
+async fn sealed_template(db: &DatabaseConnection) -> (uuid::Uuid, Vec<u8>) {
+    let row = &rows(db, "SELECT id, sealed FROM face_templates").await[0];
+    (
+        row.try_get("", "id").unwrap(),
+        row.try_get("", "sealed").unwrap(),
+    )
+}
+
+async fn template_keys_rotate_while_the_cloud_serves(backend: Backend) {
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
+    use cloud_api::people::{cipher::TemplateCipher, PeopleConfig};
+    let (old_key, new_key) = ([1u8; 32], [2u8; 32]);
+    // The cloud restarted with the new key, the old one still accepted.
+    let tc = TestCloud::start_with(backend, BrokerKind::Embedded, |c| {
+        c.set_section(
+            "people",
+            &PeopleConfig {
+                template_key: Some(B64.encode(new_key)),
+                previous_template_keys: vec![B64.encode(old_key)],
+                ..PeopleConfig::default()
+            },
+        )
+        .unwrap();
+    })
+    .await;
+    let admin = admin_token(&tc).await;
+    let ana = person(&tc, &admin, "Ana Lestari", "ana@example.com").await;
+    let ana_id = uuid::Uuid::parse_str(&ana).unwrap();
+    let form = multipart::Form::new()
+        .part("photo", multipart::Part::bytes(jpeg()).file_name("a.jpg"))
+        .text("consent", "true");
+    let (status, body) = call(
+        authed(
+            &tc,
+            Method::POST,
+            &format!("/api/users/{ana}/face-register"),
+            &admin,
+        )
+        .multipart(form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Her template as it was before the rotation: sealed under the old key.
+    let db = tc.cloud().database();
+    let (id, sealed) = sealed_template(db).await;
+    let (old, new) = (TemplateCipher::new(&old_key), TemplateCipher::new(&new_key));
+    let embedding = new.open(ana_id, &sealed).unwrap();
+    let before = old.seal(ana_id, &embedding).unwrap();
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "UPDATE face_templates SET sealed = $1 WHERE id = $2",
+        _ => "UPDATE face_templates SET sealed = ? WHERE id = ?",
+    };
+    db.execute(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [DbValue::from(before.clone()), DbValue::from(id)],
+    ))
+    .await
+    .unwrap();
+
+    // Meanwhile the doors still get her (the old key opens).
+    let dev = tc
+        .enroll_device(&unique_site("rotate"), "door-rotate")
+        .await;
+    let gallery = |token: String| {
+        let url = tc.url(protocol::sync::GALLERY_PATH);
+        async move {
+            let snapshot: protocol::sync::GallerySnapshot = http()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            snapshot
+        }
+    };
+    let served = gallery(dev.token.clone()).await;
+    assert_eq!(served.people.len(), 1);
+
+    // Only an access admin may re-seal.
+    let member = user_token(&tc, "budi@example.com", &[("access", "member")]).await;
+    let (status, _) = call(authed(
+        &tc,
+        Method::POST,
+        "/api/face-templates/reseal",
+        &member,
+    ))
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, done) = call(authed(
+        &tc,
+        Method::POST,
+        "/api/face-templates/reseal",
+        &admin,
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(
+        (done["resealed"].as_u64(), done["current"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(done["unreadable"], 0);
+    // Now under the new key alone; the gallery moved on (the doors re-seal theirs).
+    let (_, after) = sealed_template(db).await;
+    assert!(old.open(ana_id, &after).is_err());
+    assert!(new.open(ana_id, &after).is_ok());
+    let served_after = gallery(dev.token.clone()).await;
+    assert!(served_after.version > served.version);
+    // The same template (within float rounding: opening re-normalises); never printed.
+    let floats = |b64: &str| -> Vec<f32> {
+        B64.decode(b64)
+            .unwrap()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    };
+    let (was, is) = (
+        floats(&served.people[0].templates[0]),
+        floats(&served_after.people[0].templates[0]),
+    );
+    assert!(
+        was.len() == is.len() && was.iter().zip(&is).all(|(a, b)| (a - b).abs() < 1e-5),
+        "the re-sealed template differs"
+    );
+    // Again: nothing left to re-seal.
+    let (_, again) = call(authed(
+        &tc,
+        Method::POST,
+        "/api/face-templates/reseal",
+        &admin,
+    ))
+    .await;
+    assert_eq!(
+        (again["resealed"].as_u64(), again["current"].as_u64()),
+        (Some(0), Some(1))
+    );
 }

@@ -10,7 +10,10 @@
 //!
 //! At rest the snapshot is sealed with XChaCha20-Poly1305 under a random key kept in
 //! `gallery.key` (mode 0600) beside it in the data directory: face templates are biometric
-//! data. Copying the gallery file alone reveals nothing; a tampered file is refused.
+//! data. Copying the gallery file alone reveals nothing; a tampered file is refused. Every
+//! save seals under a fresh key (the cloud's key rotation moves the gallery on, so every
+//! door re-seals): the new key is written to `gallery.key.new` before the gallery, so a
+//! crash between the two renames leaves a gallery that one of the two keys opens.
 
 use std::{
     fs,
@@ -37,6 +40,7 @@ use crate::{
 };
 
 const KEY_FILE: &str = "gallery.key";
+const NEW_KEY_FILE: &str = "gallery.key.new";
 const GALLERY_FILE: &str = "gallery.enc";
 /// When the gallery was last confirmed with the cloud: Unix seconds, as text.
 const CHECKED_FILE: &str = "gallery.checked";
@@ -272,7 +276,24 @@ impl SharedGallery {
 #[derive(Clone)]
 pub struct GalleryVault {
     dir: PathBuf,
-    cipher: XChaCha20Poly1305,
+    cipher: Arc<RwLock<XChaCha20Poly1305>>,
+}
+
+fn read_key(path: &Path) -> Result<Option<XChaCha20Poly1305>, GalleryError> {
+    match fs::read(path) {
+        Ok(key) if key.len() == 32 => XChaCha20Poly1305::new_from_slice(&key)
+            .map(Some)
+            .map_err(|_| GalleryError::Malformed("key length".into())),
+        Ok(_) => Err(GalleryError::Malformed(format!(
+            "{} is not 32 bytes",
+            path.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(GalleryError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
 }
 
 impl std::fmt::Debug for GalleryVault {
@@ -287,45 +308,52 @@ impl GalleryVault {
     /// Opens the vault in `dir`, making a new random key (0600) on first use.
     pub fn open(dir: &Path) -> Result<Self, GalleryError> {
         let path = dir.join(KEY_FILE);
-        let io = |source| GalleryError::Io {
-            path: path.clone(),
-            source,
-        };
-        let key = match fs::read(&path) {
-            Ok(key) if key.len() == 32 => key,
-            Ok(_) => {
-                return Err(GalleryError::Malformed(format!(
-                    "{KEY_FILE} is not 32 bytes"
-                )))
+        let cipher = match read_key(&path)? {
+            Some(cipher) => cipher,
+            None => {
+                let (cipher, key) = Self::fresh_key();
+                write_private(&path, &key).map_err(|source| GalleryError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                cipher
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = vec![0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut key);
-                write_private(&path, &key).map_err(io)?;
-                key
-            }
-            Err(e) => return Err(io(e)),
         };
-        let cipher = XChaCha20Poly1305::new_from_slice(&key)
-            .map_err(|_| GalleryError::Malformed("key length".into()))?;
         Ok(Self {
             dir: dir.to_owned(),
-            cipher,
+            cipher: Arc::new(RwLock::new(cipher)),
         })
+    }
+
+    fn fresh_key() -> (XChaCha20Poly1305, [u8; 32]) {
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        (
+            XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(&key)),
+            key,
+        )
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        self.cipher
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn file(&self) -> PathBuf {
         self.dir.join(GALLERY_FILE)
     }
 
-    /// Seals and writes `snapshot` (atomically: a crash leaves the old file or the new one).
+    /// Seals and writes `snapshot` under a fresh key (atomically: a crash leaves the old
+    /// file or the new one, and a key that opens it).
     pub fn save(&self, snapshot: &GallerySnapshot) -> Result<(), GalleryError> {
         let plain =
             serde_json::to_vec(snapshot).map_err(|e| GalleryError::Malformed(e.to_string()))?;
+        let (cipher, key) = Self::fresh_key();
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let sealed = self
-            .cipher
+        let sealed = cipher
             .encrypt(
                 XNonce::from_slice(&nonce),
                 Payload {
@@ -345,7 +373,18 @@ impl GalleryVault {
             source,
         };
         write_private(&tmp, &bytes).map_err(io)?;
+        let (key_path, new_key_path) = (self.dir.join(KEY_FILE), self.dir.join(NEW_KEY_FILE));
+        let key_io = |source| GalleryError::Io {
+            path: key_path.clone(),
+            source,
+        };
+        write_private(&new_key_path, &key).map_err(key_io)?;
         fs::rename(&tmp, &path).map_err(io)?;
+        fs::rename(&new_key_path, &key_path).map_err(key_io)?;
+        *self
+            .cipher
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = cipher;
         Ok(())
     }
 
@@ -361,16 +400,38 @@ impl GalleryVault {
         if bytes.len() < header || &bytes[..MAGIC.len()] != MAGIC {
             return Err(GalleryError::Malformed("not a sealed gallery".into()));
         }
-        let plain = self
-            .cipher
-            .decrypt(
-                XNonce::from_slice(&bytes[MAGIC.len()..header]),
-                Payload {
-                    msg: &bytes[header..],
-                    aad: MAGIC,
-                },
-            )
-            .map_err(|_| GalleryError::Decrypt)?;
+        let open = |cipher: &XChaCha20Poly1305| {
+            cipher
+                .decrypt(
+                    XNonce::from_slice(&bytes[MAGIC.len()..header]),
+                    Payload {
+                        msg: &bytes[header..],
+                        aad: MAGIC,
+                    },
+                )
+                .ok()
+        };
+        let plain = match open(&self.cipher()) {
+            Some(plain) => plain,
+            // A save that stopped between its renames: the gallery is under the new key.
+            None => {
+                let new_key_path = self.dir.join(NEW_KEY_FILE);
+                let newer = read_key(&new_key_path).ok().flatten();
+                let plain = newer.as_ref().and_then(open).ok_or(GalleryError::Decrypt)?;
+                let key_path = self.dir.join(KEY_FILE);
+                fs::rename(&new_key_path, &key_path).map_err(|source| GalleryError::Io {
+                    path: key_path,
+                    source,
+                })?;
+                if let Some(newer) = newer {
+                    *self
+                        .cipher
+                        .write()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()) = newer;
+                }
+                plain
+            }
+        };
         serde_json::from_slice(&plain)
             .map(Some)
             .map_err(|e| GalleryError::Malformed(e.to_string()))
@@ -853,6 +914,41 @@ mod tests {
         // A new process: the same key file opens it.
         let reopened = GalleryVault::open(dir.path()).unwrap();
         assert_eq!(reopened.load().unwrap(), Some(snap));
+    }
+
+    #[test]
+    fn every_save_seals_under_a_fresh_key_and_a_crash_between_renames_is_recovered() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = GalleryVault::open(dir.path()).unwrap();
+        vault.save(&snapshot(1)).unwrap();
+        let first = fs::read(dir.path().join(KEY_FILE)).unwrap();
+        vault.save(&snapshot(2)).unwrap();
+        let second = fs::read(dir.path().join(KEY_FILE)).unwrap();
+        assert_ne!(first, second, "the key rotates with every save");
+        assert!(!dir.path().join(NEW_KEY_FILE).exists());
+        assert_eq!(vault.load().unwrap().map(|s| s.version), Some(2));
+        assert_eq!(
+            GalleryVault::open(dir.path())
+                .unwrap()
+                .load()
+                .unwrap()
+                .map(|s| s.version),
+            Some(2)
+        );
+        // A crash after the gallery's rename, before the key's: the gallery is under the
+        // new key, which is still in gallery.key.new.
+        let crashed = tempfile::tempdir().unwrap();
+        fs::copy(
+            dir.path().join(GALLERY_FILE),
+            crashed.path().join(GALLERY_FILE),
+        )
+        .unwrap();
+        fs::copy(dir.path().join(KEY_FILE), crashed.path().join(NEW_KEY_FILE)).unwrap();
+        fs::write(crashed.path().join(KEY_FILE), first).unwrap();
+        let recovered = GalleryVault::open(crashed.path()).unwrap();
+        assert_eq!(recovered.load().unwrap().map(|s| s.version), Some(2));
+        assert_eq!(fs::read(crashed.path().join(KEY_FILE)).unwrap(), second);
+        assert!(!crashed.path().join(NEW_KEY_FILE).exists());
     }
 
     #[test]
