@@ -539,19 +539,6 @@ async fn users_crud_contract(backend: Backend) {
     tc.stop().await;
 }
 
-/// A device's `GET {path}` (the gallery), as it parses it.
-async fn gallery(tc: &TestCloud, device_token: &str, path: &str) -> GallerySnapshot {
-    http()
-        .get(tc.url(path))
-        .bearer_auth(device_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn gallery_version(tc: &TestCloud) -> i64 {
     let row = tc
         .cloud()
@@ -962,7 +949,7 @@ async fn face_gallery_and_attendance(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stub.next_notice().await.version, 3);
-    let snapshot = gallery(&tc, &stub.token, "/api/device/gallery?since=2").await;
+    let snapshot = device_gallery(&tc, &stub.token, "/api/device/gallery?since=2").await;
     assert!(
         !snapshot
             .people
@@ -984,7 +971,7 @@ async fn face_gallery_and_attendance(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stub.next_notice().await.version, 4);
-    let snapshot = gallery(&tc, &stub.token, "/api/device/gallery").await;
+    let snapshot = device_gallery(&tc, &stub.token, "/api/device/gallery").await;
     assert_eq!(snapshot.people.len(), 1);
     stub.stop().await;
     tc.stop().await;
@@ -1044,7 +1031,7 @@ async fn face_templates_are_a_capped_set(backend: Backend) {
         !ids.contains(&first.unwrap()),
         "the oldest template was dropped"
     );
-    let snapshot = gallery(&tc, &dev.token, "/api/device/gallery").await;
+    let snapshot = device_gallery(&tc, &dev.token, "/api/device/gallery").await;
     assert_eq!(snapshot.version, 6);
     assert_eq!(snapshot.people[0].templates.len(), 5);
 

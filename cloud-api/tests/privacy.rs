@@ -46,6 +46,16 @@ async fn person(tc: &TestCloud, admin: &str, name: &str, email: &str) -> String 
         .to_owned()
 }
 
+/// Enrols Obama's photo as `user`'s face, with consent.
+async fn enrol_face(tc: &TestCloud, admin: &str, user: &str) {
+    let form = multipart::Form::new()
+        .part("photo", multipart::Part::bytes(jpeg()).file_name("a.jpg"))
+        .text("consent", "true");
+    let path = format!("/api/users/{user}/face-register");
+    let (status, body) = call(authed(tc, Method::POST, &path, admin).multipart(form)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
 /// Uploads a JPEG as `dev`'s evidence snapshot; returns its key.
 async fn snapshot(tc: &TestCloud, dev: &SimDevice, bytes: Vec<u8>) -> String {
     let response = upload_snapshot(&tc.url(""), &dev.token, "", "image/jpeg", bytes).await;
@@ -491,20 +501,7 @@ async fn export_holds_every_domain_and_the_original_images(backend: Backend) {
         ..
     } = scene(backend).await;
     // Ana enrols her face (so that a template exists to be kept out of the export).
-    let form = multipart::Form::new()
-        .part("photo", multipart::Part::bytes(jpeg()).file_name("a.jpg"))
-        .text("consent", "true");
-    let (status, body) = call(
-        authed(
-            &tc,
-            Method::POST,
-            &format!("/api/users/{ana}/face-register"),
-            &admin,
-        )
-        .multipart(form),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    enrol_face(&tc, &admin, &ana).await;
 
     let response = fetch(&tc, &admin, &format!("/api/users/{ana}/export")).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -571,20 +568,7 @@ async fn template_keys_rotate_while_the_cloud_serves(backend: Backend) {
     let admin = admin_token(&tc).await;
     let ana = person(&tc, &admin, "Ana Lestari", "ana@example.com").await;
     let ana_id = uuid::Uuid::parse_str(&ana).unwrap();
-    let form = multipart::Form::new()
-        .part("photo", multipart::Part::bytes(jpeg()).file_name("a.jpg"))
-        .text("consent", "true");
-    let (status, body) = call(
-        authed(
-            &tc,
-            Method::POST,
-            &format!("/api/users/{ana}/face-register"),
-            &admin,
-        )
-        .multipart(form),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    enrol_face(&tc, &admin, &ana).await;
     // Her template as it was before the rotation: sealed under the old key.
     let db = tc.cloud().database();
     let (id, sealed) = sealed_template(db).await;
@@ -607,22 +591,7 @@ async fn template_keys_rotate_while_the_cloud_serves(backend: Backend) {
     let dev = tc
         .enroll_device(&unique_site("rotate"), "door-rotate")
         .await;
-    let gallery = |token: String| {
-        let url = tc.url(protocol::sync::GALLERY_PATH);
-        async move {
-            let snapshot: protocol::sync::GallerySnapshot = http()
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            snapshot
-        }
-    };
-    let served = gallery(dev.token.clone()).await;
+    let served = device_gallery(&tc, &dev.token, protocol::sync::GALLERY_PATH).await;
     assert_eq!(served.people.len(), 1);
 
     // Only an access admin may re-seal.
@@ -652,7 +621,7 @@ async fn template_keys_rotate_while_the_cloud_serves(backend: Backend) {
     let (_, after) = sealed_template(db).await;
     assert!(old.open(ana_id, &after).is_err());
     assert!(new.open(ana_id, &after).is_ok());
-    let served_after = gallery(dev.token.clone()).await;
+    let served_after = device_gallery(&tc, &dev.token, protocol::sync::GALLERY_PATH).await;
     assert!(served_after.version > served.version);
     // The same template (within float rounding: opening re-normalises); never printed.
     let floats = |b64: &str| -> Vec<f32> {

@@ -277,3 +277,20 @@ pub async fn assert_no_template(
         "the export holds template bytes"
     );
 }
+
+/// A device's `GET {path}` (the gallery), as it parses it.
+pub async fn device_gallery(
+    tc: &TestCloud,
+    device_token: &str,
+    path: &str,
+) -> protocol::sync::GallerySnapshot {
+    http()
+        .get(tc.url(path))
+        .bearer_auth(device_token)
+        .send()
+        .await
+        .expect("gallery request")
+        .json()
+        .await
+        .expect("a gallery")
+}
