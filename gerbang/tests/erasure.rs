@@ -130,7 +130,9 @@ impl Door {
 
     async fn stop(self) {
         self.shutdown.cancel();
-        self.running.stopped().await;
+        tokio::time::timeout(Duration::from_secs(60), self.running.stopped())
+            .await
+            .expect("the door stops within a minute");
     }
 }
 

@@ -154,7 +154,10 @@ impl Admin {
 
     /// Logs in at `base` (`http://host:port`); `None` while the cloud is not answering.
     pub async fn login_at(base: &str) -> Option<Admin> {
-        let http = reqwest::Client::new();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .ok()?;
         let body: Value = http
             .post(format!("{base}/api/auth/login"))
             .json(&serde_json::json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
