@@ -196,3 +196,45 @@ fn leftovers_past_their_period_go_and_the_cloud_is_told() {
         }
     );
 }
+
+#[test]
+fn a_store_written_before_parked_rows_were_dated_is_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edge.db");
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE parked (seq INTEGER PRIMARY KEY, frame BLOB NOT NULL, error TEXT NOT NULL);
+             INSERT INTO parked (seq, frame, error) VALUES (7, x'00', 'refused');",
+        )
+        .unwrap();
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let mut s = Store::open(
+        &path,
+        signer(),
+        Boot::now(),
+        Arc::new(hal::sim::SimClock::frozen(now, true)),
+        StoreOptions {
+            max_unsynced: 100,
+            durability: Durability::Normal,
+        },
+    )
+    .unwrap();
+    assert_eq!(s.parked_count().unwrap(), 1);
+    let month = Some(std::time::Duration::from_secs(30 * 24 * 3600));
+    // Dated from the upgrade: kept for its period from then, then removed.
+    assert_eq!(
+        s.enforce_retention(now, None, month)
+            .unwrap()
+            .parked_removed,
+        0
+    );
+    let later = now + time::Duration::days(31);
+    assert_eq!(
+        s.enforce_retention(later, None, month)
+            .unwrap()
+            .parked_removed,
+        1
+    );
+}

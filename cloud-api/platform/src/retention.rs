@@ -230,7 +230,25 @@ pub async fn run_if_due(
     {
         return Ok(None);
     }
-    enforce(platform, now).await.map(Some)
+    match enforce(platform, now).await {
+        Ok(report) => Ok(Some(report)),
+        Err(error) => {
+            // The day's run did not happen: any replica tries again at its next check.
+            let backend = platform.db.get_database_backend();
+            if let Err(release) = platform
+                .db
+                .execute(stmt(
+                    backend,
+                    "UPDATE job_runs SET last_run_unix = NULL WHERE name = ?",
+                    vec![JOB.into()],
+                ))
+                .await
+            {
+                tracing::error!(error = %release, "The failed retention run was not released.");
+            }
+            Err(error)
+        }
+    }
 }
 
 /// Checks every `check_every_secs` whether the day's run is due, until `shutdown`. The
