@@ -31,6 +31,21 @@ fn store(path: &std::path::Path, signer: &Signer, cap: u64) -> Store {
     .unwrap()
 }
 
+/// A store whose clock stands still at `now` (synced).
+fn store_at(path: &std::path::Path, signer: &Signer, now: time::OffsetDateTime) -> Store {
+    Store::open(
+        path,
+        signer.clone(),
+        Boot::now(),
+        Arc::new(hal::sim::SimClock::frozen(now, true)),
+        StoreOptions {
+            max_unsynced: 100,
+            durability: Durability::Normal,
+        },
+    )
+    .unwrap()
+}
+
 fn seqs(store: &Store) -> Vec<u64> {
     store
         .pending_after(0, 10_000)
@@ -138,17 +153,7 @@ fn leftovers_past_their_period_go_and_the_cloud_is_told() {
     let dir = tempfile::tempdir().unwrap();
     let signer = signer();
     let now = time::OffsetDateTime::now_utc();
-    let mut s = Store::open(
-        &dir.path().join("edge.db"),
-        signer.clone(),
-        Boot::now(),
-        Arc::new(hal::sim::SimClock::frozen(now, true)),
-        StoreOptions {
-            max_unsynced: 100,
-            durability: Durability::Normal,
-        },
-    )
-    .unwrap();
+    let mut s = store_at(&dir.path().join("edge.db"), &signer, now);
     s.emit(Event::DoorOpened).unwrap();
     s.emit(Event::DoorOpened).unwrap();
     // An earlier full outbox's report: it stays, it accounts for seqs before it.
@@ -210,17 +215,7 @@ fn a_store_written_before_parked_rows_were_dated_is_upgraded() {
         .unwrap();
     }
     let now = time::OffsetDateTime::now_utc();
-    let mut s = Store::open(
-        &path,
-        signer(),
-        Boot::now(),
-        Arc::new(hal::sim::SimClock::frozen(now, true)),
-        StoreOptions {
-            max_unsynced: 100,
-            durability: Durability::Normal,
-        },
-    )
-    .unwrap();
+    let mut s = store_at(&path, &signer(), now);
     assert_eq!(s.parked_count().unwrap(), 1);
     let month = Some(std::time::Duration::from_secs(30 * 24 * 3600));
     // Dated from the upgrade: kept for its period from then, then removed.
