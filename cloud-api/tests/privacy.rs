@@ -535,6 +535,21 @@ async fn export_holds_every_domain_and_the_original_images(backend: Backend) {
     let live: Value = serde_json::from_slice(&files["live/live_profiles-user_id.json"]).unwrap();
     assert!(live.is_array(), "{live}");
 
+    // A ChatMe member's folder holds their rows, whatever the column types.
+    let (status, body) = call(http().post(tc.url("/chatme/api/register")).json(&json!({
+        "phone": "081300000009", "password": "rahasia-chatme-1", "name": "Citra"
+    })))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let citra = body["user"]["id"].as_str().unwrap().to_owned();
+    let response = fetch(&tc, &admin, &format!("/api/users/{citra}/export")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let theirs = unzip(response.bytes().await.unwrap().to_vec());
+    for table in ["live_profiles-user_id", "live_wallets-user_id"] {
+        let rows: Value = serde_json::from_slice(&theirs[&format!("live/{table}.json")]).unwrap();
+        assert_eq!(rows.as_array().map(Vec::len), Some(1), "{table}: {rows}");
+    }
+
     // Never the template.
     assert_no_template(&tc, &files).await;
 }
