@@ -48,7 +48,7 @@ impl DomainSet for Domains {
             Arc::new(access::Access),
             Arc::new(people::People),
             Arc::new(attendance::Attendance),
-            Arc::new(camera::Camera),
+            Arc::new(camera::Camera::default()),
             Arc::new(history::History),
             Arc::new(meals::Meals),
             Arc::new(sakip::Sakip),

@@ -539,19 +539,6 @@ async fn users_crud_contract(backend: Backend) {
     tc.stop().await;
 }
 
-/// A device's `GET {path}` (the gallery), as it parses it.
-async fn gallery(tc: &TestCloud, device_token: &str, path: &str) -> GallerySnapshot {
-    http()
-        .get(tc.url(path))
-        .bearer_auth(device_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn gallery_version(tc: &TestCloud) -> i64 {
     let row = tc
         .cloud()
@@ -962,7 +949,7 @@ async fn face_gallery_and_attendance(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stub.next_notice().await.version, 3);
-    let snapshot = gallery(&tc, &stub.token, "/api/device/gallery?since=2").await;
+    let snapshot = device_gallery(&tc, &stub.token, "/api/device/gallery?since=2").await;
     assert!(
         !snapshot
             .people
@@ -984,7 +971,7 @@ async fn face_gallery_and_attendance(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stub.next_notice().await.version, 4);
-    let snapshot = gallery(&tc, &stub.token, "/api/device/gallery").await;
+    let snapshot = device_gallery(&tc, &stub.token, "/api/device/gallery").await;
     assert_eq!(snapshot.people.len(), 1);
     stub.stop().await;
     tc.stop().await;
@@ -1044,7 +1031,7 @@ async fn face_templates_are_a_capped_set(backend: Backend) {
         !ids.contains(&first.unwrap()),
         "the oldest template was dropped"
     );
-    let snapshot = gallery(&tc, &dev.token, "/api/device/gallery").await;
+    let snapshot = device_gallery(&tc, &dev.token, "/api/device/gallery").await;
     assert_eq!(snapshot.version, 6);
     assert_eq!(snapshot.people[0].templates.len(), 5);
 
@@ -1234,14 +1221,7 @@ async fn face_consent_required_recorded_withdrawn(backend: Backend) {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/zip");
     let bytes = response.bytes().await.unwrap().to_vec();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut files = std::collections::BTreeMap::new();
-    for i in 0..archive.len() {
-        let mut file = archive.by_index(i).unwrap();
-        let mut content = Vec::new();
-        std::io::Read::read_to_end(&mut file, &mut content).unwrap();
-        files.insert(file.name().unwrap().to_string(), content);
-    }
+    let files = unzip(bytes);
     for name in [
         "README.txt",
         "people/profile.json",
@@ -1262,24 +1242,7 @@ async fn face_consent_required_recorded_withdrawn(backend: Backend) {
     let exported_consents: Value =
         serde_json::from_slice(&files["people/face-consents.json"]).unwrap();
     assert_eq!(exported_consents[0]["text_version"], version.as_str());
-    let db = tc.cloud().database();
-    let sealed: Vec<u8> = db
-        .query_one(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT sealed FROM face_templates",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "sealed")
-        .unwrap();
-    let everything: Vec<u8> = files.values().flatten().copied().collect();
-    assert!(
-        !everything
-            .windows(16)
-            .any(|w| sealed.windows(16).any(|s| s == w)),
-        "the export holds template bytes"
-    );
+    assert_no_template(&tc, &files).await;
     let response = http()
         .get(tc.url(&format!("/api/users/{obama}/export")))
         .header("Cookie", format!("token={biden_cookie}"))

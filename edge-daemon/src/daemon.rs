@@ -163,6 +163,7 @@ pub async fn start(
                     outbox: outbox.clone(),
                     kiosk: kiosk.clone(),
                     notices: inbound.gallery.clone(),
+                    link: sync.status(),
                     metrics: metrics.clone(),
                 },
                 &mut tasks,
@@ -184,6 +185,12 @@ pub async fn start(
         hardware.clock.clone(),
         sync.clone(),
         vision.clone(),
+    )));
+    tasks.push(tokio::spawn(sync::run_retention(
+        outbox.clone(),
+        hardware.clock.clone(),
+        config.sync.clone(),
+        shutdown.clone(),
     )));
     tasks.push(tokio::spawn(publish_state(
         device.clone(),
@@ -304,6 +311,8 @@ struct VisionDeps {
     outbox: Outbox,
     kiosk: KioskFeed,
     notices: tokio::sync::watch::Receiver<Option<protocol::GalleryNotice>>,
+    /// The link's status: a new connection makes the gallery check before a decision.
+    link: crate::gallery::LinkStatus,
     metrics: Arc<Metrics>,
 }
 
@@ -363,15 +372,20 @@ async fn start_vision(
         tokio::task::spawn_blocking(move || GallerySync::open(vault, model, client))
             .await
             .ok()?
+            .with_max_age(settings.gallery_max_age())
+            .with_link(deps.link)
     };
-    tasks.push(tokio::spawn(
-        gallery.clone().run(deps.notices, shutdown.clone()),
-    ));
+    tasks.push(tokio::spawn(gallery.clone().run(
+        deps.notices,
+        settings.gallery_check_every(),
+        shutdown.clone(),
+    )));
     let (camera_handle, vision_tasks) = crate::vision::start(
         crate::vision::VisionParts {
             settings: settings.clone(),
             engine,
             gallery: gallery.shared.clone(),
+            gallery_sync: Some(gallery.clone()),
             camera,
             clock: hardware.clock.clone(),
             door: deps.door,

@@ -2,15 +2,28 @@
 //! model, turned into a searchable [`models::Gallery`] with each person's access rules,
 //! kept encrypted at rest so the door decides with no network, and pulled by version.
 //!
+//! A door must not admit someone erased while it was offline: every successful pull (a new
+//! gallery or the cloud's "not modified") *confirms* the gallery ([`Freshness`], kept on disk
+//! in `gallery.checked`). A connected door confirms every `gallery_check_secs`; after a
+//! reconnection it confirms before its next decision; a gallery unconfirmed for longer than
+//! `gallery_max_age_secs` is stale, and the decider then denies faces (`gallery_stale`).
+//!
 //! At rest the snapshot is sealed with XChaCha20-Poly1305 under a random key kept in
 //! `gallery.key` (mode 0600) beside it in the data directory: face templates are biometric
-//! data. Copying the gallery file alone reveals nothing; a tampered file is refused.
+//! data. Copying the gallery file alone reveals nothing; a tampered file is refused. Every
+//! save seals under a fresh key (the cloud's key rotation moves the gallery on, so every
+//! door re-seals): the new key is written to `gallery.key.new` before the gallery, so a
+//! crash between the two renames leaves a gallery that one of the two keys opens.
 
 use std::{
     fs,
     io::Write,
     path::{Path, PathBuf},
-    sync::{Arc, RwLock},
+    sync::{
+        atomic::{AtomicI64, AtomicU64, Ordering},
+        Arc, RwLock,
+    },
+    time::{Duration, SystemTime},
 };
 
 use base64::Engine as _;
@@ -27,7 +40,10 @@ use crate::{
 };
 
 const KEY_FILE: &str = "gallery.key";
+const NEW_KEY_FILE: &str = "gallery.key.new";
 const GALLERY_FILE: &str = "gallery.enc";
+/// When the gallery was last confirmed with the cloud: Unix seconds, as text.
+const CHECKED_FILE: &str = "gallery.checked";
 const MAGIC: &[u8; 8] = b"GBGLENC1";
 const NONCE_LEN: usize = 24;
 
@@ -260,7 +276,24 @@ impl SharedGallery {
 #[derive(Clone)]
 pub struct GalleryVault {
     dir: PathBuf,
-    cipher: XChaCha20Poly1305,
+    cipher: Arc<RwLock<XChaCha20Poly1305>>,
+}
+
+fn read_key(path: &Path) -> Result<Option<XChaCha20Poly1305>, GalleryError> {
+    match fs::read(path) {
+        Ok(key) if key.len() == 32 => XChaCha20Poly1305::new_from_slice(&key)
+            .map(Some)
+            .map_err(|_| GalleryError::Malformed("key length".into())),
+        Ok(_) => Err(GalleryError::Malformed(format!(
+            "{} is not 32 bytes",
+            path.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(GalleryError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
 }
 
 impl std::fmt::Debug for GalleryVault {
@@ -275,45 +308,52 @@ impl GalleryVault {
     /// Opens the vault in `dir`, making a new random key (0600) on first use.
     pub fn open(dir: &Path) -> Result<Self, GalleryError> {
         let path = dir.join(KEY_FILE);
-        let io = |source| GalleryError::Io {
-            path: path.clone(),
-            source,
-        };
-        let key = match fs::read(&path) {
-            Ok(key) if key.len() == 32 => key,
-            Ok(_) => {
-                return Err(GalleryError::Malformed(format!(
-                    "{KEY_FILE} is not 32 bytes"
-                )))
+        let cipher = match read_key(&path)? {
+            Some(cipher) => cipher,
+            None => {
+                let (cipher, key) = Self::fresh_key();
+                write_private(&path, &key).map_err(|source| GalleryError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                cipher
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = vec![0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut key);
-                write_private(&path, &key).map_err(io)?;
-                key
-            }
-            Err(e) => return Err(io(e)),
         };
-        let cipher = XChaCha20Poly1305::new_from_slice(&key)
-            .map_err(|_| GalleryError::Malformed("key length".into()))?;
         Ok(Self {
             dir: dir.to_owned(),
-            cipher,
+            cipher: Arc::new(RwLock::new(cipher)),
         })
+    }
+
+    fn fresh_key() -> (XChaCha20Poly1305, [u8; 32]) {
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        (
+            XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(&key)),
+            key,
+        )
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        self.cipher
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn file(&self) -> PathBuf {
         self.dir.join(GALLERY_FILE)
     }
 
-    /// Seals and writes `snapshot` (atomically: a crash leaves the old file or the new one).
+    /// Seals and writes `snapshot` under a fresh key (atomically: a crash leaves the old
+    /// file or the new one, and a key that opens it).
     pub fn save(&self, snapshot: &GallerySnapshot) -> Result<(), GalleryError> {
         let plain =
             serde_json::to_vec(snapshot).map_err(|e| GalleryError::Malformed(e.to_string()))?;
+        let (cipher, key) = Self::fresh_key();
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let sealed = self
-            .cipher
+        let sealed = cipher
             .encrypt(
                 XNonce::from_slice(&nonce),
                 Payload {
@@ -333,7 +373,18 @@ impl GalleryVault {
             source,
         };
         write_private(&tmp, &bytes).map_err(io)?;
+        let (key_path, new_key_path) = (self.dir.join(KEY_FILE), self.dir.join(NEW_KEY_FILE));
+        let key_io = |source| GalleryError::Io {
+            path: key_path.clone(),
+            source,
+        };
+        write_private(&new_key_path, &key).map_err(key_io)?;
         fs::rename(&tmp, &path).map_err(io)?;
+        fs::rename(&new_key_path, &key_path).map_err(key_io)?;
+        *self
+            .cipher
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = cipher;
         Ok(())
     }
 
@@ -349,16 +400,38 @@ impl GalleryVault {
         if bytes.len() < header || &bytes[..MAGIC.len()] != MAGIC {
             return Err(GalleryError::Malformed("not a sealed gallery".into()));
         }
-        let plain = self
-            .cipher
-            .decrypt(
-                XNonce::from_slice(&bytes[MAGIC.len()..header]),
-                Payload {
-                    msg: &bytes[header..],
-                    aad: MAGIC,
-                },
-            )
-            .map_err(|_| GalleryError::Decrypt)?;
+        let open = |cipher: &XChaCha20Poly1305| {
+            cipher
+                .decrypt(
+                    XNonce::from_slice(&bytes[MAGIC.len()..header]),
+                    Payload {
+                        msg: &bytes[header..],
+                        aad: MAGIC,
+                    },
+                )
+                .ok()
+        };
+        let plain = match open(&self.cipher()) {
+            Some(plain) => plain,
+            // A save that stopped between its renames: the gallery is under the new key.
+            None => {
+                let new_key_path = self.dir.join(NEW_KEY_FILE);
+                let newer = read_key(&new_key_path).ok().flatten();
+                let plain = newer.as_ref().and_then(open).ok_or(GalleryError::Decrypt)?;
+                let key_path = self.dir.join(KEY_FILE);
+                fs::rename(&new_key_path, &key_path).map_err(|source| GalleryError::Io {
+                    path: key_path,
+                    source,
+                })?;
+                if let Some(newer) = newer {
+                    *self
+                        .cipher
+                        .write()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()) = newer;
+                }
+                plain
+            }
+        };
         serde_json::from_slice(&plain)
             .map(Some)
             .map_err(|e| GalleryError::Malformed(e.to_string()))
@@ -413,6 +486,94 @@ impl GalleryClient {
     }
 }
 
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// How current the gallery is: when it was last confirmed with the cloud, and whether the
+/// link has reconnected since (a door that was offline checks before it trusts a face).
+#[derive(Debug, Clone)]
+pub struct Freshness(Arc<FreshnessInner>);
+
+#[derive(Debug)]
+struct FreshnessInner {
+    max_age: Option<Duration>,
+    file: PathBuf,
+    /// Unix seconds of the last confirmation; 0: never.
+    confirmed: AtomicI64,
+    /// The MQTT connection the daemon is on (bumped on each new connection).
+    connection: AtomicU64,
+    /// The connection the last confirmation was made on.
+    confirmed_on: AtomicU64,
+}
+
+impl Freshness {
+    /// Reads the last confirmation from `dir` (else the stored gallery's time, else never);
+    /// `max_age` `None`: a gallery never goes stale.
+    pub fn open(dir: &Path, max_age: Option<Duration>) -> Self {
+        let file = dir.join(CHECKED_FILE);
+        let confirmed = fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| t.trim().parse::<i64>().ok())
+            .or_else(|| {
+                let modified = fs::metadata(dir.join(GALLERY_FILE)).ok()?.modified().ok()?;
+                let secs = modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+                Some(secs.as_secs() as i64)
+            })
+            .unwrap_or(0);
+        Self(Arc::new(FreshnessInner {
+            max_age,
+            file,
+            confirmed: AtomicI64::new(confirmed),
+            connection: AtomicU64::new(0),
+            confirmed_on: AtomicU64::new(0),
+        }))
+    }
+
+    /// The connection the daemon is on now.
+    pub fn connection(&self) -> u64 {
+        self.0.connection.load(Ordering::Relaxed)
+    }
+
+    pub fn set_connection(&self, connection: u64) {
+        self.0.connection.store(connection, Ordering::Relaxed);
+    }
+
+    /// The cloud confirmed the gallery, asked on `connection`.
+    pub fn confirm(&self, connection: u64) {
+        let now = unix_now();
+        self.0.confirmed.store(now, Ordering::Relaxed);
+        self.0.confirmed_on.store(connection, Ordering::Relaxed);
+        // Best effort: without the file a restart goes by the gallery file's time.
+        if let Err(error) = write_private(&self.0.file, now.to_string().as_bytes()) {
+            tracing::debug!(%error, "The gallery confirmation time was not stored.");
+        }
+    }
+
+    /// Seconds since the last confirmation (`None`: never confirmed).
+    pub fn age_secs(&self) -> Option<u64> {
+        match self.0.confirmed.load(Ordering::Relaxed) {
+            0 => None,
+            at => Some((unix_now() - at).max(0) as u64),
+        }
+    }
+
+    /// True when the gallery was not confirmed within the maximum age.
+    pub fn is_stale(&self) -> bool {
+        let Some(max_age) = self.0.max_age else {
+            return false;
+        };
+        self.age_secs().is_none_or(|age| age > max_age.as_secs())
+    }
+
+    /// True when the link reconnected since the last confirmation.
+    pub fn reconnected(&self) -> bool {
+        self.connection() != self.0.confirmed_on.load(Ordering::Relaxed)
+    }
+}
+
 /// Keeps the local gallery current: the stored copy, the cloud's on request.
 #[derive(Debug, Clone)]
 pub struct GallerySync {
@@ -420,10 +581,17 @@ pub struct GallerySync {
     pub vault: GalleryVault,
     pub model: ModelInfo,
     pub client: Option<GalleryClient>,
+    pub freshness: Freshness,
+    /// The daemon's link, when it has one: a new connection means "check before trusting".
+    pub link: Option<LinkStatus>,
 }
+
+/// How the daemon's link is doing, as the gallery syncer follows it.
+pub type LinkStatus = tokio::sync::watch::Receiver<crate::sync::SyncStatus>;
 
 impl GallerySync {
     /// Loads the stored gallery (or an empty one): the door works offline from here on.
+    /// It never goes stale (see [`GallerySync::with_max_age`]).
     pub fn open(vault: GalleryVault, model: ModelInfo, client: Option<GalleryClient>) -> Self {
         let gallery = match vault.load() {
             Ok(Some(snapshot)) => match LocalGallery::build(&snapshot, &model) {
@@ -446,12 +614,65 @@ impl GallerySync {
                 LocalGallery::empty(&model)
             }
         };
+        let freshness = Freshness::open(&vault.dir, None);
         Self {
             shared: SharedGallery::new(gallery),
             vault,
             model,
             client,
+            freshness,
+            link: None,
         }
+    }
+
+    /// This syncer following `link`'s connections.
+    pub fn with_link(mut self, link: LinkStatus) -> Self {
+        self.link = Some(link);
+        self
+    }
+
+    /// Notes a new connection of the link, if there is one.
+    fn follow_link(&self) -> bool {
+        let Some(status) = self.link.as_ref().map(|l| l.borrow().clone()) else {
+            return false;
+        };
+        if status.mqtt_connected && status.connection != self.freshness.connection() {
+            self.freshness.set_connection(status.connection);
+            return true;
+        }
+        false
+    }
+
+    /// This syncer with galleries unconfirmed for longer than `max_age` stale (`None`:
+    /// never stale).
+    pub fn with_max_age(mut self, max_age: Option<Duration>) -> Self {
+        self.freshness = Freshness::open(&self.vault.dir, max_age);
+        self
+    }
+
+    /// Makes sure the gallery may be trusted for a decision: after a reconnection, or once
+    /// it is stale, pulls it first (within `wait`). False when it is stale and could not
+    /// be confirmed: the decider then denies faces. A door with no cloud is never stale.
+    pub async fn ensure_current(&self, wait: Duration) -> bool {
+        if self.client.is_none() {
+            return true;
+        }
+        self.follow_link();
+        if self.freshness.reconnected() || self.freshness.is_stale() {
+            match tokio::time::timeout(wait, self.refresh(false)).await {
+                Ok(Ok(version)) => {
+                    tracing::debug!(version, "Gallery confirmed before a decision.")
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "The gallery could not be confirmed before a decision.")
+                }
+                Err(_) => tracing::warn!(
+                    wait_ms = wait.as_millis() as u64,
+                    "The gallery could not be confirmed in time for a decision."
+                ),
+            }
+        }
+        !self.freshness.is_stale()
     }
 
     /// Installs `snapshot` if it is newer and fits the model; stores it encrypted first.
@@ -487,32 +708,43 @@ impl GallerySync {
         } else {
             self.shared.current().version
         };
-        match client.fetch(since).await? {
+        let connection = self.freshness.connection();
+        let version = match client.fetch(since).await? {
             Some(snapshot) => {
                 let this = self.clone();
                 // Decoding and sealing a large gallery is CPU work: off the async workers.
                 tokio::task::spawn_blocking(move || this.install(&snapshot))
                     .await
-                    .map_err(|e| GalleryError::Malformed(e.to_string()))?
+                    .map_err(|e| GalleryError::Malformed(e.to_string()))??
             }
-            None => Ok(self.shared.current().version),
-        }
+            None => self.shared.current().version,
+        };
+        self.freshness.confirm(connection);
+        Ok(version)
     }
 
-    /// Refreshes at start and on every notice of a newer version, until shutdown.
+    /// Refreshes at start, on every notice of a newer version, on every new connection of
+    /// `link` and every `check_every` (a 304 confirms the gallery), until shutdown.
     pub async fn run(
         self,
         mut notices: tokio::sync::watch::Receiver<Option<protocol::GalleryNotice>>,
+        check_every: Option<Duration>,
         shutdown: tokio_util::sync::CancellationToken,
     ) {
         let mut backoff = crate::backoff::Backoff::default();
         let mut wanted = 0u64;
+        let mut check = true;
+        let mut link = self.link.clone();
+        let far = Duration::from_secs(365 * 24 * 3600);
+        let mut next_check = tokio::time::Instant::now() + check_every.unwrap_or(far);
         loop {
             let held = self.shared.current().version;
-            if held == 0 || wanted > held {
+            if held == 0 || wanted > held || check {
                 match self.refresh(false).await {
                     Ok(now) => {
                         backoff.reset();
+                        check = false;
+                        next_check = tokio::time::Instant::now() + check_every.unwrap_or(far);
                         if now < wanted {
                             tracing::warn!(
                                 now,
@@ -540,6 +772,20 @@ impl GallerySync {
                         wanted = wanted.max(notice.version);
                     }
                 }
+                alive = async {
+                    match link.as_mut() {
+                        Some(link) => link.changed().await.is_ok(),
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if !alive {
+                        link = None;
+                        continue;
+                    }
+                    // A new connection: what was missed while offline comes first.
+                    check |= self.follow_link() || self.freshness.reconnected();
+                }
+                _ = tokio::time::sleep_until(next_check) => check = true,
             }
         }
     }
@@ -671,6 +917,41 @@ mod tests {
     }
 
     #[test]
+    fn every_save_seals_under_a_fresh_key_and_a_crash_between_renames_is_recovered() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = GalleryVault::open(dir.path()).unwrap();
+        vault.save(&snapshot(1)).unwrap();
+        let first = fs::read(dir.path().join(KEY_FILE)).unwrap();
+        vault.save(&snapshot(2)).unwrap();
+        let second = fs::read(dir.path().join(KEY_FILE)).unwrap();
+        assert_ne!(first, second, "the key rotates with every save");
+        assert!(!dir.path().join(NEW_KEY_FILE).exists());
+        assert_eq!(vault.load().unwrap().map(|s| s.version), Some(2));
+        assert_eq!(
+            GalleryVault::open(dir.path())
+                .unwrap()
+                .load()
+                .unwrap()
+                .map(|s| s.version),
+            Some(2)
+        );
+        // A crash after the gallery's rename, before the key's: the gallery is under the
+        // new key, which is still in gallery.key.new.
+        let crashed = tempfile::tempdir().unwrap();
+        fs::copy(
+            dir.path().join(GALLERY_FILE),
+            crashed.path().join(GALLERY_FILE),
+        )
+        .unwrap();
+        fs::copy(dir.path().join(KEY_FILE), crashed.path().join(NEW_KEY_FILE)).unwrap();
+        fs::write(crashed.path().join(KEY_FILE), first).unwrap();
+        let recovered = GalleryVault::open(crashed.path()).unwrap();
+        assert_eq!(recovered.load().unwrap().map(|s| s.version), Some(2));
+        assert_eq!(fs::read(crashed.path().join(KEY_FILE)).unwrap(), second);
+        assert!(!crashed.path().join(NEW_KEY_FILE).exists());
+    }
+
+    #[test]
     fn vault_refuses_a_tampered_file_or_another_key() {
         let dir = tempfile::tempdir().unwrap();
         let vault = GalleryVault::open(dir.path()).unwrap();
@@ -686,6 +967,36 @@ mod tests {
         fs::write(dir.path().join(KEY_FILE), [7u8; 32]).unwrap();
         let other_key = GalleryVault::open(dir.path()).unwrap();
         assert!(matches!(other_key.load(), Err(GalleryError::Decrypt)));
+    }
+
+    #[test]
+    fn freshness_goes_stale_past_its_age_and_asks_for_a_check_after_a_reconnection() {
+        let dir = tempfile::tempdir().unwrap();
+        let never = Freshness::open(dir.path(), Some(Duration::from_secs(60)));
+        assert!(never.is_stale(), "never confirmed: stale");
+        assert!(
+            !Freshness::open(dir.path(), None).is_stale(),
+            "no maximum age"
+        );
+        // Confirmed two hours ago (as stored on disk): stale for an hour, fresh for a day.
+        fs::write(
+            dir.path().join(CHECKED_FILE),
+            (unix_now() - 7200).to_string(),
+        )
+        .unwrap();
+        let old = Freshness::open(dir.path(), Some(Duration::from_secs(3600)));
+        assert_eq!(old.age_secs().map(|a| a / 60), Some(120));
+        assert!(old.is_stale());
+        assert!(!Freshness::open(dir.path(), Some(Duration::from_secs(86_400))).is_stale());
+        // A confirmation makes it fresh and survives a restart.
+        old.confirm(0);
+        assert!(!old.is_stale() && !old.reconnected());
+        assert!(!Freshness::open(dir.path(), Some(Duration::from_secs(3600))).is_stale());
+        // A new connection asks for a check until the next confirmation made on it.
+        old.set_connection(1);
+        assert!(old.reconnected());
+        old.confirm(1);
+        assert!(!old.reconnected());
     }
 
     #[test]

@@ -97,7 +97,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE TABLE IF NOT EXISTS parked (
     seq INTEGER PRIMARY KEY,
     frame BLOB NOT NULL,
-    error TEXT NOT NULL
+    error TEXT NOT NULL,
+    parked_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen_commands (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
@@ -141,6 +142,20 @@ impl Store {
         conn.pragma_update(None, "synchronous", sync)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        // A store written before parked rows were dated gets the column; its rows count from
+        // now.
+        let dated: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('parked') WHERE name = 'parked_at'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !dated {
+            conn.execute_batch("ALTER TABLE parked ADD COLUMN parked_at INTEGER")?;
+        }
+        conn.execute(
+            "UPDATE parked SET parked_at = ?1 WHERE parked_at IS NULL",
+            [clock.now().unix_timestamp()],
+        )?;
         let pending: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
         Ok(Self {
             conn,
@@ -252,13 +267,84 @@ impl Store {
     pub fn park(&mut self, seq: u64, error: &str) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let moved = tx.execute(
-            "INSERT OR REPLACE INTO parked (seq, frame, error) SELECT seq, frame, ?2 FROM outbox WHERE seq = ?1",
-            params![seq as i64, error],
+            "INSERT OR REPLACE INTO parked (seq, frame, error, parked_at) \
+             SELECT seq, frame, ?2, ?3 FROM outbox WHERE seq = ?1",
+            params![seq as i64, error, self.clock.now().unix_timestamp()],
         )?;
         tx.execute("DELETE FROM outbox WHERE seq = ?1", [seq as i64])?;
         tx.commit()?;
         self.pending -= moved as u64;
         Ok(())
+    }
+
+    /// Removes what the device kept past its period: unsynced events older than
+    /// `unsynced_max_age` (dropped oldest first, with a `dropped` event for the cloud, as
+    /// when the outbox is full) and parked frames older than `parked_max_age`. `None` keeps
+    /// them. `now` is the device's clock.
+    pub fn enforce_retention(
+        &mut self,
+        now: time::OffsetDateTime,
+        unsynced_max_age: Option<std::time::Duration>,
+        parked_max_age: Option<std::time::Duration>,
+    ) -> Result<Retained, StoreError> {
+        let mut outcome = Retained::default();
+        if let Some(age) = parked_max_age {
+            let cutoff = now.unix_timestamp() - age.as_secs() as i64;
+            outcome.parked_removed = self
+                .conn
+                .execute("DELETE FROM parked WHERE parked_at < ?1", [cutoff])?
+                as u64;
+        }
+        if let Some(age) = unsynced_max_age {
+            let cutoff = now - age;
+            // Events are appended in time order: the expired ones are a prefix of the queue.
+            // Their ids are UUIDv7, which carry the time they were written. A `dropped`
+            // event in that prefix stays (it accounts for seqs before it): the runs around
+            // it are dropped one by one.
+            let mut runs: Vec<(i64, i64)> = Vec::new();
+            let mut run: Option<(i64, i64)> = None;
+            {
+                let mut stmt = self
+                    .conn
+                    .prepare("SELECT seq, id, kind FROM outbox ORDER BY seq")?;
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    let (seq, id, kind): (i64, String, String) =
+                        (row.get(0)?, row.get(1)?, row.get(2)?);
+                    if kind == "dropped" {
+                        runs.extend(run.take());
+                        continue;
+                    }
+                    let written = Uuid::parse_str(&id)
+                        .ok()
+                        .and_then(|id| id.get_timestamp())
+                        .map(|t| t.to_unix().0 as i64);
+                    if written.is_none_or(|at| at >= cutoff.unix_timestamp()) {
+                        break;
+                    }
+                    run = Some(run.map_or((seq, seq), |(first, _)| (first, seq)));
+                }
+            }
+            runs.extend(run);
+            if !runs.is_empty() {
+                let (dropped, _) = self.write(|w| {
+                    let mut dropped = 0;
+                    for (first, last) in runs {
+                        dropped += w.drop_range(first, last)?;
+                    }
+                    Ok(dropped)
+                })?;
+                outcome.unsynced_dropped = dropped;
+            }
+        }
+        if outcome.parked_removed > 0 || outcome.unsynced_dropped > 0 {
+            tracing::info!(
+                unsynced_dropped = outcome.unsynced_dropped,
+                parked_removed = outcome.parked_removed,
+                "Outbox leftovers past their retention period removed."
+            );
+        }
+        Ok(outcome)
     }
 
     pub fn parked_count(&self) -> Result<u64, StoreError> {
@@ -295,6 +381,13 @@ fn read_state<T: DeserializeOwned>(conn: &Connection, key: &str) -> Result<Optio
         })
     })
     .transpose()
+}
+
+/// What [`Store::enforce_retention`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retained {
+    pub unsynced_dropped: u64,
+    pub parked_removed: u64,
 }
 
 /// One open transaction of the store.
@@ -356,31 +449,38 @@ impl Writer<'_> {
     /// Drops the oldest 1% of the cap (at least one row) and records that it did.
     fn drop_oldest(&mut self) -> Result<(), StoreError> {
         let batch = (self.max_unsynced / 100).max(1);
-        let (first, last, count): (Option<i64>, Option<i64>, i64) = self.tx.query_row(
-            "SELECT MIN(seq), MAX(seq), COUNT(*) FROM (SELECT seq FROM outbox ORDER BY seq LIMIT ?1)",
+        let (first, last): (Option<i64>, Option<i64>) = self.tx.query_row(
+            "SELECT MIN(seq), MAX(seq) FROM (SELECT seq FROM outbox ORDER BY seq LIMIT ?1)",
             [batch as i64],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let (Some(first), Some(last)) = (first, last) else {
             return Ok(());
         };
-        self.tx.execute(
-            "DELETE FROM outbox WHERE seq BETWEEN ?1 AND ?2",
-            params![first, last],
-        )?;
-        self.pending -= count as u64;
+        let count = self.drop_range(first, last)?;
         tracing::warn!(
             count,
             first_seq = first,
             last_seq = last,
             "Outbox full: dropped the oldest unsynced events."
         );
+        Ok(())
+    }
+
+    /// Drops the unsynced events `first..=last` and records that it did (a `dropped` event
+    /// the cloud counts as accounted for); returns how many went.
+    fn drop_range(&mut self, first: i64, last: i64) -> Result<u64, StoreError> {
+        let count = self.tx.execute(
+            "DELETE FROM outbox WHERE seq BETWEEN ?1 AND ?2",
+            params![first, last],
+        )? as u64;
+        self.pending -= count;
         self.append(Event::Dropped {
-            count: count as u64,
+            count,
             first_seq: first as u64,
             last_seq: last as u64,
         })?;
-        Ok(())
+        Ok(count)
     }
 
     /// Writes a piece of state in this transaction.

@@ -60,6 +60,13 @@ pub struct SyncSettings {
     pub resend_after_secs: u64,
     /// Unsynced events kept on disk at most.
     pub max_unsynced: u64,
+    /// Unsynced events older than this many days are dropped (reported to the cloud as a
+    /// `dropped` range once it is reachable): a door cut off for good keeps no one's
+    /// passages for ever. 0 keeps them.
+    pub unsynced_retention_days: u32,
+    /// Frames the cloud refused for good are kept this many days for an installer to
+    /// inspect, then deleted. 0 keeps them.
+    pub parked_retention_days: u32,
     pub durability: Durability,
     pub keep_alive_secs: u64,
 }
@@ -72,6 +79,49 @@ impl SyncSettings {
     pub fn resend_after(&self) -> Duration {
         Duration::from_secs(self.resend_after_secs)
     }
+
+    fn days(days: u32) -> Option<Duration> {
+        (days > 0).then(|| Duration::from_secs(u64::from(days) * 24 * 3600))
+    }
+
+    /// `unsynced_retention_days`, `None` when kept for ever.
+    pub fn unsynced_retention(&self) -> Option<Duration> {
+        Self::days(self.unsynced_retention_days)
+    }
+
+    /// `parked_retention_days`, `None` when kept for ever.
+    pub fn parked_retention(&self) -> Option<Duration> {
+        Self::days(self.parked_retention_days)
+    }
+}
+
+/// Removes the outbox's leftovers past their retention period once a day (the first time a
+/// minute after start), until shutdown.
+pub async fn run_retention(
+    outbox: Outbox,
+    clock: Arc<dyn hal::Clock>,
+    settings: SyncSettings,
+    shutdown: CancellationToken,
+) {
+    let mut wait = Duration::from_secs(60);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = Duration::from_secs(24 * 3600);
+        let (now, unsynced, parked) = (
+            clock.now(),
+            settings.unsynced_retention(),
+            settings.parked_retention(),
+        );
+        if let Err(error) = outbox
+            .with(move |store| store.enforce_retention(now, unsynced, parked))
+            .await
+        {
+            warn!(%error, "Outbox retention failed; tried again tomorrow.");
+        }
+    }
 }
 
 impl Default for SyncSettings {
@@ -82,6 +132,8 @@ impl Default for SyncSettings {
             window: 2_000,
             resend_after_secs: 15,
             max_unsynced: 500_000,
+            unsynced_retention_days: 365,
+            parked_retention_days: 30,
             durability: Durability::Full,
             keep_alive_secs: 10,
         }

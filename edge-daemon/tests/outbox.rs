@@ -1,9 +1,10 @@
 //! The outbox on a real SQLite file: gapless seqs across restarts, bounded disk with an
-//! honest `dropped` event, confirmation and parking.
+//! honest `dropped` event, confirmation and parking, and leftovers removed past their
+//! retention period.
 
 use std::sync::Arc;
 
-use edge_daemon::store::{Boot, Durability, Signer, Store, StoreOptions};
+use edge_daemon::store::{Boot, Durability, Retained, Signer, Store, StoreOptions};
 use protocol::{open, DeviceId, Envelope, Event, Keypair};
 
 fn signer() -> Signer {
@@ -24,6 +25,21 @@ fn store(path: &std::path::Path, signer: &Signer, cap: u64) -> Store {
         )),
         StoreOptions {
             max_unsynced: cap,
+            durability: Durability::Normal,
+        },
+    )
+    .unwrap()
+}
+
+/// A store whose clock stands still at `now` (synced).
+fn store_at(path: &std::path::Path, signer: &Signer, now: time::OffsetDateTime) -> Store {
+    Store::open(
+        path,
+        signer.clone(),
+        Boot::now(),
+        Arc::new(hal::sim::SimClock::frozen(now, true)),
+        StoreOptions {
+            max_unsynced: 100,
             durability: Durability::Normal,
         },
     )
@@ -130,4 +146,90 @@ fn commands_are_remembered_until_they_expire() {
     assert!(fresh);
     let (again, _) = s.write(|w| w.remember_command(id, 100, 60)).unwrap();
     assert!(!again, "a replay must be recognised");
+}
+
+#[test]
+fn leftovers_past_their_period_go_and_the_cloud_is_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let signer = signer();
+    let now = time::OffsetDateTime::now_utc();
+    let mut s = store_at(&dir.path().join("edge.db"), &signer, now);
+    s.emit(Event::DoorOpened).unwrap();
+    s.emit(Event::DoorOpened).unwrap();
+    // An earlier full outbox's report: it stays, it accounts for seqs before it.
+    s.emit(Event::Dropped {
+        count: 7,
+        first_seq: 100,
+        last_seq: 106,
+    })
+    .unwrap();
+    s.emit(Event::ForcedOpen).unwrap();
+    s.park(4, "refused").unwrap();
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let (year, month) = (Some(365 * day), Some(30 * day));
+
+    // Nothing is past its period yet, nor kept for ever.
+    assert_eq!(
+        s.enforce_retention(now, year, month).unwrap(),
+        Retained::default()
+    );
+    let later = now + 366 * day;
+    assert_eq!(
+        s.enforce_retention(later, None, None).unwrap(),
+        Retained::default()
+    );
+    assert_eq!((seqs(&s), s.parked_count().unwrap()), (vec![1, 2, 3], 1));
+
+    // A year and a day later, both go; the cloud is told which seqs were dropped.
+    assert_eq!(
+        s.enforce_retention(later, year, month).unwrap(),
+        Retained {
+            unsynced_dropped: 2,
+            parked_removed: 1
+        }
+    );
+    assert_eq!(seqs(&s), vec![3, 5]);
+    assert_eq!(s.parked_count().unwrap(), 0);
+    let frames = s.pending_after(4, 1).unwrap();
+    let told: Envelope = open(&frames[0].frame, &signer.key.public()).unwrap();
+    assert_eq!(
+        told.event,
+        Event::Dropped {
+            count: 2,
+            first_seq: 1,
+            last_seq: 2
+        }
+    );
+}
+
+#[test]
+fn a_store_written_before_parked_rows_were_dated_is_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edge.db");
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE parked (seq INTEGER PRIMARY KEY, frame BLOB NOT NULL, error TEXT NOT NULL);
+             INSERT INTO parked (seq, frame, error) VALUES (7, x'00', 'refused');",
+        )
+        .unwrap();
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let mut s = store_at(&path, &signer(), now);
+    assert_eq!(s.parked_count().unwrap(), 1);
+    let month = Some(std::time::Duration::from_secs(30 * 24 * 3600));
+    // Dated from the upgrade: kept for its period from then, then removed.
+    assert_eq!(
+        s.enforce_retention(now, None, month)
+            .unwrap()
+            .parked_removed,
+        0
+    );
+    let later = now + time::Duration::days(31);
+    assert_eq!(
+        s.enforce_retention(later, None, month)
+            .unwrap()
+            .parked_removed,
+        1
+    );
 }

@@ -8,10 +8,8 @@ mod support;
 use std::time::Duration;
 
 use cloud_api::testkit::{unique_site, Backend, BrokerKind};
-use edge_daemon::{config::EdgeConfig, daemon};
 use protocol::{AccessResult, DenyReason};
 use support::*;
-use tokio_util::sync::CancellationToken;
 
 /// The value of `gerbang_access_decisions_total{result="…"}` on `/metrics`.
 async fn decisions_counted(site: &Site, result: &str) -> Option<f64> {
@@ -28,41 +26,6 @@ async fn decisions_counted(site: &Site, result: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// The first verdict that `wanted` accepts within `limit`; fails naming every verdict seen.
-async fn first_verdict(
-    verdicts: &mut tokio::sync::broadcast::Receiver<edge_daemon::vision::Verdict>,
-    what: &str,
-    limit: Duration,
-    wanted: impl Fn(&edge_daemon::vision::Verdict) -> bool,
-) -> edge_daemon::vision::Verdict {
-    let deadline = tokio::time::Instant::now() + limit;
-    let mut seen = Vec::new();
-    loop {
-        match tokio::time::timeout_at(deadline, verdicts.recv()).await {
-            Ok(Ok(v)) if wanted(&v) => return v,
-            Ok(Ok(v)) => seen.push(format!("{:?}/{:?}", v.result, v.reason)),
-            Ok(Err(e)) => panic!("verdicts: {e}"),
-            Err(_) => panic!("no {what} within {limit:?}; saw {seen:?}"),
-        }
-    }
-}
-
-/// Shows `frames` in turn, one every 150 ms, until the returned token is cancelled.
-fn show_in_turn(camera: &hal::sim::SimCamera, frames: Vec<hal::RgbImage>) -> CancellationToken {
-    let stop = CancellationToken::new();
-    let (camera, token) = (camera.clone(), stop.clone());
-    tokio::spawn(async move {
-        for frame in frames.iter().cycle() {
-            camera.show(frame.clone());
-            tokio::select! {
-                _ = token.cancelled() => break,
-                _ = tokio::time::sleep(Duration::from_millis(150)) => {}
-            }
-        }
-    });
-    stop
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faces_enrolled_in_the_cloud_open_the_door_and_are_counted() {
     let site = Site::new(Backend::Sqlite, BrokerKind::Embedded).await;
@@ -76,24 +39,12 @@ async fn faces_enrolled_in_the_cloud_open_the_door_and_are_counted() {
         .await
         .unwrap();
 
-    let mut config = EdgeConfig::default();
-    config.data_dir = dir.path().to_owned();
-    config.cloud.mqtt_url = Some(site.mqtt_url());
-    config.cloud.url = Some(site.url(""));
-    config.sim.traffic = false;
-    config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    config.vision.enabled = true;
-    // A debug build on a shared 2-core machine analyses about a frame a second, so the
-    // production 2 s voting window would expire frames before three agree (as in
-    // edge-daemon's vision tests); this test is about decisions, not speed.
-    config.vision.window_ms = 15_000;
-    config.vision.presence.hold_ms = 15_000;
-    let (hardware, world) = edge_daemon::sim::hardware();
-    let camera = world.camera.clone();
-    let shutdown = CancellationToken::new();
-    let running = daemon::start(&config, hardware, Some(world), shutdown.clone())
-        .await
-        .unwrap();
+    let config = vision_door_config(
+        dir.path(),
+        site.url("").trim_start_matches("http://"),
+        site.mqtt_url().trim_start_matches("mqtt://"),
+    );
+    let (running, camera, shutdown) = start_sim_door(&config).await;
     let vision = running.vision.clone().expect("the camera loop runs");
     eventually(Duration::from_secs(60), "the gallery pulled", || async {
         (vision.gallery.shared.current().people() == 2).then_some(())

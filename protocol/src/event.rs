@@ -182,6 +182,10 @@ pub enum DenyReason {
     OutsideSchedule,
     LockedDown,
     PoorQuality,
+    /// The door's gallery has not been confirmed with the cloud for longer than its
+    /// configured maximum age: someone erased since might still be in it, so faces are
+    /// not trusted until it is current again.
+    GalleryStale,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -173,6 +173,8 @@ pub async fn start<D: DomainSet>(
         .iter()
         .filter_map(|d| d.personal_data().map(|data| (d.name(), data)))
         .collect();
+    let mut retention = crate::retention::platform_policies();
+    retention.extend(domains.iter().flat_map(|d| d.retention()));
 
     let http_limits = config.http_limits;
     let listener = TcpListener::bind(config.http_addr)
@@ -282,6 +284,7 @@ pub async fn start<D: DomainSet>(
         roles,
         projectors,
         personal_data,
+        retention,
         domains: states,
     });
     for domain in &domains {
@@ -290,6 +293,7 @@ pub async fn start<D: DomainSet>(
     platform
         .replicas
         .spawn_listener(platform.clone(), shutdown.clone());
+    crate::retention::spawn(platform.clone(), shutdown.clone());
 
     let inner = shutdown.child_token();
     let mqtt_stop = CancellationToken::new();

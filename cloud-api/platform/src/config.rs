@@ -43,6 +43,8 @@ pub struct CloudConfig {
     /// Where the domains' files go (`[object_store]`, `GERBANG_OBJECT_STORE_*`): local
     /// directories by default, or one S3-compatible bucket (`crate::files`).
     pub object_store: crate::files::ObjectStoreConfig,
+    /// The daily retention job (`[retention]`, `GERBANG_RETENTION_*`).
+    pub retention: crate::retention::RetentionConfig,
     /// Each domain's own section (`[people]`, `[meals]`, … in the file; `GERBANG_PEOPLE_*`
     /// in the environment), read by the domain at start with [`CloudConfig::section`].
     #[serde(flatten)]
@@ -151,6 +153,7 @@ impl Default for CloudConfig {
             http_limits: http_serve::Limits::default(),
             redis_url: None,
             object_store: Default::default(),
+            retention: crate::retention::RetentionConfig::default(),
             sections: BTreeMap::new(),
         }
     }
@@ -183,7 +186,14 @@ impl CloudConfig {
         file: Option<&std::path::Path>,
         sections: &[&str],
     ) -> Result<Self, Box<figment::Error>> {
-        let known: Vec<String> = ["mqtt", "security", "google", "http_limits", "object_store"]
+        let known: Vec<String> = [
+            "mqtt",
+            "security",
+            "google",
+            "http_limits",
+            "object_store",
+            "retention",
+        ]
             .iter()
             .chain(sections)
             .map(|s| s.to_string())

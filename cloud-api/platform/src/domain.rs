@@ -65,6 +65,12 @@ pub trait Domain: Send + Sync + 'static {
         None
     }
 
+    /// What the domain keeps only for a limited time: the platform's daily retention job
+    /// ([`crate::retention`]) enforces each policy's period (`[retention] periods`).
+    fn retention(&self) -> Vec<Arc<dyn RetentionPolicy>> {
+        Vec::new()
+    }
+
     /// Background work started once the cloud serves; it ends when `shutdown` is cancelled.
     fn spawn(&self, _platform: &AppState, _shutdown: &CancellationToken) {}
 
@@ -128,8 +134,16 @@ pub trait PersonalData: Send + Sync + 'static {
     ) -> Result<HashMap<Uuid, u64>, DbErr>;
 
     /// Removes what the domain keeps about `user`, inside the transaction that removes the
-    /// user.
+    /// user. Records that must stay (an access event) lose the person instead
+    /// (pseudonymised).
     async fn erase(&self, txn: &DatabaseTransaction, user: Uuid) -> Result<(), DbErr>;
+
+    /// Removes or pseudonymises what the domain derived from `user`'s face (the doors'
+    /// recognitions of them, their snapshots) when their face registration goes (consent
+    /// withdrawn), inside that transaction. Default: nothing.
+    async fn erase_face(&self, _txn: &DatabaseTransaction, _user: Uuid) -> Result<(), DbErr> {
+        Ok(())
+    }
 
     /// What the domain keeps about `user`, as files of the person's own data export
     /// (`GET /api/users/{id}/export`): JSON, original images — never a biometric template.
@@ -141,6 +155,32 @@ pub trait PersonalData: Send + Sync + 'static {
     ) -> Result<Vec<ExportFile>, DbErr> {
         Ok(Vec::new())
     }
+}
+
+/// What happens to a record past its period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetentionAction {
+    /// The record (and any file it points at) is removed.
+    Delete,
+    /// The record stays without the person (name, id, snapshot reference).
+    Pseudonymise,
+}
+
+/// One kind of record a domain keeps for a limited time.
+#[async_trait::async_trait]
+pub trait RetentionPolicy: Send + Sync + 'static {
+    /// `domain_records` (`camera_snapshots`): its key in `[retention] periods` and in the job's report.
+    fn name(&self) -> &'static str;
+
+    /// The period when the configuration names none, in days.
+    fn default_days(&self) -> u32;
+
+    fn action(&self) -> RetentionAction;
+
+    /// Deletes or pseudonymises the records older than `cutoff`; returns how many it
+    /// changed. Runs in the retention job, once across replicas.
+    async fn enforce(&self, db: &DatabaseConnection, cutoff: OffsetDateTime) -> Result<u64, DbErr>;
 }
 
 /// One file of a person's data export, named relative to its domain's folder.

@@ -28,6 +28,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod realtime;
 pub mod replicas;
+pub mod retention;
 pub mod secrets;
 pub mod security;
 pub mod sql;

@@ -46,6 +46,11 @@ pub struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PolicyLabel {
+    pub policy: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabel {
     pub result: String,
 }
@@ -64,6 +69,8 @@ pub struct Metrics {
     pub commands_sent: Counter,
     /// Request durations by method, route template and status.
     pub http_request_duration: Family<HttpLabels, Histogram, DurationBuckets>,
+    /// Records the retention job removed or pseudonymised, by policy.
+    pub retention_removed_by_policy: Family<PolicyLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -76,6 +83,7 @@ impl Default for Metrics {
         let devices_online = Gauge::default();
         let commands_sent = Counter::default();
         let http_request_duration = Family::new_with_constructor(DurationBuckets);
+        let retention_removed_by_policy = Family::<PolicyLabel, Counter>::default();
         registry.register(
             "http_request_duration_seconds",
             "Duration of HTTP requests in seconds",
@@ -111,6 +119,11 @@ impl Default for Metrics {
             "Commands published to devices",
             commands_sent.clone(),
         );
+        registry.register(
+            "gerbang_retention_removed",
+            "Records the retention job removed or pseudonymised, by policy",
+            retention_removed_by_policy.clone(),
+        );
         Self {
             registry,
             events_ingested,
@@ -120,11 +133,21 @@ impl Default for Metrics {
             devices_online,
             commands_sent,
             http_request_duration,
+            retention_removed_by_policy,
         }
     }
 }
 
 impl Metrics {
+    /// The counter of records the retention policy `policy` removed.
+    pub fn retention_removed(&self, policy: &str) -> Counter {
+        self.retention_removed_by_policy
+            .get_or_create(&PolicyLabel {
+                policy: policy.to_owned(),
+            })
+            .clone()
+    }
+
     pub fn rejected(&self, reason: &str) {
         self.events_rejected
             .get_or_create(&ReasonLabel {

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     config::CloudConfig,
-    domain::{DomainStates, PersonalData, Projector, RoleCatalog},
+    domain::{DomainStates, PersonalData, Projector, RetentionPolicy, RoleCatalog},
 };
 
 /// Handlers get this through `State<AppState>`.
@@ -55,6 +55,8 @@ pub struct Platform {
     pub projectors: Vec<Arc<dyn Projector>>,
     /// What each domain keeps about users, by domain name.
     pub personal_data: Vec<(&'static str, Arc<dyn PersonalData>)>,
+    /// What the platform and each domain keep for a limited time (the retention job).
+    pub retention: Vec<Arc<dyn RetentionPolicy>>,
     /// What each domain keeps while running (see [`Platform::domain`]).
     pub domains: DomainStates,
 }

@@ -238,3 +238,59 @@ pub async fn user_session(
 pub async fn user_token(tc: &TestCloud, email: &str, roles: &[(&str, &str)]) -> String {
     user_session(tc, email, roles).await.1
 }
+
+/// A ZIP's files by name (a data export).
+pub fn unzip(bytes: Vec<u8>) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a ZIP");
+    let mut files = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).expect("a ZIP entry");
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut content).expect("readable entry");
+        files.insert(file.name().expect("a name").to_string(), content);
+    }
+    files
+}
+
+/// Fails when any 16-byte run of the (only) sealed face template is in `files`.
+pub async fn assert_no_template(
+    tc: &TestCloud,
+    files: &std::collections::BTreeMap<String, Vec<u8>>,
+) {
+    use sea_orm::ConnectionTrait;
+    let db = tc.cloud().database();
+    let sealed: Vec<u8> = db
+        .query_one(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT sealed FROM face_templates",
+        ))
+        .await
+        .expect("query")
+        .expect("a template")
+        .try_get("", "sealed")
+        .expect("sealed bytes");
+    let everything: Vec<u8> = files.values().flatten().copied().collect();
+    assert!(
+        !everything
+            .windows(16)
+            .any(|w| sealed.windows(16).any(|s| s == w)),
+        "the export holds template bytes"
+    );
+}
+
+/// A device's `GET {path}` (the gallery), as it parses it.
+pub async fn device_gallery(
+    tc: &TestCloud,
+    device_token: &str,
+    path: &str,
+) -> protocol::sync::GallerySnapshot {
+    http()
+        .get(tc.url(path))
+        .bearer_auth(device_token)
+        .send()
+        .await
+        .expect("gallery request")
+        .json()
+        .await
+        .expect("a gallery")
+}

@@ -105,6 +105,7 @@ impl KioskMessage {
                 DenyReason::OutsideSchedule => "Di luar jadwal akses Anda",
                 DenyReason::LockedDown => "Pintu sedang dikunci",
                 DenyReason::PoorQuality => "Gambar kurang jelas, coba lagi",
+                DenyReason::GalleryStale => "Data wajah belum diperbarui; hubungi petugas",
             },
             Self::Attendance { direction, .. } => match direction {
                 AttendanceDirection::CheckIn => "Absen masuk tercatat",

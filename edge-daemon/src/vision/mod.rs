@@ -27,7 +27,7 @@ use tracing::{debug, info, warn};
 
 use crate::{
     door::DoorHandle,
-    gallery::SharedGallery,
+    gallery::{GallerySync, SharedGallery},
     kiosk::{KioskFeed, KioskMessage},
     metrics::Metrics,
     policy::{self, AttendanceBook, AttendanceOutcome, KioskDirection},
@@ -39,6 +39,9 @@ use presence::{Presence, PresenceSettings};
 
 /// Where the attendance book lives in the device store.
 const ATTENDANCE_KEY: &str = "attendance";
+/// Longest a decision waits for the gallery to be confirmed after a reconnection or once
+/// it is stale.
+const CONFIRM_WAIT: Duration = Duration::from_secs(3);
 
 /// What the camera is for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +85,12 @@ pub struct VisionSettings {
     /// After denying a stranger or a spoof, deny again only after this long.
     pub stranger_cooldown_secs: u64,
     pub presence: PresenceSettings,
+    /// Deny faces once the gallery has not been confirmed with the cloud for this long, in
+    /// seconds (0: never): someone erased meanwhile might still be in it.
+    pub gallery_max_age_secs: u64,
+    /// How often a connected door confirms its gallery with the cloud, in seconds (0: only
+    /// on notices and reconnections).
+    pub gallery_check_secs: u64,
     /// Upload a snapshot with every denial.
     pub snapshots: bool,
     pub snapshot_quality: u8,
@@ -116,6 +125,8 @@ impl Default for VisionSettings {
             cooldown_secs: 10,
             stranger_cooldown_secs: 5,
             presence: PresenceSettings::default(),
+            gallery_max_age_secs: 24 * 3600,
+            gallery_check_secs: 300,
             snapshots: true,
             snapshot_quality: 80,
             preview_every_ms: 500,
@@ -130,6 +141,16 @@ impl Default for VisionSettings {
 }
 
 impl VisionSettings {
+    /// `gallery_max_age_secs` as a duration; `None` when galleries never go stale.
+    pub fn gallery_max_age(&self) -> Option<Duration> {
+        (self.gallery_max_age_secs > 0).then(|| Duration::from_secs(self.gallery_max_age_secs))
+    }
+
+    /// `gallery_check_secs` as a duration; `None` when there is no periodic check.
+    pub fn gallery_check_every(&self) -> Option<Duration> {
+        (self.gallery_check_secs > 0).then(|| Duration::from_secs(self.gallery_check_secs))
+    }
+
     fn voter(&self) -> VoterConfig {
         VoterConfig {
             needed: self.frames_needed.max(1),
@@ -225,6 +246,9 @@ pub struct VisionParts {
     pub settings: VisionSettings,
     pub engine: Arc<FaceEngine>,
     pub gallery: SharedGallery,
+    /// The syncer of `gallery`, when the door has a cloud: a face is trusted only on a
+    /// gallery confirmed recently enough (see [`crate::gallery::Freshness`]).
+    pub gallery_sync: Option<GallerySync>,
     pub camera: Arc<dyn Camera>,
     pub clock: Arc<dyn Clock>,
     pub door: DoorHandle,
@@ -461,6 +485,28 @@ impl Decider {
         &self,
         sighting: Sighting,
     ) -> Result<(AccessResult, Option<DenyReason>, Option<String>), DecideError> {
+        // After a reconnection, or once it is stale, the gallery is pulled first; a stale
+        // gallery that cannot be confirmed is not trusted with a face: whoever it knows may
+        // have been erased since.
+        if let (Seen::Known { person, score }, Some(sync)) =
+            (&sighting.seen, &self.parts.gallery_sync)
+        {
+            if !sync.ensure_current(CONFIRM_WAIT).await {
+                warn!(
+                    age_secs = sync.freshness.age_secs(),
+                    "The face gallery is stale; a face is denied."
+                );
+                let (person, score) = (person.clone(), *score);
+                self.deny(
+                    None,
+                    DenyReason::GalleryStale,
+                    Some(score),
+                    Some(sighting.liveness),
+                    &sighting,
+                );
+                return Ok(denied(DenyReason::GalleryStale, Some(person)));
+            }
+        }
         let gallery = self.parts.gallery.current();
         let now = self.parts.clock.now();
         let local = gallery.site.local(now);

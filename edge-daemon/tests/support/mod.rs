@@ -183,6 +183,7 @@ pub async fn rig(
             settings,
             engine,
             gallery: gallery.shared.clone(),
+            gallery_sync: None,
             camera: Arc::new(camera.clone()),
             clock,
             door: door.clone(),

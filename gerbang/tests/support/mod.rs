@@ -154,7 +154,10 @@ impl Admin {
 
     /// Logs in at `base` (`http://host:port`); `None` while the cloud is not answering.
     pub async fn login_at(base: &str) -> Option<Admin> {
-        let http = reqwest::Client::new();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .ok()?;
         let body: Value = http
             .post(format!("{base}/api/auth/login"))
             .json(&serde_json::json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
@@ -183,6 +186,34 @@ impl Admin {
             .ok()?;
         let body: Value = response.json().await.ok()?;
         body["devices"].as_array().cloned()
+    }
+
+    /// The id of the user with `email`, from `GET /api/users`.
+    pub async fn user_id(&self, email: &str) -> Option<String> {
+        let body: Value = self
+            .http
+            .get(format!("{}/api/users", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let users = body["users"].as_array()?;
+        let user = users.iter().find(|u| u["email"] == email)?;
+        user["id"].as_str().map(str::to_owned)
+    }
+
+    /// `DELETE /api/users/{id}`: the person erased; the answer's status.
+    pub async fn delete_user(&self, id: &str) -> reqwest::StatusCode {
+        self.http
+            .delete(format!("{}/api/users/{id}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("the cloud answers")
+            .status()
     }
 
     /// The device's row from `GET /api/devices`.
@@ -354,4 +385,75 @@ pub async fn cloud_seq_stats(site: &Site, device: &str) -> (u64, u64, u64) {
         .unwrap();
     let get = |col: &str| -> u64 { row.try_get::<i64>("", col).unwrap() as u64 };
     (get("n"), get("d"), get("m"))
+}
+
+/// The first verdict that `wanted` accepts within `limit`; fails naming every verdict seen.
+pub async fn first_verdict(
+    verdicts: &mut tokio::sync::broadcast::Receiver<edge_daemon::vision::Verdict>,
+    what: &str,
+    limit: Duration,
+    wanted: impl Fn(&edge_daemon::vision::Verdict) -> bool,
+) -> edge_daemon::vision::Verdict {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut seen = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, verdicts.recv()).await {
+            Ok(Ok(v)) if wanted(&v) => return v,
+            Ok(Ok(v)) => seen.push(format!("{:?}/{:?}", v.result, v.reason)),
+            Ok(Err(e)) => panic!("verdicts: {e}"),
+            Err(_) => panic!("no {what} within {limit:?}; saw {seen:?}"),
+        }
+    }
+}
+
+/// Shows `frames` in turn, one every 150 ms, until the returned token is cancelled.
+pub fn show_in_turn(camera: &hal::sim::SimCamera, frames: Vec<hal::RgbImage>) -> CancellationToken {
+    let stop = CancellationToken::new();
+    let (camera, token) = (camera.clone(), stop.clone());
+    tokio::spawn(async move {
+        for frame in frames.iter().cycle() {
+            camera.show(frame.clone());
+            tokio::select! {
+                _ = token.cancelled() => break,
+                _ = tokio::time::sleep(Duration::from_millis(150)) => {}
+            }
+        }
+    });
+    stop
+}
+
+/// An in-process door with the camera loop and no simulated traffic, talking to the cloud
+/// at `http` and `mqtt` (`host:port`), its data in `dir`.
+pub fn vision_door_config(dir: &Path, http: &str, mqtt: &str) -> edge_daemon::config::EdgeConfig {
+    let mut config = edge_daemon::config::EdgeConfig::default();
+    config.data_dir = dir.to_owned();
+    config.cloud.mqtt_url = Some(format!("mqtt://{mqtt}"));
+    config.cloud.url = Some(format!("http://{http}"));
+    config.sim.traffic = false;
+    config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    config.vision.enabled = true;
+    // A debug build on a shared 2-core machine analyses about a frame a second, so the
+    // production 2 s voting window would expire frames before three agree (as in
+    // edge-daemon's vision tests); these tests are about decisions, not speed.
+    config.vision.window_ms = 15_000;
+    config.vision.presence.hold_ms = 15_000;
+    config
+}
+
+/// Starts the daemon in this process on simulated hardware; its camera (to show faces to)
+/// and the token that stops it.
+pub async fn start_sim_door(
+    config: &edge_daemon::config::EdgeConfig,
+) -> (
+    edge_daemon::daemon::Running,
+    hal::sim::SimCamera,
+    CancellationToken,
+) {
+    let (hardware, world) = edge_daemon::sim::hardware();
+    let camera = world.camera.clone();
+    let shutdown = CancellationToken::new();
+    let running = edge_daemon::daemon::start(config, hardware, Some(world), shutdown.clone())
+        .await
+        .expect("the door starts");
+    (running, camera, shutdown)
 }

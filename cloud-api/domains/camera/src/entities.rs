@@ -18,6 +18,9 @@ pub mod camera_record {
         pub event_type: String,
         pub file_size: i64,
         pub command_id: Option<Uuid>,
+        /// The person an access decision tied this snapshot to (the event's `person.id`),
+        /// so that their erasure and export reach it.
+        pub person_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@
 pub mod entities;
 mod hub;
 pub(crate) mod migration;
+pub mod privacy;
 pub(crate) mod routes;
 pub(crate) mod settings;
 
@@ -16,11 +17,11 @@ pub use hub::{object_key, CameraHub, Stored};
 pub use routes::{capture_snapshot, resolve_device, RecordingView};
 pub use settings::{door_settings, update_door_settings};
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use axum::Router;
 use platform::{
-    domain::{Domain, DomainStates, PrepareContext},
+    domain::{Domain, DomainStates, PersonalData, PrepareContext, Projector, RetentionPolicy},
     state::AppState,
     CloudError,
 };
@@ -32,9 +33,12 @@ pub fn router() -> Router<AppState> {
     routes::router().merge(settings::router())
 }
 
-/// The camera domain.
-#[derive(Debug)]
-pub struct Camera;
+/// The camera domain. Its object store, made in `prepare`, is shared with its personal data
+/// and retention policy.
+#[derive(Debug, Default)]
+pub struct Camera {
+    store: privacy::StoreCell,
+}
 
 /// `[camera]`: where snapshots are stored (`GERBANG_CAMERA_MEDIA_DIR`). An older
 /// `[people] media_dir` is still honoured when `[camera]` does not set one.
@@ -81,7 +85,10 @@ impl Domain for Camera {
     }
 
     fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(migration::M0010Camera)]
+        vec![
+            Box::new(migration::M0010Camera),
+            Box::new(migration::M0016CameraRecordsPerson),
+        ]
     }
 
     async fn prepare(
@@ -95,11 +102,14 @@ impl Domain for Camera {
             .media_dir
             .or(legacy.media_dir)
             .unwrap_or_else(|| context.config.data_dir.join("media"));
-        states.insert(CameraHub::with_store(platform::files::open(
+        let hub = CameraHub::with_store(platform::files::open(
             context.config,
             "media",
             &media_dir,
-        )?));
+        )?);
+        // A second prepare of the same instance keeps the first store (never happens).
+        let _ = self.store.set(hub.store.clone());
+        states.insert(hub);
         Ok(())
     }
 
@@ -109,5 +119,24 @@ impl Domain for Camera {
 
     fn openapi(&self) -> utoipa::openapi::OpenApi {
         ApiDoc::openapi()
+    }
+
+    /// Ties snapshots to the person their access decision names.
+    fn projector(&self) -> Option<Arc<dyn Projector>> {
+        Some(Arc::new(privacy::SnapshotOwners))
+    }
+
+    /// A person's snapshots: exported with the images, deleted on erasure.
+    fn personal_data(&self) -> Option<Arc<dyn PersonalData>> {
+        Some(Arc::new(privacy::SnapshotRecords {
+            store: self.store.clone(),
+        }))
+    }
+
+    /// Snapshots and recordings go after 30 days.
+    fn retention(&self) -> Vec<Arc<dyn RetentionPolicy>> {
+        vec![Arc::new(privacy::SnapshotRetention {
+            store: self.store.clone(),
+        })]
     }
 }

@@ -1,5 +1,5 @@
-//! The camera tables: camera records (snapshots in the object store) and system settings
-//! (door settings per device).
+//! The camera tables: camera records (snapshots in the object store, with the person an
+//! access decision tied them to) and system settings (door settings per device).
 //!
 //! Until the domains became crates, `m0010_people` created these tables; `m0010_camera`
 //! creates them only where they do not exist yet, so databases of either age end the same.
@@ -17,6 +17,7 @@ enum CameraRecords {
     EventType,
     FileSize,
     CommandId,
+    PersonId,
 }
 
 #[derive(DeriveIden)]
@@ -75,6 +76,40 @@ impl MigrationTrait for M0010Camera {
                     .col(text(SystemSettings::Value))
                     .col(timestamp_with_time_zone(SystemSettings::UpdatedAt))
                     .col(uuid_null(SystemSettings::UpdatedBy))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// Migration 16 (camera): `camera_records.person_id`, the person an access decision tied a
+/// snapshot to (set by the camera's projector in the ingest transaction), indexed for a
+/// person's erasure and export.
+pub struct M0016CameraRecordsPerson;
+
+impl MigrationName for M0016CameraRecordsPerson {
+    fn name(&self) -> &str {
+        "m0016_camera_records_person"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0016CameraRecordsPerson {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(CameraRecords::Table)
+                    .add_column(string_null(CameraRecords::PersonId))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_camera_records_person")
+                    .table(CameraRecords::Table)
+                    .col(CameraRecords::PersonId)
                     .to_owned(),
             )
             .await

@@ -239,6 +239,7 @@ pub(crate) async fn upload(
         .into()),
         file_size: Set(size),
         command_id: Set(command_id),
+        person_id: Set(None),
     };
     if let Err(err) = row.insert(&state.db).await {
         let _ = state.domain::<CameraHub>().store.delete(&key).await;

@@ -53,7 +53,7 @@ pub struct FilterParams {
     /// `face`, `remote`, `local` or `exit_button`.
     pub method: Option<String>,
     /// Deny reason: `unknown_face`, `liveness_failed`, `user_disabled`, `outside_schedule`,
-    /// `locked_down`, `poor_quality`.
+    /// `locked_down`, `poor_quality`, `gallery_stale`.
     pub reason: Option<String>,
     /// Case-insensitive search in the person's name.
     pub q: Option<String>,
@@ -276,6 +276,7 @@ impl FilterParams {
                         DenyReason::OutsideSchedule,
                         DenyReason::LockedDown,
                         DenyReason::PoorQuality,
+                        DenyReason::GalleryStale,
                     ],
                 )
             })

@@ -8,6 +8,7 @@ pub mod analytics;
 pub mod export;
 pub mod filter;
 pub(crate) mod migration;
+pub mod privacy;
 pub(crate) mod routes;
 pub mod service;
 pub mod store;
@@ -15,7 +16,7 @@ pub mod store;
 use std::sync::Arc;
 
 use platform::{
-    domain::{Domain, Projector},
+    domain::{Domain, PersonalData, Projector, RetentionPolicy},
     state::AppState,
 };
 use protocol::Envelope;
@@ -80,6 +81,16 @@ impl Domain for History {
 
     fn projector(&self) -> Option<Arc<dyn Projector>> {
         Some(Arc::new(AccessLogProjector))
+    }
+
+    /// A person's access-log rows: exported, pseudonymised on erasure.
+    fn personal_data(&self) -> Option<Arc<dyn PersonalData>> {
+        Some(Arc::new(privacy::AccessLogRecords))
+    }
+
+    /// Access-log rows lose the person after a year.
+    fn retention(&self) -> Vec<Arc<dyn RetentionPolicy>> {
+        vec![Arc::new(privacy::AccessLogRetention)]
     }
 }
 

@@ -30,7 +30,7 @@ use platform::{
     start_error::CloudError,
     state::AppState,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, FromQueryResult};
 use sea_orm_migration::MigrationTrait;
 use serde::Deserialize;
 use utoipa::OpenApi;
@@ -280,6 +280,29 @@ impl PersonalData for LiveRecords {
             }
         }
         Ok(counts)
+    }
+
+    /// One JSON file per table and column naming the user (`live_gifts-sender_id.json`).
+    async fn export(
+        &self,
+        db: &DatabaseConnection,
+        user: Uuid,
+    ) -> Result<Vec<platform::domain::ExportFile>, DbErr> {
+        let mut files = Vec::with_capacity(USER_TABLES.len());
+        for (table, col) in USER_TABLES {
+            let rows = serde_json::Value::find_by_statement(stmt(
+                db.get_database_backend(),
+                &format!("SELECT * FROM {table} WHERE {col} = ?"),
+                vec![user.into()],
+            ))
+            .all(db)
+            .await?;
+            files.push(platform::domain::ExportFile::json(
+                format!("{table}-{col}.json"),
+                &rows,
+            ));
+        }
+        Ok(files)
     }
 
     async fn erase(&self, txn: &DatabaseTransaction, user: Uuid) -> Result<(), DbErr> {

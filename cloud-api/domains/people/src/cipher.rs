@@ -2,6 +2,11 @@
 //! (`GERBANG_PEOPLE_TEMPLATE_KEY`, base64) or, when none is configured, one generated into
 //! `cloud_secrets`. The user id is the associated data, so a sealed template moved to another
 //! user's row does not open. The key and the plaintext are never logged.
+//!
+//! Key rotation: the configured key seals; `previous_template_keys` (and, once a key is
+//! configured, the generated one) still open, so a cloud restarted with a new key keeps
+//! working while `POST /api/face-templates/reseal` ([`crate::rotation`]) re-seals every
+//! template under the new one.
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use chacha20poly1305::{
@@ -20,6 +25,8 @@ const AAD_PREFIX: &[u8] = b"gerbang-face-template-v1:";
 #[derive(Clone)]
 pub struct TemplateCipher {
     cipher: XChaCha20Poly1305,
+    /// Keys that still open templates sealed before a rotation, never used to seal.
+    previous: Vec<XChaCha20Poly1305>,
 }
 
 impl std::fmt::Debug for TemplateCipher {
@@ -38,7 +45,14 @@ impl TemplateCipher {
     pub fn new(key: &[u8; 32]) -> Self {
         Self {
             cipher: XChaCha20Poly1305::new(Key::from_slice(key)),
+            previous: Vec::new(),
         }
+    }
+
+    /// This cipher also opening what `older` sealed (keys being rotated away from).
+    pub fn with_previous(mut self, older: impl IntoIterator<Item = TemplateCipher>) -> Self {
+        self.previous.extend(older.into_iter().map(|c| c.cipher));
+        self
     }
 
     /// A key from its base64 form (32 bytes).
@@ -72,23 +86,37 @@ impl TemplateCipher {
     }
 
     /// The embedding `sealed` holds for `user`; an error if it was tampered with, belongs to
-    /// another user or was sealed with another key.
+    /// another user or was sealed with a key this cipher does not hold.
     pub fn open(&self, user: Uuid, sealed: &[u8]) -> Result<Embedding, ServiceError> {
+        self.open_keyed(user, sealed)
+            .map(|(embedding, _)| embedding)
+    }
+
+    /// Like [`TemplateCipher::open`], and whether the current key sealed it (false: it
+    /// needs re-sealing).
+    pub fn open_keyed(&self, user: Uuid, sealed: &[u8]) -> Result<(Embedding, bool), ServiceError> {
         let fail = || ServiceError::internal("opening a template", "authentication failed");
         if sealed.len() <= NONCE_LEN {
             return Err(fail());
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
-        let plain = self
-            .cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: body,
-                    aad: &aad(user),
-                },
-            )
-            .map_err(|_| fail())?;
+        let aad = aad(user);
+        let (plain, current) = std::iter::once(&self.cipher)
+            .chain(&self.previous)
+            .enumerate()
+            .find_map(|(i, cipher)| {
+                cipher
+                    .decrypt(
+                        XNonce::from_slice(nonce),
+                        Payload {
+                            msg: body,
+                            aad: &aad,
+                        },
+                    )
+                    .ok()
+                    .map(|plain| (plain, i == 0))
+            })
+            .ok_or_else(fail)?;
         if plain.len() % 4 != 0 {
             return Err(fail());
         }
@@ -96,7 +124,9 @@ impl TemplateCipher {
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
-        Embedding::new(values).ok_or_else(fail)
+        Embedding::new(values)
+            .map(|embedding| (embedding, current))
+            .ok_or_else(fail)
     }
 }
 
@@ -138,6 +168,26 @@ mod tests {
         *tampered.last_mut().unwrap() ^= 1;
         assert!(cipher.open(user, &tampered).is_err());
         assert!(cipher.open(user, &sealed[..10]).is_err());
+    }
+
+    #[test]
+    fn previous_keys_open_but_never_seal() {
+        let (old, new) = (
+            TemplateCipher::new(&[1u8; 32]),
+            TemplateCipher::new(&[2u8; 32]),
+        );
+        let user = Uuid::now_v7();
+        let e = Embedding::new(vec![0.5, -0.25, 1.0, 0.0]).unwrap();
+        let sealed_old = old.seal(user, &e).unwrap();
+        let ring = new.clone().with_previous([old.clone()]);
+        assert!(new.open(user, &sealed_old).is_err());
+        assert!(
+            !ring.open_keyed(user, &sealed_old).unwrap().1,
+            "needs re-sealing"
+        );
+        let resealed = ring.seal(user, &e).unwrap();
+        assert!(ring.open_keyed(user, &resealed).unwrap().1);
+        assert!(new.open(user, &resealed).is_ok() && old.open(user, &resealed).is_err());
     }
 
     #[test]

@@ -15,6 +15,9 @@ pub struct PeopleConfig {
     /// (`GERBANG_PEOPLE_TEMPLATE_KEY`). When unset, a key is generated into the database's
     /// `cloud_secrets` (then a database dump holds both; set this in production).
     pub template_key: Option<String>,
+    /// Keys (base64) that still open templates sealed before a key rotation; never used to
+    /// seal. Drop them once `POST /api/face-templates/reseal` has run.
+    pub previous_template_keys: Vec<String>,
     /// IANA time zone of the site: attendance days and access windows (`Asia/Jakarta`).
     pub time_zone: String,
     /// Check-ins after this site-local time (`HH:MM`) are late; unset: never late.
@@ -60,6 +63,7 @@ impl Default for PeopleConfig {
         Self {
             models_dir: None,
             template_key: None,
+            previous_template_keys: Vec::new(),
             time_zone: "Asia/Jakarta".into(),
             work_starts_at: None,
             media_dir: None,
@@ -73,6 +77,7 @@ impl fmt::Debug for PeopleConfig {
         f.debug_struct("PeopleConfig")
             .field("models_dir", &self.models_dir)
             .field("template_key", &self.template_key.as_ref().map(|_| "***"))
+            .field("previous_template_keys", &self.previous_template_keys.len())
             .field("time_zone", &self.time_zone)
             .field("work_starts_at", &self.work_starts_at)
             .field("media_dir", &self.media_dir)

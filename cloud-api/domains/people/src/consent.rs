@@ -9,6 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
+use protocol::EventKind;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, Set, TransactionTrait,
@@ -128,7 +129,8 @@ pub(crate) async fn history(
 }
 
 /// Withdraws a person's consent (the person or an admin): their templates are erased at
-/// once and the doors told to fetch the gallery without them.
+/// once and the doors told to fetch the gallery without them; in the same transaction
+/// their access-log rows and device events are pseudonymised and their snapshots deleted.
 #[utoipa::path(delete, path = "/api/users/{id}/face-consent", tag = "people",
     params(("id" = String, Path, description = "User id (UUID)")),
     responses((status = 200, description = "`{message, templates_removed, gallery_version}`"),
@@ -162,6 +164,16 @@ pub(crate) async fn withdraw(
         .await
         .db("erasing face templates")?
         .rows_affected;
+    // What the doors recognised of them goes with the templates: the access log keeps the
+    // events without them, their snapshots are deleted.
+    for (_, data) in &state.personal_data {
+        data.erase_face(&txn, id)
+            .await
+            .db("erasing what was derived from a face")?;
+    }
+    platform::ingest::forget::pseudonymise_person(&txn, id, &[EventKind::AccessDecision])
+        .await
+        .db("pseudonymising the person's device events")?;
     let version = if removed > 0 {
         Some(gallery::bump(&txn).await?)
     } else {

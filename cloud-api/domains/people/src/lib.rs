@@ -7,7 +7,7 @@
 //! - `service`: the operations handlers and the admin UI call. `routes`: `/api/users…`.
 //! - `faces`: the process's `FaceEngine` and the one-face rule with localized refusals.
 //! - `cipher`: XChaCha20-Poly1305 for templates. `gallery`: version, snapshot, notices.
-//! - `photo`: multipart or base64 photos.
+//! - `photo`: multipart or base64 photos. `rotation`: re-sealing templates under a new key.
 //! - `runtime`: what the domain keeps while running. `config`: `[people]`.
 //! - `entities`, `migration`: the tables of this domain.
 
@@ -20,6 +20,7 @@ pub mod faces;
 pub mod gallery;
 pub(crate) mod migration;
 pub mod photo;
+pub mod rotation;
 pub(crate) mod routes;
 pub mod runtime;
 pub mod service;
@@ -52,7 +53,8 @@ pub struct People;
         consent::text,
         consent::history,
         consent::withdraw,
-        export::export
+        export::export,
+        rotation::reseal
     ),
     tags((name = "people", description = "Seed 000 users (and seed 001's admin list): CRUD, access windows, face registration"))
 )]

@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/users/{id}/face-consents", get(consent::history))
         .route("/api/users/{id}/face-consent", delete(consent::withdraw))
         .route("/api/users/{id}/export", get(export::export))
+        .route("/api/face-templates/reseal", post(crate::rotation::reseal))
 }
 
 pub(crate) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {

@@ -41,10 +41,22 @@ impl PeopleRuntime {
     pub async fn start(config: &CloudConfig, db: &DatabaseConnection) -> Result<Self, CloudError> {
         let people: PeopleConfig = config.section("people")?;
         let people = &people;
+        let generated = TemplateCipher::from_base64(&secrets::template_key(db).await?)?;
         let cipher = match &people.template_key {
-            Some(key) => TemplateCipher::from_base64(key)
-                .map_err(|e| CloudError::Config(format!("people.template_key: {e}")))?,
-            None => TemplateCipher::from_base64(&secrets::template_key(db).await?)?,
+            // A configured key: the generated one (if templates were sealed with it before a
+            // key was configured) and the previous ones still open.
+            Some(key) => {
+                let mut previous = vec![generated];
+                for (i, old) in people.previous_template_keys.iter().enumerate() {
+                    previous.push(TemplateCipher::from_base64(old).map_err(|e| {
+                        CloudError::Config(format!("people.previous_template_keys[{i}]: {e}"))
+                    })?);
+                }
+                TemplateCipher::from_base64(key)
+                    .map_err(|e| CloudError::Config(format!("people.template_key: {e}")))?
+                    .with_previous(previous)
+            }
+            None => generated,
         };
         let time_zone = jiff::tz::TimeZone::get(&people.time_zone).map_err(|e| {
             CloudError::Config(format!("people.time_zone {:?}: {e}", people.time_zone))

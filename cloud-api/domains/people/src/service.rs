@@ -8,7 +8,7 @@ use crate::PeopleRuntime;
 use std::collections::HashMap;
 
 use models::Embedding;
-use protocol::sync::AccessWindow;
+use protocol::{sync::AccessWindow, EventKind};
 use sea_orm::{
     sea_query::OnConflict, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -521,8 +521,10 @@ pub async fn update_person(
     get_person(platform, id).await
 }
 
-/// Removes person `id` with their templates, access profile, attendance, sessions and
-/// notifications. `actor` may not remove themselves.
+/// Removes person `id` with their templates, access profile, sessions, notifications and
+/// every domain's records of them (`PersonalData::erase`: attendance, snapshots, …); the
+/// access log and the stored device events keep the events without them. `actor` may not
+/// remove themselves.
 pub async fn delete_person(platform: &Platform, id: Uuid, actor: Uuid) -> Result<(), ServiceError> {
     if actor == id {
         return Err(ServiceError::Invalid(Msg::new(
@@ -544,12 +546,23 @@ pub async fn delete_person(platform: &Platform, id: Uuid, actor: Uuid) -> Result
         .exec(&txn)
         .await
         .db("removing an access profile")?;
-    // What the other domains keep about the person goes in the same transaction.
+    // What the other domains keep about the person goes in the same transaction (the
+    // access log keeps the events without them; their snapshots are deleted).
     for (_, data) in &platform.personal_data {
         data.erase(&txn, id)
             .await
             .db("removing a domain's records of the user")?;
     }
+    platform::ingest::forget::pseudonymise_person(
+        &txn,
+        id,
+        &[EventKind::AccessDecision, EventKind::Attendance],
+    )
+    .await
+    .db("pseudonymising the user's device events")?;
+    platform::ingest::forget::remember_erasure(&txn, id, OffsetDateTime::now_utc())
+        .await
+        .db("remembering an erasure")?;
     refresh_token::Entity::delete_many()
         .filter(refresh_token::Column::UserId.eq(id))
         .exec(&txn)

@@ -39,7 +39,7 @@ use platform::{
 };
 use sea_orm::{
     sea_query::Expr, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use sea_orm_migration::MigrationTrait;
 use serde::Deserialize;
@@ -179,6 +179,33 @@ impl PersonalData for SakipRecords {
             *out.entry(row.user_id).or_default() += 1;
         }
         Ok(out)
+    }
+
+    /// `opd.json` (the user's OPD link) and `achievements.json` (those they entered or
+    /// verified).
+    async fn export(
+        &self,
+        db: &DatabaseConnection,
+        user: Uuid,
+    ) -> Result<Vec<platform::domain::ExportFile>, DbErr> {
+        let opd = user_opd::Entity::find_by_id(user)
+            .into_json()
+            .one(db)
+            .await?;
+        let achievements = achievement::Entity::find()
+            .filter(
+                achievement::Column::InputBy
+                    .eq(user)
+                    .or(achievement::Column::VerifiedBy.eq(user)),
+            )
+            .order_by_asc(achievement::Column::Id)
+            .into_json()
+            .all(db)
+            .await?;
+        Ok(vec![
+            platform::domain::ExportFile::json("opd.json", &opd),
+            platform::domain::ExportFile::json("achievements.json", &achievements),
+        ])
     }
 
     /// Drops the user's OPD; achievements stay (they are the agency's records) but no

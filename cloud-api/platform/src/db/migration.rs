@@ -12,6 +12,7 @@ pub fn core_migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(super::identity_migration::M0012SessionEpoch),
         Box::new(super::identity_migration::M0014UsernameEmployeeNo),
         Box::new(super::identity_migration::M0020IdentityTotp),
+        Box::new(M0021Privacy),
     ]
 }
 
@@ -254,5 +255,56 @@ impl MigrationTrait for M0001Platform {
             )
             .await?;
         Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum JobRuns {
+    Table,
+    Name,
+    LastRunUnix,
+    Runs,
+}
+
+#[derive(DeriveIden)]
+enum ErasedPeople {
+    Table,
+    Id,
+    ErasedAt,
+}
+
+/// Migration 21: `job_runs`, where a job run once across replicas (the daily retention
+/// job) claims its run, and `erased_people`, the ids (only) of erased people, so that late
+/// device events are stored without them.
+struct M0021Privacy;
+
+impl MigrationName for M0021Privacy {
+    fn name(&self) -> &str {
+        "m0021_privacy"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0021Privacy {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(JobRuns::Table)
+                    .col(string(JobRuns::Name).primary_key())
+                    .col(big_integer_null(JobRuns::LastRunUnix))
+                    .col(big_integer(JobRuns::Runs).default(0))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ErasedPeople::Table)
+                    .col(string(ErasedPeople::Id).primary_key())
+                    .col(timestamp_with_time_zone(ErasedPeople::ErasedAt))
+                    .to_owned(),
+            )
+            .await
     }
 }

@@ -3,6 +3,7 @@
 //! answered with a receipt carrying the device's `contiguous_seq`, the only signal on which a
 //! device may delete events from its outbox.
 
+pub mod forget;
 mod pipeline;
 pub(crate) mod routes;
 mod store;

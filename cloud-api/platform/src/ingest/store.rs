@@ -120,6 +120,10 @@ async fn store_in(
         }
     }
 
+    // Events an offline door recorded before it learned of an erasure arrive without the
+    // erased person.
+    super::forget::strip_erased(txn, &mut unique).await?;
+
     let mut inserted_ids: HashSet<Uuid> = HashSet::with_capacity(unique.len());
     for chunk in unique.chunks(ROWS_PER_INSERT) {
         let mut insert = Query::insert();

@@ -74,7 +74,8 @@ addWords({
     directions: { check_in: 'Masuk', check_out: 'Pulang' },
     methods: { face: 'wajah', remote: 'jarak jauh', local: 'lokal', exit_button: 'tombol keluar' },
     reasons: { unknown_face: 'wajah tak dikenal', liveness_failed: 'uji keaslian gagal', user_disabled: 'pengguna nonaktif',
-      outside_schedule: 'di luar jadwal', locked_down: 'penguncian', poor_quality: 'kualitas buruk' },
+      outside_schedule: 'di luar jadwal', locked_down: 'penguncian', poor_quality: 'kualitas buruk',
+      gallery_stale: 'galeri wajah kedaluwarsa' },
   },
   en: {
     skip: 'Skip to content', menu: 'Main menu', signIn: 'Sign in', signOut: 'Sign out',
@@ -104,6 +105,7 @@ addWords({
     directions: { check_in: 'Check-in', check_out: 'Check-out' },
     methods: { face: 'face', remote: 'remote', local: 'local', exit_button: 'exit button' },
     reasons: { unknown_face: 'unknown face', liveness_failed: 'liveness failed', user_disabled: 'user disabled',
-      outside_schedule: 'outside schedule', locked_down: 'lockdown', poor_quality: 'poor quality' },
+      outside_schedule: 'outside schedule', locked_down: 'lockdown', poor_quality: 'poor quality',
+      gallery_stale: 'face gallery out of date' },
   },
 });
