@@ -58,7 +58,7 @@ run() {
       GERBANG_REDIS_URL=redis://127.0.0.1:6379 \
       GERBANG_OBJECT_STORE_BUCKET="$bucket" GERBANG_OBJECT_STORE_ENDPOINT=http://127.0.0.1:8333 \
       GERBANG_ADMIN_EMAIL="$ADMIN_EMAIL" GERBANG_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
-      GERBANG_SECURITY_AUTH_IP_BURST=100000 RUST_LOG=warn \
+      GERBANG_SECURITY_AUTH_IP_BURST=100000 GERBANG_SECURITY_ACCOUNT_BURST=100000 RUST_LOG=warn \
       "$BIN" >"$work/$db-$i.log" 2>&1 &
     rpids+=("$!"); pids+=("$!"); ports+=("$port")
   done
@@ -79,13 +79,14 @@ run() {
   for pid in "${rpids[@]}"; do before=$((before + $(cpu_ticks "$pid"))); done
   GERBANG_ADMIN_EMAIL="$ADMIN_EMAIL" GERBANG_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     "$FLEET" --base "http://127.0.0.1:$lb" --mqtt mqtt://127.0.0.1:1883 \
-    --devices "$DEVICES" --events "$EVENTS" --interval-ms "$INTERVAL_MS" --resend-ms 3000 \
+    --devices "$DEVICES" --events "$EVENTS" --interval-ms "$INTERVAL_MS" --resend-ms 10000 \
     >"$work/fleet-$db.txt" 2>"$work/fleet-$db.err" &
   local fleet=$!
-  local killed_at=""
   if [ "$chaos" = kill ]; then
-    sleep $(( (EVENTS * INTERVAL_MS / 1000) / 3 + 5 ))
-    kill -9 "${rpids[0]}"; killed_at="$(date +%s.%N)"
+    # A third of the way into the stream (enrolment first).
+    for _ in $(seq 1 600); do grep -q 'devices enrolled' "$work/fleet-$db.err" 2>/dev/null && break; sleep 0.5; done
+    sleep "$(python3 -c "print($EVENTS * $INTERVAL_MS / 3000)")"
+    kill -9 "${rpids[0]}"
   fi
   wait "$fleet" || true
   local after=0

@@ -63,32 +63,26 @@ impl Fleet {
         let mut devices = Vec::with_capacity(n);
         for i in 0..n {
             let device_id = format!("load-{i:04}");
-            let created: serde_json::Value = http
-                .post(format!("{base}/api/devices"))
-                .bearer_auth(admin_token)
-                .json(&serde_json::json!({"site": site.as_str(), "device_id": device_id, "name": device_id}))
-                .send()
-                .await
-                .map_err(|e| format!("creating {device_id}: {e}"))?
-                .json()
-                .await
-                .map_err(|e| format!("creating {device_id}: {e}"))?;
+            let created = with_retries(&format!("creating {device_id}"), || {
+                http.post(format!("{base}/api/devices"))
+                    .bearer_auth(admin_token)
+                    .json(&serde_json::json!({"site": site.as_str(), "device_id": device_id, "name": device_id}))
+            })
+            .await?;
             let code = created["code"]
                 .as_str()
                 .ok_or_else(|| format!("creating {device_id}: {created}"))?;
             let keypair = Keypair::generate();
-            let enrolled: EnrollResponse = http
-                .post(format!("{base}{ENROLL_PATH}"))
-                .json(&EnrollRequest {
-                    code: code.to_owned(),
-                    public_key: keypair.public(),
-                    firmware: "fleet".into(),
-                })
-                .send()
-                .await
-                .map_err(|e| format!("enrolling {device_id}: {e}"))?
-                .json()
-                .await
+            let request = EnrollRequest {
+                code: code.to_owned(),
+                public_key: keypair.public(),
+                firmware: "fleet".into(),
+            };
+            let enrolled = with_retries(&format!("enrolling {device_id}"), || {
+                http.post(format!("{base}{ENROLL_PATH}")).json(&request)
+            })
+            .await?;
+            let enrolled: EnrollResponse = serde_json::from_value(enrolled)
                 .map_err(|e| format!("enrolling {device_id}: {e}"))?;
             devices.push(SimDevice::new(keypair, enrolled));
         }
@@ -121,6 +115,31 @@ impl Fleet {
         report.elapsed = started.elapsed();
         report
     }
+}
+
+/// Sends what `request` builds until a 2xx answer (a replica may die under a request: the
+/// load balancer sends the next try elsewhere), at most five times; its JSON body.
+async fn with_retries(
+    what: &str,
+    request: impl Fn() -> reqwest::RequestBuilder,
+) -> Result<serde_json::Value, String> {
+    let mut last = String::new();
+    for attempt in 0..5u32 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+        }
+        match request().send().await {
+            Ok(answer) if answer.status().is_success() => {
+                return answer.json().await.map_err(|e| format!("{what}: {e}"));
+            }
+            Ok(answer) if answer.status().is_client_error() => {
+                return Err(format!("{what}: {}", answer.status()));
+            }
+            Ok(answer) => last = answer.status().to_string(),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(format!("{what}: {last}"))
 }
 
 /// An access decision, as a door makes them all day.
