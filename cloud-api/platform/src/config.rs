@@ -194,10 +194,10 @@ impl CloudConfig {
             "object_store",
             "retention",
         ]
-            .iter()
-            .chain(sections)
-            .map(|s| s.to_string())
-            .collect();
+        .iter()
+        .chain(sections)
+        .map(|s| s.to_string())
+        .collect();
         let mut figment = Figment::from(Serialized::defaults(CloudConfig::default()));
         if let Some(file) = file {
             figment = figment.merge(Toml::file(file));

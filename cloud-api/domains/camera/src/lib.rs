@@ -102,11 +102,8 @@ impl Domain for Camera {
             .media_dir
             .or(legacy.media_dir)
             .unwrap_or_else(|| context.config.data_dir.join("media"));
-        let hub = CameraHub::with_store(platform::files::open(
-            context.config,
-            "media",
-            &media_dir,
-        )?);
+        let hub =
+            CameraHub::with_store(platform::files::open(context.config, "media", &media_dir)?);
         // A second prepare of the same instance keeps the first store (never happens).
         let _ = self.store.set(hub.store.clone());
         states.insert(hub);
