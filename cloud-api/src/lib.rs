@@ -52,7 +52,7 @@ impl DomainSet for Domains {
             Arc::new(history::History),
             Arc::new(meals::Meals),
             Arc::new(sakip::Sakip),
-            Arc::new(live::Live),
+            Arc::new(live::Live::default()),
         ]
     }
 }

@@ -542,6 +542,29 @@ async fn export_holds_every_domain_and_the_original_images(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let citra = body["user"]["id"].as_str().unwrap().to_owned();
+    let (status, body) = call(http().post(tc.url("/chatme/api/login")).json(&json!({
+        "phone": "081300000009", "password": "rahasia-chatme-1"
+    })))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let citra_token = body["token"].as_str().unwrap().to_owned();
+    // Her avatar, a real photo, as ChatMe stores it (re-encoded).
+    let form = reqwest::multipart::Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(testdata("people/obama/obama.jpg")).file_name("me.jpg"),
+    );
+    let (status, body) = call(
+        http()
+            .post(tc.url("/chatme/api/profile/avatar"))
+            .bearer_auth(&citra_token)
+            .multipart(form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let avatar_url = body["avatar_url"].as_str().unwrap().to_owned();
+    let served = http().get(tc.url(&avatar_url)).send().await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    let avatar = served.bytes().await.unwrap().to_vec();
     let response = fetch(&tc, &admin, &format!("/api/users/{citra}/export")).await;
     assert_eq!(response.status(), StatusCode::OK);
     let theirs = unzip(response.bytes().await.unwrap().to_vec());
@@ -549,6 +572,17 @@ async fn export_holds_every_domain_and_the_original_images(backend: Backend) {
         let rows: Value = serde_json::from_slice(&theirs[&format!("live/{table}.json")]).unwrap();
         assert_eq!(rows.as_array().map(Vec::len), Some(1), "{table}: {rows}");
     }
+    let file = avatar_url.rsplit('/').next().unwrap();
+    assert_eq!(
+        theirs.get(&format!("live/avatars/{file}")),
+        Some(&avatar),
+        "the avatar image"
+    );
+    // Erased: the image goes with her.
+    let (status, body) = delete(&tc, &admin, &format!("/api/users/{citra}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let gone = http().get(tc.url(&avatar_url)).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 
     // Never the template.
     assert_no_template(&tc, &files).await;

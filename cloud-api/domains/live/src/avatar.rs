@@ -28,7 +28,7 @@ use platform::{
     sql::stmt,
     state::AppState,
 };
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -169,6 +169,55 @@ pub fn process(upload: &[u8]) -> Result<Processed, AvatarError> {
         "jpg"
     };
     Ok(Processed { bytes, extension })
+}
+
+/// The avatars' store as the domain's personal data reaches it: set once prepared.
+pub type MediaCell = std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn ObjectStore>>>;
+
+/// Every avatar object of `user` (the current one and any an interrupted replacement left).
+async fn objects_of(store: &dyn ObjectStore, user: Uuid) -> Result<Vec<ObjectPath>, DbErr> {
+    use futures::TryStreamExt;
+    let prefix = ObjectPath::from_iter(["avatars", user.to_string().as_str()]);
+    store
+        .list(Some(&prefix))
+        .map_ok(|meta| meta.location)
+        .try_collect()
+        .await
+        .map_err(|e| DbErr::Custom(format!("listing avatars: {e}")))
+}
+
+/// `user`'s avatar images for their data export, as `avatars/<file>`.
+pub async fn files_of(
+    store: &dyn ObjectStore,
+    user: Uuid,
+) -> Result<Vec<platform::domain::ExportFile>, DbErr> {
+    let mut files = Vec::new();
+    for key in objects_of(store, user).await? {
+        let bytes = store
+            .get(&key)
+            .await
+            .map_err(|e| DbErr::Custom(format!("reading an avatar: {e}")))?
+            .bytes()
+            .await
+            .map_err(|e| DbErr::Custom(format!("reading an avatar: {e}")))?;
+        let name = key.filename().unwrap_or("avatar").to_owned();
+        files.push(platform::domain::ExportFile {
+            name: format!("avatars/{name}"),
+            bytes: bytes.to_vec(),
+        });
+    }
+    Ok(files)
+}
+
+/// Deletes every avatar image of `user` (their erasure).
+pub async fn remove_all(store: &dyn ObjectStore, user: Uuid) -> Result<(), DbErr> {
+    for key in objects_of(store, user).await? {
+        match store.delete(&key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(DbErr::Custom(format!("deleting an avatar: {e}"))),
+        }
+    }
+    Ok(())
 }
 
 /// The URL prefix avatars are served under.

@@ -99,8 +99,11 @@ pub struct LiveRuntime {
 }
 
 /// The live domain.
-#[derive(Debug)]
-pub struct Live;
+#[derive(Debug, Default)]
+pub struct Live {
+    /// The avatars' store, set once the domain is prepared (erasure and export reach it).
+    media: avatar::MediaCell,
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -202,6 +205,8 @@ impl Domain for Live {
             .clone()
             .unwrap_or_else(|| context.config.data_dir.join("media"));
         let media = platform::files::open(context.config, "media", &media_dir)?;
+        // A second prepare of the same instance keeps the first store (never happens).
+        let _ = self.media.set(media.clone());
         states.insert(LiveRuntime {
             session_jwt: JwtKeys::with_ttl(context.jwt_secret, SESSION_TTL),
             host_share_bp: (config.host_share * 10_000.0).round() as i64,
@@ -228,13 +233,17 @@ impl Domain for Live {
     }
 
     fn personal_data(&self) -> Option<Arc<dyn PersonalData>> {
-        Some(Arc::new(LiveRecords))
+        Some(Arc::new(LiveRecords {
+            media: self.media.clone(),
+        }))
     }
 }
 
-/// What ChatMe keeps about a user: profile, wallet, ledger, gifts, income, sessions.
-#[derive(Debug)]
-pub struct LiveRecords;
+/// What ChatMe keeps about a user: profile, wallet, ledger, gifts, income, sessions, and
+/// their avatar images.
+pub struct LiveRecords {
+    media: avatar::MediaCell,
+}
 
 /// Per-user tables and the column naming the user.
 const USER_TABLES: &[(&str, &str)] = &[
@@ -282,7 +291,8 @@ impl PersonalData for LiveRecords {
         Ok(counts)
     }
 
-    /// One JSON file per table and column naming the user (`live_gifts-sender_id.json`).
+    /// One JSON file per table and column naming the user (`live_gifts-sender_id.json`),
+    /// and their avatar images as stored (`avatars/<file>`).
     async fn export(
         &self,
         db: &DatabaseConnection,
@@ -302,10 +312,16 @@ impl PersonalData for LiveRecords {
                 &rows,
             ));
         }
+        if let Some(store) = self.media.get() {
+            files.extend(avatar::files_of(store.as_ref(), user).await?);
+        }
         Ok(files)
     }
 
     async fn erase(&self, txn: &DatabaseTransaction, user: Uuid) -> Result<(), DbErr> {
+        if let Some(store) = self.media.get() {
+            avatar::remove_all(store.as_ref(), user).await?;
+        }
         for (table, col) in USER_TABLES {
             txn.execute(stmt(
                 txn.get_database_backend(),
