@@ -14,7 +14,7 @@ use std::{
 
 use anyhow::Context;
 use cloud_api::Cloud;
-use edge_daemon::{config::EdgeConfig, daemon, enroll, identity::Identity, sim};
+use edge_daemon::{config::EdgeConfig, daemon, enroll, identity::Identity, sim, vision::Purpose};
 use protocol::{DeviceId, SiteId};
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +25,8 @@ pub const DEMO_SITE: &str = "demo";
 pub struct AllInOne {
     pub cloud: Cloud,
     pub doors: Vec<(DeviceId, daemon::Running)>,
+    /// The attendance kiosk the demo's visitors check in at (with the visitors only).
+    pub kiosk: Option<(DeviceId, daemon::Running)>,
     pub admin_email: String,
     /// Where the generated admin password is kept, when it was generated.
     pub admin_password_file: Option<PathBuf>,
@@ -33,7 +35,7 @@ pub struct AllInOne {
 impl AllInOne {
     /// Waits until everything has stopped after `shutdown` was cancelled.
     pub async fn stopped(self) {
-        for (_, door) in self.doors {
+        for (_, door) in self.doors.into_iter().chain(self.kiosk) {
             door.stopped().await;
         }
         self.cloud.stopped().await;
@@ -69,11 +71,20 @@ pub async fn start(doors: usize, shutdown: CancellationToken) -> anyhow::Result<
     let mut running = Vec::with_capacity(doors);
     for n in 1..=doors {
         let device = DeviceId::parse(format!("door-{n}"))?;
+        let name = if n == 1 {
+            "Pintu Utama".to_owned()
+        } else {
+            format!("Pintu {n}")
+        };
         let door = start_door(
             &cloud,
             &data_dir,
-            &device,
-            n,
+            Station {
+                device: &device,
+                name: &name,
+                purpose: Purpose::Door,
+                first: n == 1,
+            },
             cast.as_ref(),
             shutdown.clone(),
         )
@@ -81,9 +92,34 @@ pub async fn start(doors: usize, shutdown: CancellationToken) -> anyhow::Result<
         .with_context(|| format!("starting simulated door {device}"))?;
         running.push((device, door));
     }
+    // With the visitors, a kiosk they check in at: the attendance pages have a day to show
+    // (unless `GERBANG_DEMO_KIOSK=0`).
+    let kiosk_wanted = !std::env::var("GERBANG_DEMO_KIOSK").is_ok_and(|v| v == "0" || v == "false");
+    let kiosk = match &cast {
+        Some(cast) if kiosk_wanted => {
+            let device = DeviceId::parse("kiosk-1")?;
+            let kiosk = start_door(
+                &cloud,
+                &data_dir,
+                Station {
+                    device: &device,
+                    name: "Kios Absensi",
+                    purpose: Purpose::Attendance,
+                    first: false,
+                },
+                Some(cast),
+                shutdown.clone(),
+            )
+            .await
+            .with_context(|| format!("starting the attendance kiosk {device}"))?;
+            Some((device, kiosk))
+        }
+        _ => None,
+    };
     Ok(AllInOne {
         cloud,
         doors: running,
+        kiosk,
         admin_email,
         admin_password_file,
     })
@@ -109,21 +145,35 @@ async fn demo_cast(cloud: &Cloud, email: &str, password: &str) -> Option<visitor
     Some(cast)
 }
 
+/// What a simulated station at the demo site is.
+struct Station<'a> {
+    device: &'a DeviceId,
+    name: &'a str,
+    purpose: Purpose,
+    /// The first door keeps the configured kiosk port.
+    first: bool,
+}
+
 async fn start_door(
     cloud: &Cloud,
     data_dir: &Path,
-    device: &DeviceId,
-    n: usize,
+    station: Station<'_>,
     cast: Option<&visitors::Cast>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<daemon::Running> {
+    let device = station.device;
     let mut config = EdgeConfig::load(None).map_err(|e| anyhow::anyhow!(e))?;
     if cast.is_some() {
         // The parallax cue is on by default: the printed photo of Biden is refused.
         config.vision.enabled = true;
     }
+    config.vision.purpose = station.purpose;
+    if station.purpose == Purpose::Attendance {
+        // People check in here; nobody leaves through it.
+        config.sim.traffic = false;
+    }
     config.data_dir = data_dir.join("edge").join(device.as_str());
-    if n > 1 {
+    if !station.first {
         // One screen per machine: the first door's kiosk keeps the configured port, the
         // others take a free one (logged at start).
         config.kiosk.listen.set_port(0);
@@ -134,12 +184,7 @@ async fn start_door(
     config.cloud.mqtt_url = Some(cloud.mqtt_url().to_owned());
     if !Identity::exists(&config.data_dir) {
         let site = SiteId::parse(DEMO_SITE)?;
-        let name = if n == 1 {
-            "Pintu Utama".to_owned()
-        } else {
-            format!("Pintu {n}")
-        };
-        let code = cloud.create_device(&site, device, &name).await?;
+        let code = cloud.create_device(&site, device, station.name).await?;
         enroll::enroll(
             cloud.public_url(),
             &code.code,
@@ -154,10 +199,15 @@ async fn start_door(
     let camera = world.camera.clone();
     let running = daemon::start(&config, hardware, Some(world), shutdown.clone()).await?;
     if let Some(cast) = cast {
+        // The kiosk sees fewer people than the door: it shares the machine's cores.
+        let gap = match station.purpose {
+            Purpose::Door => 8,
+            Purpose::Attendance => 30,
+        };
         tokio::spawn(visitors::run(
             camera,
             cast.clone(),
-            std::time::Duration::from_secs(8),
+            std::time::Duration::from_secs(gap),
             shutdown,
         ));
     }

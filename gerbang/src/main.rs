@@ -43,6 +43,12 @@ async fn main() -> anyhow::Result<()> {
             gerbang::DEMO_SITE
         );
     }
+    if let Some((kiosk, _)) = &running.kiosk {
+        println!(
+            "  Attendance kiosk   {kiosk} (site {}): the demo's visitors check in at it every ~30 s",
+            gerbang::DEMO_SITE
+        );
+    }
     println!();
     println!("  Try:  TOKEN=$(curl -s {url}/api/auth/login -H 'content-type: application/json' \\");
     println!(

@@ -50,15 +50,6 @@ fn missing(script_dir: &Path) -> Option<String> {
     None
 }
 
-/// The `gerbang` process, stopped (SIGTERM) however the test ends.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        terminate(&mut self.0);
-    }
-}
-
 /// One browser suite: its script in `tests/browser/`, where its screenshots go (a folder
 /// beside the test binaries' target folder), how long its scenarios may take at most, and
 /// what else the script is told.
@@ -106,6 +97,9 @@ async fn run_suite(suite: Suite) {
         // through the door-control scenario. The demo's face visitors (one every ~12 s) give
         // the overview its live visits.
         .env("GERBANG_SIM__TRAFFIC", "false")
+        // No attendance kiosk: the attendance scenario expects nobody checked in today (the
+        // kiosk has its own test, demo_kiosk.rs).
+        .env("GERBANG_DEMO_KIOSK", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(log)

@@ -279,6 +279,15 @@ pub fn kill9(child: &mut Child) {
 }
 
 /// Sends SIGTERM and waits for a clean exit.
+/// A child process stopped (SIGTERM) however the test ends.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        terminate(&mut self.0);
+    }
+}
+
 pub fn terminate(child: &mut Child) {
     #[allow(unsafe_code)]
     // SAFETY: kill(2) with a pid we spawned and own; no memory is touched.
