@@ -65,6 +65,9 @@ struct Door {
     camera: hal::sim::SimCamera,
     verdicts: broadcast::Receiver<Verdict>,
     shutdown: CancellationToken,
+    /// Stops the door when a failed assertion drops it: its camera loop, a blocking task,
+    /// would otherwise keep the runtime from ending and the failure would never be reported.
+    _stop_on_drop: tokio_util::sync::DropGuard,
     _dir: tempfile::TempDir,
 }
 
@@ -97,6 +100,7 @@ impl Door {
             running,
             camera,
             verdicts,
+            _stop_on_drop: shutdown.clone().drop_guard(),
             shutdown,
             _dir: dir,
         }

@@ -8,7 +8,8 @@ mod migration;
 use std::time::Duration;
 
 use sea_orm::{
-    sqlx, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    sqlx, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -112,6 +113,20 @@ impl Drop for StartupLock {
 
 fn lock_error(e: sqlx::Error) -> DbErr {
     DbErr::Custom(format!("taking the start-up lock: {e}"))
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once, waiting
+/// up to `busy_timeout` for it: a deferred transaction that reads first and writes later
+/// fails at once with "database is locked" when another connection committed in between
+/// (its snapshot is stale), which no waiting can cure. PostgreSQL needs nothing of this.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        // A write that changes nothing still makes this a write transaction.
+        txn.execute_unprepared("UPDATE seaql_migrations SET version = version WHERE 0")
+            .await?;
+    }
+    Ok(txn)
 }
 
 /// Checks the connection with a trivial query.

@@ -8,7 +8,6 @@ use protocol::{
 use rand::Rng;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
@@ -79,7 +78,9 @@ pub async fn create_device(
     }
     let db = &platform.db;
     let now = OffsetDateTime::now_utc();
-    let txn = db.begin().await.db("starting device creation")?;
+    let txn = crate::db::begin_write(db)
+        .await
+        .db("starting device creation")?;
     match device::Entity::find_by_id(device_id.as_str())
         .one(&txn)
         .await
@@ -158,9 +159,9 @@ pub async fn enroll(
     let db = &platform.db;
     let hash = code_hash(&request.code);
     let now = OffsetDateTime::now_utc();
-    let txn = db.begin().await.db("starting enrolment")?;
+    // Read outside the transaction, for the precise refusal; the claim below decides.
     let code = enrollment_code::Entity::find_by_id(hash.clone())
-        .one(&txn)
+        .one(db)
         .await
         .db("loading an enrolment code")?
         .ok_or_else(|| {
@@ -182,10 +183,12 @@ pub async fn enroll(
         )));
     }
     // Claim the code with a conditional update, so two concurrent enrolments cannot both win.
+    let txn = crate::db::begin_write(db).await.db("starting enrolment")?;
     let claimed = enrollment_code::Entity::update_many()
         .col_expr(enrollment_code::Column::UsedAt, Expr::value(now))
         .filter(enrollment_code::Column::CodeHash.eq(hash))
         .filter(enrollment_code::Column::UsedAt.is_null())
+        .filter(enrollment_code::Column::ExpiresAt.gt(now))
         .exec(&txn)
         .await
         .db("claiming an enrolment code")?;
