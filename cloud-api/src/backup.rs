@@ -305,25 +305,21 @@ fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<u64, BackupErro
         .filter_map(|p| std::path::absolute(p).ok())
         .collect();
     let mut copied = 0;
-    let mut pending = vec![from.to_owned()];
-    while let Some(dir) = pending.pop() {
-        let relative = dir.strip_prefix(from).unwrap_or(Path::new(""));
-        let target = to.join(relative);
-        std::fs::create_dir_all(&target).map_err(io(format!("creating {}", target.display())))?;
-        for entry in std::fs::read_dir(&dir).map_err(io(format!("reading {}", dir.display())))? {
-            let entry = entry.map_err(io(format!("reading {}", dir.display())))?;
-            let path = entry.path();
-            let kind = entry
-                .file_type()
-                .map_err(io(format!("reading {}", path.display())))?;
-            if kind.is_dir() {
-                pending.push(path);
-            } else if kind.is_file() && !std::path::absolute(&path).is_ok_and(|p| skip.contains(&p))
-            {
-                let dest = target.join(entry.file_name());
-                std::fs::copy(&path, &dest).map_err(io(format!("copying {}", path.display())))?;
-                copied += 1;
-            }
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.map_err(|e| BackupError::Io {
+            context: format!("reading {}", from.display()),
+            source: e.into(),
+        })?;
+        let path = entry.path();
+        let target = to.join(path.strip_prefix(from).unwrap_or(Path::new("")));
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target)
+                .map_err(io(format!("creating {}", target.display())))?;
+        } else if entry.file_type().is_file()
+            && !std::path::absolute(path).is_ok_and(|p| skip.contains(&p))
+        {
+            std::fs::copy(path, &target).map_err(io(format!("copying {}", path.display())))?;
+            copied += 1;
         }
     }
     Ok(copied)

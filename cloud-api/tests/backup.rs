@@ -85,20 +85,16 @@ async fn rows_by_table(url: &str) -> BTreeMap<String, Vec<String>> {
 /// Every file under `dir` with its bytes, by path relative to `dir`, leaving out `skip`.
 fn files_under(dir: &Path, skip: &[&str]) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(at) = pending.pop() {
-        for entry in std::fs::read_dir(&at).expect("read dir") {
-            let path = entry.expect("entry").path();
-            let name = path
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if path.is_dir() {
-                pending.push(path);
-            } else if !skip.iter().any(|s| name.starts_with(s)) {
-                files.insert(name, std::fs::read(&path).expect("read"));
-            }
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.expect("read dir");
+        let name = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if entry.file_type().is_file() && !skip.iter().any(|s| name.starts_with(s)) {
+            files.insert(name, std::fs::read(entry.path()).expect("read"));
         }
     }
     files

@@ -14,7 +14,7 @@ use std::{
 use base64::Engine;
 use cloud_api::testkit::{unique_site, Backend};
 use common::*;
-use reqwest::{multipart, StatusCode};
+use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 
 /// Every line logged in this process.
@@ -54,22 +54,9 @@ async fn an_enrolment_and_erasure_log_no_template_bytes() {
     let tc = start(Backend::Sqlite).await;
     let admin = admin_token(&tc).await;
     let (id, _) = user_session(&tc, "obama@gerbang.test", &[("access", "member")]).await;
-    let form = multipart::Form::new()
-        .part(
-            "photo",
-            multipart::Part::bytes(testdata("people/obama/obama.jpg")).file_name("obama.jpg"),
-        )
-        .text("consent", "true");
-    let (status, body) = json(
-        http()
-            .post(tc.url(&format!("/api/users/{id}/face-register")))
-            .bearer_auth(&admin)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let photo = testdata("people/obama/obama.jpg");
+    let (status, body) =
+        face_register_with(&tc, &admin, &id.to_string(), photo, "obama.jpg", "").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let door = tc.enroll_device(&unique_site("logs"), "door-1").await;
     let gallery = device_gallery(&tc, &door.token, "/api/device/gallery").await;

@@ -563,33 +563,6 @@ async fn face_register(
     face_register_with(tc, admin, user, bytes, name, "").await
 }
 
-/// `POST /api/users/{user}/face-register{query}` with the photo as multipart.
-async fn face_register_with(
-    tc: &TestCloud,
-    admin: &str,
-    user: &str,
-    bytes: Vec<u8>,
-    name: &str,
-    query: &str,
-) -> (StatusCode, Value) {
-    let form = multipart::Form::new()
-        .part(
-            "photo",
-            multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        )
-        .text("consent", "true");
-    json(
-        http()
-            .post(tc.url(&format!("/api/users/{user}/face-register{query}")))
-            .bearer_auth(admin)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
 async fn face_register_refusals(backend: Backend) {
     let tc = start(backend).await;
     let admin = admin_token(&tc).await;

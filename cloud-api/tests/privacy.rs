@@ -48,11 +48,7 @@ async fn person(tc: &TestCloud, admin: &str, name: &str, email: &str) -> String 
 
 /// Enrols Obama's photo as `user`'s face, with consent.
 async fn enrol_face(tc: &TestCloud, admin: &str, user: &str) {
-    let form = multipart::Form::new()
-        .part("photo", multipart::Part::bytes(jpeg()).file_name("a.jpg"))
-        .text("consent", "true");
-    let path = format!("/api/users/{user}/face-register");
-    let (status, body) = call(authed(tc, Method::POST, &path, admin).multipart(form)).await;
+    let (status, body) = face_register_with(tc, admin, user, jpeg(), "a.jpg", "").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
@@ -549,9 +545,9 @@ async fn export_holds_every_domain_and_the_original_images(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let citra_token = body["token"].as_str().unwrap().to_owned();
     // Her avatar, a real photo, as ChatMe stores it (re-encoded).
-    let form = reqwest::multipart::Form::new().part(
+    let form = multipart::Form::new().part(
         "avatar",
-        reqwest::multipart::Part::bytes(testdata("people/obama/obama.jpg")).file_name("me.jpg"),
+        multipart::Part::bytes(testdata("people/obama/obama.jpg")).file_name("me.jpg"),
     );
     let (status, body) = call(
         http()

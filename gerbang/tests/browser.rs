@@ -83,29 +83,12 @@ async fn run_suite(suite: Suite) {
     std::fs::create_dir_all(&artifacts).unwrap();
 
     let data = tempfile::tempdir().unwrap();
-    let (http, mqtt) = (free_port(), free_port());
-    let base = format!("http://127.0.0.1:{http}");
     let log = std::fs::File::create(artifacts.join("gerbang.log")).unwrap();
-    let gerbang = Command::new(env!("CARGO_BIN_EXE_gerbang"))
-        .env("GERBANG_DATA_DIR", data.path())
-        .env("GERBANG_HTTP_ADDR", format!("127.0.0.1:{http}"))
-        .env("GERBANG_KIOSK__LISTEN", "127.0.0.1:0")
-        .env("GERBANG_MQTT_ADDR", format!("127.0.0.1:{mqtt}"))
-        .env("GERBANG_ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("GERBANG_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        // No exit-button traffic: its unlocks every few seconds would hold door-1 released
-        // through the door-control scenario. The demo's face visitors (one every ~12 s) give
-        // the overview its live visits.
-        .env("GERBANG_SIM__TRAFFIC", "false")
-        // No attendance kiosk: the attendance scenario expects nobody checked in today (the
-        // kiosk has its own test, demo_kiosk.rs).
-        .env("GERBANG_DEMO_KIOSK", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let gerbang = Running(gerbang);
+    // No exit-button traffic (spawn_demo's default): its unlocks every few seconds would hold
+    // door-1 released through the door-control scenario; the face visitors (one every ~12 s)
+    // give the overview its live visits. No attendance kiosk: the attendance scenario
+    // expects nobody checked in today (the kiosk has its own test, demo_kiosk.rs).
+    let (gerbang, base) = spawn_demo(data.path(), log, &[("GERBANG_DEMO_KIOSK", "0")]);
     let admin = eventually(Duration::from_secs(60), "gerbang accepts logins", || {
         Admin::login_at(&base)
     })

@@ -4,10 +4,7 @@
 
 mod support;
 
-use std::{
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
 
 use serde_json::Value;
 use support::*;
@@ -15,23 +12,8 @@ use support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_kiosk_checks_its_visitors_in() {
     let data = tempfile::tempdir().unwrap();
-    let (http, mqtt) = (free_port(), free_port());
-    let base = format!("http://127.0.0.1:{http}");
     let log = std::fs::File::create(data.path().join("gerbang.log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_gerbang"))
-        .env("GERBANG_DATA_DIR", data.path())
-        .env("GERBANG_HTTP_ADDR", format!("127.0.0.1:{http}"))
-        .env("GERBANG_KIOSK__LISTEN", "127.0.0.1:0")
-        .env("GERBANG_MQTT_ADDR", format!("127.0.0.1:{mqtt}"))
-        .env("GERBANG_ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("GERBANG_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("GERBANG_SIM__TRAFFIC", "false")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let _gerbang = Running(child);
+    let (_gerbang, base) = spawn_demo(data.path(), log, &[]);
     let admin = eventually(Duration::from_secs(120), "the demo to take logins", || {
         Admin::login_at(&base)
     })

@@ -294,3 +294,31 @@ pub async fn device_gallery(
         .await
         .expect("a gallery")
 }
+
+/// `POST /api/users/{user}/face-register{query}` with the photo as multipart, the person's
+/// consent given.
+pub async fn face_register_with(
+    tc: &TestCloud,
+    admin: &str,
+    user: &str,
+    bytes: Vec<u8>,
+    name: &str,
+    query: &str,
+) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "photo",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        )
+        .text("consent", "true");
+    json(
+        http()
+            .post(tc.url(&format!("/api/users/{user}/face-register{query}")))
+            .bearer_auth(admin)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}

@@ -279,6 +279,29 @@ pub fn kill9(child: &mut Child) {
 }
 
 /// Sends SIGTERM and waits for a clean exit.
+/// The all-in-one demo, `gerbang` with its face visitors, on free ports with `data` as its
+/// data directory and the test admin, logging to `log`, with `settings` (`GERBANG_*`) on
+/// top; no exit-button traffic (the tests watch the face visitors). Stopped however the test
+/// ends. Returns it and its base URL.
+pub fn spawn_demo(data: &Path, log: std::fs::File, settings: &[(&str, &str)]) -> (Running, String) {
+    let (http, mqtt) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_gerbang"))
+        .env("GERBANG_DATA_DIR", data)
+        .env("GERBANG_HTTP_ADDR", format!("127.0.0.1:{http}"))
+        .env("GERBANG_KIOSK__LISTEN", "127.0.0.1:0")
+        .env("GERBANG_MQTT_ADDR", format!("127.0.0.1:{mqtt}"))
+        .env("GERBANG_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("GERBANG_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("GERBANG_SIM__TRAFFIC", "false")
+        .env("RUST_LOG", "warn")
+        .envs(settings.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start gerbang");
+    (Running(child), format!("http://127.0.0.1:{http}"))
+}
+
 /// A child process stopped (SIGTERM) however the test ends.
 pub struct Running(pub Child);
 
