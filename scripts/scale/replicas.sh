@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Several cloud-api replicas behind HAProxy, on one PostgreSQL, one Redis, Mosquitto's shared
-# subscriptions and SeaweedFS, all on loopback; a fleet of simulated doors
-# (cloud-api/examples/fleet.rs) streams through them. Three runs, each printing its figures:
+# Several cloud-api replicas behind HAProxy, on one PostgreSQL, one Redis and SeaweedFS, with
+# the devices' broker either Mosquitto's shared subscriptions (BROKER=mosquitto, the default)
+# or a three-node NATS cluster with JetStream whose MQTT listeners sit behind HAProxy too
+# (BROKER=nats), all on loopback; a fleet of simulated doors (cloud-api/examples/fleet.rs)
+# streams through them while a dashboard's socket.io-client on the last replica measures
+# device → dashboard latency. Three runs, each printing its figures:
 #   1. one replica          — ingest events/s and CPU per event
 #   2. two replicas         — the same
-#   3. two replicas, one killed with SIGKILL a third of the way in — every event confirmed,
-#      every door's missing_seqs = 0, nothing stored twice, and how long confirmation stalled.
+#   3. two replicas, one killed with SIGKILL a third of the way in (and, with NATS, one NATS
+#      node SIGKILLed two thirds of the way in) — every event confirmed, every door's
+#      missing_seqs = 0, nothing stored twice, and how long confirmation stalled.
 #
 #   bash scripts/scale/replicas.sh            (DEVICES=1000 EVENTS=30 INTERVAL_MS=1000)
+#   BROKER=nats bash scripts/scale/replicas.sh
 #
 # Installs HAProxy from Debian when it is missing; starts the services with
 # scripts/ci/services.sh; builds the release binaries.
@@ -21,12 +26,16 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gerbang/target}"
 PG="${GERBANG_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
 ADMIN_EMAIL=scale@gerbang.test
 ADMIN_PASSWORD=scale-password-123
+BROKER="${BROKER:-mosquitto}"
 
 command -v haproxy >/dev/null || { apt-get install -y -qq haproxy >/dev/null; }
 bash scripts/ci/services.sh >/dev/null
 cargo build --release --quiet --workspace --features cloud-api/testkit --bin cloud-api --example fleet
 BIN="$CARGO_TARGET_DIR/release/cloud-api"
 FLEET="$CARGO_TARGET_DIR/release/examples/fleet"
+NATS_SERVER="$CARGO_TARGET_DIR/../nats/venv/bin/nats-server"
+SOCKETIO="cloud-api/tests/socketio"
+[ -d "$SOCKETIO/node_modules/socket.io-client" ] || npm ci --no-audit --no-fund --prefix "$SOCKETIO" >/dev/null
 
 work="$(mktemp -d)"
 pids=()
@@ -38,6 +47,42 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# The NATS cluster (BROKER=nats): three nodes with JetStream and MQTT, routed together, and
+# HAProxy in TCP mode in front of their MQTT listeners — what a door's one broker address
+# points at, so a door whose node dies reconnects to another.
+nats_pids=()
+nats_urls=""
+mqtt_url="mqtt://127.0.0.1:1883"
+if [ "$BROKER" = nats ]; then
+  declare -a nc nr nm
+  for i in 0 1 2; do nc[$i]="$(free_port)"; nr[$i]="$(free_port)"; nm[$i]="$(free_port)"; done
+  routes="nats://127.0.0.1:${nr[0]}, nats://127.0.0.1:${nr[1]}, nats://127.0.0.1:${nr[2]}"
+  for i in 0 1 2; do
+    mkdir -p "$work/nats-$i"
+    cat >"$work/nats-$i.conf" <<CONF
+server_name: n$i
+listen: 127.0.0.1:${nc[$i]}
+jetstream { store_dir: "$work/nats-$i" }
+cluster { name: gerbang-scale, listen: 127.0.0.1:${nr[$i]}, routes: [$routes] }
+mqtt { listen: 127.0.0.1:${nm[$i]} }
+CONF
+    "$NATS_SERVER" -c "$work/nats-$i.conf" >"$work/nats-$i.log" 2>&1 &
+    nats_pids+=("$!"); pids+=("$!")
+  done
+  nats_urls="nats://127.0.0.1:${nc[0]},nats://127.0.0.1:${nc[1]},nats://127.0.0.1:${nc[2]}"
+  mqtt_lb="$(free_port)"
+  {
+    printf 'defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 120s\n  timeout server 120s\n'
+    printf 'frontend mqtt\n  bind 127.0.0.1:%s\n  default_backend nats\n' "$mqtt_lb"
+    printf 'backend nats\n  balance leastconn\n'
+    for i in 0 1 2; do printf '  server n%s 127.0.0.1:%s check inter 1s fall 1 rise 2\n' "$i" "${nm[$i]}"; done
+  } >"$work/haproxy-mqtt.cfg"
+  haproxy -f "$work/haproxy-mqtt.cfg" >"$work/haproxy-mqtt.log" 2>&1 &
+  pids+=("$!")
+  mqtt_url="mqtt://127.0.0.1:$mqtt_lb"
+  sleep 3
+fi
 base_of() { echo "${PG%/*}"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -49,12 +94,17 @@ run() {
   curl -sf -X PUT "http://127.0.0.1:8333/$bucket" >/dev/null
   local lb; lb="$(free_port)"
   local ports=() rpids=()
+  local broker_env="GERBANG_MQTT_URL=mqtt://127.0.0.1:1883 GERBANG_MQTT_SHARE_GROUP=$group"
+  if [ "$BROKER" = nats ]; then
+    broker_env="GERBANG_NATS_URL=$nats_urls GERBANG_NATS_REPLICAS=3 GERBANG_NATS_ACK_WAIT_SECS=5 GERBANG_MQTT_PUBLIC_URL=$mqtt_url"
+  fi
   for i in $(seq 1 "$replicas"); do
     local port; port="$(free_port)"
     mkdir -p "$work/$db-$i"
-    GERBANG_DATABASE_URL="$(base_of)/$db" GERBANG_HTTP_ADDR="127.0.0.1:$port" \
+    # shellcheck disable=SC2086
+    env $broker_env GERBANG_DATABASE_URL="$(base_of)/$db" GERBANG_HTTP_ADDR="127.0.0.1:$port" \
       GERBANG_PUBLIC_URL="http://127.0.0.1:$lb" GERBANG_DATA_DIR="$work/$db-$i" \
-      GERBANG_MQTT_URL=mqtt://127.0.0.1:1883 GERBANG_MQTT_SHARE_GROUP="$group" \
+      $broker_env \
       GERBANG_REDIS_URL=redis://127.0.0.1:6379 \
       GERBANG_OBJECT_STORE_BUCKET="$bucket" GERBANG_OBJECT_STORE_ENDPOINT=http://127.0.0.1:8333 \
       GERBANG_ADMIN_EMAIL="$ADMIN_EMAIL" GERBANG_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
@@ -75,10 +125,15 @@ run() {
   done
   for _ in $(seq 1 20); do curl -sf "http://127.0.0.1:$lb/health" >/dev/null && break; sleep 0.5; done
 
+  # A dashboard on the last replica: device → dashboard latency of every event pushed.
+  local admin; admin="$(curl -sf "http://127.0.0.1:${ports[-1]}/api/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')"
+  node scripts/scale/dashboard-latency.mjs "http://127.0.0.1:${ports[-1]}" "$admin" >"$work/dash-$db.txt" 2>&1 &
+  local dash=$!
   local before=0
   for pid in "${rpids[@]}"; do before=$((before + $(cpu_ticks "$pid"))); done
   GERBANG_ADMIN_EMAIL="$ADMIN_EMAIL" GERBANG_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
-    "$FLEET" --base "http://127.0.0.1:$lb" --mqtt mqtt://127.0.0.1:1883 \
+    "$FLEET" --base "http://127.0.0.1:$lb" --mqtt "$mqtt_url" \
     --devices "$DEVICES" --events "$EVENTS" --interval-ms "$INTERVAL_MS" --resend-ms 10000 \
     >"$work/fleet-$db.txt" 2>"$work/fleet-$db.err" &
   local fleet=$!
@@ -87,8 +142,15 @@ run() {
     for _ in $(seq 1 600); do grep -q 'devices enrolled' "$work/fleet-$db.err" 2>/dev/null && break; sleep 0.5; done
     sleep "$(python3 -c "print($EVENTS * $INTERVAL_MS / 3000)")"
     kill -9 "${rpids[0]}"
+    if [ "$BROKER" = nats ]; then
+      sleep "$(python3 -c "print($EVENTS * $INTERVAL_MS / 3000)")"
+      kill -9 "${nats_pids[0]}"
+    fi
   fi
   wait "$fleet" || true
+  sleep 1
+  kill -INT "$dash" 2>/dev/null || true
+  wait "$dash" 2>/dev/null || true
   local after=0
   for pid in "${rpids[@]}"; do
     [ -e "/proc/$pid/stat" ] && after=$((after + $(cpu_ticks "$pid")))
@@ -104,13 +166,13 @@ missing = sum(d["missing_seqs"] for d in devices)
 stored = sum(d["events_stored"] for d in devices)
 print(f"doors={len(devices)} stored={stored} missing_seqs={missing}")')"
   local dupes; dupes="$(psql -qtA "$(base_of)/$db" -c "SELECT COUNT(*) - COUNT(DISTINCT (device_id, seq)) FROM events")"
-  echo "replicas=$replicas${chaos:+ (one killed)} $line $sync stored_twice=$dupes cpu_ms_total=$(( (after - before) * 10 ))"
+  echo "broker=$BROKER replicas=$replicas${chaos:+ (one killed)} $line $sync stored_twice=$dupes cpu_ms_total=$(( (after - before) * 10 )) $(tail -1 "$work/dash-$db.txt")"
   for pid in "${rpids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait "${rpids[@]}" 2>/dev/null || true
   psql -q "$PG" -c "DROP DATABASE $db WITH (FORCE)" >/dev/null || true
 }
 
-echo "fleet: $DEVICES doors x $EVENTS events, one every ${INTERVAL_MS} ms each"
+echo "fleet: $DEVICES doors x $EVENTS events, one every ${INTERVAL_MS} ms each, broker $BROKER"
 run 1
 run 2
 run 2 kill

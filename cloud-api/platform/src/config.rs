@@ -22,6 +22,10 @@ pub struct CloudConfig {
     /// `postgres://…` or `sqlite://…`; `None` means the SQLite file `{data_dir}/gerbang.db`.
     pub database_url: Option<String>,
     pub mqtt: MqttConfig,
+    /// A NATS cluster serving the devices' MQTT (`[nats]`, `GERBANG_NATS_*`): when its
+    /// `url` is set the cloud consumes device messages from JetStream instead of an MQTT
+    /// client, and `mqtt.public_url` names the MQTT listener the devices are told.
+    pub nats: crate::mqtt::nats::NatsConfig,
     /// The base URL devices are told to use (enrolment command, HTTPS sync).
     /// `None` means `http://{http_addr}` as bound.
     pub public_url: Option<String>,
@@ -40,6 +44,9 @@ pub struct CloudConfig {
     /// Redis, shared by the replicas of one deployment (`GERBANG_REDIS_URL`): sign-in rate
     /// limits and session changes (`crate::replicas`). `None`: each replica keeps its own.
     pub redis_url: Option<String>,
+    /// The prefix of this deployment's keys and channels in Redis (`GERBANG_REDIS_NAMESPACE`):
+    /// deployments sharing one Redis need different ones.
+    pub redis_namespace: String,
     /// Where the domains' files go (`[object_store]`, `GERBANG_OBJECT_STORE_*`): local
     /// directories by default, or one S3-compatible bucket (`crate::files`).
     pub object_store: crate::files::ObjectStoreConfig,
@@ -144,6 +151,7 @@ impl Default for CloudConfig {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: None,
             mqtt: MqttConfig::default(),
+            nats: Default::default(),
             public_url: None,
             admin_email: None,
             admin_password: None,
@@ -152,6 +160,7 @@ impl Default for CloudConfig {
             google: GoogleConfig::default(),
             http_limits: http_serve::Limits::default(),
             redis_url: None,
+            redis_namespace: "gerbang".into(),
             object_store: Default::default(),
             retention: crate::retention::RetentionConfig::default(),
             sections: BTreeMap::new(),
@@ -188,6 +197,7 @@ impl CloudConfig {
     ) -> Result<Self, Box<figment::Error>> {
         let known: Vec<String> = [
             "mqtt",
+            "nats",
             "security",
             "google",
             "http_limits",
@@ -297,6 +307,7 @@ impl fmt::Debug for CloudConfig {
                 &self.database_url.as_deref().map(redact_url),
             )
             .field("mqtt", &self.mqtt)
+            .field("nats", &self.nats)
             .field("public_url", &self.public_url)
             .field("admin_email", &self.admin_email)
             .field("admin_password", &secret(&self.admin_password))
@@ -305,6 +316,7 @@ impl fmt::Debug for CloudConfig {
             .field("google", &self.google)
             .field("http_limits", &self.http_limits)
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("redis_namespace", &self.redis_namespace)
             .field("object_store", &self.object_store)
             .field("sections", &self.sections.keys().collect::<Vec<_>>())
             .finish()

@@ -14,6 +14,11 @@
 //!
 //! Events pushed: `notification` (to its user), `device:events` (each stored ingest batch's
 //! new events) and `device:state` (online/offline and door state) to `role:access:admin`.
+//!
+//! Replicas: with `redis_url` set, rooms span every replica through socketioxide's Redis
+//! adapter (pub/sub, RESP3): an event emitted on one replica reaches the room's sockets on
+//! all of them, and a user's sockets are closed wherever they are. Without Redis the same
+//! adapter runs [`ReplicaDriver::Alone`], and rooms are this process's.
 
 use std::{
     fmt,
@@ -25,16 +30,84 @@ use std::{
 use serde::Serialize;
 use serde_json::Value;
 use socketioxide::{
+    adapter::Emitter,
     extract::{SocketRef, TryData},
     handler::ConnectHandler,
     layer::SocketIoLayer,
     SocketIo,
+};
+use socketioxide_redis::{
+    drivers::{
+        redis::{RedisDriver, RedisError},
+        ChanItem, Driver, MessageStream,
+    },
+    CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr,
 };
 
 use super::{
     clock::Clock,
     identity::{bearer_or_cookie, Claims, JwtKeys, SessionEpochs},
 };
+
+/// How the replicas' Socket.IO servers reach one another: Redis pub/sub, or nobody.
+#[derive(Clone)]
+pub enum ReplicaDriver {
+    /// One replica: rooms are this process's.
+    Alone,
+    Redis(RedisDriver),
+}
+
+impl fmt::Debug for ReplicaDriver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ReplicaDriver::Alone => "Alone",
+            ReplicaDriver::Redis(_) => "Redis",
+        })
+    }
+}
+
+impl Driver for ReplicaDriver {
+    type Error = RedisError;
+
+    async fn publish(&self, chan: String, val: Vec<u8>) -> Result<(), Self::Error> {
+        match self {
+            ReplicaDriver::Alone => Ok(()),
+            ReplicaDriver::Redis(driver) => driver.publish(chan, val).await,
+        }
+    }
+
+    async fn subscribe(
+        &self,
+        chan: String,
+        size: usize,
+    ) -> Result<MessageStream<ChanItem>, Self::Error> {
+        match self {
+            ReplicaDriver::Alone => Ok(MessageStream::new_empty()),
+            ReplicaDriver::Redis(driver) => driver.subscribe(chan, size).await,
+        }
+    }
+
+    async fn unsubscribe(&self, chan: String) -> Result<(), Self::Error> {
+        match self {
+            ReplicaDriver::Alone => Ok(()),
+            ReplicaDriver::Redis(driver) => driver.unsubscribe(chan).await,
+        }
+    }
+
+    async fn num_serv(&self, chan: &str) -> Result<u16, Self::Error> {
+        match self {
+            ReplicaDriver::Alone => Ok(1),
+            ReplicaDriver::Redis(driver) => driver.num_serv(chan).await,
+        }
+    }
+}
+
+/// The adapter every namespace runs on.
+pub type Adapter = CustomRedisAdapter<Emitter, ReplicaDriver>;
+/// The Socket.IO server with the platform's adapter.
+pub type Io = SocketIo<Adapter>;
+/// A connected socket with the platform's adapter.
+pub type Socket = SocketRef<Adapter>;
 
 /// The namespaces clients may connect to.
 pub const NAMESPACES: [&str; 2] = ["/", "/notifications"];
@@ -49,7 +122,7 @@ pub type RoomHook =
 /// A handle to push to connected clients (cheap to clone).
 #[derive(Clone)]
 pub struct Realtime {
-    io: SocketIo,
+    io: Io,
     hooks: Arc<RwLock<Vec<RoomHook>>>,
 }
 
@@ -89,7 +162,7 @@ pub fn rooms_for(claims: &Claims) -> Vec<String> {
 /// The access token of a Socket.IO handshake: `auth.token`, else `Authorization: Bearer` or
 /// the `token` cookie, else `?token=` (the seeds' clients use each). Domains that serve a
 /// namespace of their own authenticate with it too.
-pub fn handshake_token(socket: &SocketRef, auth: Option<&Value>) -> Option<String> {
+pub fn handshake_token(socket: &Socket, auth: Option<&Value>) -> Option<String> {
     if let Some(token) = auth
         .and_then(|a| a.get("token"))
         .and_then(Value::as_str)
@@ -111,7 +184,7 @@ pub fn handshake_token(socket: &SocketRef, auth: Option<&Value>) -> Option<Strin
 
 /// The handshake's `departmentId` (`auth.departmentId`, a string or a number, or
 /// `?departmentId=`).
-fn handshake_department(socket: &SocketRef, auth: Option<&Value>) -> Option<String> {
+fn handshake_department(socket: &Socket, auth: Option<&Value>) -> Option<String> {
     let from_auth = auth
         .and_then(|a| a.get("departmentId"))
         .and_then(|d| match d {
@@ -136,13 +209,38 @@ fn handshake_department(socket: &SocketRef, auth: Option<&Value>) -> Option<Stri
 }
 
 impl Realtime {
-    /// The Socket.IO layer for the HTTP app and the handle to push with.
-    pub fn build(
+    /// The Socket.IO layer for the HTTP app and the handle to push with; rooms span the
+    /// replicas sharing `redis` (its URL and the deployment's namespace) when it is given.
+    pub async fn build(
         jwt: JwtKeys,
         clock: Arc<Clock>,
         sessions: Arc<SessionEpochs>,
-    ) -> (SocketIoLayer, Realtime) {
-        let (layer, io) = SocketIo::builder().max_payload(64 * 1024).build_layer();
+        redis: Option<(&str, &str)>,
+    ) -> Result<(SocketIoLayer<Adapter>, Realtime), String> {
+        let namespace = redis.map_or("gerbang", |(_, namespace)| namespace);
+        let driver = match redis {
+            None => ReplicaDriver::Alone,
+            Some((url, _)) => {
+                // The adapter's driver reads pub/sub pushes, which need RESP3.
+                let url = if url.contains("protocol=") {
+                    url.to_owned()
+                } else if url.contains('?') {
+                    format!("{url}&protocol=resp3")
+                } else {
+                    format!("{url}?protocol=resp3")
+                };
+                let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+                ReplicaDriver::Redis(RedisDriver::new(&client).await.map_err(|e| e.to_string())?)
+            }
+        };
+        let adapter = RedisAdapterCtr::new_with_driver(
+            driver,
+            RedisAdapterConfig::new().with_prefix(format!("{namespace}:socket.io")),
+        );
+        let (layer, io) = SocketIo::builder()
+            .max_payload(64 * 1024)
+            .with_adapter::<Adapter>(adapter)
+            .build_layer();
         let hooks: Arc<RwLock<Vec<RoomHook>>> = Arc::default();
         for ns in NAMESPACES {
             let connect_hooks = hooks.clone();
@@ -150,7 +248,7 @@ impl Realtime {
             let expiry_clock = clock.clone();
             let clock = clock.clone();
             let sessions = sessions.clone();
-            let authenticate = move |socket: SocketRef, TryData(auth): TryData<Value>| {
+            let authenticate = move |socket: Socket, TryData(auth): TryData<Value>| {
                 let jwt = jwt.clone();
                 let clock = clock.clone();
                 let sessions = sessions.clone();
@@ -168,7 +266,7 @@ impl Realtime {
                     Ok::<(), Refused>(())
                 }
             };
-            let on_connect = move |socket: SocketRef| {
+            let on_connect = move |socket: Socket| {
                 let clock = expiry_clock.clone();
                 let hooks = connect_hooks.clone();
                 async move {
@@ -194,9 +292,29 @@ impl Realtime {
                     });
                 }
             };
-            io.ns(ns, on_connect.with(authenticate));
+            let realtime = Realtime {
+                io: io.clone(),
+                hooks: hooks.clone(),
+            };
+            realtime.serve_namespace(ns, on_connect.with(authenticate));
         }
-        (layer, Realtime { io, hooks })
+        Ok((layer, Realtime { io, hooks }))
+    }
+
+    /// Serves namespace `path` with `handler`; its subscriptions to the other replicas are
+    /// made in the background (a failure is logged: the namespace then serves this
+    /// replica's sockets only).
+    pub fn serve_namespace<C, T>(&self, path: &'static str, handler: C)
+    where
+        C: ConnectHandler<Adapter, T>,
+        T: Send + Sync + 'static,
+    {
+        let init = self.io.ns(path, handler);
+        tokio::spawn(async move {
+            if let Err(err) = init.await {
+                tracing::error!(ns = path, error = %err, "Socket.IO namespace not shared with the other replicas.");
+            }
+        });
     }
 
     /// Adds rooms every socket that connects from now on joins (a domain calls this from
@@ -210,7 +328,7 @@ impl Realtime {
 
     /// The Socket.IO server, for a domain that serves a namespace of its own (registered from
     /// its `Domain::spawn`, e.g. `/chatme`).
-    pub fn io(&self) -> &SocketIo {
+    pub fn io(&self) -> &Io {
         &self.io
     }
 

@@ -19,12 +19,11 @@ use uuid::Uuid;
 
 use crate::{identity::epochs::Standing, state::Platform};
 
-/// The channel every replica's session changes go out on.
-const SESSIONS_CHANNEL: &str = "gerbang:sessions";
-
-/// Where the rate limits' states live: `gerbang:limit:{kind}:{sha256 of the key}` (account
-/// identifiers are personal data; Redis only ever sees their hash).
-const LIMIT_PREFIX: &str = "gerbang:limit";
+// Everything lives under the deployment's `redis_namespace` (default `gerbang`), so several
+// deployments (or test runs) can share one Redis: session changes go out on
+// `{namespace}:sessions`; the rate limits' states live at
+// `{namespace}:limit:{kind}:{sha256 of the key}` (account identifiers are personal data;
+// Redis only ever sees their hash).
 
 /// GCRA in one atomic step: KEYS[1] holds the theoretical arrival time in ms; ARGV[1] is
 /// the emission interval in ms and ARGV[2] the burst. Answers 0 when the attempt is
@@ -63,6 +62,13 @@ struct Shared {
     client: redis::Client,
     conn: ConnectionManager,
     gcra: Arc<Script>,
+    namespace: Arc<str>,
+}
+
+impl Shared {
+    fn sessions_channel(&self) -> String {
+        format!("{}:sessions", self.namespace)
+    }
 }
 
 impl std::fmt::Debug for Replicas {
@@ -79,8 +85,9 @@ impl Replicas {
         Self { shared: None }
     }
 
-    /// Connects to Redis at `url` (checked with a PING, so a wrong URL fails the start).
-    pub async fn connect(url: &str) -> Result<Self, redis::RedisError> {
+    /// Connects to Redis at `url` (checked with a PING, so a wrong URL fails the start); the
+    /// deployment's keys and channels live under `namespace`.
+    pub async fn connect(url: &str, namespace: &str) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let mut conn = ConnectionManager::new(client.clone()).await?;
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;
@@ -89,6 +96,7 @@ impl Replicas {
                 client,
                 conn,
                 gcra: Arc::new(Script::new(GCRA)),
+                namespace: namespace.into(),
             }),
         })
     }
@@ -109,7 +117,8 @@ impl Replicas {
     ) -> Option<Result<(), Duration>> {
         let shared = self.shared.as_ref()?;
         let redis_key = format!(
-            "{LIMIT_PREFIX}:{kind}:{}",
+            "{}:limit:{kind}:{}",
+            shared.namespace,
             crate::secrets::sha256_hex(key.as_bytes())
         );
         let interval_ms = u64::try_from(interval.as_millis())
@@ -145,7 +154,10 @@ impl Replicas {
             return;
         };
         let mut conn = shared.conn.clone();
-        if let Err(e) = conn.publish::<_, _, ()>(SESSIONS_CHANNEL, payload).await {
+        if let Err(e) = conn
+            .publish::<_, _, ()>(shared.sessions_channel(), payload)
+            .await
+        {
             tracing::warn!(error = %e, %user, "Could not tell the other replicas of a session change.");
         }
     }
@@ -159,7 +171,7 @@ impl Replicas {
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(200);
             while !shutdown.is_cancelled() {
-                match listen(&shared.client, &platform, &shutdown).await {
+                match listen(&shared, &platform, &shutdown).await {
                     Ok(()) => return,
                     Err(e) => {
                         tracing::warn!(error = %e, "Lost the replicas' session channel; retrying.");
@@ -177,12 +189,12 @@ impl Replicas {
 
 /// One subscription: returns `Ok` on shutdown, `Err` when Redis goes away.
 async fn listen(
-    client: &redis::Client,
+    shared: &Shared,
     platform: &Platform,
     shutdown: &CancellationToken,
 ) -> Result<(), redis::RedisError> {
-    let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(SESSIONS_CHANNEL).await?;
+    let mut pubsub = shared.client.get_async_pubsub().await?;
+    pubsub.subscribe(shared.sessions_channel()).await?;
     // Changes published while this replica was not listening are unknown: start over.
     platform.sessions.forget_all();
     let mut messages = pubsub.on_message();
@@ -193,7 +205,7 @@ async fn listen(
         };
         let Some(message) = message else {
             return Err(redis::RedisError::from((
-                redis::ErrorKind::IoError,
+                redis::ErrorKind::Io,
                 "the subscription ended",
             )));
         };

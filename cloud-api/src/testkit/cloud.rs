@@ -87,6 +87,12 @@ impl TestCloud {
             ..CloudConfig::default()
         };
         config.mqtt.addr = "127.0.0.1:0".parse().expect("addr");
+        // Tests share the machine's Redis: the replicas of one test (one database) share a
+        // namespace, and no two tests (or runs) share one.
+        config.redis_namespace = format!(
+            "gerbang-t-{}",
+            &platform::secrets::sha256_hex(db.url.as_bytes())[..16]
+        );
         if let BrokerKind::Mosquitto { addr } = &broker {
             config.mqtt.url = Some(format!("mqtt://{addr}"));
             // Other tests' clouds share the broker: a group of our own keeps our events ours.

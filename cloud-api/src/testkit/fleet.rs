@@ -174,6 +174,19 @@ async fn run_device(mut device: SimDevice, mqtt_url: &str, stream: Stream) -> Fl
                 Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
                     let _ = subscriber.subscribe(&topic, QoS::AtLeastOnce).await;
                 }
+                // Refused while a clustered broker elects a leader: ask again, as a door does.
+                Ok(MqttEvent::Incoming(Packet::SubAck(ack)))
+                    if ack
+                        .return_codes
+                        .iter()
+                        .any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) =>
+                {
+                    let (subscriber, topic) = (subscriber.clone(), topic.clone());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        let _ = subscriber.subscribe(&topic, QoS::AtLeastOnce).await;
+                    });
+                }
                 Ok(MqttEvent::Incoming(Packet::Publish(p))) if p.topic == topic => {
                     if let Ok(receipt) = protocol::open::<Receipt>(&p.payload, &cloud_key) {
                         let _ = receipt_tx.send(receipt.upto_seq);

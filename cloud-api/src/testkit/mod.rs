@@ -1,7 +1,7 @@
 //! Test kit for end-to-end tests of this crate and of others (edge-daemon, gerbang): a fresh
 //! database per test (SQLite temp file, or a new PostgreSQL database `gerbang_t_<uuid>`
 //! dropped afterwards), a whole [`Cloud`](crate::Cloud) on port 0 with the embedded broker or
-//! an external Mosquitto, a simulated device, and macros that run one case on every backend.
+//! an external Mosquitto (or a NATS cluster of the test's own, [`nats`]), a simulated device, and macros that run one case on every backend.
 //!
 //! Environment: `GERBANG_TEST_POSTGRES` (admin URL, e.g.
 //! `postgres://postgres@127.0.0.1:5432/postgres`), `GERBANG_TEST_MOSQUITTO` (e.g.
@@ -13,6 +13,7 @@ mod database;
 mod device;
 pub mod fleet;
 pub mod latency;
+pub mod nats;
 
 pub use cloud::TestCloud;
 pub use database::TestDb;

@@ -32,13 +32,14 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use platform::{
     i18n::{Lang, Msg},
     identity::{self, Claims},
+    realtime::{Adapter, Socket},
     sql::stmt,
     state::AppState,
 };
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use socketioxide::{
-    extract::{AckSender, SocketRef, TryData},
+    extract::{AckSender, TryData},
     handler::ConnectHandler,
 };
 use uuid::Uuid;
@@ -145,7 +146,7 @@ impl std::fmt::Display for Unauthorized {
 
 async fn authenticate(
     state: &AppState,
-    socket: &SocketRef,
+    socket: &Socket,
     auth: Option<&Value>,
 ) -> Result<(), Unauthorized> {
     let claims: Claims = platform::realtime::handshake_token(socket, auth)
@@ -200,7 +201,7 @@ pub fn register(state: &AppState) {
     // The handlers are wired in the middleware: socketioxide sends the client its `connect`
     // before it runs the connect handler, and an event emitted right after `connect` must
     // find them.
-    let authenticate = move |socket: SocketRef, TryData(auth): TryData<Value>| {
+    let authenticate = move |socket: Socket, TryData(auth): TryData<Value>| {
         let state = auth_state.clone();
         async move {
             authenticate(&state, &socket, auth.as_ref().ok()).await?;
@@ -208,29 +209,28 @@ pub fn register(state: &AppState) {
             Ok::<(), Unauthorized>(())
         }
     };
-    let on_connect = |socket: SocketRef| async move {
+    let on_connect = |socket: Socket| async move {
         tracing::debug!(sid = %socket.id, "ChatMe socket connected.");
     };
     state
         .realtime
-        .io()
-        .ns(NAMESPACE, on_connect.with(authenticate));
+        .serve_namespace(NAMESPACE, on_connect.with(authenticate));
 }
 
-fn peer(socket: &SocketRef) -> Option<Arc<Peer>> {
+fn peer(socket: &Socket) -> Option<Arc<Peer>> {
     socket.extensions.get::<Arc<Peer>>()
 }
 
 /// Wires one event: rate limit, then `handle`, then the acknowledgement.
-fn on<F, Fut>(socket: &SocketRef, state: &AppState, event: &'static str, handle: F)
+fn on<F, Fut>(socket: &Socket, state: &AppState, event: &'static str, handle: F)
 where
-    F: Fn(AppState, SocketRef, Arc<Peer>, Value) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(AppState, Socket, Arc<Peer>, Value) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Answer> + Send + 'static,
 {
     let state = state.clone();
     socket.on(
         event,
-        move |socket: SocketRef, TryData(data): TryData<Value>, ack: AckSender| {
+        move |socket: Socket, TryData(data): TryData<Value>, ack: AckSender<Adapter>| {
             let state = state.clone();
             let handle = handle.clone();
             async move {
@@ -263,7 +263,7 @@ where
     );
 }
 
-fn connected(state: AppState, socket: SocketRef) {
+fn connected(state: AppState, socket: Socket) {
     let Some(me) = peer(&socket) else {
         return;
     };
@@ -369,7 +369,7 @@ fn connected(state: AppState, socket: SocketRef) {
             Ok(json!({ "message": stored }))
         },
     );
-    socket.on_disconnect(move |socket: SocketRef| {
+    socket.on_disconnect(move |socket: Socket| {
         let state = state.clone();
         async move {
             let Some(peer) = peer(&socket) else {
@@ -461,7 +461,7 @@ fn not_in_room() -> Refusal {
 
 /// Emits to everyone in `room` (the sender too) if the sender is in it.
 async fn broadcast_from(
-    socket: &SocketRef,
+    socket: &Socket,
     peer: &Peer,
     room: &str,
     event: &'static str,
@@ -484,7 +484,7 @@ async fn emit_to_room(state: &AppState, room: &str, event: &str, data: &Value) {
     }
 }
 
-async fn live_join(state: AppState, socket: SocketRef, peer: Arc<Peer>, data: Value) -> Answer {
+async fn live_join(state: AppState, socket: Socket, peer: Arc<Peer>, data: Value) -> Answer {
     let room = live_room_name(&data)?;
     let (session, host) = open_by_room(&state.db, &room)
         .await?
@@ -515,7 +515,7 @@ async fn live_join(state: AppState, socket: SocketRef, peer: Arc<Peer>, data: Va
 /// the count.
 async fn join(
     state: &AppState,
-    socket: &SocketRef,
+    socket: &Socket,
     peer: &Peer,
     room: &str,
     live: Option<LiveRoom>,
@@ -547,7 +547,7 @@ async fn join(
 }
 
 /// Leaves `room` on request.
-async fn leave(state: &AppState, socket: &SocketRef, peer: &Peer, room: &str) {
+async fn leave(state: &AppState, socket: &Socket, peer: &Peer, room: &str) {
     if !peer.rooms().remove(room) {
         return;
     }
@@ -557,7 +557,7 @@ async fn leave(state: &AppState, socket: &SocketRef, peer: &Peer, room: &str) {
 
 /// After a socket left `room` (on request or by disconnecting): announcements, and the
 /// auto-end timer when the host is gone.
-async fn left_room(state: &AppState, _socket: &SocketRef, peer: &Peer, room: &str) {
+async fn left_room(state: &AppState, _socket: &Socket, peer: &Peer, room: &str) {
     let runtime = state.domain::<LiveRuntime>();
     let Some(left) = runtime.hub.leave(room, peer.user) else {
         return;
@@ -606,7 +606,7 @@ async fn left_room(state: &AppState, _socket: &SocketRef, peer: &Peer, room: &st
     }
 }
 
-async fn live_gift(state: AppState, _socket: SocketRef, peer: Arc<Peer>, data: Value) -> Answer {
+async fn live_gift(state: AppState, _socket: Socket, peer: Arc<Peer>, data: Value) -> Answer {
     let room = live_room_name(&data)?;
     if !peer.rooms().contains(&room) {
         return Err(not_in_room());

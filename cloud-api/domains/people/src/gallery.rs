@@ -18,7 +18,6 @@ use protocol::{
     sync::{GalleryPerson, GallerySnapshot},
     Channel, DeviceId, GalleryNotice, SiteId, Topic,
 };
-use rumqttc::QoS;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -95,12 +94,7 @@ pub async fn notify(platform: &Platform, version: u64) {
             continue;
         };
         let topic = Topic::new(&site, &id, Channel::Gallery).to_string();
-        if let Err(err) = platform
-            .mqtt
-            .client
-            .publish(topic, QoS::AtLeastOnce, true, frame.clone())
-            .await
-        {
+        if let Err(err) = platform.mqtt.publish(topic, true, frame.clone()).await {
             tracing::warn!(device = %id, error = %err, "Gallery notice not published.");
         }
     }

@@ -4,7 +4,6 @@
 use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use protocol::{Channel, Command, CommandAck, CommandEnvelope, DeviceId, Topic};
-use rumqttc::QoS;
 use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -100,12 +99,7 @@ pub async fn send_command(
     let ack_rx = platform.commands.register(envelope.id);
     let topic = Topic::new(&device.site, &device.id, Channel::Commands).to_string();
     let frame = protocol::seal(&envelope, &platform.cloud_key);
-    if let Err(err) = platform
-        .mqtt
-        .client
-        .publish(topic, QoS::AtLeastOnce, false, frame)
-        .await
-    {
+    if let Err(err) = platform.mqtt.publish(topic, false, frame).await {
         platform.commands.remove(&envelope.id);
         let _ = command::Entity::update_many()
             .col_expr(command::Column::Status, Expr::value("failed"))

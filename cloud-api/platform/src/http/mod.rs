@@ -24,7 +24,7 @@ const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// and the merged OpenAPI document `doc`.
 pub fn app(
     state: AppState,
-    realtime: SocketIoLayer,
+    realtime: SocketIoLayer<crate::realtime::Adapter>,
     domains: Router<AppState>,
     doc: utoipa::openapi::OpenApi,
 ) -> Router {

@@ -9,7 +9,9 @@ pub(crate) mod routes;
 mod store;
 mod verify;
 
-pub use pipeline::{publish_receipts, run_batcher, IncomingFrame, MAX_BATCH, MAX_BATCH_WAIT};
+pub use pipeline::{
+    publish_receipts, run_batcher, IncomingFrame, Settle, MAX_BATCH, MAX_BATCH_WAIT,
+};
 pub use routes::router;
 pub use store::{store_events, DeviceOutcome, StoreOutcome};
 pub use verify::{verify_frame, Rejection, VerifiedEvent};

@@ -5,8 +5,8 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use axum::body::Bytes;
+use futures::future::join_all;
 use protocol::{Channel, DeviceId, Receipt, Topic};
-use rumqttc::QoS;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +26,30 @@ pub const MAX_BATCH_WAIT: Duration = Duration::from_millis(5);
 pub struct IncomingFrame {
     pub topic: String,
     pub payload: Bytes,
+    /// Whom to tell once the frame is settled: a JetStream delivery is acknowledged only
+    /// after its batch committed, so a replica that dies first leaves it for another.
+    /// `None` over MQTT, where the device resends whatever no receipt covers.
+    pub delivery: Option<Box<dyn Settle>>,
+}
+
+/// A broker delivery waiting for its verdict.
+#[async_trait::async_trait]
+pub trait Settle: Send + Sync + std::fmt::Debug {
+    /// Stored (or already stored): the broker may forget it.
+    async fn stored(self: Box<Self>);
+    /// Refused for good (forged, unknown device, bad topic): never deliver it again.
+    async fn refused(self: Box<Self>);
+    /// Not stored this time: deliver it again later.
+    async fn retry(self: Box<Self>);
+}
+
+/// Settles `deliveries` with `verdict`, all at once.
+async fn settle<F, Fut>(deliveries: Vec<Box<dyn Settle>>, verdict: F)
+where
+    F: Fn(Box<dyn Settle>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    join_all(deliveries.into_iter().map(verdict)).await;
 }
 
 /// Runs until `shutdown`, then drains what is already queued.
@@ -99,10 +123,18 @@ async fn process(platform: &Arc<Platform>, batch: Vec<IncomingFrame>) {
         return;
     }
     let mut verified = Vec::with_capacity(batch.len());
-    for frame in &batch {
-        match judge(platform, frame).await {
-            Ok(event) => verified.push(event),
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    for mut frame in batch {
+        let judged = judge(platform, &frame).await;
+        let delivery = frame.delivery.take();
+        match judged {
+            Ok(event) => {
+                verified.push(event);
+                accepted.extend(delivery);
+            }
             Err(rejection) => {
+                refused.extend(delivery);
                 platform.metrics.rejected(rejection.reason());
                 tracing::warn!(
                     topic = %truncate(&frame.topic, 200),
@@ -114,6 +146,7 @@ async fn process(platform: &Arc<Platform>, batch: Vec<IncomingFrame>) {
             }
         }
     }
+    settle(refused, |d| d.refused()).await;
     if verified.is_empty() {
         return;
     }
@@ -130,6 +163,7 @@ async fn process(platform: &Arc<Platform>, batch: Vec<IncomingFrame>) {
             Err(err) => {
                 // The devices keep these events (no receipt) and send them again.
                 tracing::error!(error = %err, events = count, "Storing an ingest batch failed.");
+                settle(accepted, |d| d.retry()).await;
                 return;
             }
         }
@@ -140,6 +174,7 @@ async fn process(platform: &Arc<Platform>, batch: Vec<IncomingFrame>) {
         "Ingest batch committed."
     );
     publish_receipts(platform, &outcome.devices).await;
+    settle(accepted, |d| d.stored()).await;
 }
 
 /// Publishes each device's sealed receipt (QoS 1) after a committed batch.
@@ -151,12 +186,7 @@ pub async fn publish_receipts(platform: &Platform, devices: &HashMap<DeviceId, D
             upto_seq: outcome.upto_seq,
         };
         let frame = protocol::seal(&receipt, &platform.cloud_key);
-        if let Err(err) = platform
-            .mqtt
-            .client
-            .publish(topic, QoS::AtLeastOnce, false, frame)
-            .await
-        {
+        if let Err(err) = platform.mqtt.publish(topic, false, frame).await {
             tracing::warn!(%device, error = %err, "Could not publish a receipt.");
         }
     }

@@ -23,12 +23,26 @@ use crate::{
     {commands, devices, ingest::IncomingFrame, state::AppState},
 };
 
+/// How the cloud reaches the devices' broker: its own MQTT client, or a NATS client when
+/// the devices' MQTT is served by a NATS cluster (`[nats]`).
+#[derive(Debug, Clone)]
+pub enum BrokerLink {
+    Mqtt(AsyncClient),
+    Nats(async_nats::Client),
+}
+
+/// A message could not be handed to the broker.
+#[derive(Debug, thiserror::Error)]
+#[error("publishing to the broker failed: {0}")]
+pub struct PublishError(String);
+
 /// The cloud's client and what the rest of the platform needs to know about it.
 #[derive(Debug)]
 pub struct MqttHandle {
-    pub client: AsyncClient,
+    pub link: BrokerLink,
     pub connected: Arc<AtomicBool>,
-    /// An external broker (shared subscriptions, several replicas) rather than the embedded one.
+    /// An external broker (shared subscriptions or a NATS cluster, several replicas) rather
+    /// than the embedded one.
     pub external: bool,
     /// The shared-subscription group used with an external broker.
     pub share_group: String,
@@ -36,7 +50,34 @@ pub struct MqttHandle {
 
 impl MqttHandle {
     pub fn is_connected(&self) -> bool {
-        self.connected.load(Ordering::Relaxed)
+        match &self.link {
+            BrokerLink::Mqtt(_) => self.connected.load(Ordering::Relaxed),
+            BrokerLink::Nats(client) => {
+                client.connection_state() == async_nats::connection::State::Connected
+            }
+        }
+    }
+
+    /// Publishes a sealed frame to a device topic (QoS 1 over MQTT). Through NATS the
+    /// subject is the topic with `/` as `.`, which the NATS MQTT listener delivers to the
+    /// device's subscription; `retain` has no NATS equivalent, and the devices do not need
+    /// it there: a device checks its gallery after every reconnection.
+    pub async fn publish(
+        &self,
+        topic: String,
+        retain: bool,
+        frame: Vec<u8>,
+    ) -> Result<(), PublishError> {
+        match &self.link {
+            BrokerLink::Mqtt(client) => client
+                .publish(topic, QoS::AtLeastOnce, retain, frame)
+                .await
+                .map_err(|e| PublishError(e.to_string())),
+            BrokerLink::Nats(client) => client
+                .publish(super::nats::subject_of(&topic), frame.into())
+                .await
+                .map_err(|e| PublishError(e.to_string())),
+        }
     }
 }
 
@@ -177,7 +218,9 @@ pub async fn run_loop(
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 connected.store(true, Ordering::Relaxed);
                 tracing::info!("Connected to the MQTT broker.");
-                let client = platform.mqtt.client.clone();
+                let BrokerLink::Mqtt(client) = platform.mqtt.link.clone() else {
+                    break;
+                };
                 let filters = filters(external, &platform.mqtt.share_group);
                 tokio::spawn(async move {
                     if let Err(err) = client.subscribe_many(filters).await {
@@ -216,7 +259,9 @@ pub async fn run_loop(
         }
     }
     // Say goodbye so the broker does not keep the session, then let the request drain.
-    let _ = platform.mqtt.client.try_disconnect();
+    if let BrokerLink::Mqtt(client) = &platform.mqtt.link {
+        let _ = client.try_disconnect();
+    }
     let _ = tokio::time::timeout(Duration::from_millis(500), async {
         while let Ok(event) = eventloop.poll().await {
             if matches!(event, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
@@ -249,6 +294,7 @@ async fn dispatch(
             let frame = IncomingFrame {
                 topic: publish.topic,
                 payload: publish.payload,
+                delivery: None,
             };
             if frames.send(frame).await.is_err() {
                 tracing::debug!("Ingest is stopping; event frame left for redelivery.");

@@ -1,8 +1,10 @@
-//! MQTT: the embedded rumqttd broker (default) or an external one, and the cloud's own client
-//! whose loop feeds ingest, device state and command acks.
+//! MQTT: the embedded rumqttd broker (default), an external one, or a NATS cluster's MQTT
+//! listener; the cloud's own client (MQTT, or NATS with JetStream) whose loop feeds ingest,
+//! device state and command acks.
 
 mod broker;
 mod client;
+pub mod nats;
 
 pub use broker::{start_embedded, AuthRequest, EmbeddedBroker, SERVICE_USER};
-pub use client::{connect, parse_url, run_loop, BrokerUrl, MqttHandle};
+pub use client::{connect, parse_url, run_loop, BrokerLink, BrokerUrl, MqttHandle, PublishError};

@@ -1,0 +1,181 @@
+//! A NATS cluster of the test's own: `n` `nats-server` processes on free loopback ports,
+//! routed to one another, each with JetStream (its store in a temporary directory) and an
+//! MQTT listener for the devices. Nodes can be killed and started again; all stop on drop.
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use tempfile::TempDir;
+
+/// One node's ports.
+#[derive(Debug, Clone, Copy)]
+struct Ports {
+    client: u16,
+    cluster: u16,
+    mqtt: u16,
+    monitor: u16,
+}
+
+/// A running cluster.
+#[derive(Debug)]
+pub struct NatsCluster {
+    binary: String,
+    dir: TempDir,
+    ports: Vec<Ports>,
+    nodes: Vec<Option<Child>>,
+}
+
+/// A free loopback port (free when asked; the server binds it moments later).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl NatsCluster {
+    /// The `nats-server` of a test that exists to run on it (`GERBANG_TEST_NATS_SERVER`,
+    /// set by `cargo xtask test`); missing, the test fails (such tests are `#[ignore]`d and
+    /// filtered out by name where there is none).
+    pub fn require_binary() -> String {
+        super::required_service("GERBANG_TEST_NATS_SERVER", "a nats-server binary")
+    }
+
+    /// Starts `n` nodes and waits until every one is healthy with JetStream ready.
+    pub async fn start(n: usize) -> NatsCluster {
+        let binary = Self::require_binary();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ports: Vec<Ports> = (0..n)
+            .map(|_| Ports {
+                client: free_port(),
+                cluster: free_port(),
+                mqtt: free_port(),
+                monitor: free_port(),
+            })
+            .collect();
+        let mut cluster = NatsCluster {
+            binary,
+            dir,
+            nodes: (0..n).map(|_| None).collect(),
+            ports,
+        };
+        for i in 0..n {
+            cluster.write_config(i);
+            cluster.spawn(i);
+        }
+        for i in 0..n {
+            cluster.wait_healthy(i).await;
+        }
+        cluster
+    }
+
+    fn config_path(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("n{i}.conf"))
+    }
+
+    fn write_config(&self, i: usize) {
+        let me = self.ports[i];
+        let routes = self
+            .ports
+            .iter()
+            .map(|p| format!("\"nats://127.0.0.1:{}\"", p.cluster))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let store = self.dir.path().join(format!("n{i}"));
+        let config = format!(
+            "server_name: n{i}\n\
+             listen: 127.0.0.1:{client}\n\
+             http: 127.0.0.1:{monitor}\n\
+             jetstream {{ store_dir: \"{store}\" }}\n\
+             cluster {{ name: gerbang-test, listen: 127.0.0.1:{cluster}, routes: [{routes}] }}\n\
+             mqtt {{ listen: 127.0.0.1:{mqtt} }}\n",
+            client = me.client,
+            monitor = me.monitor,
+            cluster = me.cluster,
+            mqtt = me.mqtt,
+            store = store.display(),
+        );
+        std::fs::write(self.config_path(i), config).expect("write the NATS config");
+    }
+
+    fn spawn(&mut self, i: usize) {
+        let log = std::fs::File::create(self.dir.path().join(format!("n{i}.log")))
+            .expect("NATS log file");
+        let child = Command::new(&self.binary)
+            .arg("-c")
+            .arg(self.config_path(i))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", self.binary));
+        self.nodes[i] = Some(child);
+    }
+
+    /// Waits for node `i`'s `/healthz` to report it ready with JetStream.
+    async fn wait_healthy(&self, i: usize) {
+        let url = format!(
+            "http://127.0.0.1:{}/healthz?js-enabled-only=true",
+            self.ports[i].monitor
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(answer) = reqwest::get(&url).await {
+                if answer.status().is_success() {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "NATS node {i} not healthy within 30 s: {}",
+                self.log(i)
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Node `i`'s log so far (for failure messages).
+    pub fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("n{i}.log"))).unwrap_or_default()
+    }
+
+    /// Every node's client URL, comma-separated (the cloud's `nats.url`).
+    pub fn client_urls(&self) -> String {
+        self.ports
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{}", p.client))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Node `i`'s MQTT listener, as devices are told it.
+    pub fn mqtt_url(&self, i: usize) -> String {
+        format!("mqtt://127.0.0.1:{}", self.ports[i].mqtt)
+    }
+
+    /// Kills node `i` at once (SIGKILL), as a machine that dies.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.nodes[i].take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts node `i` again on its old ports and store, and waits until it is healthy.
+    pub async fn restart(&mut self, i: usize) {
+        self.kill(i);
+        self.spawn(i);
+        self.wait_healthy(i).await;
+    }
+}
+
+impl Drop for NatsCluster {
+    fn drop(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.kill(i);
+        }
+    }
+}
