@@ -658,14 +658,20 @@ impl DoorTask {
                 cause: "relay recovered".into(),
             });
         }
-        self.commit(
-            |s| {
-                s.relay_fault = false;
-                s.locked = locked;
-            },
-            events,
-        )
-        .await?;
+        let recorded = self
+            .commit(
+                |s| {
+                    s.relay_fault = false;
+                    s.locked = locked;
+                },
+                events,
+            )
+            .await;
+        if recorded.is_err() {
+            self.state.relay_fault = false;
+            self.note_relay(locked);
+        }
+        recorded?;
         match self.state.mode {
             DoorMode::HeldOpen => self.set_relay(false, "mode held_open").await,
             _ if !locked && !self.battery_hold => self.set_relay(true, "relay recovered").await,

@@ -17,6 +17,7 @@ use edge_daemon::{
     identity::{Credentials, Identity, Secret},
     sim,
 };
+use hal::Relay;
 use protocol::{open, AccessMethod, AccessResult, Envelope, Event};
 use tokio_util::sync::CancellationToken;
 

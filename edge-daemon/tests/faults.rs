@@ -9,6 +9,7 @@ mod support;
 use std::time::Duration;
 
 use edge_daemon::{door::DoorError, vision::VisionSettings};
+use hal::Relay;
 use protocol::{AccessMethod, Event};
 use support::*;
 
@@ -72,7 +73,7 @@ async fn a_failing_relay_is_reported_once_kept_locked_and_recovers_by_itself() {
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(count(&statuses(&rig), "relay_fault"), 1);
     assert!(
-        rig.metrics.relay_errors() >= 3,
+        rig.metrics.relay_errors() >= 2,
         "the first failure and the retries: {}",
         rig.metrics.relay_errors()
     );
