@@ -80,7 +80,13 @@ async fn a_failing_relay_is_reported_once_kept_locked_and_recovers_by_itself() {
     assert!(!rig.unlocked(), "never released");
     // The GPIO comes back: within a retry or two the door is itself again.
     rig.relay.set_fault(None);
+    let healed = std::time::Instant::now();
     until(&rig, 3, "relay_recovered", |rig| !relay_fault(rig)).await;
+    println!(
+        "relay: {} failed commands counted, one relay_fault event; recovered {:.1} s after the GPIO came back",
+        rig.metrics.relay_errors(),
+        healed.elapsed().as_secs_f64()
+    );
     assert_eq!(count(&statuses(&rig), "relay_recovered"), 1);
     assert!(rig.relay.is_locked());
     rig.door
@@ -134,10 +140,12 @@ async fn camera_fault_and_recovery(
     let rig = door().await;
     until(&rig, 10, "frames", |rig| rig.metrics.frames_captured() > 5).await;
     break_it(&rig.camera);
+    let broken = std::time::Instant::now();
     until(&rig, 8, "camera_fault", |rig| {
         count(&statuses(rig), "camera_fault") == 1
     })
     .await;
+    let reported = broken.elapsed();
     let status = statuses(&rig)
         .into_iter()
         .find(|s| s.starts_with("camera_fault"))
@@ -156,10 +164,16 @@ async fn camera_fault_and_recovery(
         "the door stays locked"
     );
     heal(&rig.camera);
+    let healed = std::time::Instant::now();
     until(&rig, 6, "camera_recovered", |rig| {
         count(&statuses(rig), "camera_recovered") == 1
     })
     .await;
+    println!(
+        "{status}: reported {:.1} s after the fault (threshold 2 s), once; recovered {:.1} s after the camera came back",
+        reported.as_secs_f64(),
+        healed.elapsed().as_secs_f64()
+    );
     assert_eq!(rig.metrics.camera_faults(), 1);
 }
 
