@@ -262,6 +262,12 @@ pub async fn run_uploader(
         let reading = queue.clone();
         let jpeg = match tokio::task::spawn_blocking(move || reading.read(id)).await {
             Ok(Ok(jpeg)) => jpeg,
+            // Trimmed by a push meanwhile (and counted there).
+            Ok(Err(EvidenceError::Io { source, .. }))
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                continue
+            }
             Ok(Err(error)) => {
                 let dropped = queue.metrics.evidence_dropped();
                 warn!(%error, dropped, "A queued snapshot does not open; dropped.");
