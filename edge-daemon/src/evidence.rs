@@ -329,6 +329,7 @@ async fn reconnected(link: &mut Option<LinkStatus>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -182,6 +182,7 @@ impl Relay for CountedRelay {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -4,6 +4,8 @@
 //! nothing. (The restored door syncing with `missing_seqs = 0` is in
 //! `gerbang/tests/edge_backup.rs`.)
 
+#![allow(clippy::unwrap_used)]
+
 use std::{path::Path, sync::Arc};
 
 use edge_daemon::{

@@ -5,6 +5,8 @@
 //! written; the refused writes are counted and reported as soon as space returns; the
 //! store passes `PRAGMA integrity_check`; and the daemon goes on by itself.
 
+#![allow(clippy::unwrap_used, clippy::field_reassign_with_default)]
+
 use std::{
     io::Write,
     path::{Path, PathBuf},

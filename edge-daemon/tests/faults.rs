@@ -4,6 +4,8 @@
 //! back. The simulated hardware injects the faults; the door, the camera loop and its
 //! health watch are the real ones.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;
