@@ -26,6 +26,7 @@ use time::OffsetDateTime;
 db_tests!(
     erasing_a_person_pseudonymises_history_and_deletes_snapshots,
     withdrawing_face_consent_reaches_history_and_snapshots,
+    evidence_named_by_the_device_meets_its_decision_in_either_order,
     retention_removes_exactly_what_is_past_its_period,
     the_retention_run_is_claimed_once_across_replicas,
     export_holds_every_domain_and_the_original_images,
@@ -275,7 +276,130 @@ async fn erasing_a_person_pseudonymises_history_and_deletes_snapshots(backend: B
         .try_get::<i64>("", "n")
         .unwrap();
     assert_eq!(attendance, 0);
-    assert_eq!(snapshot_owners(db).await[&late_key], None);
+    // The snapshot that late decision named is hers: it is deleted, not kept unowned.
+    assert!(!snapshot_owners(db).await.contains_key(&late_key));
+    assert_eq!(
+        image_status(&tc, &admin, &late_key).await,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// Uploads `bytes` as `dev`'s evidence under the id it chose.
+async fn evidence(
+    tc: &TestCloud,
+    dev: &SimDevice,
+    id: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let response = upload_snapshot(
+        &tc.url(""),
+        &dev.token,
+        &format!("evidence={id}"),
+        "image/jpeg",
+        bytes,
+    )
+    .await;
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A door records a denial at once under a snapshot id it chose and uploads the image
+/// when it can: the image is tied to the decision's person whichever comes first, a retry
+/// is harmless, another device cannot take the id, and an image that arrives after its
+/// person was erased (or whose late decision names someone erased) is acknowledged and
+/// never stored.
+async fn evidence_named_by_the_device_meets_its_decision_in_either_order(backend: Backend) {
+    let tc = start(backend).await;
+    let admin = admin_token(&tc).await;
+    let ana = person(&tc, &admin, "Ana Lestari", "ana@example.com").await;
+    let budi = person(&tc, &admin, "Budi Santoso", "budi@example.com").await;
+    let site = unique_site("evidence");
+    let mut dev = tc.enroll_device(&site, "door-evidence").await;
+    let other = tc.enroll_device(&site, "door-other").await;
+    let db = tc.cloud().database();
+    let id = || uuid::Uuid::now_v7().to_string();
+    let (after, before, erased_then, late, late_first) = (id(), id(), id(), id(), id());
+
+    // The decision first (the door was offline), the image later: tied on arrival.
+    let frames = vec![
+        dev.next_frame(decision(Some((&ana, "Ana Lestari")), false, Some(&after))),
+        dev.next_frame(decision(
+            Some((&budi, "Budi Santoso")),
+            false,
+            Some(&erased_then),
+        )),
+    ];
+    send_frames(&tc, &dev.token, &frames).await;
+    let (status, body) = evidence(&tc, &dev, &after, jpeg()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["key"], after.as_str());
+    assert_eq!(
+        snapshot_owners(db).await[&after].as_deref(),
+        Some(ana.as_str())
+    );
+    // A retry (the answer was lost) changes nothing; another device cannot take the id.
+    let (status, body) = evidence(&tc, &dev, &after, jpeg()).await;
+    assert_eq!(
+        (status, body["key"].as_str()),
+        (StatusCode::OK, Some(after.as_str()))
+    );
+    let (status, _) = evidence(&tc, &other, &after, jpeg()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = evidence(&tc, &dev, "not-a-uuid", jpeg()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // The image first, the decision later (as older doors do): tied by the projector.
+    let (status, _) = evidence(&tc, &dev, &before, jpeg()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(snapshot_owners(db).await[&before], None);
+    let frames = vec![dev.next_frame(decision(Some((&ana, "Ana Lestari")), true, Some(&before)))];
+    send_frames(&tc, &dev.token, &frames).await;
+    assert_eq!(
+        snapshot_owners(db).await[&before].as_deref(),
+        Some(ana.as_str())
+    );
+    let (status, body) = get(&tc, &admin, "/api/history/access").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.to_string().contains(&after), "{body}");
+    assert_eq!(image_status(&tc, &admin, &after).await, StatusCode::OK);
+
+    // Budi is erased while his image is still on the door: when it comes, it is
+    // acknowledged (the door may forget it) and not stored.
+    let (status, body) = delete(&tc, &admin, &format!("/api/users/{budi}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = evidence(&tc, &dev, &erased_then, jpeg()).await;
+    assert_eq!(
+        (status, body["key"].as_str()),
+        (StatusCode::OK, Some(erased_then.as_str()))
+    );
+    assert!(!snapshot_owners(db).await.contains_key(&erased_then));
+    assert_eq!(
+        image_status(&tc, &admin, &erased_then).await,
+        StatusCode::NOT_FOUND
+    );
+    // A door that did not know of the erasure: its decision about Budi arrives late, its
+    // image before or after that decision; neither is kept.
+    let (status, _) = evidence(&tc, &dev, &late_first, jpeg()).await;
+    assert_eq!(status, StatusCode::OK);
+    let frames = vec![
+        dev.next_frame(decision(Some((&budi, "Budi Santoso")), false, Some(&late))),
+        dev.next_frame(decision(
+            Some((&budi, "Budi Santoso")),
+            false,
+            Some(&late_first),
+        )),
+    ];
+    send_frames(&tc, &dev.token, &frames).await;
+    let (status, _) = evidence(&tc, &dev, &late, jpeg()).await;
+    assert_eq!(status, StatusCode::OK);
+    let owners = snapshot_owners(db).await;
+    assert!(
+        !owners.contains_key(&late) && !owners.contains_key(&late_first),
+        "{owners:?}"
+    );
+    assert!(!event_bodies(db).await.contains(&budi));
+    // Ana's stay hers.
+    assert_eq!(owners[&after].as_deref(), Some(ana.as_str()));
+    assert_eq!(owners.len(), 2, "{owners:?}");
 }
 
 async fn withdrawing_face_consent_reaches_history_and_snapshots(backend: Backend) {

@@ -12,11 +12,12 @@ use crate::{
     commands,
     config::EdgeConfig,
     door::{self, DoorError, DoorHardware, DoorSnapshot},
+    evidence::EvidenceQueue,
     gallery::{GalleryClient, GallerySync, GalleryVault, ModelInfo},
     hardware::{Hardware, SimWorld},
     identity::{Identity, IdentityError},
     kiosk::KioskFeed,
-    metrics::Metrics,
+    metrics::{CountedRelay, Metrics},
     sim,
     snapshot::SnapshotClient,
     store::{Boot, Outbox, Signer, Store, StoreError, StoreOptions},
@@ -109,8 +110,9 @@ pub async fn start(
 
     // The door loop reads its contact on every pass; those reads are its heartbeat.
     let heartbeat = Heartbeat::default();
+    let metrics = Arc::new(Metrics::default());
     let door_hw = DoorHardware {
-        relay: hardware.relay.clone(),
+        relay: Arc::new(CountedRelay::new(hardware.relay.clone(), metrics.clone())),
         contact: Arc::new(HeartbeatContact::new(
             hardware.contact.clone(),
             heartbeat.clone(),
@@ -148,7 +150,6 @@ pub async fn start(
         .collect();
     watched.push(("door", door_task.abort_handle()));
     tasks.push(door_task);
-    let metrics = Arc::new(Metrics::default());
     let vision = match (&hardware.camera, config.vision.enabled) {
         (Some(camera), true) => {
             start_vision(
@@ -190,6 +191,11 @@ pub async fn start(
         outbox.clone(),
         hardware.clock.clone(),
         config.sync.clone(),
+        shutdown.clone(),
+    )));
+    tasks.push(tokio::spawn(report_failed_writes(
+        door.clone(),
+        outbox.clone(),
         shutdown.clone(),
     )));
     tasks.push(tokio::spawn(publish_state(
@@ -366,6 +372,27 @@ async fn start_vision(
             return None;
         }
     };
+    // Denials are recorded without their snapshot when the queue cannot be opened: the door
+    // keeps deciding.
+    let evidence = match EvidenceQueue::open(
+        &config.data_dir,
+        settings.evidence_max_queued,
+        deps.metrics.clone(),
+    ) {
+        Ok(queue) => {
+            tasks.push(tokio::spawn(crate::evidence::run_uploader(
+                queue.clone(),
+                snapshots.clone(),
+                Some(deps.link.clone()),
+                shutdown.clone(),
+            )));
+            Some(queue)
+        }
+        Err(error) => {
+            tracing::error!(%error, "The evidence queue cannot be opened; denials go without a snapshot.");
+            None
+        }
+    };
     let model = ModelInfo::of(&engine);
     let gallery = {
         let model = model.clone();
@@ -391,7 +418,7 @@ async fn start_vision(
             door: deps.door,
             outbox: deps.outbox,
             kiosk: deps.kiosk,
-            snapshots: Some(snapshots.clone()),
+            evidence,
             metrics: deps.metrics,
         },
         shutdown.clone(),
@@ -407,6 +434,35 @@ async fn start_vision(
         streaming: Default::default(),
         shutdown,
     })
+}
+
+/// How often writes the store refused are reported, once it writes again.
+const FAILED_WRITES_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reports writes the store refused (a full SD card) with a `store_writes_failed: N` status
+/// event as soon as it writes again.
+async fn report_failed_writes(door: door::DoorHandle, outbox: Outbox, shutdown: CancellationToken) {
+    let snapshot = door.snapshot();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(FAILED_WRITES_EVERY) => {}
+        }
+        let mode = snapshot.borrow().mode;
+        let reported = outbox
+            .report_failed_writes(move |failed| protocol::Event::DeviceStatus {
+                status: format!("store_writes_failed: {failed}"),
+                firmware: FIRMWARE.into(),
+                mode,
+            })
+            .await;
+        if let Ok(failed @ 1..) = reported {
+            info!(
+                failed,
+                "The store writes again; the writes it refused are reported."
+            );
+        }
+    }
 }
 
 /// Keeps the retained state on the broker current: on every (re)connection and door change,

@@ -6,6 +6,10 @@
 //! every unlock is capped and relocks on a timer, or as soon as the door has opened and
 //! closed again; opening while locked is a forced-open alarm, standing open too long a
 //! held-open alarm; a critical battery triggers the configured action and a status event.
+//! A relay that fails a command is a fault: reported once (a `relay_fault` status event, a
+//! warning, [`DoorSnapshot::relay_fault`]), no unlock is attempted while it lasts, and the
+//! relay is driven to its failure state every [`RELAY_RETRY`] until it answers again
+//! (`relay_recovered`), so a relock that failed is never forgotten.
 
 use std::{sync::Arc, time::Duration};
 
@@ -23,6 +27,9 @@ use crate::{
     relay_guard::{self, FailMode, RelayGuard},
     store::{Outbox, StoreError},
 };
+
+/// How often a failing relay is driven to its failure state again.
+pub const RELAY_RETRY: Duration = Duration::from_secs(1);
 
 /// The `[door]` section: how the lock, the contact and the battery are handled.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -81,6 +88,9 @@ pub struct DoorSnapshot {
     pub mode: DoorMode,
     pub battery_percent: Option<u8>,
     pub camera_active: bool,
+    /// The relay failed its last command and has not answered since.
+    #[serde(default)]
+    pub relay_fault: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +101,8 @@ pub enum DoorError {
     Store(#[from] StoreError),
     #[error("the door task has stopped")]
     Stopped,
+    #[error("the lock relay is failing; no unlock until it answers again")]
+    RelayFault,
 }
 
 /// A request to the door task.
@@ -212,6 +224,7 @@ pub async fn start(
         mode: settings.mode,
         battery_percent: stored.as_ref().and_then(|s| s.battery_percent),
         camera_active: stored.as_ref().is_none_or(|s| s.camera_active),
+        relay_fault: false,
     };
     let was_unlocked = stored.as_ref().is_some_and(|s| !s.locked);
     let (snapshot_tx, snapshot_rx) = watch::channel(snapshot.clone());
@@ -282,6 +295,8 @@ impl DoorTask {
         let mut battery_tick =
             tokio::time::interval(Duration::from_secs(self.settings.battery_poll_secs.max(1)));
         battery_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut relay_tick = tokio::time::interval(RELAY_RETRY);
+        relay_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             let held_open_at = match (self.open_since, self.held_open_reported, self.state.mode) {
                 (Some(since), false, DoorMode::Normal | DoorMode::LockedDown) => {
@@ -306,6 +321,7 @@ impl DoorTask {
                 _ = sleep_until_opt(held_open_at) => self.held_open().await,
                 _ = contact_tick.tick() => self.poll_contact().await,
                 _ = battery_tick.tick() => self.poll_battery().await,
+                _ = relay_tick.tick(), if self.state.relay_fault => self.retry_relay().await,
             };
             if let Err(e) = result {
                 error!(error = %e, "Door task error.");
@@ -370,7 +386,13 @@ impl DoorTask {
         let duration = duration
             .unwrap_or(Duration::from_millis(u64::from(self.settings.unlock_ms)))
             .min(cap);
-        self.hardware.relay.set_locked(false)?;
+        if self.state.relay_fault {
+            return Err(DoorError::RelayFault);
+        }
+        if let Err(error) = self.hardware.relay.set_locked(false) {
+            self.relay_failed(&error).await;
+            return Err(error.into());
+        }
         let cause = format!("{method:?}").to_lowercase();
         let mut events = Vec::with_capacity(2);
         events.extend(decision);
@@ -380,13 +402,25 @@ impl DoorTask {
                 cause,
             });
         }
-        self.commit(|s| s.locked = false, events).await?;
+        // The relay is released whether or not the disk takes the event (a full SD card):
+        // the relock timer is set either way.
+        let recorded = self.commit(|s| s.locked = false, events).await;
+        if recorded.is_err() {
+            self.note_relay(false);
+        }
         // Held open stays open: no relock timer (the mode change relocks).
         if self.state.mode != DoorMode::HeldOpen {
             self.relock_at = Some(Instant::now() + duration);
         }
         self.opened_while_unlocked = false;
-        Ok(())
+        recorded
+    }
+
+    /// The relay is `locked` though its event could not be written: the door must still
+    /// know (to relock, to refuse what a locked door refuses).
+    fn note_relay(&mut self, locked: bool) {
+        self.state.locked = locked;
+        self.published.send_replace(self.state.clone());
     }
 
     async fn apply(&mut self, settings: protocol::DoorSettings) -> Result<(), DoorError> {
@@ -424,16 +458,24 @@ impl DoorTask {
     }
 
     async fn set_relay(&mut self, locked: bool, cause: &str) -> Result<(), DoorError> {
-        self.hardware.relay.set_locked(locked)?;
+        if let Err(error) = self.hardware.relay.set_locked(locked) {
+            self.relay_failed(&error).await;
+            return Err(error.into());
+        }
         if self.state.locked != locked {
-            self.record_state_change(
-                |s| s.locked = locked,
-                Event::Relay {
-                    locked,
-                    cause: cause.to_owned(),
-                },
-            )
-            .await?;
+            let recorded = self
+                .record_state_change(
+                    |s| s.locked = locked,
+                    Event::Relay {
+                        locked,
+                        cause: cause.to_owned(),
+                    },
+                )
+                .await;
+            if recorded.is_err() {
+                self.note_relay(locked);
+            }
+            recorded?;
         }
         Ok(())
     }
@@ -573,6 +615,68 @@ impl DoorTask {
             self.set_relay(true, "battery recovered").await?;
         }
         Ok(())
+    }
+
+    /// A relay command failed: the first failure is reported (warning, status event, the
+    /// snapshot's flag); the retry tick takes it from there.
+    async fn relay_failed(&mut self, error: &hal::HalError) {
+        if self.state.relay_fault {
+            return;
+        }
+        let locked = self.settings.fail_mode.locked_on_failure();
+        warn!(%error, locked, "The lock relay fails; it is driven to its failure state until it answers.");
+        self.relock_at = None;
+        let event = Event::DeviceStatus {
+            status: "relay_fault".into(),
+            firmware: crate::FIRMWARE.into(),
+            mode: self.state.mode,
+        };
+        if let Err(error) = self.commit(|s| s.relay_fault = true, vec![event]).await {
+            // The door still knows; only the report is missing.
+            error!(%error, "Could not record the relay fault.");
+            self.state.relay_fault = true;
+            self.published.send_replace(self.state.clone());
+        }
+    }
+
+    /// Drives a failing relay to its failure state again; once it answers, the fault is
+    /// over and the door's mode applies again.
+    async fn retry_relay(&mut self) -> Result<(), DoorError> {
+        let locked = self.settings.fail_mode.locked_on_failure();
+        if self.hardware.relay.set_locked(locked).is_err() {
+            return Ok(());
+        }
+        info!(locked, "The lock relay answers again.");
+        let mut events = vec![Event::DeviceStatus {
+            status: "relay_recovered".into(),
+            firmware: crate::FIRMWARE.into(),
+            mode: self.state.mode,
+        }];
+        if self.state.locked != locked {
+            events.push(Event::Relay {
+                locked,
+                cause: "relay recovered".into(),
+            });
+        }
+        let recorded = self
+            .commit(
+                |s| {
+                    s.relay_fault = false;
+                    s.locked = locked;
+                },
+                events,
+            )
+            .await;
+        if recorded.is_err() {
+            self.state.relay_fault = false;
+            self.note_relay(locked);
+        }
+        recorded?;
+        match self.state.mode {
+            DoorMode::HeldOpen => self.set_relay(false, "mode held_open").await,
+            _ if !locked && !self.battery_hold => self.set_relay(true, "relay recovered").await,
+            _ => Ok(()),
+        }
     }
 
     async fn record(&mut self, event: Event) -> Result<(), DoorError> {

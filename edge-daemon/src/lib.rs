@@ -11,26 +11,29 @@
 //! - [`commands`]: checks and runs commands from the cloud.
 //! - [`vision`]: the camera loop (presence trigger, face pipeline, frame voting) and the
 //!   decider; [`policy`] says who may pass when and keeps the attendance book; [`gallery`]
-//!   is the local face gallery (encrypted at rest, pulled by version); [`snapshot`] sends
-//!   JPEGs to the cloud; [`relay_guard`] drives relays to their failure state on a panic.
+//!   is the local face gallery (encrypted at rest, pulled by version); [`evidence`] keeps
+//!   denials' snapshots sealed on the device until [`snapshot`] has sent them to the cloud; [`relay_guard`] drives relays to their failure state on a panic.
 //! - [`kiosk`]: what the screen at the door shows ([`kiosk::KioskFeed`]) and the installer's
 //!   local API, which shows the [`metrics`] (frames captured, corrupt frames dropped).
 //! - [`hardware`]: the `[hal]` settings and the real or simulated hardware built from them.
 //! - [`sim`]: the simulated world for the `sim` hardware backend.
 //! - [`daemon`]: wires it all together; [`watchdog`] keeps systemd informed.
-//! - [`doctor`]: `edge-daemon doctor`, the installer's checklist.
+//! - [`doctor`]: `edge-daemon doctor`, the installer's checklist; [`backup`]: `edge-daemon
+//!   backup` and `restore`, the data directory (unsynced events included) onto a new card.
 //!
 //! The modules form no import cycle, and [`door`] reaches only [`relay_guard`] and
 //! [`store`]: the safety-critical task never sees the camera, the kiosk or the cloud link
 //! (`tests/module_graph.rs` checks both).
 
 pub mod backoff;
+pub mod backup;
 pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod doctor;
 pub mod door;
 pub mod enroll;
+pub mod evidence;
 pub mod gallery;
 pub mod hardware;
 pub mod identity;

@@ -4,7 +4,7 @@ use std::{io::IsTerminal, path::PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use edge_daemon::{config::EdgeConfig, daemon, enroll, hardware};
+use edge_daemon::{backup, config::EdgeConfig, daemon, enroll, hardware};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -42,6 +42,19 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Copy the store (unsynced events included), credentials, gallery and queued evidence
+    /// into a new directory; safe while the daemon runs.
+    Backup {
+        /// The backup directory (new or empty).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Bring a backup back into an empty data directory (a replaced SD card).
+    Restore {
+        /// The backup directory.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Face recognition tools for installers: identify, evaluate, benchmark.
     #[command(subcommand)]
     Face(models::cli::FaceCommand),
@@ -65,8 +78,12 @@ fn main() -> anyhow::Result<()> {
     let config = EdgeConfig::load(cli.config.as_deref()).context("reading the configuration")?;
     let command = cli.command.unwrap_or(Cmd::Run);
     // The face tools are CPU-bound and synchronous: no runtime at all.
-    if let Cmd::Face(command) = command {
-        return models::cli::run(command);
+    match command {
+        Cmd::Face(command) => return models::cli::run(command),
+        // File work: no runtime either.
+        Cmd::Backup { to } => return backup_to(&config, &to),
+        Cmd::Restore { from } => return restore_from(&config, &from),
+        _ => {}
     }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -80,6 +97,8 @@ async fn dispatch(command: Cmd, config: EdgeConfig) -> anyhow::Result<()> {
     match command {
         Cmd::Run => run(config).await,
         Cmd::Face(command) => models::cli::run(command),
+        Cmd::Backup { to } => backup_to(&config, &to),
+        Cmd::Restore { from } => restore_from(&config, &from),
         Cmd::Doctor { json } => {
             let report = edge_daemon::doctor::run(&config).await;
             if json {
@@ -107,6 +126,35 @@ async fn dispatch(command: Cmd, config: EdgeConfig) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn backup_to(config: &EdgeConfig, to: &std::path::Path) -> anyhow::Result<()> {
+    let manifest = backup::backup(&config.data_dir, to)
+        .with_context(|| format!("backing up {}", config.data_dir.display()))?;
+    println!(
+        "Backed up {} into {}: {} unsynced events (last seq {}), {} files.",
+        config.data_dir.display(),
+        to.display(),
+        manifest.unsynced,
+        manifest.last_seq,
+        manifest.files
+    );
+    Ok(())
+}
+
+fn restore_from(config: &EdgeConfig, from: &std::path::Path) -> anyhow::Result<()> {
+    let manifest = backup::restore(&config.data_dir, from)
+        .with_context(|| format!("restoring {}", from.display()))?;
+    println!(
+        "Restored {} into {}: device {}, {} unsynced events (last seq {}), backed up at {}.",
+        from.display(),
+        config.data_dir.display(),
+        manifest.device.as_deref().unwrap_or("not enrolled"),
+        manifest.unsynced,
+        manifest.last_seq,
+        manifest.created_at
+    );
+    Ok(())
 }
 
 async fn run(config: EdgeConfig) -> anyhow::Result<()> {

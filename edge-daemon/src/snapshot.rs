@@ -1,6 +1,7 @@
 //! Camera snapshots to the cloud: JPEG encoding and the HTTPS upload to
-//! [`protocol::sync::SNAPSHOTS_PATH`] with the device token, for denied faces (the key goes
-//! into the event), `capture` commands and live streams.
+//! [`protocol::sync::SNAPSHOTS_PATH`] with the device token, for denied faces (under the id
+//! the event already carries, from [`crate::evidence`]'s queue), `capture` commands and
+//! live streams.
 
 use std::time::Duration;
 
@@ -26,8 +27,8 @@ pub enum SnapshotError {
 /// What a snapshot is for, which names it at the cloud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
-    /// Evidence for a denied decision; the key goes into the event.
-    Evidence,
+    /// Evidence for a denied decision, under the id the device chose and put in the event.
+    Evidence(uuid::Uuid),
     /// The answer to a `capture` command.
     Command(uuid::Uuid),
     /// One frame of a live stream.
@@ -83,7 +84,7 @@ impl SnapshotClient {
             .timeout(timeout)
             .body(jpeg);
         match purpose {
-            Purpose::Evidence => {}
+            Purpose::Evidence(id) => request = request.query(&[("evidence", id.to_string())]),
             Purpose::Command(id) => request = request.query(&[("command", id.to_string())]),
             Purpose::Stream(id) => request = request.query(&[("stream", id.to_string())]),
         }

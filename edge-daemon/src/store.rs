@@ -28,7 +28,16 @@ pub enum StoreError {
     CorruptState { key: String, reason: String },
     #[error("the store's writer thread stopped")]
     Closed,
+    #[error(
+        "the store has layout {found}, newer than this edge-daemon knows ({SCHEMA_VERSION}); \
+         run the edge-daemon that wrote it or a newer one"
+    )]
+    NewerSchema { found: i64 },
 }
+
+/// The store's layout, kept in SQLite's `user_version`: 1 the first, 2 with parked rows
+/// dated. A backup names it; a restore, like the store itself, refuses a newer one.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How hard each commit pushes data to the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -114,6 +123,8 @@ pub struct Store {
     options: StoreOptions,
     /// Rows in `outbox`, kept in memory because `COUNT(*)` scans the table.
     pending: u64,
+    /// Write transactions SQLite refused (a full disk, an I/O error) not yet reported.
+    failed_writes: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -141,6 +152,10 @@ impl Store {
         };
         conn.pragma_update(None, "synchronous", sync)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema { found });
+        }
         conn.execute_batch(SCHEMA)?;
         // A store written before parked rows were dated gets the column; its rows count from
         // now.
@@ -156,6 +171,7 @@ impl Store {
             "UPDATE parked SET parked_at = ?1 WHERE parked_at IS NULL",
             [clock.now().unix_timestamp()],
         )?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         let pending: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
         Ok(Self {
             conn,
@@ -164,12 +180,49 @@ impl Store {
             clock,
             options,
             pending: pending as u64,
+            failed_writes: 0,
         })
     }
 
     /// Runs `f` in one transaction; the events it emits are committed with its state changes
-    /// or not at all.
+    /// or not at all. A transaction SQLite refuses (a full disk) is counted, with a warning
+    /// at the first of a run, until [`Store::report_failed_writes`] has reported it.
     pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<(T, Vec<Envelope>), StoreError> {
+        let result = self.try_write(f);
+        if let Err(StoreError::Sqlite(error)) = &result {
+            self.failed_writes += 1;
+            if self.failed_writes == 1 {
+                tracing::warn!(%error, "The store cannot write (is the disk full?); what fails to be recorded is counted.");
+            }
+        }
+        result
+    }
+
+    /// Write transactions refused since the last report.
+    pub fn failed_writes(&self) -> u64 {
+        self.failed_writes
+    }
+
+    /// Once the store writes again, records `report(failed)` for the writes it refused and
+    /// forgets them; `Ok(0)` when there were none. A report that cannot be written either
+    /// is not counted itself.
+    pub fn report_failed_writes(
+        &mut self,
+        report: impl FnOnce(u64) -> Event,
+    ) -> Result<u64, StoreError> {
+        let failed = self.failed_writes;
+        if failed == 0 {
+            return Ok(0);
+        }
+        self.try_write(|w| w.emit(report(failed)))?;
+        self.failed_writes = 0;
+        Ok(failed)
+    }
+
+    fn try_write<T>(
         &mut self,
         f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
     ) -> Result<(T, Vec<Envelope>), StoreError> {
@@ -560,6 +613,21 @@ impl Outbox {
     pub async fn emit(&self, event: Event) -> Result<Envelope, StoreError> {
         let (envelope, _) = self.write(move |w| w.emit(event)).await?;
         Ok(envelope)
+    }
+
+    /// [`Store::report_failed_writes`] on a blocking thread; wakes the syncer for the report.
+    pub async fn report_failed_writes(
+        &self,
+        report: impl FnOnce(u64) -> Event + Send + 'static,
+    ) -> Result<u64, StoreError> {
+        let this = self.clone();
+        let failed = tokio::task::spawn_blocking(move || this.lock().report_failed_writes(report))
+            .await
+            .map_err(|_| StoreError::Closed)??;
+        if failed > 0 {
+            self.appended.notify_one();
+        }
+        Ok(failed)
     }
 
     /// Runs a read or bookkeeping operation on a blocking thread.

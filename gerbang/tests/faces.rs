@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use cloud_api::testkit::{unique_site, Backend, BrokerKind};
+use cloud_api::testkit::{Backend, BrokerKind};
 use protocol::{AccessResult, DenyReason};
 use support::*;
 
@@ -30,27 +30,13 @@ async fn decisions_counted(site: &Site, result: &str) -> Option<f64> {
 async fn faces_enrolled_in_the_cloud_open_the_door_and_are_counted() {
     let site = Site::new(Backend::Sqlite, BrokerKind::Embedded).await;
     let dir = tempfile::tempdir().unwrap();
-    let code = site.code_for(&unique_site("faces"), "door-1").await;
-    edge_daemon::enroll::enroll(&site.url(""), &code, dir.path(), None, false)
-        .await
-        .unwrap();
-    let photos = gerbang::visitors::testdata_dir();
-    gerbang::visitors::enrol(&site.url(""), ADMIN_EMAIL, ADMIN_PASSWORD, &photos)
-        .await
-        .unwrap();
-
-    let config = vision_door_config(
-        dir.path(),
-        site.url("").trim_start_matches("http://"),
-        site.mqtt_url().trim_start_matches("mqtt://"),
-    );
-    let (running, camera, shutdown) = start_sim_door(&config).await;
-    let vision = running.vision.clone().expect("the camera loop runs");
-    eventually(Duration::from_secs(60), "the gallery pulled", || async {
-        (vision.gallery.shared.current().people() == 2).then_some(())
-    })
-    .await;
-    let cast = gerbang::visitors::Cast::load(&photos).unwrap();
+    let FaceDoor {
+        running,
+        vision,
+        camera,
+        shutdown,
+        cast,
+    } = face_door(&site, dir.path(), "faces").await;
     let mut verdicts = vision.camera.verdicts();
 
     // Obama walks up: three photos at different head angles in turn.

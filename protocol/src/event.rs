@@ -50,7 +50,8 @@ pub enum Event {
         score: Option<f32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         liveness: Option<f32>,
-        /// Key of a snapshot uploaded separately over HTTPS.
+        /// Key of a snapshot uploaded separately over HTTPS: one the device chose (a UUID,
+        /// uploaded with `?evidence=`, possibly after the event) or one the cloud returned.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         snapshot: Option<String>,
     },

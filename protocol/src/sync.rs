@@ -65,8 +65,11 @@ pub struct EnrollResponse {
 /// Bearer`). `?since=VERSION` answers `304 Not Modified` when the gallery is not newer.
 pub const GALLERY_PATH: &str = "/api/device/gallery";
 /// Device → cloud: `POST` a camera snapshot (`Content-Type: image/jpeg`, at most
-/// [`MAX_SNAPSHOT_BYTES`]); `?command=UUID` when it answers a `capture` command. Answers
-/// [`SnapshotStored`].
+/// [`MAX_SNAPSHOT_BYTES`]); `?command=UUID` when it answers a `capture` command;
+/// `?evidence=UUID` for a denial's evidence under the id the device chose and already put
+/// in the event's `snapshot` (so the event need not wait for the upload; repeating an
+/// upload is harmless). Answers [`SnapshotStored`]. Without `?evidence=` the cloud picks the
+/// key (older devices upload first and put that key in the event).
 pub const SNAPSHOTS_PATH: &str = "/api/device/snapshots";
 /// The largest snapshot the cloud accepts.
 pub const MAX_SNAPSHOT_BYTES: usize = 4 * 1024 * 1024;

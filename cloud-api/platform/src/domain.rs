@@ -111,6 +111,17 @@ pub trait Projector: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Snapshot references taken out of access decisions that named an erased person
+    /// (events a door recorded offline before it learned of the erasure): whatever the
+    /// domain holds or will receive under them belongs to someone erased.
+    async fn erased_snapshots(
+        &self,
+        _txn: &DatabaseTransaction,
+        _snapshots: &[crate::ingest::forget::ErasedSnapshot],
+    ) -> Result<(), DbErr> {
+        Ok(())
+    }
+
     /// A device's retained state message, inside the transaction that records it.
     async fn device_state(
         &self,

@@ -4,10 +4,12 @@
 //! is there) the face pipeline → N-of-M frame voting ([`models::FrameVoter`]) → a
 //! [`Sighting`], at most one per person per cool-down. The async decider then applies the
 //! door policy ([`crate::policy`]) or the attendance rules, drives the door actor, records
-//! events (denials with an evidence snapshot) and tells the kiosk screen.
+//! events (a denial at once, naming the evidence snapshot it queues in
+//! [`crate::evidence`]) and tells the kiosk screen.
 //!
 //! Inference never runs on the async runtime: the camera thread is a blocking-pool thread.
 
+pub mod health;
 pub mod presence;
 
 use std::{
@@ -27,11 +29,12 @@ use tracing::{debug, info, warn};
 
 use crate::{
     door::DoorHandle,
+    evidence::EvidenceQueue,
     gallery::{GallerySync, SharedGallery},
     kiosk::{KioskFeed, KioskMessage},
     metrics::Metrics,
     policy::{self, AttendanceBook, AttendanceOutcome, KioskDirection},
-    snapshot::{self, SnapshotClient},
+    snapshot,
     store::{Outbox, StoreError},
 };
 
@@ -91,9 +94,15 @@ pub struct VisionSettings {
     /// How often a connected door confirms its gallery with the cloud, in seconds (0: only
     /// on notices and reconnections).
     pub gallery_check_secs: u64,
-    /// Upload a snapshot with every denial.
+    /// Seconds without a usable frame before the camera is reported faulty (see
+    /// [`health`]).
+    pub camera_fault_after_secs: u64,
+    /// Keep a snapshot of every denial for the cloud.
     pub snapshots: bool,
     pub snapshot_quality: u8,
+    /// Denial snapshots kept on the device while the cloud is away; past this the oldest
+    /// is dropped (and counted).
+    pub evidence_max_queued: usize,
     /// How often the kiosk preview JPEG is refreshed (0: never).
     pub preview_every_ms: u64,
     pub kiosk_direction: KioskDirection,
@@ -127,8 +136,10 @@ impl Default for VisionSettings {
             presence: PresenceSettings::default(),
             gallery_max_age_secs: 24 * 3600,
             gallery_check_secs: 300,
+            camera_fault_after_secs: 10,
             snapshots: true,
             snapshot_quality: 80,
+            evidence_max_queued: 200,
             preview_every_ms: 500,
             kiosk_direction: KioskDirection::Auto,
             min_checkout_after_mins: 60,
@@ -254,7 +265,8 @@ pub struct VisionParts {
     pub door: DoorHandle,
     pub outbox: Outbox,
     pub kiosk: KioskFeed,
-    pub snapshots: Option<SnapshotClient>,
+    /// Where denials' snapshots wait for the cloud; `None`: denials go without one.
+    pub evidence: Option<EvidenceQueue>,
     /// Where the camera loop counts frames (captured, corrupt).
     pub metrics: Arc<Metrics>,
 }
@@ -280,6 +292,13 @@ pub fn start(
     };
     let cancel = shutdown.clone();
     let camera_task = tokio::task::spawn_blocking(move || camera_loop.run(&cancel));
+    let health_task = tokio::spawn(health::watch_camera(
+        parts.metrics.clone(),
+        parts.outbox.clone(),
+        parts.door.snapshot(),
+        Duration::from_secs(parts.settings.camera_fault_after_secs.max(1)),
+        shutdown.clone(),
+    ));
     let (verdicts, _) = broadcast::channel(64);
     let decider = Decider {
         parts,
@@ -291,7 +310,7 @@ pub fn start(
             latest: latest_rx,
             verdicts,
         },
-        vec![camera_task, decider_task],
+        vec![camera_task, decider_task, health_task],
     )
 }
 
@@ -334,6 +353,7 @@ impl CameraLoop {
                 }
                 Err(error) => {
                     camera_errors += 1;
+                    self.metrics.camera_error();
                     if camera_errors == 1 || camera_errors % 100 == 0 {
                         warn!(%error, camera_errors, "Camera capture failed.");
                     }
@@ -503,7 +523,8 @@ impl Decider {
                     Some(score),
                     Some(sighting.liveness),
                     &sighting,
-                );
+                )
+                .await;
                 return Ok(denied(DenyReason::GalleryStale, Some(person)));
             }
         }
@@ -514,7 +535,8 @@ impl Decider {
         let (person_id, score) = match &sighting.seen {
             Seen::Known { person, score } => (person.clone(), *score),
             Seen::Stranger { score } => {
-                self.deny(None, DenyReason::UnknownFace, *score, liveness, &sighting);
+                self.deny(None, DenyReason::UnknownFace, *score, liveness, &sighting)
+                    .await;
                 return Ok(denied(DenyReason::UnknownFace, None));
             }
             Seen::Spoof { person, score } => {
@@ -525,7 +547,8 @@ impl Decider {
                     Some(*score),
                     liveness,
                     &sighting,
-                );
+                )
+                .await;
                 return Ok(denied(DenyReason::LivenessFailed, Some(person.clone())));
             }
         };
@@ -537,7 +560,8 @@ impl Decider {
                 Some(score),
                 liveness,
                 &sighting,
-            );
+            )
+            .await;
             return Ok(denied(DenyReason::UnknownFace, None));
         };
         let mode = self.parts.door.snapshot().borrow().mode;
@@ -548,7 +572,8 @@ impl Decider {
                 Some(score),
                 liveness,
                 &sighting,
-            );
+            )
+            .await;
             return Ok(denied(reason, Some(person_id)));
         }
         let granted = Event::AccessDecision {
@@ -649,9 +674,10 @@ impl Decider {
         Ok(outcome)
     }
 
-    /// Tells the kiosk at once; the event follows once the evidence snapshot is uploaded
-    /// (or could not be: offline, the event goes without a key).
-    fn deny(
+    /// Tells the kiosk and records the denial at once, with the time of the decision; its
+    /// evidence snapshot is named in the event by an id chosen here and queued on the device
+    /// (encoded off the async workers), to reach the cloud whenever it can.
+    async fn deny(
         &self,
         person: Option<PersonRef>,
         reason: DenyReason,
@@ -665,50 +691,34 @@ impl Decider {
             "Access denied."
         );
         self.parts.kiosk.publish(KioskMessage::Denied { reason });
-        let client = self
+        let evidence = self
             .parts
-            .snapshots
+            .evidence
             .clone()
-            .filter(|_| self.parts.settings.snapshots);
-        let quality = self.parts.settings.snapshot_quality;
-        let frame = sighting.frame.clone();
-        let outbox = self.parts.outbox.clone();
-        tokio::spawn(async move {
-            let snapshot = match client {
-                Some(client) => evidence(&client, frame, quality).await,
-                None => None,
-            };
-            let event = Event::AccessDecision {
-                result: AccessResult::Denied,
-                method: AccessMethod::Face,
-                person,
-                reason: Some(reason),
-                score,
-                liveness,
-                snapshot,
-            };
-            if let Err(error) = outbox.emit(event).await {
-                warn!(%error, "Could not record a denial.");
-            }
-        });
-    }
-}
-
-/// Uploads the frame of a denial; `None` (logged) when that is not possible now.
-async fn evidence(client: &SnapshotClient, frame: Arc<Frame>, quality: u8) -> Option<String> {
-    let jpeg = tokio::task::spawn_blocking(move || snapshot::encode_jpeg(&frame.image, quality))
-        .await
-        .ok()?
-        .map_err(|error| warn!(%error, "Could not encode a snapshot."))
-        .ok()?;
-    match client
-        .upload(jpeg, snapshot::Purpose::Evidence, Duration::from_secs(3))
-        .await
-    {
-        Ok(key) => Some(key),
-        Err(error) => {
-            warn!(%error, "Snapshot not uploaded; the denial is recorded without it.");
-            None
+            .filter(|_| self.parts.settings.snapshots)
+            .map(|queue| (queue, uuid::Uuid::now_v7()));
+        let event = Event::AccessDecision {
+            result: AccessResult::Denied,
+            method: AccessMethod::Face,
+            person,
+            reason: Some(reason),
+            score,
+            liveness,
+            snapshot: evidence.as_ref().map(|(_, id)| id.to_string()),
+        };
+        if let Err(error) = self.parts.outbox.emit(event).await {
+            warn!(%error, "Could not record a denial.");
+        }
+        if let Some((queue, id)) = evidence {
+            let (frame, quality) = (sighting.frame.clone(), self.parts.settings.snapshot_quality);
+            tokio::task::spawn_blocking(move || {
+                let kept = snapshot::encode_jpeg(&frame.image, quality)
+                    .map_err(|error| error.to_string())
+                    .and_then(|jpeg| queue.push(id, &jpeg).map_err(|error| error.to_string()));
+                if let Err(error) = kept {
+                    warn!(%error, snapshot = %id, "A denial's snapshot could not be kept.");
+                }
+            });
         }
     }
 }

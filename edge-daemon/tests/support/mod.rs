@@ -14,7 +14,7 @@ use edge_daemon::{
     door::{self, DoorHandle, DoorHardware},
     gallery::{encode_template, GallerySync, GalleryVault, ModelInfo},
     kiosk::KioskFeed,
-    metrics::Metrics,
+    metrics::{CountedRelay, Metrics},
     store::{Boot, Durability, Outbox, Signer, Store, StoreOptions},
     vision::{self, presence::PresenceSettings, CameraHandle, VisionParts, VisionSettings},
 };
@@ -153,9 +153,10 @@ pub async fn rig(
     let outbox = Outbox::new(store);
     let relay = SimRelay::new(true);
     let shutdown = CancellationToken::new();
+    let metrics = Arc::new(Metrics::default());
     let (door, _task) = door::start(
         DoorHardware {
-            relay: Arc::new(relay.clone()),
+            relay: Arc::new(CountedRelay::new(Arc::new(relay.clone()), metrics.clone())),
             contact: Arc::new(SimDoor::new(false)),
             battery: Arc::new(SimBattery::new(SimBatteryConfig::default())),
         },
@@ -177,7 +178,6 @@ pub async fn rig(
         ..SimCameraConfig::default()
     });
     let kiosk = KioskFeed::new();
-    let metrics = Arc::new(Metrics::default());
     let (handle, _tasks) = vision::start(
         VisionParts {
             settings,
@@ -189,7 +189,7 @@ pub async fn rig(
             door: door.clone(),
             outbox: outbox.clone(),
             kiosk: kiosk.clone(),
-            snapshots: None,
+            evidence: None,
             metrics: metrics.clone(),
         },
         shutdown.clone(),

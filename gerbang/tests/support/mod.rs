@@ -489,3 +489,45 @@ pub async fn start_sim_door(
         .expect("the door starts");
     (running, camera, shutdown)
 }
+
+/// A door with the camera loop, in this process: enrolled as `door-1` of a site named
+/// after `name`, Obama and Biden enrolled through the cloud as the demo does, their gallery
+/// pulled. Its data is in `dir`; the cast of photos comes with it.
+pub struct FaceDoor {
+    pub running: edge_daemon::daemon::Running,
+    pub vision: edge_daemon::commands::Vision,
+    pub camera: hal::sim::SimCamera,
+    pub shutdown: CancellationToken,
+    pub cast: gerbang::visitors::Cast,
+}
+
+pub async fn face_door(site: &Site, dir: &Path, name: &str) -> FaceDoor {
+    let code = site
+        .code_for(&cloud_api::testkit::unique_site(name), "door-1")
+        .await;
+    edge_daemon::enroll::enroll(&site.url(""), &code, dir, None, false)
+        .await
+        .unwrap();
+    let photos = gerbang::visitors::testdata_dir();
+    gerbang::visitors::enrol(&site.url(""), ADMIN_EMAIL, ADMIN_PASSWORD, &photos)
+        .await
+        .unwrap();
+    let config = vision_door_config(
+        dir,
+        site.url("").trim_start_matches("http://"),
+        site.mqtt_url().trim_start_matches("mqtt://"),
+    );
+    let (running, camera, shutdown) = start_sim_door(&config).await;
+    let vision = running.vision.clone().expect("the camera loop runs");
+    eventually(Duration::from_secs(60), "the gallery pulled", || async {
+        (vision.gallery.shared.current().people() == 2).then_some(())
+    })
+    .await;
+    FaceDoor {
+        running,
+        vision,
+        camera,
+        shutdown,
+        cast: gerbang::visitors::Cast::load(&photos).unwrap(),
+    }
+}

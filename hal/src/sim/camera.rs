@@ -60,6 +60,8 @@ struct State {
     background: RgbImage,
     pacer: FramePacer,
     fault: Option<String>,
+    /// Stuck: captures wait for a frame that does not come.
+    stalled: bool,
     /// Captures still to deliver as corrupt frames.
     corrupt: u64,
     captured: u64,
@@ -108,6 +110,7 @@ impl SimCamera {
                 background,
                 pacer,
                 fault: None,
+                stalled: false,
                 corrupt: 0,
                 captured: 0,
             })),
@@ -140,6 +143,13 @@ impl SimCamera {
         lock(&self.state).fault = reason;
     }
 
+    /// Makes the camera stuck (`true`): a capture waits for a frame that does not come and,
+    /// like a driver's select timeout, fails after [`STALL_TIMEOUT`]; or (`false`) delivers
+    /// again, releasing a capture that waits.
+    pub fn set_stalled(&self, stalled: bool) {
+        lock(&self.state).stalled = stalled;
+    }
+
     /// Makes the next `frames` captures deliver a damaged frame ([`HalError::CorruptFrame`]),
     /// as a USB camera does with a truncated MJPEG frame. They are not counted as captured.
     pub fn corrupt_next(&self, frames: u64) {
@@ -167,8 +177,21 @@ impl Default for SimCamera {
     }
 }
 
+/// How long a capture of a stuck simulated camera waits before it fails.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl Camera for SimCamera {
     fn capture(&self) -> Result<Frame, HalError> {
+        let stuck_since = Instant::now();
+        while lock(&self.state).stalled {
+            if stuck_since.elapsed() >= STALL_TIMEOUT {
+                return Err(HalError::Camera(format!(
+                    "no frame within {} s",
+                    STALL_TIMEOUT.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let wait = {
             let mut state = lock(&self.state);
             if let Some(reason) = &state.fault {
@@ -362,6 +385,22 @@ mod tests {
         );
         camera.set_fault(None);
         assert!(camera.capture().is_ok());
+    }
+
+    #[test]
+    fn a_stuck_camera_times_out_and_delivers_once_released() {
+        let camera = SimCamera::new(unpaced());
+        camera.set_stalled(true);
+        let waited = Instant::now();
+        let error = camera.capture().unwrap_err();
+        assert!(waited.elapsed() >= STALL_TIMEOUT, "{:?}", waited.elapsed());
+        assert_eq!(error.to_string(), "camera: no frame within 2 s");
+        let released = camera.clone();
+        let waiting = std::thread::spawn(move || camera.capture());
+        std::thread::sleep(Duration::from_millis(100));
+        released.set_stalled(false);
+        assert!(waiting.join().unwrap().is_ok());
+        assert_eq!(released.frames_captured(), 1);
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod door;
 mod relay;
 
 pub use battery::{SimBattery, SimBatteryConfig, SimTime};
-pub use camera::{SimCamera, SimCameraConfig};
+pub use camera::{SimCamera, SimCameraConfig, STALL_TIMEOUT};
 pub use clock::SimClock;
 pub use door::SimDoor;
 pub use relay::{SimRelay, Switching};

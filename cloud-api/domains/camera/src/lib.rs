@@ -4,9 +4,12 @@
 //! `PUT /api/door/settings` (persisted, pushed to the device, answered after its ack).
 //!
 //! Snapshots are stored through `object_store` (a local directory by default) under keys the
-//! cloud makes from the device id and a UUID; rows in `camera_records` point at them.
+//! cloud makes from the device id and a UUID — the cloud's own, or for a denial's evidence
+//! the one the device chose (`?evidence=UUID`, see `evidence`); rows in `camera_records`
+//! point at them.
 
 pub mod entities;
+mod evidence;
 mod hub;
 pub(crate) mod migration;
 pub mod privacy;
@@ -88,6 +91,7 @@ impl Domain for Camera {
         vec![
             Box::new(migration::M0010Camera),
             Box::new(migration::M0016CameraRecordsPerson),
+            Box::new(migration::M0030CameraEvidence),
         ]
     }
 
@@ -120,7 +124,9 @@ impl Domain for Camera {
 
     /// Ties snapshots to the person their access decision names.
     fn projector(&self) -> Option<Arc<dyn Projector>> {
-        Some(Arc::new(privacy::SnapshotOwners))
+        Some(Arc::new(privacy::SnapshotOwners {
+            store: self.store.clone(),
+        }))
     }
 
     /// A person's snapshots: exported with the images, deleted on erasure.

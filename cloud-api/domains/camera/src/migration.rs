@@ -115,3 +115,51 @@ impl MigrationTrait for M0016CameraRecordsPerson {
             .await
     }
 }
+
+#[derive(DeriveIden)]
+enum CameraEvidence {
+    Table,
+    Id,
+    DeviceId,
+    PersonId,
+    Erased,
+    ClaimedAt,
+}
+
+/// Migration 30 (camera): `camera_evidence`, where an access decision and the evidence
+/// snapshot a device named with its own id meet, whichever arrives first (see
+/// `crate::evidence`).
+pub struct M0030CameraEvidence;
+
+impl MigrationName for M0030CameraEvidence {
+    fn name(&self) -> &str {
+        "m0030_camera_evidence"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0030CameraEvidence {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(CameraEvidence::Table)
+                    .col(pk_uuid(CameraEvidence::Id))
+                    .col(string(CameraEvidence::DeviceId))
+                    .col(string_null(CameraEvidence::PersonId))
+                    .col(boolean(CameraEvidence::Erased).default(false))
+                    .col(timestamp_with_time_zone(CameraEvidence::ClaimedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_camera_evidence_person")
+                    .table(CameraEvidence::Table)
+                    .col(CameraEvidence::PersonId)
+                    .to_owned(),
+            )
+            .await
+    }
+}

@@ -15,7 +15,10 @@ use std::{
 };
 
 use object_store::ObjectStore;
-use platform::domain::{ExportFile, PersonalData, Projector, RetentionAction, RetentionPolicy};
+use platform::{
+    domain::{ExportFile, PersonalData, Projector, RetentionAction, RetentionPolicy},
+    ingest::forget::ErasedSnapshot,
+};
 use protocol::{Envelope, Event};
 use sea_orm::{
     sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
@@ -80,6 +83,9 @@ impl SnapshotRecords {
     }
 
     async fn forget(&self, txn: &DatabaseTransaction, user: Uuid) -> Result<(), DbErr> {
+        // The claims first: an evidence upload racing this erasure waits on them, then
+        // finds a tombstone (or its record, committed first, is found below).
+        crate::evidence::erase_person(txn, &user.to_string()).await?;
         let rows = self.of(txn, user).await?;
         let removed = delete_records(txn, &**store_of(&self.store)?, &rows).await?;
         if removed > 0 {
@@ -160,10 +166,14 @@ impl PersonalData for SnapshotRecords {
     }
 }
 
-/// Ties a snapshot to the person its access decision names, in the ingest transaction
-/// (the device uploads the snapshot before it records the decision).
+/// Ties a snapshot to the person its access decision names, in the ingest transaction:
+/// the record's owner when the snapshot came first (older devices upload it before they
+/// record the decision), and the evidence claim for a snapshot still on its way (see
+/// [`crate::evidence`]).
 #[derive(Debug)]
-pub struct SnapshotOwners;
+pub struct SnapshotOwners {
+    pub store: StoreCell,
+}
 
 #[async_trait::async_trait]
 impl Projector for SnapshotOwners {
@@ -171,11 +181,11 @@ impl Projector for SnapshotOwners {
         &self,
         txn: &DatabaseTransaction,
         events: &[&Envelope],
-        _now: OffsetDateTime,
+        now: OffsetDateTime,
     ) -> Result<(), DbErr> {
         for envelope in events {
             let Event::AccessDecision {
-                person: Some(person),
+                person,
                 snapshot: Some(key),
                 ..
             } = &envelope.event
@@ -183,6 +193,12 @@ impl Projector for SnapshotOwners {
                 continue;
             };
             let Ok(id) = Uuid::parse_str(key) else {
+                continue;
+            };
+            let device = envelope.device.as_str();
+            crate::evidence::claim(txn, device, id, person.as_ref().map(|p| p.id.as_str()), now)
+                .await?;
+            let Some(person) = person else {
                 continue;
             };
             // Only the device's own snapshot: no device can tie another's to someone.
@@ -195,6 +211,33 @@ impl Projector for SnapshotOwners {
                 .filter(camera_record::Column::DeviceId.eq(envelope.device.as_str()))
                 .exec(txn)
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// A late decision about someone erased: the image it named is deleted if it is here,
+    /// and dropped when it comes.
+    async fn erased_snapshots(
+        &self,
+        txn: &DatabaseTransaction,
+        snapshots: &[ErasedSnapshot],
+    ) -> Result<(), DbErr> {
+        let now = OffsetDateTime::now_utc();
+        for snapshot in snapshots {
+            let Ok(id) = Uuid::parse_str(&snapshot.key) else {
+                continue;
+            };
+            let device = snapshot.device.as_str();
+            crate::evidence::tombstone(txn, device, id, now).await?;
+            let rows = camera_record::Entity::find()
+                .filter(camera_record::Column::Id.eq(id))
+                .filter(camera_record::Column::DeviceId.eq(device))
+                .all(txn)
+                .await?;
+            let removed = delete_records(txn, &**store_of(&self.store)?, &rows).await?;
+            if removed > 0 {
+                tracing::info!(%device, removed, "The snapshot of an erased person's late decision deleted.");
+            }
         }
         Ok(())
     }
@@ -232,6 +275,7 @@ impl RetentionPolicy for SnapshotRetention {
                 .await?;
             removed += delete_records(db, &**store, &rows).await?;
             if (rows.len() as u64) < BATCH {
+                crate::evidence::expire(db, cutoff).await?;
                 return Ok(removed);
             }
         }

@@ -134,6 +134,7 @@ impl From<camera_record::Model> for RecordingView {
 pub(crate) struct UploadQuery {
     command: Option<String>,
     stream: Option<String>,
+    evidence: Option<String>,
 }
 
 fn is_jpeg(bytes: &[u8]) -> bool {
@@ -141,13 +142,15 @@ fn is_jpeg(bytes: &[u8]) -> bool {
 }
 
 /// `POST /api/device/snapshots`: a device's JPEG (a capture's answer with `?command=`, a live
-/// frame with `?stream=`, or a snapshot of its own).
+/// frame with `?stream=`, a denial's evidence under the id the device chose with
+/// `?evidence=`, or a snapshot of its own).
 #[utoipa::path(post, path = "/api/device/snapshots", tag = "devices",
     params(("command" = Option<String>, Query, description = "The capture command this answers"),
-        ("stream" = Option<String>, Query, description = "The stream command this frame belongs to (relayed, not stored)")),
+        ("stream" = Option<String>, Query, description = "The stream command this frame belongs to (relayed, not stored)"),
+        ("evidence" = Option<String>, Query, description = "The snapshot id (UUID) the device put in its access decision; uploading it again is harmless")),
     request_body(content = Vec<u8>, content_type = "image/jpeg", description = "At most 4 MiB"),
-    responses((status = 200, description = "`{key}`: the recording id (live frames: `stream`)"),
-        (status = 400), (status = 401), (status = 404, description = "Unknown command"), (status = 409, description = "Nobody watches the stream"),
+    responses((status = 200, description = "`{key}`: the recording id (live frames: `stream`; evidence: the id the device chose)"),
+        (status = 400), (status = 401), (status = 404, description = "Unknown command"), (status = 409, description = "Nobody watches the stream, or the evidence id is another device's"),
         (status = 413), (status = 415)),
     security(("device_token" = [])))]
 pub(crate) async fn upload(
@@ -194,6 +197,18 @@ pub(crate) async fn upload(
         return Ok(Json(SnapshotStored {
             key: "stream".into(),
         }));
+    }
+    if let Some(raw) = query.evidence.as_deref() {
+        if query.command.is_some() {
+            return Err(ApiError::bad_request(Msg::new(
+                "evidence dan command tidak boleh bersamaan",
+                "evidence and command cannot be combined",
+            )));
+        }
+        let id = Uuid::parse_str(raw).map_err(|_| {
+            ApiError::bad_request(Msg::new("ID snapshot tidak valid", "Invalid snapshot id"))
+        })?;
+        return Ok(Json(store_evidence(&state, &device.id, id, body).await?));
     }
     let command_id = match query.command.as_deref() {
         Some(raw) => {
@@ -256,6 +271,87 @@ pub(crate) async fn upload(
     Ok(Json(SnapshotStored {
         key: id.to_string(),
     }))
+}
+
+/// Stores a denial's evidence under the id the device chose, tied to the person its
+/// decision names if that decision is already here (otherwise the projector ties it when
+/// it comes). Idempotent: a retry of a stored one is answered the same. The image of
+/// someone erased since is acknowledged and dropped, so the device stops sending it.
+async fn store_evidence(
+    platform: &Platform,
+    device: &DeviceId,
+    id: Uuid,
+    body: Bytes,
+) -> Result<SnapshotStored, ServiceError> {
+    let answer = SnapshotStored {
+        key: id.to_string(),
+    };
+    let now = OffsetDateTime::now_utc();
+    let txn = platform::db::begin_write(&platform.db)
+        .await
+        .db("starting an evidence upload")?;
+    let claim = crate::evidence::open_for_upload(&txn, device.as_str(), id, now)
+        .await
+        .db("claiming an evidence snapshot")?;
+    let person = match claim {
+        crate::evidence::Claim::Foreign => return Err(evidence_taken()),
+        crate::evidence::Claim::Erased => {
+            txn.commit().await.db("acknowledging erased evidence")?;
+            tracing::info!(%device, snapshot = %id, "Evidence of an erased person dropped.");
+            return Ok(answer);
+        }
+        crate::evidence::Claim::Store { person } => person,
+    };
+    if let Some(existing) = camera_record::Entity::find_by_id(id)
+        .one(&txn)
+        .await
+        .db("looking for an evidence snapshot")?
+    {
+        if existing.device_id != device.as_str() {
+            return Err(evidence_taken());
+        }
+        txn.commit().await.db("acknowledging a repeated upload")?;
+        return Ok(answer);
+    }
+    let key = object_key(device.as_str(), id);
+    let size = body.len() as i64;
+    let store = &platform.domain::<CameraHub>().store;
+    // Inside the transaction, so that an erasure of the person waits for it (and then
+    // deletes it) rather than missing an image stored a moment after.
+    store
+        .put(&key, PutPayload::from_bytes(body))
+        .await
+        .map_err(|e| ServiceError::internal("storing a snapshot", e))?;
+    let row = camera_record::ActiveModel {
+        id: Set(id),
+        device_id: Set(device.to_string()),
+        object_key: Set(key.to_string()),
+        filename: Set(format!("{device}-{}.jpg", now.unix_timestamp())),
+        timestamp: Set(now),
+        event_type: Set("snapshot".into()),
+        file_size: Set(size),
+        command_id: Set(None),
+        person_id: Set(person),
+    };
+    let stored = match row.insert(&txn).await {
+        Ok(_) => txn.commit().await,
+        Err(err) => Err(err),
+    };
+    if let Err(err) = stored {
+        let _ = store.delete(&key).await;
+        return Err(ServiceError::Database {
+            context: "recording an evidence snapshot",
+            source: err,
+        });
+    }
+    Ok(answer)
+}
+
+fn evidence_taken() -> ServiceError {
+    ServiceError::Conflict(Msg::new(
+        "ID snapshot milik perangkat lain",
+        "The snapshot id belongs to another device",
+    ))
 }
 
 async fn find_capture(

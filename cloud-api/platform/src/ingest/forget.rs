@@ -100,11 +100,21 @@ fn person_of(event: &Event) -> Option<&PersonRef> {
     }
 }
 
-/// Takes erased people out of `events` before they are stored; returns how many changed.
+/// A snapshot reference taken out of an erased person's late access decision: the image,
+/// whenever it arrives (or if it already did), is theirs and must not be kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasedSnapshot {
+    pub device: protocol::DeviceId,
+    /// The event's `snapshot` as the device sent it.
+    pub key: String,
+}
+
+/// Takes erased people out of `events` before they are stored; returns the snapshot
+/// references it took with them.
 pub async fn strip_erased(
     db: &impl ConnectionTrait,
     events: &mut [VerifiedEvent],
-) -> Result<u64, DbErr> {
+) -> Result<Vec<ErasedSnapshot>, DbErr> {
     let named: BTreeSet<String> = events
         .iter()
         .filter_map(|e| person_of(&e.envelope.event))
@@ -112,7 +122,7 @@ pub async fn strip_erased(
         .map(|p| p.id.clone())
         .collect();
     if named.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let named: Vec<String> = named.into_iter().collect();
     let mut erased = BTreeSet::new();
@@ -130,13 +140,19 @@ pub async fn strip_erased(
         }
     }
     let mut changed = 0;
+    let mut snapshots = Vec::new();
     for event in events.iter_mut() {
         match &mut event.envelope.event {
             Event::AccessDecision {
                 person, snapshot, ..
             } if person.as_ref().is_some_and(|p| erased.contains(&p.id)) => {
                 *person = None;
-                *snapshot = None;
+                if let Some(key) = snapshot.take() {
+                    snapshots.push(ErasedSnapshot {
+                        device: event.envelope.device.clone(),
+                        key,
+                    });
+                }
             }
             Event::Attendance { person, .. } if erased.contains(&person.id) => {
                 *person = PersonRef {
@@ -151,7 +167,7 @@ pub async fn strip_erased(
     if changed > 0 {
         tracing::info!(changed, "Late events of erased people stored without them.");
     }
-    Ok(changed)
+    Ok(snapshots)
 }
 
 /// Takes person `person` out of every stored event of `kinds` (access decisions,

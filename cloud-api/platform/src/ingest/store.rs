@@ -121,8 +121,13 @@ async fn store_in(
     }
 
     // Events an offline door recorded before it learned of an erasure arrive without the
-    // erased person.
-    super::forget::strip_erased(txn, &mut unique).await?;
+    // erased person, and the domains hear of the snapshots those events named.
+    let erased_snapshots = super::forget::strip_erased(txn, &mut unique).await?;
+    if !erased_snapshots.is_empty() {
+        for projector in projectors {
+            projector.erased_snapshots(txn, &erased_snapshots).await?;
+        }
+    }
 
     let mut inserted_ids: HashSet<Uuid> = HashSet::with_capacity(unique.len());
     for chunk in unique.chunks(ROWS_PER_INSERT) {
