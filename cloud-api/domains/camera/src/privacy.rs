@@ -169,6 +169,7 @@ pub struct SnapshotOwners;
 impl Projector for SnapshotOwners {
     async fn events(
         &self,
+        _platform: &platform::state::Platform,
         txn: &DatabaseTransaction,
         events: &[&Envelope],
         _now: OffsetDateTime,
