@@ -169,3 +169,23 @@ pub struct AccessWindow {
 pub struct SnapshotStored {
     pub key: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_keeps_one_frame_past_the_limit_and_counts_the_rest() {
+        let zeros = vec!["0"; 5 * MAX_BATCH_FRAMES].join(",");
+        let batch: EventBatch =
+            serde_json::from_str(&format!("{{\"frames\":[{zeros}]}}")).expect("parses");
+        assert_eq!(batch.frames.len(), MAX_BATCH_FRAMES + 1);
+        assert!(batch.too_many_frames());
+        let full = vec!["{}"; MAX_BATCH_FRAMES].join(",");
+        let batch: EventBatch =
+            serde_json::from_str(&format!("{{\"frames\":[{full}]}}")).expect("parses");
+        assert_eq!(batch.frames.len(), MAX_BATCH_FRAMES);
+        assert!(!batch.too_many_frames());
+        assert!(serde_json::from_str::<EventBatch>("{\"frames\":[0,").is_err());
+    }
+}

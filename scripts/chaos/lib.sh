@@ -3,8 +3,9 @@
 # door and starts real `edge-daemon` processes, and reads what each side holds. Everything it
 # starts is stopped when the script exits; nothing of the machine's shared services is touched.
 #
-# Environment: CARGO_TARGET_DIR (where the debug binaries are built), CLOUD_DB=sqlite|postgres
-# (postgres: a fresh database on GERBANG_TEST_POSTGRES, dropped at exit).
+# Environment: CARGO_TARGET_DIR (where the debug binaries are built), CHAOS_BIN_DIR (binaries
+# built already), CLOUD_DB=sqlite|postgres (postgres: a fresh database on
+# GERBANG_TEST_POSTGRES, dropped at exit), KEEP_WORK=1 (keep the logs and stores).
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -19,7 +20,9 @@ child_pids=()
 cleanup_hooks=()
 cleanup() {
   local status=$?
-  for hook in "${cleanup_hooks[@]}"; do eval "$hook" || true; done
+  # Last registered, first run (a database is dropped before its server stops).
+  local i
+  for ((i = ${#cleanup_hooks[@]} - 1; i >= 0; i--)); do eval "${cleanup_hooks[$i]}" || true; done
   for pid in "${child_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ "${KEEP_WORK:-0}" = 1 ] || [ "$status" != 0 ]; then
@@ -29,11 +32,19 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 now_ms() { date +%s%3N; }
 
+# The debug binaries (the workspace's, so the build shares every dependency with the test
+# build); CHAOS_BIN_DIR=DIR uses the cloud-api and edge-daemon already in DIR instead.
 build_binaries() {
+  if [ -n "${CHAOS_BIN_DIR:-}" ]; then
+    CLOUD_BIN="$CHAOS_BIN_DIR/cloud-api"
+    EDGE_BIN="$CHAOS_BIN_DIR/edge-daemon"
+    return
+  fi
   cargo build --quiet --workspace --bins
   CLOUD_BIN="$CARGO_TARGET_DIR/debug/cloud-api"
   EDGE_BIN="$CARGO_TARGET_DIR/debug/edge-daemon"
@@ -64,7 +75,9 @@ start_cloud() {
   mkdir -p "$work/cloud"
   local external=()
   [ -n "${CLOUD_MQTT_URL:-}" ] && external=(GERBANG_MQTT_URL="$CLOUD_MQTT_URL")
+  # Sign-in limits lifted: the script asks the API many times.
   env GERBANG_DATABASE_URL="$CLOUD_DATABASE_URL" GERBANG_DATA_DIR="$work/cloud" \
+    GERBANG_SECURITY_AUTH_IP_BURST=100000 GERBANG_SECURITY_ACCOUNT_BURST=100000 \
     GERBANG_HTTP_ADDR="$CLOUD_HOST:$CLOUD_HTTP" GERBANG_MQTT_ADDR="$CLOUD_HOST:$CLOUD_MQTT" \
     "${external[@]}" \
     GERBANG_ADMIN_EMAIL="$ADMIN_EMAIL" GERBANG_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
@@ -72,7 +85,10 @@ start_cloud() {
   CLOUD_PID=$!
   child_pids+=("$CLOUD_PID")
   for _ in $(seq 1 240); do
-    "${run[@]}" curl -sf "http://$CLOUD_HOST:$CLOUD_HTTP/health" >/dev/null && return 0
+    if "${run[@]}" curl -sf "http://$CLOUD_HOST:$CLOUD_HTTP/health" >/dev/null; then
+      login
+      return 0
+    fi
     kill -0 "$CLOUD_PID" 2>/dev/null || { tail -20 "$work/cloud.log" >&2; return 1; }
     sleep 0.25
   done
@@ -80,17 +96,29 @@ start_cloud() {
   return 1
 }
 
-# api METHOD PATH [JSON]: the admin API (logs in once); prints the body.
+# login: the admin's token for `api` (call it in the script's own shell, not in `$(…)`).
+login() {
+  local run=()
+  [ -n "${CLOUD_NETNS:-}" ] && run=(ip netns exec "$CLOUD_NETNS")
+  ADMIN_TOKEN="$("${run[@]}" curl -sf "http://$CLOUD_HOST:$CLOUD_HTTP/api/auth/login" \
+    -H 'content-type: application/json' \
+    -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .accessToken)"
+}
+
+# api METHOD PATH [JSON]: the admin API; prints the body.
 api() {
   local run=()
   [ -n "${CLOUD_NETNS:-}" ] && run=(ip netns exec "$CLOUD_NETNS")
-  if [ -z "${ADMIN_TOKEN:-}" ]; then
-    ADMIN_TOKEN="$("${run[@]}" curl -sf "http://$CLOUD_HOST:$CLOUD_HTTP/api/auth/login" \
-      -H 'content-type: application/json' \
-      -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .accessToken)"
-  fi
-  "${run[@]}" curl -sf -X "$1" "http://$CLOUD_HOST:$CLOUD_HTTP$2" \
-    -H "authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' ${3:+-d "$3"}
+  [ -n "${ADMIN_TOKEN:-}" ] || login
+  local attempt
+  for attempt in 1 2; do
+    "${run[@]}" curl -sf -X "$1" "http://$CLOUD_HOST:$CLOUD_HTTP$2" \
+      -H "authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' \
+      ${3:+-d "$3"} && return 0
+    # An expired token (15 minutes) or a cloud just restarted: sign in again, once.
+    [ "$attempt" = 1 ] && login
+  done
+  return 1
 }
 
 # enroll_door DEVICE DIR CLOUD_URL: a device made in the cloud, enrolled by the real CLI.
