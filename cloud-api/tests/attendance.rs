@@ -1,7 +1,9 @@
 //! The day's attendance for admins (`GET /api/attendance/daily`) on both databases: who is
 //! expected (access windows, disabled people, people made later), first check-in and last
 //! check-out from kiosk events in any order, late against the site's work start in its time
-//! zone, the department filter, guards, bad input, and the CSV/XLSX/PDF exports read back.
+//! zone, the department filter, guards, bad input, and the CSV/XLSX/PDF exports read back;
+//! events of a kiosk whose clock booted in 1970 dated by the cloud from their boot once a
+//! synchronised event shows its offset (the event store, the access log and the day).
 
 #![allow(clippy::unwrap_used)]
 
@@ -15,12 +17,25 @@ use cloud_api::{
     testkit::{unique_site, Backend, BrokerKind, SimDevice, TestCloud},
 };
 use common::*;
-use protocol::{AttendanceDirection, Event, PersonRef};
+use protocol::{AccessMethod, AccessResult, AttendanceDirection, Envelope, Event, PersonRef};
 use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{json, Value};
 use time::{macros::offset, Date, OffsetDateTime, Time};
 
-db_tests!(daily_contract);
+db_tests!(daily_contract, unsynced_clock_is_corrected_from_the_boot);
+
+/// A cloud whose site (Jakarta) starts work at 08:00.
+async fn cloud_where_work_starts_at_eight(backend: Backend) -> TestCloud {
+    TestCloud::start_with(backend, BrokerKind::Embedded, |c| {
+        let people = cloud_api::people::PeopleConfig {
+            work_starts_at: Some("08:00".into()),
+            ..Default::default()
+        };
+        c.set_section("people", &people).expect("people section");
+    })
+    .await
+}
 
 /// Creates a person through the users API; returns their id.
 async fn person(tc: &TestCloud, admin: &str, body: Value) -> String {
@@ -81,14 +96,7 @@ fn row<'a>(report: &'a Value, name: &str) -> &'a Value {
 }
 
 async fn daily_contract(backend: Backend) {
-    let tc = TestCloud::start_with(backend, BrokerKind::Embedded, |c| {
-        let people = cloud_api::people::PeopleConfig {
-            work_starts_at: Some("08:00".into()),
-            ..Default::default()
-        };
-        c.set_section("people", &people).expect("people section");
-    })
-    .await;
+    let tc = cloud_where_work_starts_at_eight(backend).await;
     let admin = admin_token(&tc).await;
     let day = OffsetDateTime::now_utc().to_offset(offset!(+7)).date();
     let weekday = day.weekday().number_from_monday();
@@ -301,5 +309,165 @@ async fn daily_contract(backend: Backend) {
     let (status, _) = json(daily(&tc, &member, "").await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
+    tc.stop().await;
+}
+
+/// An unsynchronised event of `dev`'s boot `mono_ms` after it started, stamped in 1970 as a
+/// Pi without a real-time clock does before NTP answers.
+fn unsynced(dev: &mut SimDevice, mono_ms: u64, event: Event) -> Envelope {
+    let mut envelope = dev.next(event);
+    envelope.mono_ms = mono_ms;
+    envelope.ts = OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(mono_ms as i64);
+    envelope.clock_synced = false;
+    envelope
+}
+
+/// `(seq, ts, device_ts)` of every stored event of `device`, by seq.
+async fn stored_times(
+    db: &DatabaseConnection,
+    device: &str,
+) -> Vec<(i64, OffsetDateTime, Option<OffsetDateTime>)> {
+    db.query_all(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        match db.get_database_backend() {
+            DbBackend::Postgres => {
+                "SELECT seq, ts, device_ts FROM events WHERE device_id = $1 ORDER BY seq"
+            }
+            _ => "SELECT seq, ts, device_ts FROM events WHERE device_id = ? ORDER BY seq",
+        },
+        [device.into()],
+    ))
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|row| {
+        (
+            row.try_get("", "seq").unwrap(),
+            row.try_get("", "ts").unwrap(),
+            row.try_get("", "device_ts").unwrap(),
+        )
+    })
+    .collect()
+}
+
+async fn unsynced_clock_is_corrected_from_the_boot(backend: Backend) {
+    let tc = cloud_where_work_starts_at_eight(backend).await;
+    let admin = admin_token(&tc).await;
+    let ani = person(
+        &tc,
+        &admin,
+        json!({"name": "Ani", "email": "ani@kantor.id"}),
+    )
+    .await;
+    let mut dev = tc.enroll_device(&unique_site("clock"), "kiosk-1").await;
+    let ani_ref = PersonRef {
+        id: ani.clone(),
+        name: "Ani".into(),
+    };
+    let check_in = |direction| Event::Attendance {
+        person: ani_ref.clone(),
+        direction,
+        local_date: "1970-01-01".into(),
+        late: false,
+    };
+    let granted = Event::AccessDecision {
+        result: AccessResult::Granted,
+        method: AccessMethod::Face,
+        person: Some(ani_ref.clone()),
+        reason: None,
+        score: Some(0.9),
+        liveness: None,
+        snapshot: None,
+    };
+
+    // The kiosk boots in 1970: a decision and a check-in 1 s and 2 s after boot, stored as
+    // they came.
+    let early = [
+        unsynced(&mut dev, 1_000, granted.clone()),
+        unsynced(&mut dev, 2_000, check_in(AttendanceDirection::CheckIn)),
+    ];
+    let frames: Vec<Vec<u8>> = early.iter().map(|e| dev.seal(e)).collect();
+    assert_eq!(send_frames(&tc, &dev.token, &frames).await["accepted"], 2);
+    let db = sea_orm::Database::connect(tc.database_url()).await.unwrap();
+    let before = stored_times(&db, dev.id.as_str()).await;
+    assert_eq!(
+        before[0].1, early[0].ts,
+        "stored as stamped until the offset is known"
+    );
+    assert_eq!(before[0].2, None);
+
+    // NTP answers: 10 s after boot it is 08:30 in Jakarta today. A later unsynchronised
+    // event of the same boot (re-ordered by a resend) is dated as it arrives; another
+    // boot's stays as stamped.
+    let day = OffsetDateTime::now_utc().to_offset(offset!(+7)).date();
+    let synced_at = day
+        .with_time(Time::from_hms(8, 30, 0).unwrap())
+        .assume_offset(offset!(+7));
+    let mut synced = dev.next(Event::DoorOpened);
+    synced.mono_ms = 10_000;
+    synced.ts = synced_at;
+    let late = unsynced(&mut dev, 11_000, Event::DoorOpened);
+    let mut other_boot = unsynced(&mut dev, 3_000, Event::DoorOpened);
+    other_boot.boot_id = uuid::Uuid::now_v7();
+    let frames = [dev.seal(&synced), dev.seal(&late), dev.seal(&other_boot)];
+    assert_eq!(send_frames(&tc, &dev.token, &frames).await["accepted"], 3);
+
+    let boot_start = synced_at - time::Duration::seconds(10);
+    let after = stored_times(&db, dev.id.as_str()).await;
+    let utc = |t: OffsetDateTime| t.to_offset(time::UtcOffset::UTC);
+    let expected = [
+        (
+            1,
+            utc(boot_start + time::Duration::seconds(1)),
+            Some(early[0].ts),
+        ),
+        (
+            2,
+            utc(boot_start + time::Duration::seconds(2)),
+            Some(early[1].ts),
+        ),
+        (3, utc(synced_at), None),
+        (
+            4,
+            utc(boot_start + time::Duration::seconds(11)),
+            Some(late.ts),
+        ),
+        (5, utc(other_boot.ts), None),
+    ];
+    let got: Vec<_> = after
+        .iter()
+        .map(|(seq, ts, device_ts)| (*seq, utc(*ts), device_ts.map(utc)))
+        .collect();
+    assert_eq!(got, expected.map(|(s, t, d)| (s, t, d.map(utc))));
+
+    // The access log shows the decision at its corrected time.
+    let log = get_ok(&tc, &admin, "/api/history/access?limit=10").await;
+    let rows = log["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{log}");
+    let logged = OffsetDateTime::parse(
+        rows[0]["timestamp"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(logged, boot_start + time::Duration::seconds(1));
+
+    // The check-in counts for today at 08:29:52 (late after 08:00), not for 1 January 1970.
+    let (status, report) = json(daily(&tc, &admin, &format!("date={day}")).await).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let ani_row = row(&report, "Ani");
+    assert_eq!(ani_row["status"], "late", "{report}");
+    assert_eq!(
+        ani_row["check_in"],
+        format!("{day}T08:29:52+07:00"),
+        "{report}"
+    );
+    let stale = db
+        .query_all(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id FROM attendance WHERE local_date = '1970-01-01'",
+        ))
+        .await
+        .unwrap();
+    assert!(stale.is_empty(), "the 1970 record is gone");
     tc.stop().await;
 }

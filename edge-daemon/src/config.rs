@@ -65,6 +65,14 @@ impl EdgeConfig {
             .extract()
     }
 
+    /// Defaults, then the TOML `text` (no file, no environment): what [`EdgeConfig::load`]
+    /// makes of a file with this content, for checks and the fuzzer.
+    pub fn from_toml(text: &str) -> Result<Self, figment::Error> {
+        Figment::from(Serialized::defaults(EdgeConfig::default()))
+            .merge(Toml::string(text))
+            .extract()
+    }
+
     pub fn store_path(&self) -> PathBuf {
         self.data_dir.join("edge.db")
     }

@@ -372,7 +372,11 @@ impl Store {
                         .ok()
                         .and_then(|id| id.get_timestamp())
                         .map(|t| t.to_unix().0 as i64);
-                    if written.is_none_or(|at| at >= cutoff.unix_timestamp()) {
+                    // An event written before the clock was set (a Pi booting in 1970)
+                    // has no age to judge: it and what follows stay.
+                    if written.is_none_or(|at| {
+                        at >= cutoff.unix_timestamp() || at < hal::PLAUSIBLE_SINCE_UNIX
+                    }) {
                         break;
                     }
                     run = Some(run.map_or((seq, seq), |(first, _)| (first, seq)));

@@ -233,3 +233,33 @@ fn a_store_written_before_parked_rows_were_dated_is_upgraded() {
         1
     );
 }
+
+#[test]
+fn events_written_before_the_clock_was_set_are_not_expired_by_the_jump() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edge.db");
+    let now = time::OffsetDateTime::now_utc();
+    let mut s = store_at(&path, &signer(), now);
+    s.emit(Event::DoorOpened).unwrap();
+    s.emit(Event::DoorOpened).unwrap();
+    // A Pi that booted in 1970 wrote them: their UUIDv7 ids carry 1970 times.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for (seq, secs) in [(1, 5), (2, 6)] {
+            let ts = uuid::Timestamp::from_unix(uuid::NoContext, secs, 0);
+            conn.execute(
+                "UPDATE outbox SET id = ?1 WHERE seq = ?2",
+                rusqlite::params![uuid::Uuid::new_v7(ts).to_string(), seq],
+            )
+            .unwrap();
+        }
+    }
+    let year = Some(std::time::Duration::from_secs(365 * 24 * 3600));
+    // The clock jumps from 1970 to now: fifty-six years is no age for an event the cloud
+    // has not confirmed yet.
+    assert_eq!(
+        s.enforce_retention(now, year, None).unwrap(),
+        Retained::default()
+    );
+    assert_eq!(seqs(&s), vec![1, 2]);
+}

@@ -107,8 +107,14 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn is_synced(&self) -> bool;
 }
 
-/// The system clock; considers itself synchronised when the kernel says so
-/// (`adjtimex` status, read through `timedatectl`-independent means) or when told to.
+/// No synchronised clock shows a time before this (2025-01-01T00:00:00Z, before this code
+/// was written): a Pi without a real-time clock boots at the epoch, and whatever else says
+/// the clock is set, a time before this is not.
+pub const PLAUSIBLE_SINCE_UNIX: i64 = 1_735_689_600;
+
+/// The system clock; considers itself synchronised when systemd-timesyncd says so or when
+/// told to (`assume_synced`), and never while it shows a time before
+/// [`PLAUSIBLE_SINCE_UNIX`].
 #[derive(Debug, Default)]
 pub struct SystemClock {
     pub assume_synced: bool,
@@ -120,6 +126,8 @@ impl Clock for SystemClock {
     }
 
     fn is_synced(&self) -> bool {
-        self.assume_synced || std::path::Path::new("/run/systemd/timesync/synchronized").exists()
+        self.now().unix_timestamp() >= PLAUSIBLE_SINCE_UNIX
+            && (self.assume_synced
+                || std::path::Path::new("/run/systemd/timesync/synchronized").exists())
     }
 }

@@ -1,6 +1,11 @@
 //! HTTPS bodies between a device and the cloud: event batches and enrolment.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::{
+    de::{IgnoredAny, SeqAccess, Visitor},
+    Deserialize, Deserializer, Serialize,
+};
 use serde_json::value::RawValue;
 
 use crate::{DeviceId, PublicKey, SiteId};
@@ -14,9 +19,48 @@ pub const ENROLL_PATH: &str = "/api/device/enroll";
 pub const MAX_BATCH_FRAMES: usize = 1000;
 
 /// A batch of sealed event frames, oldest first.
+///
+/// Parsing keeps at most `MAX_BATCH_FRAMES + 1` frames and only counts the rest, so a body
+/// of millions of tiny frames (`[0,0,0,…]`) costs no more memory than a full batch; the
+/// receiver refuses a batch whose [`EventBatch::frames`] is longer than [`MAX_BATCH_FRAMES`].
 #[derive(Debug, Serialize, Deserialize)]
 pub struct EventBatch {
+    #[serde(deserialize_with = "bounded_frames")]
     pub frames: Vec<Box<RawValue>>,
+}
+
+impl EventBatch {
+    /// True when the body held more frames than a batch may.
+    pub fn too_many_frames(&self) -> bool {
+        self.frames.len() > MAX_BATCH_FRAMES
+    }
+}
+
+/// The frames of a batch, the ones past `MAX_BATCH_FRAMES + 1` read and dropped.
+fn bounded_frames<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Box<RawValue>>, D::Error> {
+    struct Frames;
+    impl<'de> Visitor<'de> for Frames {
+        type Value = Vec<Box<RawValue>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of sealed frames")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut frames = Vec::new();
+            while frames.len() <= MAX_BATCH_FRAMES {
+                match seq.next_element::<Box<RawValue>>()? {
+                    Some(frame) => frames.push(frame),
+                    None => return Ok(frames),
+                }
+            }
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(frames)
+        }
+    }
+    deserializer.deserialize_seq(Frames)
 }
 
 /// The cloud's answer to a batch. Frames are judged one by one: a bad frame is reported
@@ -127,4 +171,24 @@ pub struct AccessWindow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotStored {
     pub key: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_keeps_one_frame_past_the_limit_and_counts_the_rest() {
+        let zeros = vec!["0"; 5 * MAX_BATCH_FRAMES].join(",");
+        let batch: EventBatch =
+            serde_json::from_str(&format!("{{\"frames\":[{zeros}]}}")).expect("parses");
+        assert_eq!(batch.frames.len(), MAX_BATCH_FRAMES + 1);
+        assert!(batch.too_many_frames());
+        let full = vec!["{}"; MAX_BATCH_FRAMES].join(",");
+        let batch: EventBatch =
+            serde_json::from_str(&format!("{{\"frames\":[{full}]}}")).expect("parses");
+        assert_eq!(batch.frames.len(), MAX_BATCH_FRAMES);
+        assert!(!batch.too_many_frames());
+        assert!(serde_json::from_str::<EventBatch>("{\"frames\":[0,").is_err());
+    }
 }

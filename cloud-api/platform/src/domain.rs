@@ -18,7 +18,12 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{config::CloudConfig, start_error::CloudError, state::AppState};
+use crate::{
+    config::CloudConfig,
+    ingest::clock::ClockCorrection,
+    start_error::CloudError,
+    state::{AppState, Platform},
+};
 
 /// One business domain, as the platform sees it.
 #[async_trait::async_trait]
@@ -101,9 +106,12 @@ pub struct DashboardModule {
 /// so what it writes can never disagree with the events stored.
 #[async_trait::async_trait]
 pub trait Projector: Send + Sync + 'static {
-    /// The events of one batch that were new (re-deliveries are left out), in order.
+    /// The events of one batch that were new (re-deliveries are left out), in order. An
+    /// event with `clock_synced = false` carries the time the cloud dated it at (see
+    /// [`crate::ingest::clock`]) when its boot's offset was known, the device's otherwise.
     async fn events(
         &self,
+        _platform: &Platform,
         _txn: &DatabaseTransaction,
         _events: &[&Envelope],
         _now: OffsetDateTime,
@@ -118,6 +126,17 @@ pub trait Projector: Send + Sync + 'static {
         &self,
         _txn: &DatabaseTransaction,
         _snapshots: &[crate::ingest::forget::ErasedSnapshot],
+    ) -> Result<(), DbErr> {
+        Ok(())
+    }
+
+    /// Events stored earlier with a device's unsynchronised clock, now dated by the cloud
+    /// (their boot's offset was just learned), in the ingest transaction that learned it.
+    async fn clock_corrected(
+        &self,
+        _platform: &Platform,
+        _txn: &DatabaseTransaction,
+        _corrections: &[ClockCorrection],
     ) -> Result<(), DbErr> {
         Ok(())
     }

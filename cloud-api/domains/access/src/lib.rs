@@ -75,6 +75,7 @@ pub struct DoorProjector;
 impl Projector for DoorProjector {
     async fn events(
         &self,
+        _platform: &platform::state::Platform,
         txn: &DatabaseTransaction,
         events: &[&Envelope],
         _now: OffsetDateTime,

@@ -12,10 +12,12 @@ pub mod service;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
+use people::PeopleRuntime;
 use platform::{
     domain::{Domain, DomainStates, PersonalData, PrepareContext, Projector},
     identity::JwtKeys,
-    state::AppState,
+    ingest::clock::ClockCorrection,
+    state::{AppState, Platform},
     CloudError,
 };
 use protocol::{Envelope, Event};
@@ -130,16 +132,27 @@ impl Projector for AttendanceRecords {
     /// One attendance record per person per day, whichever way it arrived.
     async fn events(
         &self,
+        platform: &Platform,
         txn: &DatabaseTransaction,
         events: &[&Envelope],
         _now: OffsetDateTime,
     ) -> Result<(), DbErr> {
         for envelope in events {
             if matches!(envelope.event, Event::Attendance { .. }) {
-                record_device_event(txn, envelope).await?;
+                record_device_event(txn, platform.domain::<PeopleRuntime>(), envelope).await?;
             }
         }
         Ok(())
+    }
+
+    /// Kiosk events stamped before the kiosk's clock was set move to their day.
+    async fn clock_corrected(
+        &self,
+        platform: &Platform,
+        txn: &DatabaseTransaction,
+        corrections: &[ClockCorrection],
+    ) -> Result<(), DbErr> {
+        service::redate_device_events(txn, platform.domain::<PeopleRuntime>(), corrections).await
     }
 }
 

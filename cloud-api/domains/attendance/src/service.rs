@@ -16,6 +16,7 @@ use people::{faces, service as people_service};
 use platform::{
     error::{DbContext, ServiceError},
     i18n::Msg,
+    ingest::clock::ClockCorrection,
     sql::stmt,
     state::Platform,
 };
@@ -68,7 +69,7 @@ fn already() -> ServiceError {
 /// A new record, unless the person already has one that day.
 struct NewRecord<'a> {
     user_id: Uuid,
-    local_date: &'a str,
+    local_date: std::borrow::Cow<'a, str>,
     at: OffsetDateTime,
     source: &'a str,
     device_id: Option<&'a str>,
@@ -132,7 +133,7 @@ async fn insert(
             vec![
                 id.into(),
                 record.user_id.into(),
-                record.local_date.into(),
+                Value::from(&*record.local_date),
                 at.into(),
                 record.source.into(),
                 Value::from(record.device_id.map(str::to_owned)),
@@ -151,10 +152,28 @@ async fn insert(
 /// Called by ingest for each newly stored event, inside its batch transaction: a kiosk's
 /// `Attendance` event becomes the person's record for that day, or completes it (the first
 /// check-in and the last check-out count).
+///
+/// The day and lateness are the kiosk's, unless its clock was not synchronised: then they
+/// follow the event's time (dated by the cloud from its boot when it could, see
+/// `platform::ingest::clock`) in the site's time zone.
 pub async fn record_device_event(
     db: &impl ConnectionTrait,
+    site: &PeopleRuntime,
     envelope: &Envelope,
 ) -> Result<(), DbErr> {
+    let Some(record) = device_record(site, envelope) else {
+        return Ok(());
+    };
+    let on_same_day = match record.direction {
+        "check_in" => OnSameDay::EarlierCheckIn,
+        _ => OnSameDay::LaterCheckOut,
+    };
+    insert(db, record, on_same_day).await?;
+    Ok(())
+}
+
+/// The record a kiosk's `Attendance` event makes, if it is one with a valid person and day.
+fn device_record<'a>(site: &PeopleRuntime, envelope: &'a Envelope) -> Option<NewRecord<'a>> {
     let Event::Attendance {
         person,
         direction,
@@ -162,31 +181,68 @@ pub async fn record_device_event(
         late,
     } = &envelope.event
     else {
-        return Ok(());
+        return None;
     };
     let (Ok(user_id), true) = (Uuid::parse_str(&person.id), valid_date(local_date)) else {
         tracing::warn!(device = %envelope.device, "Attendance event with a bad person id or date ignored.");
-        return Ok(());
+        return None;
     };
-    let (direction, on_same_day, late) = match direction {
-        AttendanceDirection::CheckIn => ("check_in", OnSameDay::EarlierCheckIn, *late),
-        AttendanceDirection::CheckOut => ("check_out", OnSameDay::LaterCheckOut, false),
+    let (local_date, late) = if envelope.clock_synced {
+        (std::borrow::Cow::Borrowed(local_date.as_str()), *late)
+    } else {
+        let (day, minutes) = site.local_day(envelope.ts);
+        (std::borrow::Cow::Owned(day), site.is_late(minutes))
     };
-    insert(
-        db,
-        NewRecord {
-            user_id,
-            local_date,
-            at: envelope.ts,
-            source: "device",
-            device_id: Some(envelope.device.as_str()),
-            direction,
-            late,
-            score: None,
-        },
-        on_same_day,
-    )
-    .await?;
+    let (direction, late) = match direction {
+        AttendanceDirection::CheckIn => ("check_in", late),
+        AttendanceDirection::CheckOut => ("check_out", false),
+    };
+    Some(NewRecord {
+        user_id,
+        local_date,
+        at: envelope.ts,
+        source: "device",
+        device_id: Some(envelope.device.as_str()),
+        direction,
+        late,
+        score: None,
+    })
+}
+
+/// Moves the records of kiosk events stored with an unsynchronised clock to the time the
+/// cloud dated them at: the record each made under the device's time (same person, day,
+/// kiosk and time) is removed, then every corrected event is recorded again, in order, so
+/// the first check-in and the last check-out of each day count.
+pub async fn redate_device_events(
+    db: &impl ConnectionTrait,
+    site: &PeopleRuntime,
+    corrections: &[ClockCorrection],
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    for correction in corrections {
+        let mut stale = correction.envelope.clone();
+        stale.ts = correction.device_ts;
+        let Some(record) = device_record(site, &stale) else {
+            continue;
+        };
+        let at = record.at.to_offset(time::UtcOffset::UTC);
+        db.execute(stmt(
+            backend,
+            "DELETE FROM attendance WHERE user_id = ? AND local_date = ? AND device_id = ? \
+             AND source = 'device' AND (timestamp = ? OR check_out = ?)",
+            vec![
+                record.user_id.into(),
+                Value::from(&*record.local_date),
+                Value::from(record.device_id.map(str::to_owned)),
+                at.into(),
+                at.into(),
+            ],
+        ))
+        .await?;
+    }
+    for correction in corrections {
+        record_device_event(db, site, &correction.envelope).await?;
+    }
     Ok(())
 }
 
@@ -253,7 +309,7 @@ pub async fn check_in(
         &platform.db,
         NewRecord {
             user_id,
-            local_date: &today,
+            local_date: today.as_str().into(),
             at: now,
             source: "web",
             device_id: None,

@@ -179,6 +179,7 @@ pub struct SnapshotOwners {
 impl Projector for SnapshotOwners {
     async fn events(
         &self,
+        _platform: &platform::state::Platform,
         txn: &DatabaseTransaction,
         events: &[&Envelope],
         now: OffsetDateTime,

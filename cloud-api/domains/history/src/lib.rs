@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use platform::{
     domain::{Domain, PersonalData, Projector, RetentionPolicy},
+    ingest::clock::ClockCorrection,
     state::AppState,
 };
 use protocol::Envelope;
@@ -102,6 +103,7 @@ pub struct AccessLogProjector;
 impl Projector for AccessLogProjector {
     async fn events(
         &self,
+        _platform: &platform::state::Platform,
         txn: &DatabaseTransaction,
         events: &[&Envelope],
         now: OffsetDateTime,
@@ -109,5 +111,15 @@ impl Projector for AccessLogProjector {
         store::record(txn, events.iter().copied(), now)
             .await
             .map(|_| ())
+    }
+
+    /// The access log moves to the times the cloud dated the events at.
+    async fn clock_corrected(
+        &self,
+        _platform: &platform::state::Platform,
+        txn: &DatabaseTransaction,
+        corrections: &[ClockCorrection],
+    ) -> Result<(), DbErr> {
+        store::redate(txn, corrections).await
     }
 }

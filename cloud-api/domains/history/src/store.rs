@@ -2,6 +2,7 @@
 //! one `access_logs` row, written in the ingest batch's transaction so the log and the event
 //! store can never disagree (a re-delivered event is not new, so it is never logged twice).
 
+use platform::ingest::clock::ClockCorrection;
 use protocol::{Envelope, Event};
 use sea_orm::{sea_query::Query, ConnectionTrait, DbErr, Value};
 use time::OffsetDateTime;
@@ -56,6 +57,28 @@ pub async fn record<'a>(
         txn.execute(backend.build(&insert)).await?;
     }
     Ok(rows.len() as u64)
+}
+
+/// Moves the rows of corrected access decisions to their corrected time (the row's id is
+/// the event's).
+pub async fn redate(
+    txn: &impl ConnectionTrait,
+    corrections: &[ClockCorrection],
+) -> Result<(), DbErr> {
+    let backend = txn.get_database_backend();
+    for correction in corrections {
+        let env = &correction.envelope;
+        if !matches!(env.event, Event::AccessDecision { .. }) {
+            continue;
+        }
+        txn.execute(platform::sql::stmt(
+            backend,
+            "UPDATE access_logs SET ts = ?, ts_ms = ? WHERE id = ?",
+            vec![env.ts.into(), unix_ms(env.ts).into(), env.id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 fn row(env: &Envelope, received_at: OffsetDateTime) -> Option<Vec<Value>> {

@@ -13,6 +13,7 @@ pub fn core_migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(super::identity_migration::M0014UsernameEmployeeNo),
         Box::new(super::identity_migration::M0020IdentityTotp),
         Box::new(M0021Privacy),
+        Box::new(M0022ClockCorrection),
     ]
 }
 
@@ -88,6 +89,7 @@ pub(crate) enum Events {
     BootId,
     ReceivedAt,
     Body,
+    DeviceTs,
 }
 
 #[derive(DeriveIden)]
@@ -306,5 +308,67 @@ impl MigrationTrait for M0021Privacy {
                     .to_owned(),
             )
             .await
+    }
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum BootClocks {
+    Table,
+    DeviceId,
+    BootId,
+    OffsetMs,
+    LearnedAt,
+}
+
+/// Migration 22: dating events stamped before a device's clock was synchronised
+/// (`ingest::clock`). `boot_clocks` keeps, per device and boot, the offset (wall clock −
+/// monotonic milliseconds) its first synchronised event showed; `events.device_ts` keeps
+/// the time the device stamped on an event whose `ts` the cloud corrected (NULL: not
+/// corrected). The partial index finds a boot's events still waiting for their offset.
+struct M0022ClockCorrection;
+
+impl MigrationName for M0022ClockCorrection {
+    fn name(&self) -> &str {
+        "m0022_clock_correction"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0022ClockCorrection {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(BootClocks::Table)
+                    .col(string(BootClocks::DeviceId))
+                    .col(uuid(BootClocks::BootId))
+                    .col(big_integer(BootClocks::OffsetMs))
+                    .col(timestamp_with_time_zone(BootClocks::LearnedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(BootClocks::DeviceId)
+                            .col(BootClocks::BootId),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Events::Table)
+                    .add_column(timestamp_with_time_zone_null(Events::DeviceTs))
+                    .to_owned(),
+            )
+            .await?;
+        // Both databases take a partial index; only unsynchronised, uncorrected events
+        // (rare) are in it.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX idx_events_unsynced_boot ON events (device_id, boot_id) \
+                 WHERE clock_synced = false AND device_ts IS NULL",
+            )
+            .await
+            .map(drop)
     }
 }

@@ -19,7 +19,7 @@ pub use migration::{core_migrations, Migrator, Users};
 
 /// Table and column names for hand-built statements.
 pub(crate) mod migration_idens {
-    pub(crate) use super::migration::{DroppedRanges, Events};
+    pub(crate) use super::migration::{BootClocks, DroppedRanges, Events};
 }
 
 /// Connects to `url` and runs every pending migration of the platform and the domains `D`

@@ -1,8 +1,10 @@
 //! Event ingest from MQTT and HTTPS: every frame is checked (device known, topic's site,
 //! signature, envelope's device), stored idempotently on its event id in batches, and
 //! answered with a receipt carrying the device's `contiguous_seq`, the only signal on which a
-//! device may delete events from its outbox.
+//! device may delete events from its outbox. Events stamped before a device's clock was set
+//! are dated from their boot's offset (`clock`).
 
+pub mod clock;
 pub mod forget;
 mod pipeline;
 pub(crate) mod routes;

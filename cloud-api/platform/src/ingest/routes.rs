@@ -40,7 +40,7 @@ pub(crate) async fn events(
             format!("The body is not an event batch ({{\"frames\": [...]}}): {e}"),
         ))
     })?;
-    if batch.frames.len() > MAX_BATCH_FRAMES {
+    if batch.too_many_frames() {
         return Err(ApiError::Client {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             msg: Msg::owned(

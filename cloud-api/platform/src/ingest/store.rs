@@ -70,7 +70,7 @@ pub async fn store_events(
         return Ok(StoreOutcome::default());
     }
     let txn = platform.db.begin().await.db("starting an ingest batch")?;
-    let (outcome, granted, denied) = store_in(&txn, &platform.projectors, events)
+    let (outcome, granted, denied) = store_in(&txn, platform, events)
         .await
         .db("storing events")?;
     txn.commit().await.db("committing an ingest batch")?;
@@ -100,9 +100,10 @@ pub async fn store_events(
 
 async fn store_in(
     txn: &DatabaseTransaction,
-    projectors: &[Arc<dyn Projector>],
+    platform: &Platform,
     events: Vec<VerifiedEvent>,
 ) -> Result<(StoreOutcome, u64, u64), DbErr> {
+    let projectors: &[Arc<dyn Projector>] = &platform.projectors;
     let backend = txn.get_database_backend();
     let now = OffsetDateTime::now_utc();
 
@@ -128,6 +129,9 @@ async fn store_in(
             projector.erased_snapshots(txn, &erased_snapshots).await?;
         }
     }
+    // Events stamped before the device's clock was set, dated from their boot when its
+    // offset is known.
+    let clocks = super::clock::correct_batch(txn, &mut unique).await?;
 
     let mut inserted_ids: HashSet<Uuid> = HashSet::with_capacity(unique.len());
     for chunk in unique.chunks(ROWS_PER_INSERT) {
@@ -143,6 +147,7 @@ async fn store_in(
             Events::BootId,
             Events::ReceivedAt,
             Events::Body,
+            Events::DeviceTs,
         ]);
         for e in chunk {
             let env = &e.envelope;
@@ -162,6 +167,7 @@ async fn store_in(
                 env.boot_id.into(),
                 now.into(),
                 body.into(),
+                clocks.device_ts.get(&env.id).copied().into(),
             ];
             insert
                 .values(values)
@@ -260,7 +266,16 @@ async fn store_in(
         .collect();
     if !new.is_empty() {
         for projector in projectors {
-            projector.events(txn, &new, now).await?;
+            projector.events(platform, txn, &new, now).await?;
+        }
+    }
+    // Offsets learned from this batch date the events of those boots stored earlier.
+    let corrections = super::clock::learn(txn, &clocks, now).await?;
+    if !corrections.is_empty() {
+        for projector in projectors {
+            projector
+                .clock_corrected(platform, txn, &corrections)
+                .await?;
         }
     }
     let mut outcome = StoreOutcome {

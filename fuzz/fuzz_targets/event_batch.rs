@@ -1,0 +1,8 @@
+//! `cargo fuzz run event_batch`: see `fuzz/harness/protocol.rs`.
+#![no_main]
+
+#[allow(dead_code)] // A harness file may serve several targets.
+#[path = "../harness/protocol.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::event_batch(data));
