@@ -1,6 +1,7 @@
-//! `cloud-api`: the Gerbang cloud alone (no simulated doors, no demo data) — what the cloud
-//! package installs and `cloud-api.service` runs. Configuration: defaults, then the TOML
-//! file given with `--config` (or `GERBANG_CONFIG`), then `GERBANG_*` environment variables.
+//! `cloud-api`: the Gerbang cloud alone (no simulated doors, no demo data unless
+//! `[meals] demo_data` asks for the meals demo's) — what the cloud package installs and
+//! `cloud-api.service` runs. Configuration: defaults, then the TOML file given with
+//! `--config` (or `GERBANG_CONFIG`), then `GERBANG_*` environment variables.
 //! `cloud-api backup --to DIR` and `cloud-api restore --from DIR` keep a site's data
 //! (`cloud_api::backup`).
 

@@ -1,5 +1,5 @@
-//! Who is calling: the caller's meals role and profile (the `Member` extractor), the
-//! Jakarta calendar, pagination, and the seed's user view.
+//! Who is calling: the caller's meals role and profile (the `Member` and `Admin`
+//! extractors), the Jakarta calendar, pagination, and the seed's user view.
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 use platform::{
@@ -88,7 +88,25 @@ impl Member {
     pub fn user_id(&self) -> Uuid {
         self.claims.sub
     }
+
+    /// 403 unless the caller holds one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), MealsError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(MealsError::Forbidden(Msg::new(
+                "Anda tidak memiliki akses",
+                "You do not have access",
+            )))
+        }
+    }
 }
+
+/// A [`Member`] who is a meals administrator: the administrators' routes (users, master
+/// data writes, reports, the audit trail) refuse a temporary password like every other
+/// route does.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Member);
 
 /// Like [`Member`], also admitted while a reset password still has to be changed.
 #[derive(Debug, Clone)]
@@ -139,6 +157,19 @@ impl FromRequestParts<AppState> for Member {
             .into());
         }
         Ok(member)
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = platform::http::error::ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let member = Member::from_request_parts(parts, state).await?;
+        member.require(&[Role::Administrator])?;
+        Ok(Admin(member))
     }
 }
 

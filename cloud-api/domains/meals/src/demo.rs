@@ -3,14 +3,18 @@
 //! KIT001/kitchen123, DEL001/delivery123, EMP002/emp123). The seed's passwords are shorter
 //! than the platform's 8-character rule, so this path hashes them with the platform's
 //! Argon2id and inserts the rows itself; `POST /users` and `create_user` keep the rule for
-//! everyone else. Only the `gerbang` demo binary calls it; running it twice changes nothing.
+//! everyone else. The `gerbang` demo binary calls it, and `cloud-api` when told to
+//! (`[meals] demo_data = true`); running it twice changes nothing.
 
 use platform::{
     db::entities::user,
     error::{DbContext, ServiceError},
     identity::{find_by_login, password, EmployeeNo, LoginId, Roles},
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -116,11 +120,15 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<(), ServiceError> {
         }
         let dept = departments.get(dept).copied();
         let now = OffsetDateTime::now_utc();
+        let hash = password::hash(pass.to_owned()).await?;
+        // The account and its profile together: an account left without its profile
+        // would never get it (the lookup above skips existing accounts).
+        let txn = db.begin().await.db("seeding a demo user")?;
         let created = user::ActiveModel {
             id: Set(Uuid::now_v7()),
             email: Set(None),
             name: Set(name.to_owned()),
-            password_hash: Set(password::hash(pass.to_owned()).await?),
+            password_hash: Set(hash),
             roles: Set(
                 serde_json::to_string(&Roles::from([(DOMAIN.to_owned(), role.to_owned())]))
                     .unwrap_or_default(),
@@ -136,7 +144,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<(), ServiceError> {
             username: Set(None),
             employee_no: Set(Some(no.as_str().to_owned())),
         }
-        .insert(db)
+        .insert(&txn)
         .await
         .db("seeding a demo user")?;
         employee::ActiveModel {
@@ -147,9 +155,10 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<(), ServiceError> {
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(db)
+        .insert(&txn)
         .await
         .db("seeding a demo profile")?;
+        txn.commit().await.db("seeding a demo user")?;
     }
     Ok(())
 }

@@ -43,11 +43,6 @@ pub const DOMAIN: &str = "meals";
 /// The route prefix.
 pub const PREFIX: &str = "/meals/api";
 
-platform::policy! {
-    /// Meals administrators (seed 003 `administrator`).
-    MealsAdmin => "meals" ["administrator"];
-}
-
 /// The `[meals]` configuration section.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -56,6 +51,10 @@ pub struct MealsConfig {
     pub max_quantity: i32,
     /// Seconds a refresh cookie lives (seed: 7 days).
     pub refresh_cookie_secs: u64,
+    /// Seeds the demo's departments, shifts, positions and five test accounts at start
+    /// ([`seed_demo`]; `[meals] demo_data = true`, `GERBANG_MEALS_DEMO_DATA=true`). Off by
+    /// default: the plain `cloud-api` creates none of them unless told to.
+    pub demo_data: bool,
 }
 
 impl Default for MealsConfig {
@@ -63,6 +62,7 @@ impl Default for MealsConfig {
         Self {
             max_quantity: 500,
             refresh_cookie_secs: 7 * 24 * 3600,
+            demo_data: false,
         }
     }
 }
@@ -154,6 +154,10 @@ impl Domain for Meals {
             return Err(CloudError::Config(
                 "[meals]: max_quantity must be at least 1".into(),
             ));
+        }
+        if config.demo_data {
+            seed_demo(context.db).await?;
+            tracing::info!("Meals demo data seeded ([meals] demo_data).");
         }
         states.insert(MealsState { config });
         Ok(())

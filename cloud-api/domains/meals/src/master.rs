@@ -12,7 +12,6 @@ use axum::{
 use platform::{
     http::{error::ApiError, extract::PathParams},
     i18n::Msg,
-    identity::Guarded,
     state::AppState,
 };
 use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, QueryOrder, Set, SqlErr};
@@ -20,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    context::{text_between, Member},
+    context::{text_between, Admin, Member},
     entities::{department, position, shift},
     error::{invalid, MealsError, MealsJson},
-    MealsAdmin, PREFIX,
+    PREFIX,
 };
 
 pub fn router() -> Router<AppState> {
@@ -112,7 +111,7 @@ async fn list_departments(
 
 async fn create_department(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     MealsJson(body): MealsJson<DepartmentBody>,
 ) -> Result<Response, ApiError> {
     let row = department::ActiveModel {
@@ -133,7 +132,7 @@ async fn create_department(
 
 async fn update_department(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     PathParams(id): PathParams<i32>,
     MealsJson(body): MealsJson<DepartmentBody>,
 ) -> Result<Json<DepartmentView>, ApiError> {
@@ -223,7 +222,7 @@ async fn list_shifts(
 
 async fn create_shift(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     MealsJson(body): MealsJson<ShiftBody>,
 ) -> Result<Response, ApiError> {
     let row = shift::ActiveModel {
@@ -246,7 +245,7 @@ async fn create_shift(
 
 async fn update_shift(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     PathParams(id): PathParams<i32>,
     MealsJson(body): MealsJson<ShiftBody>,
 ) -> Result<Json<ShiftView>, ApiError> {
@@ -332,7 +331,7 @@ async fn list_positions(
 
 async fn create_position(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     MealsJson(body): MealsJson<PositionBody>,
 ) -> Result<Response, ApiError> {
     let row = position::ActiveModel {
@@ -354,7 +353,7 @@ async fn create_position(
 
 async fn update_position(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     PathParams(id): PathParams<i32>,
     MealsJson(body): MealsJson<PositionBody>,
 ) -> Result<Json<PositionView>, ApiError> {

@@ -327,17 +327,6 @@ async fn view(db: &impl ConnectionTrait, row: order::Model) -> Result<OrderView,
         .ok_or_else(order_not_found)
 }
 
-fn require(member: &Member, roles: &[Role]) -> Result<(), MealsError> {
-    if roles.contains(&member.role) {
-        Ok(())
-    } else {
-        Err(MealsError::Forbidden(Msg::new(
-            "Anda tidak memiliki akses",
-            "You do not have access",
-        )))
-    }
-}
-
 fn quantity(raw: Option<i64>, max: i32, field: &'static str) -> Result<i32, MealsError> {
     let Some(n) = raw else {
         return Err(crate::context::required(field));
@@ -406,7 +395,7 @@ pub async fn create(
     member: Member,
     MealsJson(body): MealsJson<CreateOrder>,
 ) -> Result<Response, ApiError> {
-    require(&member, &[Role::Employee])?;
+    member.require(&[Role::Employee])?;
     let max = state.domain::<MealsState>().config.max_quantity;
     let qty = quantity(body.jumlah_pesanan, max, "jumlahPesanan")?;
     let shift_id = body
@@ -660,7 +649,7 @@ pub async fn set_status(
     let row = visible_order(&state.db, &member, id).await?;
     let from = Status::parse(&row.status)?;
     let now = state.clock.now();
-    let (action, detail) = if member.role == Role::Administrator {
+    let (action, detail, reason) = if member.role == Role::Administrator {
         let reason = text_between(body.reason.as_deref(), "reason", 3, 500)?;
         if to == Status::MenungguPersetujuan {
             return Err(invalid(
@@ -680,6 +669,7 @@ pub async fn set_status(
                 from.as_str(),
                 to.as_str()
             ),
+            Some(reason),
         )
     } else {
         check_step(member.role, from, to)?;
@@ -691,11 +681,21 @@ pub async fn set_status(
                 from.as_str(),
                 to.as_str()
             ),
+            None,
         )
     };
     let mut changes = status_changes(&row, to, now);
     if from == Status::MenungguPersetujuan {
+        // The override decides the kitchen's pending request: granted when it ends where an
+        // approval would have (a rejection request overridden to DITOLAK), refused
+        // otherwise; the reason is the administrator's note.
+        let granted = to == Status::Ditolak && row.request_type.as_deref() == Some("REJECT");
         changes.push((order::Column::RequiresApproval, Expr::value(false)));
+        changes.push((
+            order::Column::ApprovalStatus,
+            Expr::value(if granted { "APPROVED" } else { "REJECTED" }),
+        ));
+        changes.push((order::Column::AdminNote, Expr::value(reason)));
         changes.push((
             order::Column::RequestedQuantity,
             Expr::value(Option::<i32>::None),
@@ -750,7 +750,7 @@ async fn kitchen_request(
     note: Option<&str>,
     edit: Option<i64>,
 ) -> Result<OrderView, MealsError> {
-    require(member, &[Role::Dapur])?;
+    member.require(&[Role::Dapur])?;
     let note = text_between(note, "catatanDapur", 10, 500)?;
     let row = visible_order(&state.db, member, id).await?;
     let from = Status::parse(&row.status)?;
@@ -882,7 +882,7 @@ pub async fn pending_approvals(
     State(state): State<AppState>,
     member: Member,
 ) -> Result<Json<Vec<OrderView>>, ApiError> {
-    require(&member, &[Role::Administrator])?;
+    member.require(&[Role::Administrator])?;
     let rows = order::Entity::find()
         .filter(order::Column::Status.eq(Status::MenungguPersetujuan.as_str()))
         .filter(order::Column::ApprovalStatus.eq("PENDING"))
@@ -914,7 +914,7 @@ pub async fn approve_reject(
     PathParams(id): PathParams<i32>,
     MealsJson(body): MealsJson<Decide>,
 ) -> Result<Json<OrderView>, ApiError> {
-    require(&member, &[Role::Administrator])?;
+    member.require(&[Role::Administrator])?;
     let decision = match body.decision.as_deref().map(str::trim) {
         Some("APPROVED") => "APPROVED",
         Some("REJECTED") => "REJECTED",

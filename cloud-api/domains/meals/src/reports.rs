@@ -21,7 +21,6 @@ use platform::{
     export::{self, ExportFormat, ExportRow, Layout},
     http::{error::ApiError, extract::QueryParams},
     i18n::Msg,
-    identity::Guarded,
     state::AppState,
 };
 use sea_orm::{
@@ -34,12 +33,12 @@ use time::{Date, Duration, OffsetDateTime};
 use utoipa::IntoParams;
 
 use crate::{
-    context::{optional_id, parse_date, today, Page, JAKARTA},
+    context::{optional_id, parse_date, today, Admin, Page, JAKARTA},
     entities::order,
     error::{invalid, MealsError},
     orders::{Names, Status},
     trail::day_range,
-    MealsAdmin, PREFIX,
+    PREFIX,
 };
 
 pub fn router() -> Router<AppState> {
@@ -284,27 +283,45 @@ impl ReportQuery {
 
     /// A one-line description of the filters, for the PDF.
     fn describe(&self, start: Option<Date>, end: Option<Date>) -> String {
-        let mut parts = Vec::new();
-        if start.is_some() || end.is_some() {
-            parts.push(format!(
-                "{} – {}",
-                start.map(|d| d.to_string()).unwrap_or_default(),
-                end.map(|d| d.to_string()).unwrap_or_default()
-            ));
-        }
-        for (name, value) in [
-            ("groupBy", &self.group_by),
-            ("shiftId", &self.shift_id),
-            ("departmentId", &self.department_id),
-            ("status", &self.status),
-            ("approvalStatus", &self.approval_status),
-        ] {
-            if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty()) {
-                parts.push(format!("{name}={v}"));
-            }
-        }
-        parts.join(", ")
+        describe_filters(
+            start.map(|d| d.to_string()).as_deref(),
+            end.map(|d| d.to_string()).as_deref(),
+            &[
+                ("groupBy", self.group_by.as_deref()),
+                ("shiftId", self.shift_id.as_deref()),
+                ("departmentId", self.department_id.as_deref()),
+                ("status", self.status.as_deref()),
+                ("approvalStatus", self.approval_status.as_deref()),
+            ],
+        )
     }
+}
+
+/// A one-line description of a file's filters (the PDF's subtitle): the date range, then
+/// each filter given as `name=value`.
+pub fn describe_filters(
+    start: Option<&str>,
+    end: Option<&str>,
+    named: &[(&str, Option<&str>)],
+) -> String {
+    let mut parts = Vec::new();
+    let (start, end) = (
+        start.map(str::trim).filter(|d| !d.is_empty()),
+        end.map(str::trim).filter(|d| !d.is_empty()),
+    );
+    if start.is_some() || end.is_some() {
+        parts.push(format!(
+            "{} – {}",
+            start.unwrap_or_default(),
+            end.unwrap_or_default()
+        ));
+    }
+    for (name, value) in named {
+        if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
+            parts.push(format!("{name}={v}"));
+        }
+    }
+    parts.join(", ")
 }
 
 /// Orders between two order dates, with the filters every report shares.
@@ -346,7 +363,7 @@ fn period(day: Date, group: &str) -> String {
     responses((status = 200, description = "`[{period, totalOrders, totalMeals}]` or the file"), (status = 400), (status = 403)))]
 pub async fn consumption(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     QueryParams(q): QueryParams<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let group = match q.group_by.as_deref().map(str::trim) {
@@ -399,7 +416,7 @@ pub async fn consumption(
     responses((status = 200, description = "`[{departmentId, departmentName, totalOrders, totalMeals, percentage}]` or the file"), (status = 400), (status = 403)))]
 pub async fn department(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     QueryParams(q): QueryParams<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let format = q.format()?;
@@ -521,7 +538,7 @@ impl Durations {
     responses((status = 200, description = "`{overall, byDepartment, byShift}` or the file"), (status = 400), (status = 403)))]
 pub async fn performance(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     QueryParams(q): QueryParams<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let format = q.format()?;
@@ -561,7 +578,8 @@ pub async fn performance(
                 .iter()
                 .map(|(id, d)| d.cells("shift", id.to_string(), shift_name(id))),
         );
-        let filters = q.describe(None, None);
+        let (start, end) = q.dates(state.clock.now(), None)?;
+        let filters = q.describe(start, end);
         return Ok(export_table(&state, format, &TableReport::PERFORMANCE, &filters, rows).await?);
     }
     let group = |map: &BTreeMap<i32, Durations>,
@@ -614,7 +632,7 @@ struct RejectionRow {
     responses((status = 200, description = "`{data, total, page, limit, totalPages}` or the file (current page)"), (status = 400), (status = 403)))]
 pub async fn rejections(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     QueryParams(q): QueryParams<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let format = q.format()?;

@@ -15,7 +15,6 @@ use platform::{
     db::entities::user,
     export::ExportFormat,
     http::{error::ApiError, extract::PathParams, extract::QueryParams},
-    identity::Guarded,
     state::AppState,
 };
 use sea_orm::{
@@ -29,11 +28,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    context::{optional_id, parse_date, Page, JAKARTA},
+    context::{optional_id, parse_date, Admin, Page, JAKARTA},
     entities::{audit, employee},
     error::MealsError,
-    reports::{export_table, TableReport},
-    MealsAdmin, PREFIX,
+    reports::{describe_filters, export_table, TableReport},
+    PREFIX,
 };
 
 /// An action the trail records (`aksi`).
@@ -44,6 +43,7 @@ pub enum Action {
     UserCreated,
     UserStatusChanged,
     UserRoleChanged,
+    UserUpdated,
     PasswordReset,
     PasswordChanged,
     OrderCreated,
@@ -54,9 +54,10 @@ pub enum Action {
     OrderOverride,
 }
 
-/// Every action type, sorted (the seed's eleven plus `PASSWORD_CHANGED` and
-/// `USER_ROLE_CHANGED`, which the seed's routes need but its list leaves out).
-pub const ACTION_TYPES: [&str; 13] = [
+/// Every action type, sorted (the seed's eleven plus `PASSWORD_CHANGED`,
+/// `USER_ROLE_CHANGED` and `USER_UPDATED`, which the seed's routes need but its list leaves
+/// out).
+pub const ACTION_TYPES: [&str; 14] = [
     "APPROVAL_DECIDED",
     "LOGIN_FAILURE",
     "LOGIN_SUCCESS",
@@ -70,6 +71,7 @@ pub const ACTION_TYPES: [&str; 13] = [
     "USER_CREATED",
     "USER_ROLE_CHANGED",
     "USER_STATUS_CHANGED",
+    "USER_UPDATED",
 ];
 
 impl Action {
@@ -80,6 +82,7 @@ impl Action {
             Action::UserCreated => "USER_CREATED",
             Action::UserStatusChanged => "USER_STATUS_CHANGED",
             Action::UserRoleChanged => "USER_ROLE_CHANGED",
+            Action::UserUpdated => "USER_UPDATED",
             Action::PasswordReset => "PASSWORD_RESET",
             Action::PasswordChanged => "PASSWORD_CHANGED",
             Action::OrderCreated => "ORDER_CREATED",
@@ -243,7 +246,7 @@ pub fn day_range(
         (status = 400), (status = 401), (status = 403)))]
 pub async fn list(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     QueryParams(q): QueryParams<TrailQuery>,
 ) -> Result<Response, ApiError> {
     let page = Page::parse(q.page.as_deref(), q.limit.as_deref())?;
@@ -314,7 +317,16 @@ pub async fn list(
                 ]
             })
             .collect();
-        return Ok(export_table(&state, format, &TableReport::AUDIT, "", rows).await?);
+        let filters = describe_filters(
+            q.tanggal_mulai.as_deref(),
+            q.tanggal_akhir.as_deref(),
+            &[
+                ("search", q.search.as_deref()),
+                ("userId", q.user_id.as_deref()),
+                ("aksi", q.aksi.as_deref()),
+            ],
+        );
+        return Ok(export_table(&state, format, &TableReport::AUDIT, &filters, rows).await?);
     }
     let total = query
         .clone()
@@ -337,7 +349,7 @@ pub async fn list(
     responses((status = 200, body = [TrailEntry]), (status = 401), (status = 403)))]
 pub async fn of_order(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     PathParams(kode): PathParams<String>,
 ) -> Result<Json<Vec<TrailEntry>>, ApiError> {
     let rows = audit::Entity::find()
@@ -353,6 +365,6 @@ pub async fn of_order(
 /// The action types (administrator).
 #[utoipa::path(get, path = "/meals/api/reports/audit-trail/action-types", tag = "meals",
     responses((status = 200, body = [String]), (status = 401), (status = 403)))]
-pub async fn action_types(_admin: Guarded<MealsAdmin>) -> Json<Vec<&'static str>> {
+pub async fn action_types(_admin: Admin) -> Json<Vec<&'static str>> {
     Json(ACTION_TYPES.to_vec())
 }

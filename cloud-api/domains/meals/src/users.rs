@@ -14,7 +14,7 @@ use platform::{
     db::entities::user,
     http::{error::ApiError, extract::PathParams},
     i18n::Msg,
-    identity::{self, epochs, password, EmployeeNo, Guarded, Roles},
+    identity::{self, epochs, password, EmployeeNo, Roles},
     state::AppState,
 };
 use rand::{distributions::Alphanumeric, Rng};
@@ -25,11 +25,11 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::{
-    context::{required, text_between, user_view, MealsUser, Role},
+    context::{required, text_between, user_view, Admin, MealsUser, Role},
     entities::{department, employee, position},
     error::{invalid, user_not_found, MealsError, MealsJson},
     trail::{self, Action},
-    MealsAdmin, DOMAIN, PREFIX,
+    DOMAIN, PREFIX,
 };
 
 pub fn router() -> Router<AppState> {
@@ -106,7 +106,7 @@ pub struct CreateUser {
     responses((status = 201, body = MealsUser), (status = 400), (status = 403), (status = 409, description = "NIK sudah terdaftar")))]
 pub async fn create(
     State(state): State<AppState>,
-    admin: Guarded<MealsAdmin>,
+    admin: Admin,
     MealsJson(body): MealsJson<CreateUser>,
 ) -> Result<Response, ApiError> {
     let nik = EmployeeNo::parse(body.nik.as_deref().ok_or_else(|| required("nik"))?)
@@ -118,8 +118,10 @@ pub async fn create(
         return Err(required("departmentId").into());
     }
     let jabatan = check_position(&state.db, body.jabatan_id).await?;
+    // The user, their profile and `USER_CREATED` in one transaction: all or none.
+    let txn = state.db.begin().await.map_err(MealsError::from)?;
     let created = identity::create_user(
-        &state.db,
+        &txn,
         &state.roles,
         identity::NewUser {
             employee_no: Some(nik.clone()),
@@ -131,7 +133,6 @@ pub async fn create(
         },
     )
     .await?;
-    let txn = state.db.begin().await.map_err(MealsError::from)?;
     let profile = employee::ActiveModel {
         user_id: Set(created.id),
         department_id: Set(dept),
@@ -145,7 +146,7 @@ pub async fn create(
     .map_err(MealsError::from)?;
     trail::record(
         &txn,
-        Some(admin.claims.sub),
+        Some(admin.0.user_id()),
         Action::UserCreated,
         format!("User {} created with role {}", nik.as_str(), role.as_str()),
         None,
@@ -182,7 +183,7 @@ async fn target(
     responses((status = 200, body = [MealsUser]), (status = 403)))]
 pub async fn list(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
 ) -> Result<Json<Vec<MealsUser>>, ApiError> {
     let profiles = employee::Entity::find()
         .order_by_asc(employee::Column::Id)
@@ -207,7 +208,7 @@ pub async fn list(
     responses((status = 200, body = MealsUser), (status = 400), (status = 403), (status = 404)))]
 pub async fn get_one(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    _admin: Admin,
     PathParams(id): PathParams<i32>,
 ) -> Result<Json<MealsUser>, ApiError> {
     let (found, profile) = target(&state.db, id).await?;
@@ -224,13 +225,15 @@ pub struct UpdateUser {
 }
 
 /// Changes a user's name, department or position (the department also in
-/// `users.department`, for the realtime rooms; it holds from the user's next token).
+/// `users.department`, for the realtime rooms). A new department ends the user's sessions
+/// (tokens and sockets carry the department), so the next token joins the new rooms;
+/// every change is audited (`USER_UPDATED`).
 #[utoipa::path(patch, path = "/meals/api/users/{id}", tag = "meals", params(("id" = i32, Path)),
     request_body = UpdateUser,
     responses((status = 200, body = MealsUser), (status = 400), (status = 403), (status = 404)))]
 pub async fn update(
     State(state): State<AppState>,
-    _admin: Guarded<MealsAdmin>,
+    admin: Admin,
     PathParams(id): PathParams<i32>,
     MealsJson(body): MealsJson<UpdateUser>,
 ) -> Result<Json<MealsUser>, ApiError> {
@@ -241,6 +244,24 @@ pub async fn update(
         Some(n) => Some(text_between(Some(n), "namaLengkap", 1, 100)?),
         None => None,
     };
+    let moved = dept.is_some_and(|d| profile.department_id != Some(d));
+    let nik = found.employee_no.clone().unwrap_or_default();
+    let mut changed = Vec::new();
+    if let Some(name) = &name {
+        changed.push(format!("name {name}"));
+    }
+    if let Some(d) = dept {
+        changed.push(format!(
+            "department {} -> {d}",
+            profile
+                .department_id
+                .map_or_else(|| "-".to_owned(), |d| d.to_string())
+        ));
+    }
+    if let Some(j) = jabatan {
+        changed.push(format!("position {j}"));
+    }
+    let now = state.clock.now();
     let txn = state.db.begin().await.map_err(MealsError::from)?;
     let mut row: user::ActiveModel = found.into();
     if let Some(name) = name {
@@ -249,7 +270,7 @@ pub async fn update(
     if let Some(dept) = dept {
         row.department = Set(Some(dept.to_string()));
     }
-    row.updated_at = Set(OffsetDateTime::now_utc());
+    row.updated_at = Set(now);
     let found = row.update(&txn).await.map_err(MealsError::from)?;
     let mut p: employee::ActiveModel = profile.into();
     if dept.is_some() {
@@ -259,7 +280,23 @@ pub async fn update(
         p.position_id = Set(jabatan);
     }
     let profile = p.update(&txn).await.map_err(MealsError::from)?;
+    let standing = if moved {
+        Some(epochs::bump(&txn, found.id, now).await?)
+    } else {
+        None
+    };
+    trail::record(
+        &txn,
+        Some(admin.0.user_id()),
+        Action::UserUpdated,
+        format!("User {nik} updated: {}", changed.join(", ")),
+        None,
+    )
+    .await?;
     txn.commit().await.map_err(MealsError::from)?;
+    if let Some(standing) = standing {
+        state.sessions_ended(found.id, standing).await;
+    }
     Ok(Json(user_view(&state.db, &found, &profile).await?))
 }
 
@@ -276,13 +313,13 @@ pub struct SetStatus {
     responses((status = 200, body = MealsUser), (status = 400), (status = 403), (status = 404)))]
 pub async fn set_status(
     State(state): State<AppState>,
-    admin: Guarded<MealsAdmin>,
+    admin: Admin,
     PathParams(id): PathParams<i32>,
     MealsJson(body): MealsJson<SetStatus>,
 ) -> Result<Json<MealsUser>, ApiError> {
     let active = body.is_active.ok_or_else(|| required("isActive"))?;
     let (found, profile) = target(&state.db, id).await?;
-    if found.id == admin.claims.sub && !active {
+    if found.id == admin.0.user_id() && !active {
         return Err(invalid(
             "Anda tidak dapat menonaktifkan akun sendiri",
             "You cannot deactivate your own account",
@@ -299,7 +336,7 @@ pub async fn set_status(
     let standing = epochs::bump(&txn, found.id, now).await?;
     trail::record(
         &txn,
-        Some(admin.claims.sub),
+        Some(admin.0.user_id()),
         Action::UserStatusChanged,
         format!(
             "User {nik} {}",
@@ -327,13 +364,21 @@ pub struct SetRole {
     responses((status = 200, body = MealsUser), (status = 400), (status = 403), (status = 404)))]
 pub async fn set_role(
     State(state): State<AppState>,
-    admin: Guarded<MealsAdmin>,
+    admin: Admin,
     PathParams(id): PathParams<i32>,
     MealsJson(body): MealsJson<SetRole>,
 ) -> Result<Json<MealsUser>, ApiError> {
     let role = parse_role(body.role_access.as_deref())?;
     let (found, profile) = target(&state.db, id).await?;
-    if found.id == admin.claims.sub && role != Role::Administrator {
+    if profile.department_id.is_none() && role != Role::Administrator {
+        // As `POST /users`: everyone but an administrator belongs to a department.
+        return Err(invalid(
+            "Pengguna belum memiliki departemen; tetapkan departmentId dahulu (PATCH /users/{id})",
+            "The user has no department; set departmentId first (PATCH /users/{id})",
+        )
+        .into());
+    }
+    if found.id == admin.0.user_id() && role != Role::Administrator {
         return Err(invalid(
             "Anda tidak dapat mengubah peran akun sendiri",
             "You cannot change your own role",
@@ -352,7 +397,7 @@ pub async fn set_role(
     let standing = epochs::bump(&txn, found.id, now).await?;
     trail::record(
         &txn,
-        Some(admin.claims.sub),
+        Some(admin.0.user_id()),
         Action::UserRoleChanged,
         format!("User {nik} role changed to {}", role.as_str()),
         None,
@@ -369,7 +414,7 @@ pub async fn set_role(
     responses((status = 200, description = "`{message, temporaryPassword}`"), (status = 400), (status = 403), (status = 404)))]
 pub async fn reset_password(
     State(state): State<AppState>,
-    admin: Guarded<MealsAdmin>,
+    admin: Admin,
     PathParams(id): PathParams<i32>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (found, profile) = target(&state.db, id).await?;
@@ -392,7 +437,7 @@ pub async fn reset_password(
     let standing = epochs::bump(&txn, found.id, now).await?;
     trail::record(
         &txn,
-        Some(admin.claims.sub),
+        Some(admin.0.user_id()),
         Action::PasswordReset,
         format!("Password of user {nik} reset"),
         None,

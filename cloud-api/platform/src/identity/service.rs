@@ -252,9 +252,10 @@ pub struct NewUser {
 }
 
 /// Creates a user: roles must exist in their domains, the password must be long enough,
-/// and no identifier may belong to someone else (409).
+/// and no identifier may belong to someone else (409). On a transaction, the user is made
+/// with whatever else the caller writes in it (a domain's profile and audit entry).
 pub async fn create_user(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     catalog: &RoleCatalog,
     new: NewUser,
 ) -> Result<UserView, ServiceError> {
