@@ -1,8 +1,8 @@
 //! Seed 003 over HTTP on SQLite and PostgreSQL: NIK login with the rotating refresh
 //! cookie, the order workflow for every role, every legal and illegal status transition as
 //! a table, the kitchen's requests and the administrators' decisions, bad input, the audit
-//! trail, 200 parallel creates for one day (200 unique, gapless codes), and reports read
-//! back as JSON, CSV, XLSX and PDF.
+//! trail, 200 parallel creates for one day (200 unique, gapless codes), codes past 999, and
+//! every report read back as JSON, CSV, XLSX and PDF.
 
 #![allow(clippy::unwrap_used)]
 
@@ -15,6 +15,7 @@ use calamine::{Reader, Xlsx};
 use cloud_api::{db_tests, testkit::Backend};
 use common::*;
 use reqwest::{Method, StatusCode};
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 db_tests!(
@@ -23,7 +24,9 @@ db_tests!(
     transition_table,
     bad_input,
     parallel_creates,
-    reports_and_trail
+    codes_widen_past_999,
+    reports_and_trail,
+    reports_in_every_format
 );
 
 fn today_jakarta() -> time::Date {
@@ -153,16 +156,7 @@ async fn auth_sessions(backend: Backend) {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let (status, reset) = req(
-        tc,
-        &w.admin,
-        Method::POST,
-        &format!("/users/{emp2}/reset-password"),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{reset}");
-    let temporary = reset["temporaryPassword"].as_str().unwrap().to_owned();
+    let temporary = reset_password(tc, &w.admin, emp2).await;
     // The old session ended with the reset.
     let (status, _) = req(tc, &w.employee2, Method::GET, "/auth/me", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -187,19 +181,7 @@ async fn auth_sessions(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, body) = req(
-        tc,
-        &temp,
-        Method::POST,
-        "/auth/change-password",
-        Some(json!({"oldPassword": temporary, "newPassword": "baru-rahasia-1"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let renewed = Caller {
-        token: body["accessToken"].as_str().unwrap().to_owned(),
-        id: temp.id,
-    };
+    let renewed = change_password(tc, &temp, &temporary, "baru-rahasia-1").await;
     let (status, _) = req(
         tc,
         &renewed,
@@ -583,6 +565,34 @@ async fn workflow_and_approvals(backend: Backend) {
     assert_eq!(overrides["total"], 1);
 }
 
+/// The order `id` as an administrator sees it.
+async fn order_of(w: &World, id: i64) -> Value {
+    let (status, body) = req(&w.tc, &w.admin, Method::GET, &format!("/orders/{id}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// How many requests wait: in `/orders/pending-approvals` and in the PENDING rejections.
+async fn pending(w: &World) -> (usize, Value) {
+    let (_, queue) = req(
+        &w.tc,
+        &w.admin,
+        Method::GET,
+        "/orders/pending-approvals",
+        None,
+    )
+    .await;
+    let (_, report) = req(
+        &w.tc,
+        &w.admin,
+        Method::GET,
+        "/reports/rejections?approvalStatus=PENDING",
+        None,
+    )
+    .await;
+    (queue.as_array().unwrap().len(), report["total"].clone())
+}
+
 /// Every (from, to, role) through `PATCH /orders/{id}/status`: 200 for the four lifecycle
 /// steps by their roles, 403 when the role may never set that status, 409 otherwise.
 async fn transition_table(backend: Backend) {
@@ -676,6 +686,47 @@ async fn transition_table(backend: Backend) {
         }
     }
     assert_eq!(checked, 7 * 7 * 3);
+    // An override out of MENUNGGU_PERSETUJUAN decides the pending request (granted only
+    // when it ends where an approval would), so it leaves the approvals and the PENDING
+    // rejections.
+    for (request, to, decided) in [
+        ("request-rejection", "DITOLAK", "APPROVED"),
+        ("request-rejection", "IN_PROGRESS", "REJECTED"),
+        ("request-edit", "DITOLAK", "REJECTED"),
+        ("request-edit", "MENUNGGU", "REJECTED"),
+    ] {
+        if order_of(&w, order_id).await["statusPesanan"] != "MENUNGGU" {
+            let (status, body) = set_status(
+                &w,
+                &w.admin,
+                order_id,
+                "MENUNGGU",
+                Some("reset for the table"),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (status, body) = req(
+            &w.tc,
+            &w.dapur,
+            Method::POST,
+            &format!("/orders/{order_id}/{request}"),
+            Some(json!({"catatanDapur": "Catatan untuk tabel transisi", "jumlahPesananBaru": 5})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(pending(&w).await, (1, json!(1)));
+        let (status, body) =
+            set_status(&w, &w.admin, order_id, to, Some("Keputusan administrator")).await;
+        assert_eq!(status, StatusCode::OK, "{request} -> {to}: {body}");
+        assert_eq!(body["statusPesanan"], to);
+        assert_eq!(body["approvalStatus"], decided, "{request} -> {to}: {body}");
+        assert_eq!(body["requiresApproval"], false);
+        assert_eq!(body["jumlahPesananBaru"], Value::Null);
+        assert_eq!(body["jumlahPesanan"], 3);
+        assert_eq!(body["catatanAdmin"], "Keputusan administrator");
+        assert_eq!(pending(&w).await, (0, json!(0)), "{request} -> {to}");
+    }
     // Administrators: any other status with a reason; the same status is 409.
     assert_eq!(
         set_status(&w, &w.admin, order_id, "READY", Some("admin override"))
@@ -831,6 +882,62 @@ async fn bad_input(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
+
+    // Notes: catatanDapur and catatanAdmin of 501 characters are refused, nothing changes.
+    let id = body["id"].as_i64().unwrap();
+    let long = "x".repeat(501);
+    let before = order_of(&w, id).await;
+    for (path, note) in [
+        ("request-rejection", json!({"catatanDapur": long})),
+        (
+            "request-edit",
+            json!({"catatanDapur": long, "jumlahPesananBaru": 3}),
+        ),
+    ] {
+        let (status, answer) = req(
+            tc,
+            &w.dapur,
+            Method::POST,
+            &format!("/orders/{id}/{path}"),
+            Some(note),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
+        assert_eq!(answer["message"], "catatanDapur harus 10–500 karakter");
+    }
+    assert_eq!(order_of(&w, id).await, before);
+    // 500 characters are fine; then the administrator's note is checked.
+    let (status, answer) = req(
+        tc,
+        &w.dapur,
+        Method::POST,
+        &format!("/orders/{id}/request-rejection"),
+        Some(json!({"catatanDapur": "y".repeat(500)})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let pending = order_of(&w, id).await;
+    assert_eq!(pending["approvalStatus"], "PENDING");
+    let (status, answer) = req(
+        tc,
+        &w.admin,
+        Method::POST,
+        &format!("/orders/{id}/approve-reject"),
+        Some(json!({"decision": "APPROVED", "catatanAdmin": long})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(answer["message"], "catatanAdmin harus 1–500 karakter");
+    assert_eq!(order_of(&w, id).await, pending);
+    let (_, decided) = req(
+        tc,
+        &w.admin,
+        Method::GET,
+        "/reports/audit-trail?aksi=APPROVAL_DECIDED",
+        None,
+    )
+    .await;
+    assert_eq!(decided["total"], 0);
 }
 
 /// 200 orders for one day at once: 200 unique codes, 001 to 200, no gap.
@@ -871,22 +978,56 @@ async fn parallel_creates(backend: Backend) {
     assert_eq!(body["kodePesanan"], format!("PM-{}-201", stamp(day)));
 }
 
-async fn reports_and_trail(backend: Backend) {
+/// Past 999 the day's number widens: 999, then 1000, 1001.
+async fn codes_widen_past_999(backend: Backend) {
     let w = world(backend).await;
-    let tc = &w.tc;
+    let day = today_jakarta().next_day().unwrap();
+    w.tc.cloud()
+        .database()
+        .execute_unprepared(&format!(
+            "INSERT INTO meals_order_counters (day, n) VALUES ('{}', 998)",
+            stamp(day)
+        ))
+        .await
+        .unwrap();
+    for n in ["999", "1000", "1001"] {
+        let (status, body) = req(
+            &w.tc,
+            &w.employee,
+            Method::POST,
+            "/orders",
+            Some(
+                json!({"shiftId": w.shift, "jumlahPesanan": 1, "tanggalPesanan": day.to_string()}),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["kodePesanan"], format!("PM-{}-{n}", stamp(day)));
+    }
+}
+
+/// Orders of 10, 20 and 5 meals by the employee, the first taken to COMPLETE.
+async fn three_orders_one_complete(w: &World) -> Vec<i64> {
     let mut ids = Vec::new();
     for qty in [10, 20, 5] {
-        ids.push(order(&w, &w.employee, qty).await["id"].as_i64().unwrap());
+        ids.push(order(w, &w.employee, qty).await["id"].as_i64().unwrap());
     }
-    // One complete, one rejected.
     for (who, s) in [
         (&w.dapur, "IN_PROGRESS"),
         (&w.dapur, "READY"),
         (&w.delivery, "ON_DELIVERY"),
         (&w.delivery, "COMPLETE"),
     ] {
-        assert_eq!(set_status(&w, who, ids[0], s, None).await.0, StatusCode::OK);
+        assert_eq!(set_status(w, who, ids[0], s, None).await.0, StatusCode::OK);
     }
+    ids
+}
+
+async fn reports_and_trail(backend: Backend) {
+    let w = world(backend).await;
+    let tc = &w.tc;
+    // One complete, one rejected.
+    let ids = three_orders_one_complete(&w).await;
     req(
         tc,
         &w.dapur,
@@ -1117,4 +1258,191 @@ async fn reports_and_trail(backend: Backend) {
         (StatusCode::OK, json!("ok"))
     );
     assert_eq!(health["message"], "Bebang Pack Meal Portal API is running");
+}
+
+/// One file of a report: its status, content type and bytes.
+async fn report_file(w: &World, path: &str) -> (StatusCode, String, Vec<u8>) {
+    let response = http()
+        .get(api(&w.tc, path))
+        .bearer_auth(&w.admin.token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let kind = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, kind, response.bytes().await.unwrap().to_vec())
+}
+
+/// The text of every page of a PDF (at least one page).
+fn pdf_pages(bytes: &[u8]) -> Vec<String> {
+    let doc = lopdf::Document::load_mem(bytes).unwrap();
+    let pages: Vec<String> = doc
+        .get_pages()
+        .keys()
+        .map(|n| doc.extract_text(&[*n]).unwrap())
+        .collect();
+    assert!(!pages.is_empty());
+    pages
+}
+
+/// Each of the four reports as CSV, XLSX and PDF: the right type, its columns, its rows,
+/// and in the PDF its title, its filters and its header.
+async fn reports_in_every_format(backend: Backend) {
+    let w = world(backend).await;
+    let tc = &w.tc;
+    // One complete, one waiting for a decision.
+    let ids = three_orders_one_complete(&w).await;
+    let (status, requested) = req(
+        tc,
+        &w.dapur,
+        Method::POST,
+        &format!("/orders/{}/request-rejection", ids[2]),
+        Some(json!({"catatanDapur": "Stok bahan tidak mencukupi"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{requested}");
+    let today = today_jakarta().to_string();
+    let dept = w.dept1.to_string();
+    let code = requested["kodePesanan"].as_str().unwrap().to_owned();
+    let reports: [(&str, &str, &str, Vec<&str>, Vec<Vec<&str>>); 4] = [
+        (
+            "consumption",
+            "Laporan Konsumsi",
+            "Konsumsi",
+            vec!["Periode", "Jumlah Pesanan", "Jumlah Porsi"],
+            vec![vec![today.as_str(), "3", "35"]],
+        ),
+        (
+            "department",
+            "Laporan per Departemen",
+            "Departemen",
+            vec![
+                "ID Departemen",
+                "Departemen",
+                "Jumlah Pesanan",
+                "Jumlah Porsi",
+                "Persentase",
+            ],
+            vec![vec![dept.as_str(), "IT Department", "3", "35", "100.0"]],
+        ),
+        (
+            "performance",
+            "Laporan Performa",
+            "Performa",
+            vec![
+                "Cakupan",
+                "ID",
+                "Nama",
+                "Jumlah",
+                "Rata-rata Total (menit)",
+                "Rata-rata Proses (menit)",
+                "Rata-rata Persiapan (menit)",
+                "Rata-rata Antar (menit)",
+            ],
+            vec![vec!["overall"], vec!["department"], vec!["shift"]],
+        ),
+        (
+            "rejections",
+            "Laporan Penolakan dan Perubahan",
+            "Penolakan",
+            vec![
+                "Kode Pesanan",
+                "Departemen",
+                "Shift",
+                "Jenis",
+                "Jumlah",
+                "Jumlah Awal",
+                "Status",
+                "Persetujuan",
+                "Catatan Dapur",
+                "Catatan Admin",
+            ],
+            vec![vec![
+                code.as_str(),
+                "IT Department",
+                "Shift 1",
+                "REJECT",
+                "5",
+                "",
+                "MENUNGGU_PERSETUJUAN",
+                "PENDING",
+                "Stok bahan tidak mencukupi",
+                "",
+            ]],
+        ),
+    ];
+    for (report, title, sheet, columns, rows) in reports {
+        let filters = format!("tanggalMulai={today}&tanggalAkhir={today}");
+        // CSV: the header and each row (a leading cell or the whole row).
+        let (status, kind, bytes) =
+            report_file(&w, &format!("/reports/{report}?format=csv&{filters}")).await;
+        assert_eq!(status, StatusCode::OK, "{report} csv");
+        assert_eq!(kind, "text/csv; charset=utf-8", "{report}");
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        assert_eq!(
+            reader.headers().unwrap().iter().collect::<Vec<_>>(),
+            columns,
+            "{report}"
+        );
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(records.len(), rows.len(), "{report}: {records:?}");
+        for (record, want) in records.iter().zip(&rows) {
+            assert_eq!(record.len(), columns.len(), "{report}");
+            assert_eq!(
+                record.iter().take(want.len()).collect::<Vec<_>>(),
+                *want,
+                "{report}"
+            );
+        }
+        if report == "performance" {
+            assert_eq!(&records[0][3], "1", "one COMPLETE order");
+        }
+        // XLSX: the sheet, its header and as many rows.
+        let (status, kind, bytes) =
+            report_file(&w, &format!("/reports/{report}?format=xlsx&{filters}")).await;
+        assert_eq!(status, StatusCode::OK, "{report} xlsx");
+        assert_eq!(
+            kind, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "{report}"
+        );
+        let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range(sheet).unwrap();
+        let cells: Vec<Vec<String>> = range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(cells[0], columns, "{report}");
+        assert_eq!(cells.len(), 1 + rows.len(), "{report}: {cells:?}");
+        assert_eq!(cells[1][0], rows[0][0], "{report}");
+        // PDF: the title, the filters (the date range) and the header on its page.
+        let (status, kind, bytes) =
+            report_file(&w, &format!("/reports/{report}?format=pdf&{filters}")).await;
+        assert_eq!(status, StatusCode::OK, "{report} pdf");
+        assert_eq!(kind, "application/pdf", "{report}");
+        // (The performance PDF leaves the id column out.)
+        let shown = columns[usize::from(report != "performance")];
+        for text in pdf_pages(&bytes) {
+            assert!(text.contains(title), "{report}: {text}");
+            assert!(text.contains(shown), "{report}: {text}");
+            assert!(text.contains(&today), "{report}: no filters in {text}");
+        }
+    }
+    // The audit trail's PDF names its filters too.
+    let (status, kind, bytes) = report_file(
+        &w,
+        &format!("/reports/audit-trail?format=pdf&aksi=ORDER_CREATED&tanggalMulai={today}"),
+    )
+    .await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "application/pdf"));
+    let pages = pdf_pages(&bytes);
+    assert!(
+        pages[0].contains("aksi=ORDER_CREATED"),
+        "no filters in {}",
+        pages[0]
+    );
+    assert!(pages[0].contains(&today), "no date in {}", pages[0]);
 }

@@ -2,14 +2,15 @@
 //! `socket.io-client` (the Node harness of `cloud-api/tests/socketio`) on SQLite and
 //! PostgreSQL: a kitchen of another department never hears an order; the orderer hears
 //! every status change of their own order (`karyawan:<id>`); administrators hear
-//! approvals; a token's department wins over the handshake's `departmentId`.
+//! approvals; a token's department wins over the handshake's `departmentId`; a token
+//! without one takes the handshake's, from `auth` or from the query string.
 
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use std::{
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Write},
     path::PathBuf,
     process::{Child, Command, Stdio},
     sync::mpsc,
@@ -19,6 +20,7 @@ use std::{
 use cloud_api::{db_tests, testkit::Backend};
 use common::*;
 use reqwest::{Method, StatusCode};
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 db_tests!(events_reach_their_audiences);
@@ -32,8 +34,23 @@ fn node_modules() -> Option<PathBuf> {
     if std::env::var("GERBANG_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1") {
         panic!("GERBANG_TEST_REQUIRE_SERVICES=1 but socket.io-client is not installed: {hint}");
     }
-    eprintln!("skipped: socket.io-client not installed ({hint})");
+    // Straight to the process's stderr: libtest captures `eprintln!` of a passing test,
+    // and a skip must never look like a pass.
+    let _ = writeln!(
+        std::io::stderr(),
+        "meals realtime test skipped: socket.io-client not installed ({hint})"
+    );
     None
+}
+
+/// Where the handshake names a department.
+#[derive(Debug, Clone, Copy)]
+enum Handshake {
+    Plain,
+    /// `auth: {departmentId}`.
+    Auth(i64),
+    /// `?departmentId=` in the query string.
+    Query(i64),
 }
 
 /// A running node client and the lines it printed.
@@ -50,7 +67,7 @@ impl Client {
         modules: &PathBuf,
         url: &str,
         token: &str,
-        dept: Option<i64>,
+        handshake: Handshake,
     ) -> Client {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/socketio/client.cjs");
         let mut command = Command::new("node");
@@ -59,8 +76,14 @@ impl Client {
             .arg(script)
             .arg(url)
             .arg(token);
-        if let Some(dept) = dept {
-            command.arg(dept.to_string());
+        match handshake {
+            Handshake::Plain => {}
+            Handshake::Auth(dept) => {
+                command.arg(dept.to_string()).arg("auth");
+            }
+            Handshake::Query(dept) => {
+                command.arg(dept.to_string()).arg("query");
+            }
         }
         let mut child = command
             .stdout(Stdio::piped())
@@ -154,21 +177,73 @@ async fn events_reach_their_audiences(backend: Backend) {
     create_user(tc, &w.admin, "ADM002", "administrator", w.dept1).await;
     let dapur2 = login(tc, "KIT002", "rahasia-123").await;
     let admin2 = login(tc, "ADM002", "rahasia-123").await;
+    // A kitchen account whose token carries no department (made through the platform's
+    // own user routes, say): the handshake's query string names it.
+    create_user(tc, &w.admin, "KIT003", "dapur", w.dept2).await;
+    tc.cloud()
+        .database()
+        .execute_unprepared("UPDATE users SET department = NULL WHERE employee_no = 'KIT003'")
+        .await
+        .unwrap();
+    let dapur3 = login(tc, "KIT003", "rahasia-123").await;
     let url = tc.url("");
-    let mut employee = Client::start("employee", &modules, &url, &w.employee.token, None);
-    let mut employee2 = Client::start("employee2", &modules, &url, &w.employee2.token, None);
-    let mut kitchen = Client::start("dapur dept1", &modules, &url, &w.dapur.token, Some(w.dept1));
+    let mut employee = Client::start(
+        "employee",
+        &modules,
+        &url,
+        &w.employee.token,
+        Handshake::Plain,
+    );
+    let mut employee2 = Client::start(
+        "employee2",
+        &modules,
+        &url,
+        &w.employee2.token,
+        Handshake::Plain,
+    );
+    let mut kitchen = Client::start(
+        "dapur dept1",
+        &modules,
+        &url,
+        &w.dapur.token,
+        Handshake::Auth(w.dept1),
+    );
     // Names department 1 in the handshake, but its token says department 2: it stays in 2.
-    let mut kitchen2 = Client::start("dapur dept2", &modules, &url, &dapur2.token, Some(w.dept1));
-    let mut courier = Client::start("delivery", &modules, &url, &w.delivery.token, None);
-    let mut admin = Client::start("admin dept1", &modules, &url, &admin2.token, None);
+    let mut kitchen2 = Client::start(
+        "dapur dept2",
+        &modules,
+        &url,
+        &dapur2.token,
+        Handshake::Auth(w.dept1),
+    );
+    let mut courier = Client::start(
+        "delivery",
+        &modules,
+        &url,
+        &w.delivery.token,
+        Handshake::Plain,
+    );
+    let mut admin = Client::start(
+        "admin dept1",
+        &modules,
+        &url,
+        &admin2.token,
+        Handshake::Plain,
+    );
     // The bootstrap administrator has no department: the handshake's counts.
+    let mut by_query = Client::start(
+        "dapur via ?departmentId",
+        &modules,
+        &url,
+        &dapur3.token,
+        Handshake::Query(w.dept1),
+    );
     let mut boot = Client::start(
         "bootstrap admin",
         &modules,
         &url,
         &w.admin.token,
-        Some(w.dept1),
+        Handshake::Auth(w.dept1),
     );
 
     // order.created → the department's kitchen and the administrators.
@@ -184,6 +259,8 @@ async fn events_reach_their_audiences(backend: Backend) {
     );
     admin.wait_event("order.created", id, None);
     boot.wait_event("order.created", id, None);
+    // `?departmentId=` put the kitchen without a department into `dept:<1>:role:dapur`.
+    assert_eq!(by_query.wait_event("order.created", id, None), event);
 
     // Each status change reaches the orderer; READY also the courier.
     for (who, status) in [
@@ -205,6 +282,8 @@ async fn events_reach_their_audiences(backend: Backend) {
         );
     }
     kitchen.wait_event("order.status.changed", id, Some("READY"));
+    by_query.wait_event("order.status.changed", id, Some("IN_PROGRESS"));
+    by_query.wait_event("order.status.changed", id, Some("READY"));
     courier.wait_event("order.status.changed", id, Some("READY"));
     courier.wait_event("order.status.changed", id, Some("ON_DELIVERY"));
     admin.wait_event("order.status.changed", id, Some("COMPLETE"));
@@ -262,6 +341,11 @@ async fn events_reach_their_audiences(backend: Backend) {
         );
     }
     assert!(employee.events("order.created").is_empty());
+    // Its role's rooms only: not the couriers' (`dept:<1>:role:delivery`).
+    assert!(by_query
+        .events("order.status.changed")
+        .iter()
+        .all(|e| e["newStatus"] != "ON_DELIVERY"));
     assert!(courier.events("order.approval.requested").is_empty());
     assert!(kitchen.events("order.approval.requested").is_empty());
 }

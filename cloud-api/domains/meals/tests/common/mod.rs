@@ -104,6 +104,37 @@ pub async fn create_user(
     body
 }
 
+/// `POST /users/{id}/reset-password`; returns the temporary password.
+pub async fn reset_password(tc: &TestCloud, admin: &Caller, id: i64) -> String {
+    let (status, reset) = req(
+        tc,
+        admin,
+        Method::POST,
+        &format!("/users/{id}/reset-password"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{reset}");
+    reset["temporaryPassword"].as_str().unwrap().to_owned()
+}
+
+/// `POST /auth/change-password` to `new`; returns the caller with the fresh token.
+pub async fn change_password(tc: &TestCloud, who: &Caller, old: &str, new: &str) -> Caller {
+    let (status, body) = req(
+        tc,
+        who,
+        Method::POST,
+        "/auth/change-password",
+        Some(json!({"oldPassword": old, "newPassword": new})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    Caller {
+        token: body["accessToken"].as_str().unwrap().to_owned(),
+        id: who.id,
+    }
+}
+
 pub async fn world(backend: Backend) -> World {
     world_with(backend, |_| {}).await
 }
