@@ -888,10 +888,10 @@ async fn bad_input(backend: Backend) {
     let long = "x".repeat(501);
     let before = order_of(&w, id).await;
     for (path, note) in [
-        ("request-rejection", json!({"catatanDapur": long})),
+        ("request-rejection", json!({"catatanDapur": &long})),
         (
             "request-edit",
-            json!({"catatanDapur": long, "jumlahPesananBaru": 3}),
+            json!({"catatanDapur": &long, "jumlahPesananBaru": 3}),
         ),
     ] {
         let (status, answer) = req(
@@ -923,7 +923,7 @@ async fn bad_input(backend: Backend) {
         &w.admin,
         Method::POST,
         &format!("/orders/{id}/approve-reject"),
-        Some(json!({"decision": "APPROVED", "catatanAdmin": long})),
+        Some(json!({"decision": "APPROVED", "catatanAdmin": &long})),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");

@@ -27,7 +27,7 @@ db_tests!(
     demo_account_and_profile_together
 );
 
-/// The `USER_*` trail entries of action `aksi`.
+/// The audit trail entries of action `aksi`.
 async fn trail(w: &World, aksi: &str) -> Value {
     let (status, body) = req(
         &w.tc,
