@@ -1277,6 +1277,9 @@ async fn report_file(w: &World, path: &str) -> (StatusCode, String, Vec<u8>) {
     (status, kind, response.bytes().await.unwrap().to_vec())
 }
 
+/// A report: its path, PDF title, XLSX sheet, columns and the leading cells of its rows.
+type ReportCase<'a> = (&'a str, &'a str, &'a str, Vec<&'a str>, Vec<Vec<&'a str>>);
+
 /// The text of every page of a PDF (at least one page).
 fn pdf_pages(bytes: &[u8]) -> Vec<String> {
     let doc = lopdf::Document::load_mem(bytes).unwrap();
@@ -1308,7 +1311,7 @@ async fn reports_in_every_format(backend: Backend) {
     let today = today_jakarta().to_string();
     let dept = w.dept1.to_string();
     let code = requested["kodePesanan"].as_str().unwrap().to_owned();
-    let reports: [(&str, &str, &str, Vec<&str>, Vec<Vec<&str>>); 4] = [
+    let reports: [ReportCase; 4] = [
         (
             "consumption",
             "Laporan Konsumsi",
