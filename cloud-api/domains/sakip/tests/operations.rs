@@ -1333,7 +1333,9 @@ async fn notifications_aiosmtpd(backend: Backend) {
         .local_addr()
         .unwrap()
         .port();
-    let maildir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // A path that does not exist yet: aiosmtpd's Maildir creates its folders only then.
+    let maildir = dir.path().join("mail");
     /// The server, stopped when the test ends (passing or not).
     struct Server(std::process::Child);
     impl Drop for Server {
@@ -1346,7 +1348,7 @@ async fn notifications_aiosmtpd(backend: Backend) {
         std::process::Command::new(&python)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir.path())
+            .arg(&maildir)
             .spawn()
             .unwrap(),
     );
@@ -1364,7 +1366,7 @@ async fn notifications_aiosmtpd(backend: Backend) {
     assert!(listening, "aiosmtpd did not start on port {port}");
     let (api, _root, _a, evaluator, achievement) = mailing(backend, port).await;
     verify(&api, &evaluator, achievement).await;
-    let inbox = maildir.path().join("new");
+    let inbox = maildir.join("new");
     let mut mails = Vec::new();
     for _ in 0..400 {
         mails = std::fs::read_dir(&inbox)
