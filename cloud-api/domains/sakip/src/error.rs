@@ -119,7 +119,9 @@ pub fn created<T: Serialize>(data: T) -> Answer {
         .into_response())
 }
 
-/// A JSON body; its rejections answer in the envelope.
+/// A JSON body; its rejections answer in the envelope. JSON of the wrong shape (a
+/// non-numeric amount, a missing field) is a 400 like every other bad value of SAKIP (a
+/// negative amount, an unknown enum value), not the platform's 422.
 #[derive(Debug)]
 pub struct Body<T>(pub T);
 
@@ -127,7 +129,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = SakipError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, SakipError> {
-        Ok(Body(JsonBody::<T>::from_request(req, state).await?.0))
+        match JsonBody::<T>::from_request(req, state).await {
+            Ok(JsonBody(body)) => Ok(Body(body)),
+            Err(ApiError::Client {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                msg,
+            }) => Err(SakipError::bad(msg)),
+            Err(err) => Err(err.into()),
+        }
     }
 }
 

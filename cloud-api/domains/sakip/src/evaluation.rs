@@ -409,7 +409,8 @@ pub async fn list(
     ok(page.answer(rows.iter().map(evaluation_json).collect(), total))
 }
 
-/// The grade of `opd`'s latest graded evaluation up to `year` (by year, then newest).
+/// The grade of `opd`'s latest finished (`completed` or `reviewed`) evaluation up to `year`
+/// (by year, then newest); a draft's or an evaluation in progress's grade does not count.
 pub async fn latest_grade(
     db: &impl ConnectionTrait,
     opd: i32,
@@ -419,6 +420,7 @@ pub async fn latest_grade(
         .filter(evaluation::Column::OpdId.eq(opd))
         .filter(evaluation::Column::Year.lte(year))
         .filter(evaluation::Column::Grade.is_not_null())
+        .filter(evaluation::Column::Status.is_in(["completed", "reviewed"]))
         .order_by_desc(evaluation::Column::Year)
         .order_by_desc(evaluation::Column::Id)
         .one(db)

@@ -233,6 +233,7 @@ pub async fn create(
             "config must be an object",
         )));
     }
+    scheduled_opds(frequency, body.config.as_ref())?;
     let secrets = json!({
         "api_key": opt_text("api_key", body.api_key.as_deref(), 2_000)?,
         "credentials": body.credentials,
@@ -310,6 +311,34 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<i
     ok(integration_json(&row, opened(&state, &row).as_ref()))
 }
 
+/// A scheduled integration (`sync_frequency` other than `manual`) must name the OPDs it
+/// syncs: `config.opd_ids`, a non-empty list of OPD ids. Without it the schedule would
+/// silently queue nothing, so it is refused rather than guessed (all OPDs would be a
+/// surprise in a province with dozens of them).
+fn scheduled_opds(frequency: &str, config: Option<&Value>) -> Result<(), SakipError> {
+    if frequency == "manual" {
+        return Ok(());
+    }
+    let ids = config
+        .and_then(|c| c.get("opd_ids"))
+        .and_then(Value::as_array);
+    let valid = ids.is_some_and(|ids| {
+        !ids.is_empty()
+            && ids.iter().all(|o| {
+                o.as_i64()
+                    .is_some_and(|o| i32::try_from(o).is_ok_and(|o| o > 0))
+            })
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(SakipError::bad(Msg::new(
+            "sync_frequency terjadwal memerlukan config.opd_ids: daftar id OPD yang tidak kosong",
+            "a scheduled sync_frequency needs config.opd_ids: a non-empty list of OPD ids",
+        )))
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct SyncRequest {
     opd_id: i32,
@@ -360,7 +389,7 @@ pub async fn sync(
         opd_id: body.opd_id,
         year: body.year,
     };
-    let queued = queue
+    let (queued, _) = queue
         .enqueue(
             &state.db,
             jobs::SIPD_SYNC,
@@ -520,8 +549,14 @@ fn decimal_of(v: &Value) -> Option<Decimal> {
     }
 }
 
+/// What a SIPD line did to the allocations.
+enum Upserted {
+    Created(String),
+    Updated(String),
+}
+
 /// Upserts one SIPD line as an allocation of `job`'s OPD and year.
-async fn upsert_line(state: &AppState, job: &SyncJob, raw: &Value) -> Result<(), String> {
+async fn upsert_line(state: &AppState, job: &SyncJob, raw: &Value) -> Result<Upserted, String> {
     let item: SipdItem = serde_json::from_value(raw.clone()).map_err(|e| e.to_string())?;
     let code = item
         .code
@@ -560,7 +595,7 @@ async fn upsert_line(state: &AppState, job: &SyncJob, raw: &Value) -> Result<(),
                 .exec(&state.db)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok(())
+            Ok(Upserted::Updated(code))
         }
         None => {
             allocation::ActiveModel {
@@ -570,14 +605,14 @@ async fn upsert_line(state: &AppState, job: &SyncJob, raw: &Value) -> Result<(),
                 program_id: Set(None),
                 kegiatan_id: Set(None),
                 allocation_amount: Set(amount.to_string()),
-                sipd_code: Set(code),
+                sipd_code: Set(code.clone()),
                 created_at: Set(state.clock.now()),
                 ..Default::default()
             }
             .insert(&state.db)
             .await
             .map_err(|e| e.to_string())?;
-            Ok(())
+            Ok(Upserted::Created(code))
         }
     }
 }
@@ -622,15 +657,44 @@ pub async fn run_sipd_sync(state: &AppState, job_id: i32, job: &SyncJob) -> Resu
         )
         .await?;
         let (mut processed, mut success, mut failed) = (0i32, 0i32, 0i32);
+        let (mut created, mut updated) = (Vec::new(), Vec::new());
         for line in &lines {
             match upsert_line(state, job, line).await {
-                Ok(()) => success += 1,
+                Ok(Upserted::Created(code)) => {
+                    success += 1;
+                    created.push(code);
+                }
+                Ok(Upserted::Updated(code)) => {
+                    success += 1;
+                    updated.push(code);
+                }
                 Err(err) => {
                     failed += 1;
                     tracing::warn!(integration = job.integration_id, error = %err, "SIPD budget line not synced.");
                 }
             }
             processed += 1;
+        }
+        if !created.is_empty() || !updated.is_empty() {
+            // The allocations this run wrote, by SIPD code, with the worker as the actor.
+            platform::audit::record(
+                &state.db,
+                state.clock.now(),
+                platform::audit::Entry::new(
+                    "sakip_allocation_sync_upsert",
+                    platform::security::ClientIp(None),
+                )
+                .actor(jobs::WORKER_ACTOR)
+                .target(format!("job:{job_id}"))
+                .detail(json!({
+                    "integration_id": job.integration_id,
+                    "opd_id": job.opd_id,
+                    "year": job.year,
+                    "created": created,
+                    "updated": updated,
+                })),
+            )
+            .await;
         }
         Ok::<_, String>((processed, success, failed))
     }
@@ -672,6 +736,38 @@ pub async fn run_sipd_sync(state: &AppState, job_id: i32, job: &SyncJob) -> Resu
     }
 }
 
+/// Marks the sync logs of job `job_id` still `running` as failed with `why` (an attempt cut
+/// off at its lease, or whose worker died). Logged, never fatal: the job goes on either way.
+pub async fn fail_running_logs(
+    db: &DatabaseConnection,
+    job_id: i32,
+    why: &str,
+    at: OffsetDateTime,
+) {
+    let done = sync_log::Entity::update_many()
+        .col_expr(sync_log::Column::Status, Expr::value("failed"))
+        .col_expr(sync_log::Column::ErrorMessage, Expr::value(why))
+        .col_expr(sync_log::Column::CompletedAt, Expr::value(at))
+        .filter(sync_log::Column::JobId.eq(job_id))
+        .filter(sync_log::Column::Status.eq("running"))
+        .exec(db)
+        .await;
+    match done {
+        Ok(r) if r.rows_affected > 0 => {
+            tracing::warn!(
+                job = job_id,
+                logs = r.rows_affected,
+                why,
+                "SAKIP sync logs left running marked failed."
+            );
+        }
+        Ok(_) => {}
+        Err(err) => {
+            tracing::error!(job = job_id, error = %err, "SAKIP could not close running sync logs.")
+        }
+    }
+}
+
 /// Due scheduled syncs: for each active SIPD integration whose `sync_frequency` is
 /// hourly, daily or weekly, one job per OPD of its `config.opd_ids` (year `config.year`,
 /// else the current one) per period; the dedupe key makes it one whatever the replicas.
@@ -709,9 +805,19 @@ pub async fn schedule(state: &AppState) -> Result<(), SakipError> {
                 year,
             };
             let key = format!("sipd:{}:{opd}:{year}:{period}:{slot}", row.id);
-            queue
+            let (queued, new) = queue
                 .enqueue(&state.db, jobs::SIPD_SYNC, &json!(payload), now, Some(key))
                 .await?;
+            if new {
+                queue
+                    .audit(
+                        state,
+                        "sakip_job_scheduled",
+                        &queued,
+                        json!({ "integration_id": row.id, "opd_id": opd, "year": year, "sync_frequency": row.sync_frequency }),
+                    )
+                    .await;
+            }
         }
     }
     Ok(())

@@ -19,7 +19,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
     EntityTrait, QueryFilter, Set, Statement,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +33,9 @@ use crate::{
 
 /// The kind of a SIPD budget sync job.
 pub const SIPD_SYNC: &str = "sipd_sync";
+
+/// The audit trail's actor for what the worker and the scheduler do.
+pub const WORKER_ACTOR: &str = "system:sakip-worker";
 
 /// The queue, its worker's settings and the integrations' client (one per cloud).
 #[derive(Debug)]
@@ -58,7 +61,8 @@ impl JobQueue {
         }
     }
 
-    /// Queues a job due at `at`; with a `dedupe` key, answers the job already queued under it.
+    /// Queues a job due at `at`; with a `dedupe` key, answers the job already queued under it
+    /// and whether this call queued it (`false`: another call or replica did).
     pub async fn enqueue(
         &self,
         db: &impl ConnectionTrait,
@@ -66,7 +70,7 @@ impl JobQueue {
         payload: &Value,
         at: OffsetDateTime,
         dedupe: Option<String>,
-    ) -> Result<job::Model, SakipError> {
+    ) -> Result<(job::Model, bool), SakipError> {
         let row = job::ActiveModel {
             kind: Set(kind.to_owned()),
             payload: Set(payload.to_string()),
@@ -84,9 +88,9 @@ impl JobQueue {
             ..Default::default()
         };
         let saved = match dedupe {
-            None => row.insert(db).await?,
+            None => (row.insert(db).await?, true),
             Some(key) => {
-                job::Entity::insert(row)
+                let inserted = job::Entity::insert(row)
                     .on_conflict(
                         OnConflict::column(job::Column::DedupeKey)
                             .do_nothing()
@@ -94,11 +98,12 @@ impl JobQueue {
                     )
                     .exec_without_returning(db)
                     .await?;
-                job::Entity::find()
+                let found = job::Entity::find()
                     .filter(job::Column::DedupeKey.eq(key))
                     .one(db)
                     .await?
-                    .ok_or_else(|| SakipError::from(DbErr::RecordNotInserted))?
+                    .ok_or_else(|| SakipError::from(DbErr::RecordNotInserted))?;
+                (found, inserted == 1)
             }
         };
         self.notify.notify_one();
@@ -190,6 +195,25 @@ impl JobQueue {
         Ok(())
     }
 
+    /// Records what the worker did to `job` in the audit trail (actor `system:sakip-worker`).
+    pub async fn audit(
+        &self,
+        state: &AppState,
+        action: &'static str,
+        job: &job::Model,
+        detail: Value,
+    ) {
+        platform::audit::record(
+            &state.db,
+            state.clock.now(),
+            platform::audit::Entry::new(action, platform::security::ClientIp(None))
+                .actor(WORKER_ACTOR)
+                .target(format!("job:{}", job.id))
+                .detail(detail),
+        )
+        .await;
+    }
+
     /// The delay before the retry that follows attempt `attempt` (1-based).
     pub fn backoff(&self, attempt: i32) -> Duration {
         let doubling = 2u64.saturating_pow(attempt.saturating_sub(1).clamp(0, 20) as u32);
@@ -212,23 +236,52 @@ impl JobQueue {
         }
     }
 
-    /// Runs one due job if there is one; answers whether there was.
+    /// Runs one due job if there is one; answers whether there was. The run's start and end
+    /// are audited with the worker as the actor.
     pub async fn run_one(&self, state: &AppState) -> Result<bool, DbErr> {
-        let Some(claimed) = self.claim(&state.db, state.clock.now()).await? else {
+        let now = state.clock.now();
+        let Some(claimed) = self.claim(&state.db, now).await? else {
             return Ok(false);
         };
+        // A job is run by one worker at a time (the lease), so a sync log still running now
+        // belongs to an earlier attempt that was cut off or whose worker died.
+        integration::fail_running_logs(
+            &state.db,
+            claimed.id,
+            "interrupted: the previous attempt stopped before finishing (its lease lapsed)",
+            now,
+        )
+        .await;
+        self.audit(
+            state,
+            "sakip_job_start",
+            &claimed,
+            json!({ "kind": claimed.kind, "attempt": claimed.attempts, "payload": serde_json::from_str::<Value>(&claimed.payload).unwrap_or(Value::Null) }),
+        )
+        .await;
         // Cut off before the lease lapses, so no other worker can run it meanwhile.
         let limit = Duration::from_secs(self.config.lease_secs.max(2) - 1);
         let outcome = match tokio::time::timeout(limit, self.run(state, &claimed)).await {
             Ok(outcome) => outcome,
-            Err(_) => Err("the run took longer than its lease".into()),
+            Err(_) => {
+                let err = "the run took longer than its lease";
+                integration::fail_running_logs(&state.db, claimed.id, err, state.clock.now()).await;
+                Err(err.into())
+            }
         };
         let failed_for_good = match &outcome {
             Err(err) if claimed.attempts >= claimed.max_attempts => Some(err.clone()),
             _ => None,
         };
+        let detail = match &outcome {
+            Ok(result) => json!({ "status": "completed", "result": result }),
+            Err(err) if failed_for_good.is_some() => json!({ "status": "failed", "error": err }),
+            Err(err) => json!({ "status": "retry", "error": err }),
+        };
         self.finish(&state.db, &claimed, outcome, state.clock.now())
             .await?;
+        self.audit(state, "sakip_job_finish", &claimed, detail)
+            .await;
         if let Some(err) = failed_for_good {
             crate::mail::notify(
                 state,

@@ -89,6 +89,7 @@ impl Domain for Sakip {
             Box::new(migration::M0200SakipCore),
             Box::new(migration::M0201SakipEvaluationsAndSync),
             Box::new(migration::M0202SakipApiKeys),
+            Box::new(migration::M0203SakipMonthQuarter),
         ]
     }
 

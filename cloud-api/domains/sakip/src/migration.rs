@@ -602,3 +602,53 @@ impl MigrationTrait for M0202SakipApiKeys {
             .await
     }
 }
+
+/// Migration 203 (sakip): a month always carries its quarter. Rows stored before as
+/// `(quarter 0, month m)` move to `(⌈m/3⌉, m)`; where both forms of one period exist (one
+/// indicator and year), the newest row stays (achievements by `updated_at`, targets by
+/// `created_at`, then the higher id) and the other goes.
+pub struct M0203SakipMonthQuarter;
+
+impl MigrationName for M0203SakipMonthQuarter {
+    fn name(&self) -> &str {
+        "m0203_sakip_month_quarter"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0203SakipMonthQuarter {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        for (table, newest) in [
+            ("sakip_performance_achievements", "updated_at"),
+            ("sakip_performance_targets", "created_at"),
+        ] {
+            // `old` is the row without its quarter, `new` the one with it; the loser of each
+            // pair goes (first the old rows that lost, then the new rows that lost to an old
+            // row still there). Integer division is the same on both databases.
+            let pair = format!(
+                "FROM {table} o JOIN {table} n ON n.indicator_id = o.indicator_id \
+                 AND n.year = o.year AND n.month = o.month AND n.quarter = (o.month + 2) / 3 \
+                 WHERE o.quarter = 0 AND o.month > 0"
+            );
+            let older = |a: &str, b: &str| {
+                format!("({a}.{newest} < {b}.{newest} OR ({a}.{newest} = {b}.{newest} AND {a}.id < {b}.id))")
+            };
+            db.execute_unprepared(&format!(
+                "DELETE FROM {table} WHERE id IN (SELECT o.id {pair} AND {})",
+                older("o", "n")
+            ))
+            .await?;
+            db.execute_unprepared(&format!(
+                "DELETE FROM {table} WHERE id IN (SELECT n.id {pair} AND {})",
+                older("n", "o")
+            ))
+            .await?;
+            db.execute_unprepared(&format!(
+                "UPDATE {table} SET quarter = (month + 2) / 3 WHERE quarter = 0 AND month > 0"
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -15,8 +15,8 @@ use platform::{i18n::Msg, security::ClientIp, state::AppState};
 use rust_decimal::Decimal;
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, value::RawValue, Value};
@@ -30,6 +30,7 @@ use crate::{
     error::{created, ok, Answer, Body, Path, Query, SakipError},
     mail,
     planning::{self, opt_text, rfc3339, text, Level},
+    Page,
 };
 
 const FREQUENCIES: &[&str] = &["monthly", "quarterly", "annually"];
@@ -240,7 +241,10 @@ pub async fn update_indicator(
     let saved = row.update(&txn).await?;
     recompute(&txn, &saved).await?;
     txn.commit().await?;
-    state.domain::<PerformanceCache>().invalidate_all().await;
+    state
+        .domain::<PerformanceCache>()
+        .invalidate_indicators(saved.opd_id)
+        .await;
     crate::audit(
         &state,
         &caller,
@@ -272,7 +276,10 @@ pub async fn delete_indicator(
         .await?;
     indicator::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
-    state.domain::<PerformanceCache>().invalidate_all().await;
+    state
+        .domain::<PerformanceCache>()
+        .invalidate_indicators(found.opd_id)
+        .await;
     crate::audit(
         &state,
         &caller,
@@ -295,7 +302,8 @@ pub struct Period {
 }
 
 impl Period {
-    /// Checks year 1900–2200, quarter 1–4, month 1–12, and that a month lies in its quarter.
+    /// Checks year 1900–2200, quarter 1–4, month 1–12, and that a month lies in its quarter;
+    /// a month given alone is stored with its quarter.
     pub fn new(year: i32, quarter: Option<i32>, month: Option<i32>) -> Result<Period, SakipError> {
         if !(1900..=2200).contains(&year) {
             return Err(SakipError::bad(Msg::new(
@@ -323,9 +331,12 @@ impl Period {
                 )));
             }
         }
+        // A month always carries its quarter, so `{month: 2}` and `{quarter: 1, month: 2}`
+        // are one period (one row under the unique index), and a quarter's filter finds
+        // its months.
         Ok(Period {
             year,
-            quarter: quarter.unwrap_or(0),
+            quarter: month.map_or(quarter.unwrap_or(0), |m| (m - 1) / 3 + 1),
             month: month.unwrap_or(0),
         })
     }
@@ -388,16 +399,28 @@ pub struct TargetInput {
     target_value: Decimal,
 }
 
-/// `GET /indicators/:id/targets`.
+/// `GET /indicators/:id/targets?page=&limit=`: a list, `{items, total, page, limit}`, by
+/// period.
 pub async fn get_targets(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i32>,
+    Query(page): Query<Page>,
 ) -> Answer {
+    let (page_no, limit) = page.checked()?;
     let found = find_indicator(&state.db, id).await?;
     caller.read(found.opd_id)?;
-    let rows = targets_of(&state.db, &[id], None).await?;
-    ok(rows.iter().map(target_json).collect::<Vec<_>>())
+    let q = target::Entity::find().filter(target::Column::IndicatorId.eq(id));
+    let total = q.clone().count(&state.db).await?;
+    let rows = q
+        .order_by_asc(target::Column::Year)
+        .order_by_asc(target::Column::Quarter)
+        .order_by_asc(target::Column::Month)
+        .offset((page_no - 1) * limit)
+        .limit(limit)
+        .all(&state.db)
+        .await?;
+    ok(page.answer(rows.iter().map(target_json).collect(), total))
 }
 
 async fn targets_of(
@@ -460,7 +483,10 @@ pub async fn put_targets(
     recompute(&txn, &found).await?;
     let saved = targets_of(&txn, &[id], None).await?;
     txn.commit().await?;
-    state.domain::<PerformanceCache>().invalidate_all().await;
+    state
+        .domain::<PerformanceCache>()
+        .invalidate_indicators(found.opd_id)
+        .await;
     crate::audit(&state, &caller, ip, "sakip_targets_put", id.to_string()).await;
     ok(saved.iter().map(target_json).collect::<Vec<_>>())
 }
@@ -539,8 +565,8 @@ pub struct AchievementInput {
     achievement_value: Decimal,
     #[serde(default)]
     notes: Option<String>,
-    #[serde(default)]
-    supporting_documents: Option<Vec<Value>>,
+    // `supporting_documents` is written by the upload route only: a value in the body is
+    // ignored, so resubmitting an achievement never drops its uploaded documents.
 }
 
 /// `POST /performance/achievements`: upserts the period's achievement (a change clears its
@@ -576,7 +602,6 @@ pub async fn submit_achievement(
         percentage: Set(percentage),
         percentage_note: Set(note),
         notes: Set(notes),
-        supporting_documents: Set(body.supporting_documents.map(|d| json!(d).to_string())),
         input_by: Set(caller.id),
         verified_by: Set(None),
         verified_at: Set(None),
@@ -593,7 +618,6 @@ pub async fn submit_achievement(
                     C::Percentage,
                     C::PercentageNote,
                     C::Notes,
-                    C::SupportingDocuments,
                     C::InputBy,
                     C::VerifiedBy,
                     C::VerifiedAt,
@@ -614,7 +638,7 @@ pub async fn submit_achievement(
     txn.commit().await?;
     state
         .domain::<PerformanceCache>()
-        .invalidate_year(period.year)
+        .invalidate_achievements(found.opd_id, period.year)
         .await;
     crate::audit(
         &state,
@@ -656,9 +680,10 @@ pub async fn verify_achievement(
         )));
     }
     let saved = find_achievement(&state, id).await?;
+    let opd = find_indicator(&state.db, saved.indicator_id).await?.opd_id;
     state
         .domain::<PerformanceCache>()
-        .invalidate_year(saved.year)
+        .invalidate_achievements(opd, saved.year)
         .await;
     crate::audit(
         &state,
@@ -739,9 +764,10 @@ pub async fn return_achievement(
     row.verified_by = Set(None);
     row.verified_at = Set(None);
     let saved = row.update(&state.db).await?;
+    let opd = find_indicator(&state.db, saved.indicator_id).await?.opd_id;
     state
         .domain::<PerformanceCache>()
-        .invalidate_year(saved.year)
+        .invalidate_achievements(opd, saved.year)
         .await;
     platform::audit::record(
         &state.db,
@@ -796,7 +822,7 @@ pub async fn data(
         period.quarter,
         period.month
     );
-    let stamp = cache.stamp(year).await;
+    let stamp = cache.stamp(year, opd).await;
     if let Some(stamp) = stamp {
         if let Some(hit) = cache.get(&key, stamp).await {
             return Ok(json_bytes(hit));

@@ -6,7 +6,8 @@
 //! A row's target is the indicator's yearly target (no quarter, no month); its realisation
 //! is the yearly achievement, or else the latest period's; the percentage is
 //! `calc::percentage` of the two. Indicators of a sasaran's programmes and activities are
-//! listed under that sasaran with their level.
+//! listed under that sasaran with their level; a tujuan's own indicators come before its
+//! sasaran, under the tujuan (level `tujuan`).
 
 use std::collections::HashMap;
 
@@ -184,18 +185,22 @@ pub async fn build(
         }
     };
     let mut out = Vec::new();
-    for s in &sasaran {
-        let label = node_label(s.code.as_deref(), &s.name);
-        let mut push = |level: Level, id: i32| {
-            for ind in by_parent.get(&(level.name(), id)).into_iter().flatten() {
-                out.push(line(&label, level, ind));
-            }
-        };
-        push(Level::Sasaran, s.id);
-        for p in programs.iter().filter(|p| p.parent_id == s.id) {
-            push(Level::Program, p.id);
-            for k in kegiatan.iter().filter(|k| k.parent_id == p.id) {
-                push(Level::Kegiatan, k.id);
+    let mut push = |label: &str, level: Level, id: i32| {
+        for ind in by_parent.get(&(level.name(), id)).into_iter().flatten() {
+            out.push(line(label, level, ind));
+        }
+    };
+    for t in &tujuan {
+        // A tujuan's own indicators come first, under the tujuan's label.
+        push(&node_label(t.code.as_deref(), &t.name), Level::Tujuan, t.id);
+        for s in sasaran.iter().filter(|s| s.parent_id == t.id) {
+            let label = node_label(s.code.as_deref(), &s.name);
+            push(&label, Level::Sasaran, s.id);
+            for p in programs.iter().filter(|p| p.parent_id == s.id) {
+                push(&label, Level::Program, p.id);
+                for k in kegiatan.iter().filter(|k| k.parent_id == p.id) {
+                    push(&label, Level::Kegiatan, k.id);
+                }
             }
         }
     }

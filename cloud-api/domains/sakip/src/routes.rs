@@ -4,10 +4,10 @@ use axum::{
     extract::{DefaultBodyLimit, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{delete, get, post, put},
+    routing::{any, delete, get, post, put},
     Json, Router,
 };
-use platform::{security::ClientIp, state::AppState};
+use platform::{i18n::Msg, security::ClientIp, state::AppState};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
@@ -18,7 +18,7 @@ use crate::{
     cache::PerformanceCache,
     documents,
     entities::integration as integration_row,
-    error::{Body, Path},
+    error::{Body, Path, SakipError},
     evaluation, integration, performance,
     planning::{self, Level, NodeInput},
     reports,
@@ -175,17 +175,45 @@ pub fn router() -> Router<AppState> {
         .route(&at("/jobs/{id}"), get(integration::get_job))
         .route(&at("/api-keys"), get(api_keys::list).post(api_keys::create))
         .route(&at("/api-keys/{id}"), delete(api_keys::revoke));
+    // The 405 answer is set on every route above (and on those routes only: other domains'
+    // routers are merged later and keep theirs); the catch-all, added after, answers 404 for
+    // any other path below the base, so nothing under `/sakip/api/v1` leaves the envelope.
     level_routes(router)
+        .method_not_allowed_fallback(method_not_allowed)
+        .route(BASE, any(not_found))
+        .route(&at("/"), any(not_found))
+        .route(&at("/{*rest}"), any(not_found))
+}
+
+/// Any path below `/sakip/api/v1` that names no route: 404 in the envelope.
+async fn not_found() -> SakipError {
+    SakipError::not_found("Rute tidak ditemukan", "Route not found")
+}
+
+/// A route asked with a method it does not take: 405 in the envelope (axum adds `Allow`).
+async fn method_not_allowed() -> SakipError {
+    SakipError::status(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Msg::new(
+            "Metode tidak diizinkan untuk rute ini",
+            "Method not allowed for this route",
+        ),
+    )
 }
 
 /// `GET /sakip/api/v1/health`: `{status, timestamp, services: {database, redis,
-/// external_apis}}` (the seed's shape): 200 when the database (and Redis, when configured)
-/// answers, else 503. `external_apis` is `not_configured` without an active integration,
-/// else `degraded` when one's last sync left it below full health, else `connected`.
+/// external_apis}, details}` in the seed's words: `status` is `ok` or `error` (503), each
+/// service `ok`, `error` or `unknown`. The database and Redis (when configured) decide the
+/// status, as in the seed; Redis not configured is `unknown`. `external_apis` is `unknown`
+/// without an active integration that has synced, `error` when one's last sync left it below
+/// full health, else `ok` (it never makes the status `error`). `details` says more:
+/// `redis` `not_configured`/`configured`, `external_apis` the active integrations and how
+/// many of them are degraded.
 #[utoipa::path(get, path = "/sakip/api/v1/health", tag = "sakip",
-    responses((status = 200, description = "`{status: \"healthy\", timestamp, services}`"), (status = 503)))]
+    responses((status = 200, description = "`{status: \"ok\", timestamp, services, details}`"), (status = 503, description = "`status: \"error\"`")))]
 pub(crate) async fn health(State(state): State<AppState>) -> Response {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let word = |up: bool| if up { "ok" } else { "error" };
     let database = state.db.execute_unprepared("SELECT 1").await.is_ok();
     let redis = state.domain::<PerformanceCache>().redis_up().await;
     let active = integration_row::Entity::find()
@@ -193,15 +221,15 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
         .all(&state.db)
         .await
         .unwrap_or_default();
-    let external = if active.is_empty() {
-        "not_configured"
-    } else if active
+    let synced = active.iter().filter(|i| i.last_sync.is_some()).count();
+    let degraded = active
         .iter()
-        .any(|i| i.last_sync.is_some() && i.health_score < 100)
-    {
-        "degraded"
-    } else {
-        "connected"
+        .filter(|i| i.last_sync.is_some() && i.health_score < 100)
+        .count();
+    let external = match (synced, degraded) {
+        (0, _) => "unknown",
+        (_, 0) => "ok",
+        _ => "error",
     };
     let healthy = database && redis != Some(false);
     let status = if healthy {
@@ -212,16 +240,16 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
     (
         status,
         Json(json!({
-            "status": if healthy { "healthy" } else { "unhealthy" },
+            "status": word(healthy),
             "timestamp": planning::rfc3339(state.clock.now()),
             "services": {
-                "database": if database { "connected" } else { "disconnected" },
-                "redis": match redis {
-                    None => "not_configured",
-                    Some(true) => "connected",
-                    Some(false) => "disconnected",
-                },
+                "database": word(database),
+                "redis": redis.map_or("unknown", word),
                 "external_apis": external,
+            },
+            "details": {
+                "redis": if redis.is_some() { "configured" } else { "not_configured" },
+                "external_apis": { "active": active.len(), "synced": synced, "degraded": degraded },
             },
         })),
     )

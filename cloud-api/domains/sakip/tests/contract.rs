@@ -9,11 +9,15 @@
 mod common;
 
 use cloud_api::{db_tests, testkit::Backend};
-use common::{id, Api};
+use common::{client_of, id, plan, Api, Replica};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-db_tests!(planning_and_performance, budget_and_bad_input);
+db_tests!(
+    planning_and_performance,
+    budget_and_bad_input,
+    routes_and_periods
+);
 
 async fn planning_and_performance(backend: Backend) {
     let api = Api::start(backend).await;
@@ -271,16 +275,14 @@ async fn planning_and_performance(backend: Backend) {
                 bad.clone(),
             )
             .await;
-        assert!(
-            status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY,
-            "{bad}: {status}"
-        );
+        // A non-numeric value is a 400 like a negative one.
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {status}");
     }
     assert_eq!(
         api.get(&format!("/indicators/{higher}/targets"), &opd_a)
             .await
             .1["data"],
-        json!([])
+        json!({"items": [], "total": 0, "page": 1, "limit": 20})
     );
     let (status, targets) = api
         .put(&format!("/indicators/{higher}/targets"), &opd_a, json!([{"year": 2025, "target_value": "80"}, {"year": 2025, "quarter": 1, "month": 2, "target_value": 300}]))
@@ -769,8 +771,12 @@ async fn budget_and_bad_input(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let health: Value = res.json().await.unwrap();
-    assert_eq!(health["services"]["database"], "connected");
-    assert_eq!(health["status"], "healthy");
+    // The seed's words: ok | error | unknown.
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["services"]["database"], "ok");
+    assert_eq!(health["services"]["redis"], "unknown");
+    assert_eq!(health["services"]["external_apis"], "unknown");
+    assert_eq!(health["details"]["redis"], "not_configured");
 
     // The seed's request histogram names the route template, never the raw path.
     let metrics = api
@@ -793,4 +799,312 @@ async fn budget_and_bad_input(backend: Backend) {
         "{metrics}"
     );
     assert!(!metrics.contains("/opd/abc"), "{metrics}");
+}
+
+/// Unknown paths and wrong methods under the base answer in the envelope; a month is one
+/// period with or without its quarter (and rows stored before without it are merged by the
+/// migration); an indicator's targets are a list; bad values are 400s.
+async fn routes_and_periods(backend: Backend) {
+    let api = Api::start(backend).await;
+    let root = api.admin().await;
+
+    // 404 and 405 below /sakip/api/v1, localized; other paths keep the platform's answer.
+    for path in ["/tidak-ada", "/opd/1/tidak-ada", "/"] {
+        let (status, out) = api.get(path, &root).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(out["error"]["message"], "Rute tidak ditemukan", "{path}");
+    }
+    let res = api
+        .http
+        .get(api.url("/tidak-ada"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"success": false, "error": {"message": "Route not found"}})
+    );
+    let (status, out) = api.call(Method::PATCH, "/opd", &root, None).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{out}");
+    assert_eq!(
+        out["error"]["message"],
+        "Metode tidak diizinkan untuk rute ini"
+    );
+    let res = api
+        .http
+        .delete(api.url("/auth/login"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()["allow"], "POST");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "Method not allowed for this route"
+    );
+    let (status, _) = api.call(Method::DELETE, "/tujuan/1", &root, None).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a route of a level keeps its answers"
+    );
+    let res = api
+        .http
+        .get(api.tc.url("/sakip/lain"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(
+        res.text().await.unwrap().is_empty(),
+        "outside the base: the platform's 404"
+    );
+
+    // A month given with or without its quarter is one period.
+    let a = id(&api
+        .create(
+            "/opd",
+            &root,
+            json!({"code": "DISHUB", "name": "Dinas Perhubungan"}),
+        )
+        .await);
+    let (_, _, s) = plan(&api, &root, a, "Lancar", "Tertib").await;
+    let ind = id(&api.create("/indicators", &root, json!({"parent_type": "sasaran", "parent_id": s, "name": "Ketepatan jadwal", "unit": "%"})).await);
+    let targets = format!("/indicators/{ind}/targets");
+    let (status, _) = api
+        .put(&targets, &root, json!([{"year": 2025, "month": 2, "target_value": 100}, {"year": 2025, "quarter": 1, "month": 2, "target_value": 90}]))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "one period twice");
+    let (status, out) = api
+        .put(&targets, &root, json!([{"year": 2025, "month": 2, "target_value": 100}, {"year": 2025, "quarter": 1, "target_value": 300}, {"year": 2025, "month": 5, "target_value": 50}, {"year": 2025, "target_value": 1200}]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let (_, first) = api
+        .post(
+            "/performance/achievements",
+            &root,
+            json!({"indicator_id": ind, "year": 2025, "month": 2, "achievement_value": 50}),
+        )
+        .await;
+    assert_eq!(first["data"]["quarter"], 1, "{first}");
+    assert_eq!(first["data"]["percentage"], "50.00");
+    let (_, second) = api
+        .post("/performance/achievements", &root, json!({"indicator_id": ind, "year": 2025, "quarter": 1, "month": 2, "achievement_value": 70}))
+        .await;
+    assert_eq!(id(&second["data"]), id(&first["data"]), "the same period");
+    assert_eq!(second["data"]["percentage"], "70.00");
+    api.post(
+        "/performance/achievements",
+        &root,
+        json!({"indicator_id": ind, "year": 2025, "quarter": 1, "achievement_value": 150}),
+    )
+    .await;
+    api.post(
+        "/performance/achievements",
+        &root,
+        json!({"indicator_id": ind, "year": 2025, "month": 5, "achievement_value": 40}),
+    )
+    .await;
+    // A quarter's filter finds its months (and the quarter's own row), nothing else.
+    let (_, q1) = api
+        .get(
+            &format!("/performance/data?year=2025&opd_id={a}&quarter=1"),
+            &root,
+        )
+        .await;
+    let periods: Vec<(Value, Value)> = q1["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["quarter"].clone(), r["month"].clone()))
+        .collect();
+    assert_eq!(
+        periods,
+        vec![(json!(1), Value::Null), (json!(1), json!(2))],
+        "{q1}"
+    );
+    assert_eq!(
+        q1["data"][0]["indicator"]["targets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (_, m5) = api
+        .get(
+            &format!("/performance/data?year=2025&opd_id={a}&month=5"),
+            &root,
+        )
+        .await;
+    assert_eq!(m5["data"].as_array().unwrap().len(), 1, "{m5}");
+    assert_eq!(m5["data"][0]["quarter"], 2);
+
+    // Targets are a list: {items, total, page, limit}, paged.
+    let (status, list) = api.get(&format!("{targets}?limit=2&page=2"), &root).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["data"]["total"], 4);
+    assert_eq!(list["data"]["page"], 2);
+    assert_eq!(list["data"]["limit"], 2);
+    let items = list["data"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{list}");
+    assert_eq!(
+        (items[0]["quarter"].clone(), items[0]["month"].clone()),
+        (json!(1), json!(2))
+    );
+    assert_eq!(
+        api.get(&format!("{targets}?limit=500"), &root).await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Bad values are 400s, non-numeric as well as negative.
+    for value in [json!("banyak"), json!("-1"), json!(null)] {
+        let (status, _) = api
+            .post(
+                "/performance/achievements",
+                &root,
+                json!({"indicator_id": ind, "year": 2025, "achievement_value": value}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{value}");
+    }
+
+    // Rows stored before without their quarter: the migration moves them to their quarter
+    // and keeps the newest where both forms of a period exist.
+    use sakip::entities::{achievement, target};
+    use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+    let db = sea_orm::Database::connect(api.tc.database_url())
+        .await
+        .unwrap();
+    let long_ago = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+    let legacy = |month: i32, value: &str| achievement::ActiveModel {
+        indicator_id: Set(ind as i32),
+        year: Set(2025),
+        quarter: Set(0),
+        month: Set(month),
+        achievement_value: Set(value.into()),
+        input_by: Set(uuid::Uuid::nil()),
+        created_at: Set(long_ago),
+        updated_at: Set(long_ago),
+        ..Default::default()
+    };
+    legacy(2, "1").insert(&db).await.unwrap(); // older than (1, 2): goes
+    legacy(7, "77").insert(&db).await.unwrap(); // alone: moves to quarter 3
+    let mut newer = legacy(5, "55"); // newer than (2, 5): stays, moved
+    newer.updated_at = Set(time::OffsetDateTime::now_utc() + time::Duration::days(1));
+    newer.insert(&db).await.unwrap();
+    target::ActiveModel {
+        indicator_id: Set(ind as i32),
+        year: Set(2025),
+        quarter: Set(0),
+        month: Set(11),
+        target_value: Set("10".into()),
+        created_at: Set(long_ago),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    db.execute_unprepared(
+        "DELETE FROM seaql_migrations WHERE version = 'm0203_sakip_month_quarter'",
+    )
+    .await
+    .unwrap();
+    let restarted = Replica::start(&api.tc, &json!({})).await;
+    let after = client_of(&api, restarted.base());
+    let (_, data) = after
+        .get(&format!("/performance/data?year=2025&opd_id={a}"), &root)
+        .await;
+    let rows: Vec<(Value, Value, Value)> = data["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["quarter"].clone(),
+                r["month"].clone(),
+                r["achievement_value"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (json!(1), Value::Null, json!("150")),
+            (json!(1), json!(2), json!("70")),
+            (json!(2), json!(5), json!("55")),
+            (json!(3), json!(7), json!("77")),
+        ],
+        "{data}"
+    );
+    let (_, list) = after.get(&format!("{targets}?limit=10"), &root).await;
+    let last = &list["data"]["items"][4];
+    assert_eq!(
+        (last["quarter"].clone(), last["month"].clone()),
+        (json!(4), json!(11)),
+        "{list}"
+    );
+    restarted.stop().await;
+
+    // The cache's generations are per OPD and year: a write of one OPD keeps another OPD's
+    // entries (seen here through a change made behind the cache's back), while a read of
+    // every OPD is fresh.
+    let b = id(&api
+        .create(
+            "/opd",
+            &root,
+            json!({"code": "DISPAR", "name": "Dinas Pariwisata"}),
+        )
+        .await);
+    let (_, tb, _) = plan(&api, &root, b, "Wisata", "Kunjungan naik").await;
+    let ib = id(&api
+        .create(
+            "/indicators",
+            &root,
+            json!({"parent_type": "tujuan", "parent_id": tb, "name": "Kunjungan wisata"}),
+        )
+        .await);
+    api.post(
+        "/performance/achievements",
+        &root,
+        json!({"indicator_id": ib, "year": 2025, "achievement_value": 10}),
+    )
+    .await;
+    let theirs = format!("/performance/data?year=2025&opd_id={b}");
+    let value_of = |d: &Value| d["data"][0]["achievement_value"].clone();
+    assert_eq!(value_of(&api.get(&theirs, &root).await.1), "10");
+    db.execute_unprepared(&format!(
+        "UPDATE sakip_performance_achievements SET achievement_value = '11' WHERE indicator_id = {ib}"
+    ))
+    .await
+    .unwrap();
+    api.post(
+        "/performance/achievements",
+        &root,
+        json!({"indicator_id": ind, "year": 2025, "month": 9, "achievement_value": 9}),
+    )
+    .await;
+    api.put(&targets, &root, json!([{"year": 2025, "target_value": 1}]))
+        .await;
+    assert_eq!(
+        value_of(&api.get(&theirs, &root).await.1),
+        "10",
+        "another OPD's entry kept"
+    );
+    let (_, every) = api.get("/performance/data?year=2025", &root).await;
+    let rows = every["data"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["indicator_id"] == ib && r["achievement_value"] == "11"),
+        "{every}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["indicator_id"] == ind && r["month"] == 9),
+        "{every}"
+    );
 }

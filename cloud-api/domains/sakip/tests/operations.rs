@@ -5,7 +5,11 @@
 //! malformed JSON, a flaky answer retried), one run per job with two replicas, a queued job
 //! that survives a restart, no stale read across replicas with the Redis cache, and email
 //! notifications delivered to a local SMTP sink (tokio, port 0) without requests waiting,
-//! and supporting documents (type by content, size limit, download).
+//! and to a real local SMTP server (`aiosmtpd`, PyPI), supporting documents (type by content,
+//! size limit, download, kept across resubmission, concurrent uploads, clearing verification),
+//! the report's rules (tujuan indicators, only finished evaluations grade), sync logs of runs
+//! cut off or interrupted, the worker's audit entries, and Redis going away (503, the cache
+//! bypassed until an owed invalidation goes through).
 
 #![allow(clippy::unwrap_used)]
 
@@ -20,16 +24,18 @@ use std::{
 
 use axum::{extract::State, http::HeaderMap, response::IntoResponse, routing::get, Router};
 use cloud_api::{db_tests, testkit::Backend};
-use common::{client_of, id, wait_for, Api, Replica};
+use common::{audit_entries, client_of, id, plan, wait_for, Api, RedisProxy, Replica};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 db_tests!(
     evaluations_and_reports,
+    report_rules,
     sipd_sync,
     replicas_and_restart,
     demo_data,
     notifications,
+    notifications_aiosmtpd,
     documents
 );
 
@@ -94,27 +100,7 @@ async fn fixture(api: &Api) -> (String, i64, i64, String, String) {
         .await);
     let opd_a = api.user(&root, "admin.a", "admin_opd", Some(a)).await;
     let evaluator = api.user(&root, "penilai", "evaluator", None).await;
-    let r = id(&api
-        .create(
-            "/renstra",
-            &root,
-            json!({"opd_id": a, "period": "2021-2026"}),
-        )
-        .await);
-    let t = id(&api
-        .create(
-            "/tujuan",
-            &root,
-            json!({"renstra_id": r, "code": "T1", "name": "Sehat"}),
-        )
-        .await);
-    let s = id(&api
-        .create(
-            "/sasaran",
-            &root,
-            json!({"tujuan_id": t, "code": "S1", "name": "Imunisasi meningkat"}),
-        )
-        .await);
+    let (_, _, s) = plan(api, &root, a, "Sehat", "Imunisasi meningkat").await;
     let p = id(&api
         .create(
             "/program",
@@ -385,6 +371,76 @@ async fn evaluations_and_reports(backend: Backend) {
         api.get("/dashboard/summary", &viewer).await.0,
         StatusCode::BAD_REQUEST
     );
+}
+
+/// The report lists a tujuan's own indicators under the tujuan; only a finished evaluation
+/// (completed or reviewed) gives the latest grade.
+async fn report_rules(backend: Backend) {
+    let api = Api::start(backend).await;
+    let (root, a, _b, _opd_a, evaluator) = fixture(&api).await;
+    let (_, plans) = api.get(&format!("/renstra?opd_id={a}"), &root).await;
+    let renstra = plans["data"]["items"][0]["id"].as_i64().unwrap();
+    let (_, tree) = api.get(&format!("/renstra/{renstra}/tree"), &root).await;
+    let tujuan = tree["data"]["tujuan"][0]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{tree}"));
+    let ind = id(&api.create("/indicators", &root, json!({"parent_type": "tujuan", "parent_id": tujuan, "name": "Usia harapan hidup", "unit": "tahun"})).await);
+    api.put(
+        &format!("/indicators/{ind}/targets"),
+        &root,
+        json!([{"year": 2025, "target_value": "72"}]),
+    )
+    .await;
+    api.post(
+        "/performance/achievements",
+        &root,
+        json!({"indicator_id": ind, "year": 2025, "achievement_value": "72"}),
+    )
+    .await;
+    let report = format!("/reports/performance?opd_id={a}&year=2025");
+    let (_, out) = api.get(&report, &root).await;
+    let rows = out["data"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{out}");
+    assert_eq!(rows[0]["level"], "tujuan");
+    assert_eq!(rows[0]["sasaran"], "T1 Sehat");
+    assert_eq!(rows[0]["indicator"], "Usia harapan hidup");
+    assert_eq!(rows[0]["percentage"], "100.00");
+    assert_eq!(rows[1]["sasaran"], "S1 Imunisasi meningkat");
+
+    // A graded draft and one in progress do not count; once completed it does.
+    let e = id(&api
+        .create(
+            "/evaluations",
+            &evaluator,
+            json!({"opd_id": a, "year": 2025, "type": "internal", "components": {"perencanaan_kinerja": 95, "pengukuran_kinerja": 95, "pelaporan_kinerja": 95, "evaluasi_akuntabilitas_kinerja_internal": 95}}),
+        )
+        .await);
+    let path = format!("/evaluations/{e}");
+    let grade = || {
+        let (api, report, root) = (&api, &report, &root);
+        async move {
+            let (_, report) = api.get(report, root).await;
+            let (_, summary) = api.get("/dashboard/summary?year=2025", root).await;
+            let dinkes = summary["data"]["opds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["opd"]["id"] == a)
+                .unwrap()["latest_grade"]
+                .clone();
+            assert_eq!(report["data"]["grade"], dinkes, "report and summary agree");
+            dinkes
+        }
+    };
+    assert_eq!(grade().await, Value::Null, "a draft");
+    api.put(&path, &evaluator, json!({"status": "in_progress"}))
+        .await;
+    assert_eq!(grade().await, Value::Null, "in progress");
+    let (status, out) = api
+        .put(&path, &evaluator, json!({"status": "completed"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(grade().await, "AA");
 }
 
 // ---------------------------------------------------------------- the SIPD stand-in
@@ -683,7 +739,37 @@ async fn sipd_sync(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(health["services"]["external_apis"], "degraded");
+    assert_eq!(health["services"]["external_apis"], "error", "{health}");
+    assert_eq!(
+        health["status"], "ok",
+        "an integration never makes the cloud unhealthy"
+    );
+    assert!(
+        health["details"]["external_apis"]["degraded"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+
+    // A scheduled integration must name its OPDs; a manual one need not.
+    for config in [
+        json!(null),
+        json!({}),
+        json!({"opd_ids": []}),
+        json!({"opd_ids": ["x"]}),
+    ] {
+        let (status, out) = api
+            .post("/integrations", &root, json!({"system_name": "SIPD", "endpoint_url": format!("{base}/good"), "sync_frequency": "daily", "config": config}))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{config}: {out}");
+        assert!(
+            out["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("opd_ids"),
+            "{out}"
+        );
+    }
 }
 
 async fn replicas_and_restart(backend: Backend) {
@@ -724,6 +810,30 @@ async fn replicas_and_restart(backend: Backend) {
         "queued"
     );
     assert_eq!(sipd.hits("good"), 0);
+    // As if a worker had started the job and died: its log left running.
+    let db = sea_orm::Database::connect(api.tc.database_url())
+        .await
+        .unwrap();
+    let stale = {
+        use sea_orm::{ActiveModelTrait, Set};
+        let now = time::OffsetDateTime::now_utc();
+        sakip::entities::sync_log::ActiveModel {
+            integration_id: Set(good as i32),
+            job_id: Set(Some(job as i32)),
+            sync_type: Set("sipd_budget".into()),
+            status: Set("running".into()),
+            records_processed: Set(0),
+            records_success: Set(0),
+            records_failed: Set(0),
+            started_at: Set(Some(now)),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap()
+        .id
+    };
     let worker = json!({"poll_ms": 50, "retry_base_ms": 100});
     let second = Replica::start(&api.tc, &worker).await;
     let done = wait_for(&api, &format!("/jobs/{job}"), &root, |j| {
@@ -731,6 +841,25 @@ async fn replicas_and_restart(backend: Backend) {
     })
     .await;
     assert_eq!(done["attempts"], 1);
+    let (_, logs) = api
+        .get(&format!("/integrations/{good}/sync-logs"), &root)
+        .await;
+    let interrupted = logs["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == stale)
+        .unwrap()
+        .clone();
+    assert_eq!(interrupted["status"], "failed", "{interrupted}");
+    assert!(
+        interrupted["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted"),
+        "{interrupted}"
+    );
+    assert!(interrupted["completed_at"].is_string());
 
     // Two workers, many jobs: each runs once.
     let third = Replica::start(&api.tc, &worker).await;
@@ -756,7 +885,7 @@ async fn replicas_and_restart(backend: Backend) {
     let (_, logs) = api
         .get(&format!("/integrations/{good}/sync-logs"), &root)
         .await;
-    assert_eq!(logs["data"]["total"], 9);
+    assert_eq!(logs["data"]["total"], 10, "9 runs and the interrupted one");
 
     // A schedule: one run per period whatever the replicas.
     let scheduled = id(&api
@@ -778,21 +907,160 @@ async fn replicas_and_restart(backend: Backend) {
     assert_eq!(sipd.hits("partial"), 1);
     second.stop().await;
     third.stop().await;
+
+    // Every write audited, the worker's too: the scheduled enqueue, each run's start and
+    // finish, the allocations a run wrote.
+    let scheduled_entries = audit_entries(&api, &root, "sakip_job_scheduled").await;
+    assert_eq!(scheduled_entries.len(), 1, "{scheduled_entries:?}");
+    assert_eq!(scheduled_entries[0]["actor"], "system:sakip-worker");
+    assert_eq!(scheduled_entries[0]["detail"]["opd_id"], a);
+    let starts = audit_entries(&api, &root, "sakip_job_start").await;
+    let finishes = audit_entries(&api, &root, "sakip_job_finish").await;
+    assert_eq!(starts.len(), 10, "9 manual runs and the scheduled one");
+    assert_eq!(finishes.len(), 10);
+    assert!(finishes
+        .iter()
+        .all(|e| e["actor"] == "system:sakip-worker" && e["detail"]["status"] == "completed"));
+    let upserts = audit_entries(&api, &root, "sakip_allocation_sync_upsert").await;
+    assert_eq!(upserts.len(), 10, "each run wrote allocations");
+    assert!(upserts
+        .iter()
+        .any(|e| e["detail"]["created"] == json!(["SIPD-G1", "SIPD-G2"])));
+    assert!(upserts
+        .iter()
+        .any(|e| e["detail"]["updated"] == json!(["SIPD-G1", "SIPD-G2"])));
+
+    // A run cut off at its lease: its log is closed as failed, not left running.
+    let slow = integration(&api, &root, &base, "slow").await;
+    let short = Replica::start(
+        &api.tc,
+        &json!({"poll_ms": 50, "lease_secs": 2, "max_attempts": 1, "http_timeout_ms": 10_000}),
+    )
+    .await;
+    // Queued through that replica, so the job carries its `max_attempts` (1).
+    let res = api
+        .http
+        .post(format!(
+            "{}/sakip/api/v1/integrations/{slow}/sync",
+            short.base()
+        ))
+        .bearer_auth(&root)
+        .json(&json!({"opd_id": a, "year": 2025}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let job = res.json::<Value>().await.unwrap()["data"]["job_id"]
+        .as_i64()
+        .unwrap();
+    let job = wait_for(&api, &format!("/jobs/{job}"), &root, |j| {
+        j["status"] == "failed"
+    })
+    .await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(
+        job["last_error"].as_str().unwrap().contains("lease"),
+        "{job}"
+    );
+    let (_, logs) = api
+        .get(&format!("/integrations/{slow}/sync-logs"), &root)
+        .await;
+    assert_eq!(logs["data"]["total"], 1);
+    assert_eq!(logs["data"]["items"][0]["status"], "failed", "{logs}");
+    assert!(logs["data"]["items"][0]["error_message"]
+        .as_str()
+        .unwrap()
+        .contains("lease"));
+    short.stop().await;
 }
 
-/// The Redis cache on each database; Redis is required (`cargo xtask test` filters these
-/// out by name where none is reachable, a plain `cargo test` lists them as ignored).
-mod redis_cache {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs Redis: `cargo xtask test` runs it where one is reachable"]
-    async fn sqlite() {
-        super::redis_cache(cloud_api::testkit::Backend::Sqlite).await
-    }
+/// Turns `async fn case(backend)` into `case::sqlite` and `case::postgres`, both needing
+/// Redis (`cargo xtask test` filters them out by name where none is reachable, a plain
+/// `cargo test` lists them as ignored).
+macro_rules! redis_tests {
+    ($($case:ident),+) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs Redis: `cargo xtask test` runs it where one is reachable"]
+            async fn sqlite() {
+                super::$case(cloud_api::testkit::Backend::Sqlite).await
+            }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs PostgreSQL and Redis: `cargo xtask test` runs it where both are reachable"]
-    async fn postgres() {
-        super::redis_cache(cloud_api::testkit::Backend::require_postgres()).await
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs PostgreSQL and Redis: `cargo xtask test` runs it where both are reachable"]
+            async fn postgres() {
+                super::$case(cloud_api::testkit::Backend::require_postgres()).await
+            }
+        }
+    )+};
+}
+
+// The Redis cache across replicas; Redis going away (through a relay of the test's own):
+// health answers 503 with `redis: "error"`, a write whose invalidation fails still lands,
+// and no read serves the entry it made stale once Redis is back.
+redis_tests!(redis_cache, redis_outage);
+
+async fn redis_outage(backend: Backend) {
+    let proxy = RedisProxy::start(&cloud_api::testkit::require_redis()).await;
+    let section = json!({"redis_url": proxy.url(), "redis_prefix": format!("t-{}", uuid::Uuid::new_v4().simple())});
+    let api = Api::with(backend, section).await;
+    let (root, a, _, _, _) = fixture(&api).await;
+    let health = || {
+        let api = &api;
+        async move {
+            let res = api.http.get(api.url("/health")).send().await.unwrap();
+            (res.status(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = health().await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["services"]["redis"], "ok");
+    let path = format!("/performance/data?year=2025&opd_id={a}");
+    let value = |d: &Value| {
+        d["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["indicator"]["name"] == "Cakupan imunisasi")
+            .unwrap()
+            .clone()
+    };
+    let cached = value(&api.get(&path, &root).await.1);
+    assert_eq!(cached["achievement_value"], "90");
+    assert_eq!(value(&api.get(&path, &root).await.1), cached, "a hit");
+
+    // Redis gone: 503 in the seed's words.
+    proxy.down();
+    let (status, body) = health().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["status"], "error");
+    assert_eq!(body["services"]["redis"], "error");
+    assert_eq!(body["services"]["database"], "ok");
+
+    // A write while Redis is gone lands; its invalidation is owed.
+    let (status, out) = api
+        .post(
+            "/performance/achievements",
+            &root,
+            json!({"indicator_id": cached["indicator_id"], "year": 2025, "achievement_value": 91}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+
+    // Redis back: the entry made before the write is never served again.
+    proxy.up();
+    for _ in 0..200 {
+        if health().await.0 == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(health().await.0, StatusCode::OK, "Redis back");
+    for _ in 0..3 {
+        assert_eq!(
+            value(&api.get(&path, &root).await.1)["achievement_value"],
+            "91"
+        );
     }
 }
 
@@ -811,7 +1079,7 @@ async fn redis_cache(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(res["services"]["redis"], "connected");
+    assert_eq!(res["services"]["redis"], "ok");
     let replica = Replica::start(&api.tc, &section).await;
     let other = client_of(&api, replica.base());
     let path = format!("/performance/data?year=2025&opd_id={a}");
@@ -941,8 +1209,9 @@ async fn mail_with(mails: &Arc<Mutex<Vec<Received>>>, subject: &str) -> Received
     panic!("no mail about {subject}: {:?}", mails.lock().unwrap());
 }
 
-async fn notifications(backend: Backend) {
-    let (port, mails) = smtp_sink(Duration::from_millis(1500)).await;
+/// A cloud that mails through the SMTP server on `port`, with the fixture; answers it, the
+/// root token, the OPD, the evaluator's token and an achievement root entered.
+async fn mailing(backend: Backend, port: u16) -> (Api, String, i64, String, i64) {
     let mut section = fast_worker();
     section["smtp_host"] = json!("127.0.0.1");
     section["smtp_port"] = json!(port);
@@ -950,20 +1219,31 @@ async fn notifications(backend: Backend) {
     section["smtp_tls"] = json!("none");
     let api = Api::with(backend, section).await;
     let (root, a, _b, _opd_a, evaluator) = fixture(&api).await;
-    let admin_email = api.tc.admin_email.clone();
     let (_, data) = api.get("/performance/data?year=2025", &root).await;
     let achievement = data["data"][0]["id"].as_i64().unwrap();
+    (api, root, a, evaluator, achievement)
+}
 
-    // Verified: whoever entered it hears of it; the request does not wait for SMTP.
-    let started = std::time::Instant::now();
-    let (status, _) = api
+/// Verifies `achievement` as `evaluator`; expects 200.
+async fn verify(api: &Api, evaluator: &str, achievement: i64) {
+    let (status, out) = api
         .post(
             &format!("/performance/achievements/{achievement}/verify"),
-            &evaluator,
+            evaluator,
             json!({}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "{out}");
+}
+
+async fn notifications(backend: Backend) {
+    let (port, mails) = smtp_sink(Duration::from_millis(1500)).await;
+    let (api, root, a, evaluator, achievement) = mailing(backend, port).await;
+    let admin_email = api.tc.admin_email.clone();
+
+    // Verified: whoever entered it hears of it; the request does not wait for SMTP.
+    let started = std::time::Instant::now();
+    verify(&api, &evaluator, achievement).await;
     assert!(
         started.elapsed() < Duration::from_millis(1200),
         "{:?}",
@@ -1033,6 +1313,83 @@ async fn notifications(backend: Backend) {
     assert_eq!(mails.lock().unwrap().len(), 4, "one mail per event");
 }
 
+/// Notifications delivered to a real SMTP server: `aiosmtpd` (PyPI) on a free loopback
+/// port, storing what it receives in a Maildir. Prints "skipped" without it
+/// (`GERBANG_TEST_AIOSMTPD`, the Python of a venv holding it); fails without it under
+/// `--require-services`.
+async fn notifications_aiosmtpd(backend: Backend) {
+    let Ok(python) = std::env::var("GERBANG_TEST_AIOSMTPD") else {
+        assert!(
+            std::env::var_os("GERBANG_TEST_REQUIRE_SERVICES").is_none(),
+            "--require-services: no aiosmtpd (GERBANG_TEST_AIOSMTPD)"
+        );
+        println!(
+            "skipped: no aiosmtpd (GERBANG_TEST_AIOSMTPD; scripts/ci/services.sh installs it)"
+        );
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    // A path that does not exist yet: aiosmtpd's Maildir creates its folders only then.
+    let maildir = dir.path().join("mail");
+    /// The server, stopped when the test ends (passing or not).
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+    let _server = Server(
+        std::process::Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .spawn()
+            .unwrap(),
+    );
+    let mut listening = false;
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            listening = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(listening, "aiosmtpd did not start on port {port}");
+    let (api, _root, _a, evaluator, achievement) = mailing(backend, port).await;
+    verify(&api, &evaluator, achievement).await;
+    let inbox = maildir.join("new");
+    let mut mails = Vec::new();
+    for _ in 0..400 {
+        mails = std::fs::read_dir(&inbox)
+            .map(|d| {
+                d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !mails.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(mails.len(), 1, "one mail in {}", inbox.display());
+    let mail = &mails[0];
+    assert!(
+        mail.contains(&format!("X-RcptTo: {}", api.tc.admin_email)),
+        "{mail}"
+    );
+    assert!(mail.contains("sakip@pemda.test"), "{mail}");
+    assert!(mail.contains("telah diverifikasi"), "{mail}");
+}
+
 /// A `multipart/form-data` body with one file field: (content type, body).
 fn multipart(field: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "gerbang-sakip-boundary-7d3f";
@@ -1067,10 +1424,23 @@ async fn documents(backend: Backend) {
         (status, body)
     };
 
-    // A PDF by its content, whatever its name.
+    // A PDF by its content, whatever its name. New evidence is a change: the verification
+    // goes and `updated_at` moves.
+    let (status, verified) = api
+        .post(
+            &format!("/performance/achievements/{achievement}/verify"),
+            &evaluator,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    assert!(verified["data"]["verified_by"].is_string());
     let pdf = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
     let (status, out) = send(upload(&opd_a, "file", "../../laporan capaian.pdf", &pdf)).await;
     assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["data"]["verified_by"], Value::Null, "{out}");
+    assert_eq!(out["data"]["verified_at"], Value::Null);
+    assert_ne!(out["data"]["updated_at"], verified["data"]["updated_at"]);
     let doc = out["data"]["supporting_documents"][0].clone();
     assert_eq!(doc["content_type"], "application/pdf");
     assert_eq!(doc["name"], "laporan capaian.pdf");
@@ -1131,6 +1501,51 @@ async fn documents(backend: Backend) {
         2,
         "{row}"
     );
+
+    // Resubmitting the achievement keeps its documents, whatever the body says.
+    let (status, again) = api
+        .post(
+            "/performance/achievements",
+            &opd_a,
+            json!({"indicator_id": row["indicator_id"], "year": 2025, "achievement_value": 95, "supporting_documents": []}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(id(&again["data"]), achievement);
+    assert_eq!(
+        again["data"]["supporting_documents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{again}"
+    );
+
+    // Uploads at once: none lost.
+    let (one, two, three) = tokio::join!(
+        send(upload(&opd_a, "file", "satu.pdf", &pdf)),
+        send(upload(&root, "file", "dua.pdf", &pdf)),
+        send(upload(&opd_a, "file", "tiga.pdf", &pdf)),
+    );
+    for (status, out) in [one, two, three] {
+        assert_eq!(status, StatusCode::OK, "{out}");
+    }
+    let (_, data) = api.get("/performance/data?year=2025", &root).await;
+    let names: std::collections::BTreeSet<String> = data["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == achievement)
+        .unwrap()["supporting_documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(["satu.pdf", "dua.pdf", "tiga.pdf"]
+        .iter()
+        .all(|n| names.contains(*n)));
 
     // Downloaded as stored, as an attachment, by whoever may read the OPD.
     let url = api.url(&format!("{path}/{}", doc["id"].as_str().unwrap()));

@@ -141,6 +141,39 @@ pub fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
+/// A renstra (2021-2026) of `opd` with one tujuan `T1 {tujuan}` holding one sasaran
+/// `S1 {sasaran}`; answers their ids (renstra, tujuan, sasaran).
+pub async fn plan(
+    api: &Api,
+    token: &str,
+    opd: i64,
+    tujuan: &str,
+    sasaran: &str,
+) -> (i64, i64, i64) {
+    let r = id(&api
+        .create(
+            "/renstra",
+            token,
+            json!({"opd_id": opd, "period": "2021-2026"}),
+        )
+        .await);
+    let t = id(&api
+        .create(
+            "/tujuan",
+            token,
+            json!({"renstra_id": r, "code": "T1", "name": tujuan}),
+        )
+        .await);
+    let s = id(&api
+        .create(
+            "/sasaran",
+            token,
+            json!({"tujuan_id": t, "code": "S1", "name": sasaran}),
+        )
+        .await);
+    (r, t, s)
+}
+
 /// Another cloud on `tc`'s database (a replica, or the same cloud after a restart), with
 /// the `[sakip]` section `section`; stop it with [`Replica::stop`].
 pub struct Replica {
@@ -225,5 +258,96 @@ impl ApiRef<'_> {
             .unwrap();
         let status = res.status();
         (status, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// The platform's audit entries of `action` (newest first, at most 500).
+pub async fn audit_entries(api: &Api, token: &str, action: &str) -> Vec<Value> {
+    let res = api
+        .http
+        .get(api.tc.url(&format!("/api/audit?action={action}&limit=500")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let out: Value = res.json().await.unwrap();
+    out["entries"].as_array().unwrap().clone()
+}
+
+/// A TCP relay on a loopback port of its own to a real Redis, that can be taken down (every
+/// connection cut, new ones closed at once) and brought back: Redis going away and coming
+/// back, without touching the shared server.
+pub struct RedisProxy {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cut: std::sync::Arc<std::sync::Mutex<CancellationToken>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RedisProxy {
+    /// A relay to the Redis at `url` (`redis://host:port`).
+    pub async fn start(url: &str) -> RedisProxy {
+        use std::sync::{atomic::Ordering, Arc, Mutex};
+        let parsed = reqwest::Url::parse(url).unwrap();
+        let upstream = format!(
+            "{}:{}",
+            parsed.host_str().unwrap_or("127.0.0.1"),
+            parsed.port().unwrap_or(6379)
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let cut = Arc::new(Mutex::new(CancellationToken::new()));
+        let (up2, cut2) = (up.clone(), cut.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // dropped: closed at once
+                }
+                let token = cut2.lock().unwrap().clone();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        () = token.cancelled() => {}
+                    }
+                });
+            }
+        });
+        RedisProxy {
+            port,
+            up,
+            cut,
+            task,
+        }
+    }
+
+    /// `redis://127.0.0.1:PORT` of the relay.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Redis gone: open connections cut, new ones closed.
+    pub fn down(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        let mut cut = self.cut.lock().unwrap();
+        cut.cancel();
+        *cut = CancellationToken::new();
+    }
+
+    /// Redis back.
+    pub fn up(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for RedisProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+        self.cut.lock().unwrap().cancel();
     }
 }
