@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use cloud_api::{db_tests, platform::domain::PersonalData, testkit::Backend};
+use cloud_api::{db_tests, testkit::Backend};
 use common::*;
 use jiff::tz::TimeZone;
 use live::periods::IsoWeek;
