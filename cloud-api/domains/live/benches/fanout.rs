@@ -60,7 +60,14 @@ async fn main() {
         "ChatMe fan-out on {}: {sockets} sockets in one live room, {gifts} gifts",
         backend.name()
     );
-    let tc = TestCloud::start(backend, BrokerKind::Embedded).await;
+    // The host acts over HTTP only (no socket): a grace longer than the bench keeps the
+    // sweeper from ending the session mid-run.
+    let tc = TestCloud::start_with(backend, BrokerKind::Embedded, |config| {
+        config
+            .set_section("live", &json!({"host_grace_ms": 3_600_000}))
+            .unwrap();
+    })
+    .await;
     let db = &tc.cloud().platform().db;
     let now = tc.cloud().platform().clock.unix();
     let (host, host_token) = user(&tc, 0, "host").await;

@@ -85,7 +85,7 @@ pub async fn load(state: &AppState, id: Uuid) -> Result<ChatUser, LiveError> {
         .query_one(stmt(
             state.db.get_database_backend(),
             "SELECT p.gender, p.age, p.signature, p.avatar_url, p.level, p.vip_level, \
-             w.balance FROM live_profiles p JOIN live_wallets w ON w.user_id = p.user_id \
+             p.updated_at, w.balance FROM live_profiles p JOIN live_wallets w ON w.user_id = p.user_id \
              WHERE p.user_id = ?",
             vec![id.into()],
         ))
@@ -104,7 +104,13 @@ pub async fn load(state: &AppState, id: Uuid) -> Result<ChatUser, LiveError> {
         vip_level: row.try_get("", "vip_level")?,
         role: live_role(&found.roles),
         created_at: rfc3339(found.created_at.unix_timestamp()),
-        updated_at: rfc3339(found.updated_at.unix_timestamp()),
+        // A profile edit touches `users` (the name) or `live_profiles` (the rest).
+        updated_at: rfc3339(
+            found
+                .updated_at
+                .unix_timestamp()
+                .max(row.try_get::<i64>("", "updated_at")?),
+        ),
     })
 }
 
@@ -298,10 +304,66 @@ pub(crate) struct ProfileUpdate {
     name: Option<String>,
     #[serde(default)]
     gender: Option<String>,
+    /// A whole number, or one written as text (`"24"`, as a form field sends it).
     #[serde(default)]
-    age: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    age: Option<WholeNumber>,
     #[serde(default)]
     signature: Option<String>,
+}
+
+/// A whole number as JSON writes it or as text.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum WholeNumber {
+    Number(i64),
+    Text(String),
+}
+
+impl WholeNumber {
+    fn value(&self) -> Option<i64> {
+        match self {
+            WholeNumber::Number(n) => Some(*n),
+            WholeNumber::Text(t) => t.trim().parse().ok(),
+        }
+    }
+}
+
+/// The words for a gender the app may send: English, Indonesian and their initials
+/// (`Laki-laki`, `L`, `Perempuan`, `P`, …), any case.
+const GENDER_WORDS: &[&str] = &[
+    "male",
+    "m",
+    "man",
+    "laki-laki",
+    "laki laki",
+    "lakilaki",
+    "laki",
+    "l",
+    "pria",
+    "cowok",
+    "female",
+    "f",
+    "woman",
+    "perempuan",
+    "p",
+    "wanita",
+    "cewek",
+    "other",
+    "lainnya",
+];
+
+/// A gender as the app wrote it (trimmed), when it is one of [`GENDER_WORDS`]: kept as
+/// written, since the seed's server stores and answers the app's own word.
+pub(crate) fn gender(raw: &str) -> Result<String, LiveError> {
+    let written = raw.trim();
+    if GENDER_WORDS.contains(&written.to_lowercase().as_str()) {
+        return Ok(written.to_owned());
+    }
+    Err(bad(
+        "gender harus Laki-laki, Perempuan atau lainnya (male, female, other)",
+        "gender must be male, female or other (Laki-laki, Perempuan, lainnya)",
+    ))
 }
 
 fn bad(id: &'static str, en: &'static str) -> LiveError {
@@ -318,20 +380,10 @@ pub(crate) async fn update_profile(
     JsonBody(body): JsonBody<ProfileUpdate>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let name = body.name.as_deref().map(check_name).transpose()?;
-    let gender = match body.gender.as_deref().map(str::trim) {
+    let gender = body.gender.as_deref().map(gender).transpose()?;
+    let age = match body.age.as_ref().map(WholeNumber::value) {
         None => None,
-        Some(g @ ("male" | "female" | "other")) => Some(g.to_owned()),
-        Some(_) => {
-            return Err(bad(
-                "gender harus male, female atau other",
-                "gender must be male, female or other",
-            )
-            .into())
-        }
-    };
-    let age = match body.age {
-        None => None,
-        Some(a @ 13..=120) => Some(a as i32),
+        Some(Some(a @ 13..=120)) => Some(a as i32),
         Some(_) => {
             return Err(bad(
                 "Umur harus antara 13 dan 120",

@@ -88,7 +88,7 @@ fn text(
 }
 
 const AGENCY_COLUMNS: &str =
-    "id, owner_id, family_name, region, phone, status, created_at, approved_at";
+    "id, owner_id, family_name, region, phone, status, created_at, approved_at, decided_at";
 
 fn agency_json(r: &QueryResult) -> Result<Value, DbErr> {
     Ok(json!({
@@ -100,11 +100,13 @@ fn agency_json(r: &QueryResult) -> Result<Value, DbErr> {
         "status": r.try_get::<String>("", "status")?,
         "created_at": rfc3339(r.try_get("", "created_at")?),
         "approved_at": r.try_get::<Option<i64>>("", "approved_at")?.map(rfc3339),
+        "decided_at": r.try_get::<Option<i64>>("", "decided_at")?.map(rfc3339),
     }))
 }
 
 const APPLICATION_COLUMNS: &str =
-    "id, host_id, agency_id, name, gender, id_number, status, created_at, approved_at";
+    "id, host_id, agency_id, name, gender, id_number, status, created_at, approved_at, \
+     decided_at";
 
 fn application_json(r: &QueryResult) -> Result<Value, DbErr> {
     Ok(json!({
@@ -117,11 +119,12 @@ fn application_json(r: &QueryResult) -> Result<Value, DbErr> {
         "status": r.try_get::<String>("", "status")?,
         "created_at": rfc3339(r.try_get("", "created_at")?),
         "approved_at": r.try_get::<Option<i64>>("", "approved_at")?.map(rfc3339),
+        "decided_at": r.try_get::<Option<i64>>("", "decided_at")?.map(rfc3339),
     }))
 }
 
 const SALARY_COLUMNS: &str = "id, host_id, agency_id, iso_year, week_number, week_start, \
-     week_end, salary_amount, total_lives, status, created_at, approved_at";
+     week_end, salary_amount, total_lives, status, created_at, approved_at, decided_at";
 
 fn salary_json(r: &QueryResult) -> Result<Value, DbErr> {
     Ok(json!({
@@ -137,6 +140,7 @@ fn salary_json(r: &QueryResult) -> Result<Value, DbErr> {
         "status": r.try_get::<String>("", "status")?,
         "created_at": rfc3339(r.try_get("", "created_at")?),
         "approved_at": r.try_get::<Option<i64>>("", "approved_at")?.map(rfc3339),
+        "decided_at": r.try_get::<Option<i64>>("", "decided_at")?.map(rfc3339),
     }))
 }
 
@@ -330,10 +334,20 @@ impl Decision {
             Decision::Reject => "rejected",
         }
     }
+
+    /// The columns a decision stamps: `decided_at` always, `approved_at` (the seed's
+    /// approval date) on approval only.
+    fn stamps(self) -> &'static str {
+        match self {
+            Decision::Approve => "approved_at = ?, decided_at = ?",
+            Decision::Reject => "decided_at = ?",
+        }
+    }
 }
 
-/// Sets a pending row of `table` to the decision, once; 404 when there is no such row,
-/// 409 when it was decided already. Runs inside `txn`.
+/// Sets a pending row of `table` to the decision, once, with its time (`decided_at`, and
+/// `approved_at` on approval); 404 when there is no such row, 409 when it was decided
+/// already. Runs inside `txn`.
 async fn decide_row(
     txn: &impl ConnectionTrait,
     table: &str,
@@ -341,13 +355,19 @@ async fn decide_row(
     decision: Decision,
     now: i64,
 ) -> Result<(), LiveError> {
+    let mut values: Vec<sea_orm::Value> = vec![decision.status().into(), now.into()];
+    if matches!(decision, Decision::Approve) {
+        values.push(now.into());
+    }
+    values.push(id.into());
     let updated = txn
         .execute(stmt(
             txn.get_database_backend(),
             &format!(
-                "UPDATE {table} SET status = ?, approved_at = ? WHERE id = ? AND status = 'pending'"
+                "UPDATE {table} SET status = ?, {} WHERE id = ? AND status = 'pending'",
+                decision.stamps()
             ),
-            vec![decision.status().into(), now.into(), id.into()],
+            values,
         ))
         .await?;
     if updated.rows_affected() == 1 {
@@ -484,16 +504,7 @@ pub(crate) async fn apply_host(
         "Nama harus diisi (maks. 100 karakter)",
         "A name is required (at most 100 characters)",
     )?;
-    let gender = match body.gender.as_deref().map(str::trim) {
-        Some(g @ ("male" | "female" | "other")) => g.to_owned(),
-        _ => {
-            return Err(bad(
-                "gender harus male, female atau other",
-                "gender must be male, female or other",
-            )
-            .into())
-        }
-    };
+    let gender = crate::accounts::gender(body.gender.as_deref().unwrap_or_default())?;
     let id_number = Nik::parse(body.id_number.as_deref().unwrap_or_default()).map_err(|_| {
         bad(
             "id_number harus 16 digit angka",
@@ -960,7 +971,8 @@ pub(crate) async fn live_stats(
 pub(crate) struct SalaryRequest {
     /// The ISO week (1–53), which must be over.
     week_number: i64,
-    /// The ISO week-numbering year (default: the current one).
+    /// The ISO week-numbering year (default: the latest year in which that week has begun,
+    /// so in week 1 of 2027 week 52 is 2026's).
     #[serde(default)]
     year: Option<i64>,
 }
@@ -992,25 +1004,24 @@ pub(crate) async fn request_salary(
         .map_err(LiveError::from)?;
     let tz = &state.domain::<LiveRuntime>().time_zone;
     let now = state.clock.unix();
-    let current =
-        IsoWeek::containing(tz, now).ok_or_else(|| bad("Waktu tidak valid", "Invalid time"))?;
-    let week = IsoWeek {
-        year: body
-            .year
-            .map_or(Ok(current.year), i16::try_from)
-            .map_err(|_| bad("year tidak valid", "Invalid year"))?,
-        week: i8::try_from(body.week_number)
-            .map_err(|_| bad("week_number tidak valid", "Invalid week_number"))?,
+    let number = i8::try_from(body.week_number)
+        .map_err(|_| bad("week_number tidak valid", "Invalid week_number"))?;
+    let week = match body.year {
+        Some(year) => Some(IsoWeek {
+            year: i16::try_from(year).map_err(|_| bad("year tidak valid", "Invalid year"))?,
+            week: number,
+        }),
+        None => IsoWeek::latest_begun(tz, number, now),
     };
-    let (week_start, week_end) =
-        week.bounds(tz)
-            .filter(|_| week.year >= 2000)
-            .ok_or_else(|| {
-                bad(
-                    "week_number tidak valid untuk tahun ini",
-                    "week_number does not exist in that year",
-                )
-            })?;
+    let (week, (week_start, week_end)) = week
+        .filter(|w| w.year >= 2000)
+        .and_then(|w| Some((w, w.bounds(tz)?)))
+        .ok_or_else(|| {
+            bad(
+                "week_number tidak valid untuk tahun ini",
+                "week_number does not exist in that year",
+            )
+        })?;
     if week_end > now {
         return Err(bad(
             "Minggu ini belum selesai; gaji hanya bisa diajukan untuk minggu yang sudah lewat",
@@ -1183,7 +1194,7 @@ pub(crate) async fn reject_salary(
 /// Every agency application, newest first (ChatMe admins), to decide the pending ones.
 #[utoipa::path(get, path = "/chatme/api/admin/agencies", tag = "live",
     params(StatusQuery),
-    responses((status = 200, description = "`{agencies: [{id, user_id, family_name, region, phone, status, created_at, approved_at}]}` (at most 500)"), (status = 403)),
+    responses((status = 200, description = "`{agencies: [{id, user_id, family_name, region, phone, status, created_at, approved_at, decided_at}]}` (at most 500)"), (status = 403)),
     security(("bearer" = [])))]
 pub(crate) async fn list_agencies(
     State(state): State<AppState>,

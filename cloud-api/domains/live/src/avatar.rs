@@ -3,9 +3,10 @@
 //! declared size stays inside a pixel budget before a single pixel is decoded (a tiny file
 //! declaring a huge image is refused), decoded under `image` limits, turned upright, shrunk
 //! to at most 512 px and encoded afresh (so EXIF, GPS and any other metadata are gone).
-//! The result goes to the object store (`avatars/<user>/<uuid>.jpg|png`), the profile's
-//! `avatar_url` points at `GET /chatme/uploads/avatars/<user>/<file>`, and the previous
-//! avatar is removed.
+//! The result goes to the object store (`avatars/<user>/<uuid>.jpg|png`) and the previous
+//! avatar is removed. The profile's `avatar_url` is `/uploads/avatars/<user>/<file>`, as
+//! the seed's server answers it: relative to the app's base URL, so an app pointed at
+//! `…/chatme` fetches `…/chatme/uploads/avatars/<user>/<file>`, which [`serve`] answers.
 
 use std::io::Cursor;
 
@@ -220,12 +221,18 @@ pub async fn remove_all(store: &dyn ObjectStore, user: Uuid) -> Result<(), DbErr
     Ok(())
 }
 
-/// The URL prefix avatars are served under.
-const URL_PREFIX: &str = "/chatme/uploads/";
+/// The prefix of an `avatar_url` (relative to the app's base URL `…/chatme`).
+const URL_PREFIX: &str = "/uploads/";
+
+/// The prefix URLs had before m0302 made them relative (the migration rewrites them; a
+/// replica still running the old code may write one more).
+const LEGACY_URL_PREFIX: &str = "/chatme/uploads/";
 
 /// The object key behind an `avatar_url` this module made (anything else: `None`).
 fn key_of(url: &str) -> Option<ObjectPath> {
-    let rest = url.strip_prefix(URL_PREFIX)?;
+    let rest = url
+        .strip_prefix(URL_PREFIX)
+        .or_else(|| url.strip_prefix(LEGACY_URL_PREFIX))?;
     let mut parts = rest.split('/');
     let (Some("avatars"), Some(user), Some(file), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -347,7 +354,8 @@ pub(crate) async fn upload(
     })))
 }
 
-/// Serves a stored avatar (public, like the seed's `uploads/avatars/`).
+/// Serves a stored avatar at `/chatme/uploads/avatars/<user>/<file>` (public, like the
+/// seed's `uploads/avatars/`).
 pub(crate) async fn serve(
     State(state): State<AppState>,
     PathParams((user, file)): PathParams<(String, String)>,
@@ -380,4 +388,25 @@ pub(crate) async fn serve(
         .header("x-content-type-options", "nosniff")
         .body(Body::from(bytes))
         .map_err(|_| not_found())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_their_objects() {
+        let (user, file) = (Uuid::now_v7(), format!("{}.jpg", Uuid::now_v7()));
+        let key = ObjectPath::from_iter(["avatars", user.to_string().as_str(), file.as_str()]);
+        assert_eq!(
+            key_of(&format!("/uploads/avatars/{user}/{file}")),
+            Some(key.clone())
+        );
+        assert_eq!(
+            key_of(&format!("/chatme/uploads/avatars/{user}/{file}")),
+            Some(key)
+        );
+        assert_eq!(key_of(&format!("/uploads/avatars/{user}/../{file}")), None);
+        assert_eq!(key_of("https://elsewhere.example/a.jpg"), None);
+    }
 }

@@ -16,6 +16,9 @@ pub enum LiveError {
     Forbidden(Msg),
     #[error("{0}")]
     Conflict(Msg),
+    /// Well formed but not acceptable (an idempotency key reused for another request).
+    #[error("{0}")]
+    Unprocessable(Msg),
     /// The sender's balance does not cover the gift.
     #[error("insufficient balance")]
     InsufficientBalance,
@@ -32,6 +35,10 @@ impl From<LiveError> for ApiError {
             LiveError::NotFound(msg) => ServiceError::NotFound(msg).into(),
             LiveError::Forbidden(msg) => ServiceError::Forbidden(msg).into(),
             LiveError::Conflict(msg) => ServiceError::Conflict(msg).into(),
+            LiveError::Unprocessable(msg) => ApiError::Client {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                msg,
+            },
             LiveError::InsufficientBalance => ApiError::Client {
                 status: StatusCode::PAYMENT_REQUIRED,
                 msg: Msg::new("Saldo koin tidak cukup", "Your coin balance is not enough"),

@@ -1,6 +1,7 @@
 //! Who is in which ChatMe room right now, kept in memory by the process that holds the
 //! sockets: the users in each live and party room (a user with two tabs counts once), each
-//! live room's session and host, and whether the host is away (the auto-end timer asks).
+//! live room's session and host, and which users have a socket connected here (a host with
+//! one is present: the sweeper refreshes their session's `host_seen_ms`).
 
 use std::{
     collections::HashMap,
@@ -21,20 +22,12 @@ struct Room {
     live: Option<LiveRoom>,
     /// Sockets in the room per user.
     members: HashMap<Uuid, usize>,
-    /// Bumped whenever the host leaves; an auto-end timer only fires for the absence it
-    /// was started for.
-    host_absence: u64,
 }
 
 impl Room {
     fn viewers(&self) -> usize {
         let host = self.live.map(|l| l.host);
         self.members.keys().filter(|u| Some(**u) != host).count()
-    }
-
-    fn host_present(&self) -> bool {
-        self.live
-            .is_some_and(|l| self.members.contains_key(&l.host))
     }
 }
 
@@ -53,19 +46,56 @@ pub struct Left {
     /// The user's last socket left the room (announce it).
     pub last: bool,
     pub viewers: usize,
-    /// The host's last socket left: the absence to time, if the room is live.
-    pub host_away: Option<(LiveRoom, u64)>,
 }
 
 /// Room membership of every socket of this process.
 #[derive(Debug, Default)]
 pub struct Hub {
     rooms: Mutex<HashMap<String, Room>>,
+    /// Connected sockets per user.
+    online: Mutex<HashMap<Uuid, usize>>,
 }
 
 impl Hub {
     fn rooms(&self) -> MutexGuard<'_, HashMap<String, Room>> {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn online(&self) -> MutexGuard<'_, HashMap<Uuid, usize>> {
+        self.online.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One more socket of `user` connected.
+    pub fn connect(&self, user: Uuid) {
+        *self.online().entry(user).or_default() += 1;
+    }
+
+    /// One socket of `user` fewer; true when it was their last.
+    pub fn disconnect(&self, user: Uuid) -> bool {
+        let mut online = self.online();
+        let Some(sockets) = online.get_mut(&user) else {
+            return false;
+        };
+        *sockets -= 1;
+        let last = *sockets == 0;
+        if last {
+            online.remove(&user);
+        }
+        last
+    }
+
+    /// True while `user` has a socket connected to this process.
+    pub fn is_online(&self, user: Uuid) -> bool {
+        self.online().contains_key(&user)
+    }
+
+    /// The live rooms this process knows.
+    pub fn live_rooms(&self) -> Vec<String> {
+        self.rooms()
+            .iter()
+            .filter(|(_, r)| r.live.is_some())
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
     /// One more socket of `user` in `room`.
@@ -93,29 +123,14 @@ impl Hub {
         if last {
             entry.members.remove(&user);
         }
-        let mut host_away = None;
-        if let Some(live) = entry.live {
-            if last && live.host == user {
-                entry.host_absence += 1;
-                host_away = Some((live, entry.host_absence));
-            }
-        }
         let left = Left {
             last,
             viewers: entry.viewers(),
-            host_away,
         };
         if entry.members.is_empty() && entry.live.is_none() {
             rooms.remove(room);
         }
         Some(left)
-    }
-
-    /// True when the host is still away since the absence `absence` began.
-    pub fn still_away(&self, room: &str, absence: u64) -> bool {
-        self.rooms()
-            .get(room)
-            .is_some_and(|r| !r.host_present() && r.host_absence == absence)
     }
 
     /// Distinct viewers in `room` now.

@@ -19,6 +19,7 @@ pub mod seed;
 pub mod sessions;
 pub mod socket;
 pub mod stats;
+pub mod sweeper;
 pub mod wallet;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -78,6 +79,11 @@ impl Default for LiveConfig {
             media_dir: None,
         }
     }
+}
+
+/// `clock`'s time in milliseconds since the Unix epoch.
+pub(crate) fn unix_ms(clock: &platform::clock::Clock) -> i64 {
+    i64::try_from(clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// What the live domain keeps while the cloud runs.
@@ -179,6 +185,7 @@ impl Domain for Live {
         vec![
             Box::new(migration::M0300LiveCore),
             Box::new(migration::M0301LiveSocial),
+            Box::new(migration::M0302LivePresence),
         ]
     }
 
@@ -227,9 +234,10 @@ impl Domain for Live {
         ApiDoc::openapi()
     }
 
-    /// Serves the `/chatme` Socket.IO namespace.
-    fn spawn(&self, platform: &AppState, _shutdown: &tokio_util::sync::CancellationToken) {
+    /// Serves the `/chatme` Socket.IO namespace and starts the abandoned-session sweeper.
+    fn spawn(&self, platform: &AppState, shutdown: &tokio_util::sync::CancellationToken) {
         socket::register(platform);
+        sweeper::spawn(platform, shutdown);
     }
 
     fn personal_data(&self) -> Option<Arc<dyn PersonalData>> {
@@ -263,6 +271,14 @@ const USER_TABLES: &[(&str, &str)] = &[
     ("live_salary_requests", "host_id"),
 ];
 
+/// An exported row with its national id number (`id_number`) masked.
+fn masked(mut row: serde_json::Value) -> serde_json::Value {
+    if let Some(serde_json::Value::String(number)) = row.get_mut("id_number") {
+        *number = agency::mask_id_number(number);
+    }
+    row
+}
+
 #[async_trait::async_trait]
 impl PersonalData for LiveRecords {
     async fn count(
@@ -292,7 +308,8 @@ impl PersonalData for LiveRecords {
     }
 
     /// One JSON file per table and column naming the user (`live_gifts-sender_id.json`),
-    /// and their avatar images as stored (`avatars/<file>`).
+    /// the national id number masked as in every answer, and their avatar images as stored
+    /// (`avatars/<file>`).
     async fn export(
         &self,
         db: &DatabaseConnection,
@@ -307,6 +324,7 @@ impl PersonalData for LiveRecords {
             ))
             .all(db)
             .await?;
+            let rows: Vec<serde_json::Value> = rows.into_iter().map(masked).collect();
             files.push(platform::domain::ExportFile::json(
                 format!("{table}-{col}.json"),
                 &rows,

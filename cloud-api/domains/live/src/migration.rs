@@ -422,3 +422,52 @@ impl MigrationTrait for M0301LiveSocial {
         Ok(())
     }
 }
+
+/// Migration m0302 (live): the host's last presence on each session (the abandoned-session
+/// sweeper reads it), a decision time beside `approved_at` (now set on approval only), the
+/// fingerprint of the request an idempotency key was first used with, and avatar URLs
+/// relative to the app's base URL (`/uploads/…`, served under `/chatme/uploads/…`).
+pub struct M0302LivePresence;
+
+impl MigrationName for M0302LivePresence {
+    fn name(&self) -> &str {
+        "m0302_live_presence"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0302LivePresence {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        // One column per statement: SQLite adds them one at a time.
+        for sql in [
+            "ALTER TABLE live_sessions ADD COLUMN host_seen_ms BIGINT",
+            "ALTER TABLE live_idempotency ADD COLUMN request_hash TEXT",
+            "ALTER TABLE live_agencies ADD COLUMN decided_at BIGINT",
+            "ALTER TABLE live_host_applications ADD COLUMN decided_at BIGINT",
+            "ALTER TABLE live_salary_requests ADD COLUMN decided_at BIGINT",
+        ] {
+            db.execute_unprepared(sql).await?;
+        }
+        for table in [
+            "live_agencies",
+            "live_host_applications",
+            "live_salary_requests",
+        ] {
+            db.execute_unprepared(&format!(
+                "UPDATE {table} SET decided_at = approved_at WHERE status <> 'pending'"
+            ))
+            .await?;
+            db.execute_unprepared(&format!(
+                "UPDATE {table} SET approved_at = NULL WHERE status <> 'approved'"
+            ))
+            .await?;
+        }
+        db.execute_unprepared(
+            "UPDATE live_profiles SET avatar_url = SUBSTR(avatar_url, 8) \
+             WHERE avatar_url LIKE '/chatme/uploads/%'",
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -89,6 +89,21 @@ impl IsoWeek {
         })
     }
 
+    /// The latest week numbered `week` that has begun by `now` in `tz`: this ISO year's, or
+    /// at the turn of a year an earlier one's (in week 1 of 2027, week 52 is 2026's; week 53
+    /// only exists in some years). The current week is itself (a salary request for it is
+    /// refused as not over). `None` for a number no recent year has.
+    pub fn latest_begun(tz: &TimeZone, week: i8, now: i64) -> Option<IsoWeek> {
+        let current = IsoWeek::containing(tz, now)?;
+        // Years of 53 weeks are at most 7 years apart.
+        (0..=7)
+            .map(|back| IsoWeek {
+                year: current.year - back,
+                week,
+            })
+            .find(|w| w.bounds(tz).is_some_and(|(start, _)| start <= now))
+    }
+
     /// `[Monday 00:00, next Monday 00:00)` of this week in `tz`, as unix seconds; `None` for a
     /// week that does not exist (week 53 of a 52-week year).
     pub fn bounds(self, tz: &TimeZone) -> Option<(i64, i64)> {

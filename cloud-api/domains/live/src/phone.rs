@@ -1,19 +1,21 @@
-//! ChatMe phone numbers: judged against the numbering plan (`phonenumber`, region ID by
-//! default) and mapped to the platform's canonical `62…` identifier, so `0812…`, `62812…`
-//! and `+62 812-…` name the same account. Numbers of other countries are refused (the
-//! platform stores Indonesian numbers only).
+//! ChatMe phone numbers, normalised to E.164 and judged against the numbering plan
+//! (`phonenumber`): a number written without a country code is Indonesian (`0812…`, or
+//! `62812…` with the code but no `+`), a number of any other country is written with its
+//! `+` code (`+1 650 253 0000`). `0812…`, `62812…` and `+62 812-…` name the same account;
+//! anything that is not a valid number is refused. Stored as the platform's phone
+//! identifier: the E.164 digits without the `+`.
 
 use platform::{i18n::Msg, identity::Phone};
 
-/// The refusal for anything that is not a plausible Indonesian number.
+/// The refusal for anything that is not a valid phone number.
 pub fn invalid() -> Msg {
     Msg::new(
-        "Nomor HP tidak valid (contoh: 081234567890)",
-        "Invalid phone number (e.g. 081234567890)",
+        "Nomor HP tidak valid (contoh: 081234567890, atau +kode negara)",
+        "Invalid phone number (e.g. 081234567890, or + country code)",
     )
 }
 
-/// `raw` as the platform's phone identifier, when it is a valid Indonesian number.
+/// `raw` as the platform's phone identifier, when it is a valid number.
 pub fn normalize(raw: &str) -> Result<Phone, Msg> {
     let trimmed = raw.trim();
     if trimmed.is_empty() || trimmed.len() > 32 || !written_like_a_number(trimmed) {
@@ -27,12 +29,11 @@ pub fn normalize(raw: &str) -> Result<Phone, Msg> {
     };
     let number = phonenumber::parse(Some(phonenumber::country::Id::ID), &candidate)
         .map_err(|_| invalid())?;
-    if number.code().value() != 62 || !phonenumber::is_valid(&number) {
+    if !phonenumber::is_valid(&number) {
         return Err(invalid());
     }
     let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
-    let digits = e164.trim_start_matches('+');
-    Phone::parse(digits).map_err(|_| invalid())
+    Phone::from_e164_digits(e164.trim_start_matches('+')).map_err(|_| invalid())
 }
 
 /// Digits with the usual separators (space, `-`, `.`, `(`, `)`) and at most a leading `+`.

@@ -86,12 +86,13 @@ pub async fn seed_demo(state: &AppState) -> Result<(), ServiceError> {
     let sql = [
         (
             "INSERT INTO live_agencies (id, owner_id, family_name, region, phone, status, \
-             created_at, approved_at) VALUES (?, ?, 'Keluarga Bintang', 'Jakarta', ?, \
-             'approved', ?, ?)",
+             created_at, approved_at, decided_at) VALUES (?, ?, 'Keluarga Bintang', 'Jakarta', ?, \
+             'approved', ?, ?, ?)",
             vec![
                 agency.into(),
                 ids[0].into(),
                 phone(DEMO_ACCOUNTS[0].0)?.as_str().into(),
+                now.into(),
                 now.into(),
                 now.into(),
             ],
@@ -110,7 +111,9 @@ pub async fn seed_demo(state: &AppState) -> Result<(), ServiceError> {
             .await
             .map_err(seed_error)?;
     }
-    sessions::open_new(db, ids[1], now)
+    // Nobody's app holds the demo host's socket: her session is stamped present for good,
+    // so the sweeper leaves it on air, until her app connects and the usual grace applies.
+    sessions::open_new(db, ids[1], now, i64::MAX)
         .await
         .map_err(seed_error)?;
     // Each balance change with its ledger row, as everywhere.

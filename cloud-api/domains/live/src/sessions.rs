@@ -60,26 +60,29 @@ pub async fn open_session(
         .await?)
 }
 
-/// Opens a session for `host`: `(session id, room id)`. A second open session of the same
-/// host is a unique violation (the partial index).
+/// Opens a session for `host` at `now`, the host present at `host_seen_ms` (the sweeper's
+/// grace counts from it): `(session id, room id)`. A second open session of the same host
+/// is a unique violation (the partial index).
 pub async fn open_new(
     db: &impl ConnectionTrait,
     host: Uuid,
     now: i64,
+    host_seen_ms: i64,
 ) -> Result<(Uuid, String), DbErr> {
     let id = Uuid::now_v7();
     let room_id = format!("live_{}", id.simple());
     db.execute(stmt(
         db.get_database_backend(),
         "INSERT INTO live_sessions (id, host_id, room_id, start_time, end_time, \
-         duration_seconds, total_income, total_viewers, created_at) \
-         VALUES (?, ?, ?, ?, NULL, NULL, 0, 0, ?)",
+         duration_seconds, total_income, total_viewers, created_at, host_seen_ms) \
+         VALUES (?, ?, ?, ?, NULL, NULL, 0, 0, ?, ?)",
         vec![
             id.into(),
             host.into(),
             room_id.as_str().into(),
             now.into(),
             now.into(),
+            host_seen_ms.into(),
         ],
     ))
     .await?;
@@ -106,7 +109,8 @@ pub(crate) async fn start_session(
         .into());
     }
     let now = state.clock.unix();
-    let inserted = open_new(&state.db, claims.sub, now).await;
+    // Starting is the host's own act: present now.
+    let inserted = open_new(&state.db, claims.sub, now, crate::unix_ms(&state.clock)).await;
     if let Err(err) = inserted {
         if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
             let open = open_session(&state.db, claims.sub).await?;
@@ -139,28 +143,30 @@ pub(crate) async fn start_session(
         .into_response())
 }
 
-/// Which open session to end.
+/// Which open sessions to end.
 #[derive(Debug, Clone, Copy)]
 pub enum Ending {
     /// The host's open session (`POST /live-session/end`).
     Host(Uuid),
-    /// That session, if still open (its host stayed away past the grace period).
-    Session(Uuid),
+    /// Every open session whose host was last present (`host_seen_ms`; its start for a
+    /// session opened before m0302) before this unix time in milliseconds.
+    AbandonedBefore(i64),
 }
 
-/// Ends an open session at `now`: its duration, and `total_viewers` = the distinct viewers
-/// who joined its room.
-pub async fn end_open_session(
+/// Ends the open sessions `which` names at `now`: their duration, and `total_viewers` = the
+/// distinct viewers who joined their room. One conditional `UPDATE … WHERE end_time IS
+/// NULL`, so of several replicas ending the same session exactly one gets it back.
+pub async fn end_open_sessions(
     db: &impl ConnectionTrait,
     which: Ending,
     now: i64,
-) -> Result<Option<Value>, LiveError> {
-    let (filter, id) = match which {
-        Ending::Host(host) => ("host_id = ?", host),
-        Ending::Session(session) => ("id = ?", session),
+) -> Result<Vec<Value>, LiveError> {
+    let (filter, arg): (&str, sea_orm::Value) = match which {
+        Ending::Host(host) => ("host_id = ?", host.into()),
+        Ending::AbandonedBefore(ms) => ("COALESCE(host_seen_ms, start_time * 1000) < ?", ms.into()),
     };
-    let row = db
-        .query_one(stmt(
+    let rows = db
+        .query_all(stmt(
             db.get_database_backend(),
             &format!(
                 "UPDATE live_sessions SET end_time = ?, duration_seconds = ? - start_time, \
@@ -168,10 +174,63 @@ pub async fn end_open_session(
                  WHERE v.session_id = live_sessions.id) \
                  WHERE {filter} AND end_time IS NULL RETURNING {SESSION_COLUMNS}"
             ),
-            vec![now.into(), now.into(), id.into()],
+            vec![now.into(), now.into(), arg],
         ))
         .await?;
-    row.as_ref().map(session_json).transpose()
+    rows.iter().map(session_json).collect()
+}
+
+/// Records that `host` is present now (`now_ms`) on their open session, if they have one.
+pub async fn host_seen(db: &impl ConnectionTrait, host: Uuid, now_ms: i64) -> Result<(), DbErr> {
+    db.execute(stmt(
+        db.get_database_backend(),
+        "UPDATE live_sessions SET host_seen_ms = ? WHERE host_id = ? AND end_time IS NULL",
+        vec![now_ms.into(), host.into()],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// The open sessions: `(session id, host id, room id)`.
+pub async fn open_sessions(db: &impl ConnectionTrait) -> Result<Vec<(Uuid, Uuid, String)>, DbErr> {
+    db.query_all(stmt(
+        db.get_database_backend(),
+        "SELECT id, host_id, room_id FROM live_sessions WHERE end_time IS NULL",
+        vec![],
+    ))
+    .await?
+    .iter()
+    .map(|r| -> Result<(Uuid, Uuid, String), DbErr> {
+        Ok((
+            r.try_get("", "id")?,
+            r.try_get("", "host_id")?,
+            r.try_get("", "room_id")?,
+        ))
+    })
+    .collect()
+}
+
+/// Records that the hosts of `sessions` are present now (`now_ms`).
+pub async fn sessions_seen(
+    db: &impl ConnectionTrait,
+    sessions: &[Uuid],
+    now_ms: i64,
+) -> Result<(), DbErr> {
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    let marks = vec!["?"; sessions.len()].join(", ");
+    let mut values: Vec<sea_orm::Value> = vec![now_ms.into()];
+    values.extend(sessions.iter().map(|id| sea_orm::Value::from(*id)));
+    db.execute(stmt(
+        db.get_database_backend(),
+        &format!(
+            "UPDATE live_sessions SET host_seen_ms = ? WHERE end_time IS NULL AND id IN ({marks})"
+        ),
+        values,
+    ))
+    .await
+    .map(|_| ())
 }
 
 /// The open session whose room is `room_id`: `(session id, host id)`.
@@ -211,8 +270,9 @@ pub(crate) async fn end_session(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
 ) -> Result<Json<Value>, ApiError> {
-    let session = end_open_session(&state.db, Ending::Host(claims.sub), state.clock.unix())
+    let session = end_open_sessions(&state.db, Ending::Host(claims.sub), state.clock.unix())
         .await?
+        .pop()
         .ok_or_else(|| {
             LiveError::NotFound(Msg::new(
                 "Tidak ada sesi live yang berjalan",

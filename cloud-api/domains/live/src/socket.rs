@@ -17,9 +17,10 @@
 //! bucket of events (`governor`). `live:gift` is `POST /gifts/send` (the same
 //! [`wallet::send_gift`] transaction) with the room's host as receiver. Viewer counts are
 //! distinct users other than the host and follow joins, leaves and dropped connections; each
-//! viewer is recorded once per session (its `total_viewers`). When the host's last socket
-//! leaves an open session's room, the session ends by itself after `host_grace_ms` unless
-//! the host is back.
+//! viewer is recorded once per session (its `total_viewers`). A host with a socket
+//! connected is present on their open session ([`crate::sweeper`] ends it once they have
+//! been absent for `host_grace_ms`). When a session ends its room hears `live:ended` and
+//! is emptied: its sockets leave it and a `live:message` into it is refused (404).
 
 use std::{
     collections::HashSet,
@@ -50,7 +51,7 @@ use crate::{
     error::LiveError,
     hub::LiveRoom,
     periods::rfc3339,
-    sessions::{end_open_session, open_by_room, open_room_of, Ending},
+    sessions::{host_seen, open_by_room, open_room_of},
     wallet::{self, GiftRef, SendGift},
     LiveRuntime,
 };
@@ -107,6 +108,7 @@ impl From<LiveError> for Refusal {
             LiveError::Forbidden(_) => 403,
             LiveError::NotFound(_) => 404,
             LiveError::Conflict(_) => 409,
+            LiveError::Unprocessable(_) => 422,
             LiveError::InsufficientBalance => 402,
             LiveError::Service(_) | LiveError::Db(_) => 500,
         };
@@ -114,7 +116,8 @@ impl From<LiveError> for Refusal {
             LiveError::Invalid(m)
             | LiveError::Forbidden(m)
             | LiveError::NotFound(m)
-            | LiveError::Conflict(m) => m,
+            | LiveError::Conflict(m)
+            | LiveError::Unprocessable(m) => m,
             LiveError::InsufficientBalance => {
                 Msg::new("Saldo koin tidak cukup", "Your coin balance is not enough")
             }
@@ -268,6 +271,8 @@ fn connected(state: AppState, socket: Socket) {
         return;
     };
     socket.join(format!("user:{}", me.user));
+    state.domain::<LiveRuntime>().hub.connect(me.user);
+    mark_present(&state, me.user);
     on(&socket, &state, "user:join", |_, _, peer, _| async move {
         Ok(json!({ "userId": peer.user, "name": peer.name }))
     });
@@ -286,8 +291,12 @@ fn connected(state: AppState, socket: Socket) {
         &socket,
         &state,
         "live:message",
-        |_, socket, peer, data| async move {
+        |state, socket, peer, data| async move {
             let room = live_room_name(&data)?;
+            if !peer.rooms().contains(&room) && open_by_room(&state.db, &room).await?.is_none() {
+                // Never joined or emptied when its session ended: say it is over.
+                return Err(live_not_found());
+            }
             let message = message_text(&data)?;
             let event = json!({
                 "roomId": room,
@@ -379,6 +388,20 @@ fn connected(state: AppState, socket: Socket) {
             for room in rooms {
                 left_room(&state, &socket, &peer, &room).await;
             }
+            if state.domain::<LiveRuntime>().hub.disconnect(peer.user) {
+                // The grace period of a host's open session counts from now.
+                mark_present(&state, peer.user);
+            }
+        }
+    });
+}
+
+/// Records (in the background) that `user`, if they host an open session, is present now.
+fn mark_present(state: &AppState, user: Uuid) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(err) = host_seen(&state.db, user, crate::unix_ms(&state.clock)).await {
+            tracing::warn!(%user, error = %err, "Recording a host's presence failed.");
         }
     });
 }
@@ -555,8 +578,7 @@ async fn leave(state: &AppState, socket: &Socket, peer: &Peer, room: &str) {
     left_room(state, socket, peer, room).await;
 }
 
-/// After a socket left `room` (on request or by disconnecting): announcements, and the
-/// auto-end timer when the host is gone.
+/// After a socket left `room` (on request or by disconnecting): the announcements.
 async fn left_room(state: &AppState, _socket: &Socket, peer: &Peer, room: &str) {
     let runtime = state.domain::<LiveRuntime>();
     let Some(left) = runtime.hub.leave(room, peer.user) else {
@@ -576,33 +598,6 @@ async fn left_room(state: &AppState, _socket: &Socket, peer: &Peer, room: &str) 
     if live {
         let event = json!({ "roomId": id, "count": left.viewers, "viewers": left.viewers });
         emit_to_room(state, room, "live:viewer-count", &event).await;
-    }
-    if let Some((live_room, absence)) = left.host_away {
-        let state = state.clone();
-        let room = room.to_owned();
-        let grace = runtime.host_grace;
-        tokio::spawn(async move {
-            tokio::time::sleep(grace).await;
-            if !state.domain::<LiveRuntime>().hub.still_away(&room, absence) {
-                return;
-            }
-            match end_open_session(
-                &state.db,
-                Ending::Session(live_room.session),
-                state.clock.unix(),
-            )
-            .await
-            {
-                Ok(Some(session)) => {
-                    tracing::info!(%room, host = %live_room.host, "Live session ended: its host stayed away.");
-                    announce_end(&state, &session, "host-disconnected").await;
-                }
-                Ok(None) => {}
-                Err(err) => {
-                    tracing::warn!(%room, error = %err, "Ending an abandoned live session failed.")
-                }
-            }
-        });
     }
 }
 
@@ -707,7 +702,7 @@ pub async fn announce_gift(state: &AppState, receipt: &Value, known: Option<(&st
     emit_to_room(state, &room, "live:gift-received", &event).await;
 }
 
-/// Tells a live room its session ended (`live:ended`) and forgets the room.
+/// Tells a live room its session ended (`live:ended`) and empties it ([`close_room`]).
 pub async fn announce_end(state: &AppState, session: &Value, reason: &str) {
     let Some(room) = session["room_id"].as_str() else {
         return;
@@ -719,5 +714,26 @@ pub async fn announce_end(state: &AppState, session: &Value, reason: &str) {
         &json!({ "roomId": room, "reason": reason, "session": session }),
     )
     .await;
+    close_room(state, room).await;
+}
+
+/// Empties the room of an ended session: this process's sockets leave it and forget it,
+/// the other replicas' sockets leave it through the adapter (their own records of it go at
+/// their next sweep), and the hub forgets it.
+pub async fn close_room(state: &AppState, room: &str) {
+    let io = state.realtime.io();
+    if let Some(ns) = io.of(NAMESPACE) {
+        for socket in ns.to(room.to_owned()).local().sockets() {
+            if let Some(peer) = peer(&socket) {
+                peer.rooms().remove(room);
+            }
+            socket.leave(room.to_owned());
+        }
+    }
+    if let Some(ns) = io.of(NAMESPACE) {
+        if let Err(err) = ns.to(room.to_owned()).leave(room.to_owned()).await {
+            tracing::warn!(%room, error = %err, "Emptying an ended live room failed.");
+        }
+    }
     state.domain::<LiveRuntime>().hub.close(room);
 }

@@ -3,8 +3,9 @@
 //! changes the balance — so the sum of an account's ledger is always its balance. Gifts
 //! move coins from the sender to the platform's account ([`PLATFORM_ACCOUNT`]) and record
 //! the host's share as host income, in one transaction with the gift row and the live
-//! session's totals; an `Idempotency-Key` row written in that transaction makes a retry
-//! return the first result.
+//! session's totals; an `Idempotency-Key` row written in that transaction (with a hash of
+//! the request) makes a retry return the first result, and the key reused for a different
+//! request a 422.
 
 use platform::{i18n::Msg, identity, sql::stmt};
 use sea_orm::{
@@ -299,6 +300,17 @@ pub(crate) fn catalog_row(r: &sea_orm::QueryResult) -> Result<CatalogGift, DbErr
     })
 }
 
+/// The host's share of a gift of `total` coins at `share_bp` basis points, in whole coins:
+/// rounded to the nearest coin (halves up) per gift, so the demo's 1-coin Rose earns its
+/// host 1 coin at 60 % instead of nothing. The platform keeps exactly the rest, so the
+/// ledger stays exact: income + the platform's share = the coins sent, gift by gift.
+pub fn host_income(total: i64, share_bp: i64) -> i64 {
+    let exact = i128::from(total) * i128::from(share_bp.clamp(0, 10_000));
+    i64::try_from((exact + 5_000) / 10_000)
+        .unwrap_or(total)
+        .clamp(0, total.max(0))
+}
+
 /// A gift to send, checked by [`send_gift`].
 #[derive(Debug, Clone)]
 pub struct SendGift {
@@ -308,6 +320,19 @@ pub struct SendGift {
     pub quantity: i64,
     pub live_session_id: Option<Uuid>,
     pub idempotency_key: Option<String>,
+}
+
+impl SendGift {
+    /// What makes two sends the same request, hashed (SHA-256, hex): the receiver, the
+    /// catalogue gift `gift` it names (by id or name), the quantity and the session.
+    fn fingerprint(&self, gift: Uuid) -> String {
+        use sha2::Digest;
+        let session = self
+            .live_session_id
+            .map_or_else(|| "-".to_owned(), |s| s.to_string());
+        let canonical = format!("{}|{gift}|{}|{session}", self.receiver, self.quantity);
+        hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
+    }
 }
 
 fn invalid(id: &'static str, en: &'static str) -> LiveError {
@@ -366,10 +391,9 @@ pub async fn send_gift(
         .coin_value
         .checked_mul(send.quantity)
         .ok_or_else(|| invalid("Jumlah terlalu besar", "The amount is too large"))?;
-    let income = i64::try_from(i128::from(total) * i128::from(host_share_bp) / 10_000)
-        .unwrap_or(total)
-        .clamp(0, total);
+    let income = host_income(total, host_share_bp);
     let house = total - income;
+    let request_hash = send.fingerprint(gift.id);
     let gift_row = Uuid::now_v7();
     let reference = format!("gift:{gift_row}");
     let backend = db.get_database_backend();
@@ -380,16 +404,21 @@ pub async fn send_gift(
         let inserted = txn
             .execute(stmt(
                 backend,
-                "INSERT INTO live_idempotency (sender_id, key, response, created_at) \
-                 VALUES (?, ?, NULL, ?)",
-                vec![send.sender.into(), key.as_str().into(), now.into()],
+                "INSERT INTO live_idempotency (sender_id, key, response, request_hash, \
+                 created_at) VALUES (?, ?, NULL, ?, ?)",
+                vec![
+                    send.sender.into(),
+                    key.as_str().into(),
+                    request_hash.as_str().into(),
+                    now.into(),
+                ],
             ))
             .await;
         if let Err(err) = inserted {
             txn.rollback().await?;
             if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
                 return Ok(Sent {
-                    receipt: stored_receipt(db, send.sender, key).await?,
+                    receipt: stored_receipt(db, send.sender, key, &request_hash).await?,
                     replayed: true,
                 });
             }
@@ -492,23 +521,35 @@ pub async fn send_gift(
     })
 }
 
-/// The first receipt of a key that was already used (committed before its row was seen).
+/// The first receipt of a key that was already used (committed before its row was seen),
+/// when it was used for the same request (`request_hash`); the key used for another request
+/// is refused (422).
 async fn stored_receipt(
     db: &DatabaseConnection,
     sender: Uuid,
     key: &str,
+    request_hash: &str,
 ) -> Result<Value, LiveError> {
     let row = db
         .query_one(stmt(
             db.get_database_backend(),
-            "SELECT response FROM live_idempotency WHERE sender_id = ? AND key = ?",
+            "SELECT response, request_hash FROM live_idempotency WHERE sender_id = ? AND key = ?",
             vec![sender.into(), key.into()],
         ))
         .await?;
-    let stored: Option<String> = match row {
-        Some(r) => r.try_get("", "response")?,
-        None => None,
+    let (stored, first_hash): (Option<String>, Option<String>) = match row {
+        Some(r) => (r.try_get("", "response")?, r.try_get("", "request_hash")?),
+        None => (None, None),
     };
+    // Keys stored before m0302 have no hash: they replay as before.
+    if first_hash.is_some_and(|first| first != request_hash) {
+        return Err(LiveError::Unprocessable(Msg::new(
+            "Idempotency-Key ini sudah dipakai untuk hadiah lain (penerima, hadiah, jumlah \
+             atau sesi berbeda); pakai kunci baru",
+            "This Idempotency-Key was already used for a different gift (receiver, gift, \
+             quantity or session); use a new key",
+        )));
+    }
     stored
         .and_then(|s| serde_json::from_str(&s).ok())
         .ok_or_else(|| {
@@ -517,4 +558,22 @@ async fn stored_receipt(
                 "A request with this Idempotency-Key is in progress",
             ))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_income;
+
+    #[test]
+    fn the_host_share_rounds_to_the_nearest_coin() {
+        // 60 % of 1, 2, 3, 4, 5 coins: 0.6, 1.2, 1.8, 2.4, 3.0.
+        let shares: Vec<i64> = (1..=5).map(|t| host_income(t, 6_000)).collect();
+        assert_eq!(shares, [1, 1, 2, 2, 3]);
+        assert_eq!(host_income(20, 6_000), 12);
+        // Halves go to the host; the extremes stay inside the gift.
+        assert_eq!(host_income(5, 5_000), 3);
+        assert_eq!(host_income(7, 0), 0);
+        assert_eq!(host_income(7, 10_000), 7);
+        assert_eq!(host_income(i64::MAX, 6_000), i64::MAX / 10 * 6 + 4);
+    }
 }

@@ -1,7 +1,8 @@
 //! Agencies, host applications and salary requests (seed 004) on SQLite and PostgreSQL:
-//! decided once, by the right people only (403 for other agencies), the national id number
-//! masked in every answer, salaries only for ISO weeks that are over and computed from that
-//! week's host income.
+//! decided once, by the right people only (403 for other agencies), `approved_at` on
+//! approval only (`decided_at` for both outcomes), the national id number masked in every
+//! answer and in the personal-data export, salaries only for ISO weeks that are over and
+//! computed from that week's host income.
 
 #![allow(clippy::unwrap_used)]
 
@@ -104,6 +105,35 @@ async fn agencies_hosts_and_salaries(backend: Backend) {
     .await;
     let decided = expect(&tc, &admin, &approve, json!({}), StatusCode::OK).await;
     assert_eq!(decided["agency"]["status"], "approved");
+    assert!(decided["agency"]["approved_at"].is_string(), "{decided}");
+    assert_eq!(
+        decided["agency"]["decided_at"],
+        decided["agency"]["approved_at"]
+    );
+    // A rejection is decided, never approved.
+    let (_, refused_owner) = member(&tc, "081300000006", "Ditolak").await;
+    let refused = expect(
+        &tc,
+        &refused_owner,
+        "/agency/apply",
+        json!({"family_name": "Keluarga Tolak", "region": "Aceh", "phone": "081300000006"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let rejected = expect(
+        &tc,
+        &admin,
+        &format!(
+            "/admin/agencies/{}/reject",
+            refused["agency"]["id"].as_str().unwrap()
+        ),
+        json!({}),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rejected["agency"]["status"], "rejected");
+    assert!(rejected["agency"]["approved_at"].is_null(), "{rejected}");
+    assert!(rejected["agency"]["decided_at"].is_string(), "{rejected}");
     // Decided once.
     expect(&tc, &admin, &approve, json!({}), StatusCode::CONFLICT).await;
     expect(
@@ -163,6 +193,24 @@ async fn agencies_hosts_and_salaries(backend: Backend) {
     let application = expect(&tc, &hana, &host_apply, body.clone(), StatusCode::CREATED).await;
     assert_eq!(application["application"]["id_number"], "************0123");
     assert_eq!(application["application"]["status"], "pending");
+    assert!(application["application"]["approved_at"].is_null());
+    assert!(application["application"]["decided_at"].is_null());
+    // The personal-data export masks it too.
+    let records = tc.cloud().platform().personal_data_of("live").unwrap();
+    let exported = records
+        .export(tc.cloud().database(), hana_id)
+        .await
+        .unwrap();
+    let applications = exported
+        .iter()
+        .find(|f| f.name == "live_host_applications-host_id.json")
+        .unwrap();
+    let text = String::from_utf8_lossy(&applications.bytes);
+    assert!(
+        !text.contains(NIK),
+        "the export leaked the id number: {text}"
+    );
+    assert!(text.contains("************0123"), "{text}");
     expect(&tc, &hana, &host_apply, body.clone(), StatusCode::CONFLICT).await;
     // The agency owner cannot host for their own agency.
     expect(&tc, &owner, &host_apply, body, StatusCode::CONFLICT).await;
@@ -206,6 +254,44 @@ async fn agencies_hosts_and_salaries(backend: Backend) {
     .await;
     let approved = expect(&tc, &owner, &approve_host, json!({}), StatusCode::OK).await;
     assert_eq!(approved["application"]["status"], "approved");
+    assert!(
+        approved["application"]["approved_at"].is_string(),
+        "{approved}"
+    );
+    assert!(
+        approved["application"]["decided_at"].is_string(),
+        "{approved}"
+    );
+    let (_, turned_down) = member(&tc, "081300000007", "Tari").await;
+    let application = expect(
+        &tc,
+        &turned_down,
+        &host_apply,
+        json!({"name": "Tari", "gender": "Perempuan", "id_number": NIK}),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(application["application"]["gender"], "Perempuan");
+    let rejected = expect(
+        &tc,
+        &owner,
+        &format!(
+            "/agency/host-applications/{}/reject",
+            application["application"]["id"].as_str().unwrap()
+        ),
+        json!({}),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rejected["application"]["status"], "rejected");
+    assert!(
+        rejected["application"]["approved_at"].is_null(),
+        "{rejected}"
+    );
+    assert!(
+        rejected["application"]["decided_at"].is_string(),
+        "{rejected}"
+    );
     expect(&tc, &owner, &approve_host, json!({}), StatusCode::CONFLICT).await;
     expect(
         &tc,
@@ -370,11 +456,9 @@ async fn agencies_hosts_and_salaries(backend: Backend) {
     .await;
     // A week without income is a zero salary, not an error.
     let earlier = json!({"week_number": 1, "year": 2024});
-    assert_eq!(
-        expect(&tc, &hana, "/salary-requests", earlier, StatusCode::CREATED).await["request"]
-            ["salary_amount"],
-        0
-    );
+    let earlier = expect(&tc, &hana, "/salary-requests", earlier, StatusCode::CREATED).await;
+    assert_eq!(earlier["request"]["salary_amount"], 0);
+    let earlier = earlier["request"]["id"].as_str().unwrap().to_owned();
     let request = requested["request"]["id"].as_str().unwrap().to_owned();
     read(
         &tc,
@@ -418,10 +502,21 @@ async fn agencies_hosts_and_salaries(backend: Backend) {
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_eq!(
-        expect(&tc, &owner, &approve_salary, json!({}), StatusCode::OK).await["request"]["status"],
-        "approved"
-    );
+    let approved = expect(&tc, &owner, &approve_salary, json!({}), StatusCode::OK).await;
+    assert_eq!(approved["request"]["status"], "approved");
+    assert!(approved["request"]["approved_at"].is_string(), "{approved}");
+    assert!(approved["request"]["decided_at"].is_string(), "{approved}");
+    let rejected = expect(
+        &tc,
+        &owner,
+        &format!("/agency/salary-request/{earlier}/reject"),
+        json!({}),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rejected["request"]["status"], "rejected");
+    assert!(rejected["request"]["approved_at"].is_null(), "{rejected}");
+    assert!(rejected["request"]["decided_at"].is_string(), "{rejected}");
     expect(
         &tc,
         &owner,

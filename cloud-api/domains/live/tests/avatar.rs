@@ -111,8 +111,15 @@ fn png_bomb(width: u32, height: u32) -> Vec<u8> {
     png
 }
 
+/// Fetches `url` as the app does: an `avatar_url` (`/uploads/…`) is relative to the app's
+/// base URL `…/chatme`; anything else is a path on the cloud.
 async fn fetch(tc: &TestCloud, url: &str) -> (StatusCode, Option<String>, Vec<u8>) {
-    let response = http().get(tc.url(url)).send().await.unwrap();
+    let absolute = if url.starts_with("/uploads/") {
+        format!("{}{url}", tc.url("/chatme"))
+    } else {
+        tc.url(url)
+    };
+    let response = http().get(absolute).send().await.unwrap();
     let status = response.status();
     let content_type = response
         .headers()
@@ -138,6 +145,8 @@ async fn avatars(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let first = body["avatar_url"].as_str().unwrap().to_owned();
+    // What the seed answers: a path below the app's base URL.
+    assert!(first.starts_with("/uploads/avatars/"), "{first}");
     assert_eq!(body["user"]["avatar_url"], first.as_str());
     assert_eq!(
         get(&tc, "/profile", &token).await["user"]["avatar_url"],

@@ -40,7 +40,7 @@ async fn accounts(backend: Backend) {
         assert_eq!(status, StatusCode::CONFLICT, "{other}: {body}");
         assert_eq!(login(&tc, other).await.0, id);
     }
-    for bad in ["12345", "0812-abc-7890", "+1 650 253 0000", "0000000000"] {
+    for bad in ["12345", "0812-abc-7890", "+1 650 000 0000", "0000000000"] {
         let (status, body) = post(
             &tc,
             "/register",
@@ -96,6 +96,63 @@ async fn accounts(backend: Backend) {
     let after = get(&tc, "/profile", &token).await;
     assert_eq!(after["user"]["signature"], "halo");
     assert_eq!(after["user"]["gender"], "female");
+
+    // The app's own words for a gender, kept as written (as the seed answers them), and an
+    // age sent as a form's text.
+    for word in ["Perempuan", "laki-laki", "L", "P", "Wanita", "Male"] {
+        let (status, body) = call(
+            &tc,
+            Method::PUT,
+            "/profile/update",
+            Some(&token),
+            Some(json!({"gender": word, "age": "25"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{word}: {body}");
+        assert_eq!(body["user"]["gender"], word);
+        assert_eq!(body["user"]["age"], 25);
+    }
+    for bad in [
+        json!({"age": "dua"}),
+        json!({"age": "12"}),
+        json!({"gender": "x"}),
+    ] {
+        let (status, body) = call(
+            &tc,
+            Method::PUT,
+            "/profile/update",
+            Some(&token),
+            Some(bad.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+
+    // Editing the profile's own fields moves the user's updated_at too.
+    let before = after["user"]["updated_at"].as_str().unwrap().to_owned();
+    tc.cloud()
+        .platform()
+        .clock
+        .advance(std::time::Duration::from_secs(5));
+    let (status, body) = call(
+        &tc,
+        Method::PUT,
+        "/profile/update",
+        Some(&token),
+        Some(json!({"signature": "baru"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let edited = body["user"]["updated_at"].as_str().unwrap();
+    assert!(edited > before.as_str(), "{before} → {edited}");
+
+    // A number abroad, written with its + code, is an account of its own.
+    let (abroad, abroad_token) = member(&tc, "+1 650 253 0000", "Sam").await;
+    assert_eq!(
+        get(&tc, "/profile", &abroad_token).await["user"]["phone"],
+        "+16502530000"
+    );
+    assert_eq!(login(&tc, "+1 (650) 253-0000").await.0, abroad);
 
     // The platform's token works here too, and its bootstrap admin is a ChatMe admin.
     let admin = platform_admin(&tc).await;
@@ -249,8 +306,8 @@ async fn gifts_never_overdraw(backend: Backend) {
         ledger_sum(&tc, platform_account).await,
         stored_balance(&tc, platform_account).await
     );
-    // 37 gifts of 1 coin: the host's 60 % rounds down to 0 per gift; the platform keeps 37.
-    assert_eq!(stored_balance(&tc, platform_account).await, 37);
+    // 37 gifts of 1 coin: the host's 60 % rounds to 1 coin per gift; the platform keeps 0.
+    assert_eq!(stored_balance(&tc, platform_account).await, 0);
     let contributions = get(&tc, &format!("/contributions/{receiver}"), &token).await;
     assert_eq!(contributions["contributions"][0]["total_coins"], 37);
     assert_eq!(contributions["contributions"][0]["total_gifts"], 37);
@@ -296,6 +353,34 @@ async fn idempotent_retries(backend: Backend) {
         assert_eq!(&receipt["gift"]["id"], first);
         assert_eq!(receipt["balance"], 80);
     }
+    assert_eq!(balance(&tc, &token).await, 80);
+    // The same key with another gift is refused, not answered with the first receipt; the
+    // same gift named by its name is the same request.
+    for other in [
+        json!({"receiver_id": receiver, "gift_id": lion, "quantity": 3}),
+        json!({"receiver_id": receiver, "gift_id": lion, "quantity": 2, "live_session_id": Uuid::new_v4()}),
+    ] {
+        let (status, answer) = send("key-1", other.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{other}: {answer}"
+        );
+        assert!(
+            answer["message"]
+                .as_str()
+                .unwrap()
+                .contains("Idempotency-Key"),
+            "{answer}"
+        );
+    }
+    let (status, answer) = send(
+        "key-1",
+        json!({"receiver_id": receiver, "gift_name": "LION", "quantity": 2}),
+    )
+    .await;
+    assert!(status.is_success(), "{status} {answer}");
+    assert_eq!(&answer["gift"]["id"], first);
     assert_eq!(balance(&tc, &token).await, 80);
     // Another key charges again; bad input charges nothing.
     let (status, _) = send("key-2", body.clone()).await;

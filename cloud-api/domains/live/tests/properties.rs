@@ -1,5 +1,6 @@
 //! Property tests of the pure parts: phone numbers (every way of writing one Indonesian
-//! number names one account; anything else is refused; nothing panics) and Asia/Jakarta
+//! number names one account; valid numbers of other countries written with their `+` code
+//! are accepted; anything else is refused; nothing panics) and Asia/Jakarta
 //! calendar periods (a day starts at 17:00 UTC, weeks start on Monday, ISO weeks).
 
 #![allow(clippy::unwrap_used)]
@@ -35,13 +36,33 @@ fn the_three_forms_are_one_number() {
 }
 
 #[test]
+fn numbers_abroad_are_accepted_with_their_country_code() {
+    for (raw, digits) in [
+        ("+1 650 253 0000", "16502530000"),
+        ("+1 (650) 253-0000", "16502530000"),
+        ("+44 20 7946 0958", "442079460958"),
+        ("+60 12-345 6789", "60123456789"),
+        ("+65 8123 4567", "6581234567"),
+    ] {
+        assert_eq!(normalize(raw).unwrap().as_str(), digits, "{raw}");
+    }
+    // Without the `+`, a number is read as Indonesian.
+    assert_eq!(
+        normalize("0812 3456 7890").unwrap().as_str(),
+        "6281234567890"
+    );
+}
+
+#[test]
 fn implausible_numbers_are_refused() {
     for raw in [
         "",
         "abc",
         "0812",
         "12345",
-        "+1 650 253 0000",
+        "+1 650 000 0000",
+        "+44 20 0000",
+        "16502530000",
         "0812345678901234567",
         "08123456789x",
         "0812-abc-7890",
@@ -114,6 +135,34 @@ fn months_and_iso_weeks_follow_the_jakarta_calendar() {
     assert!(Period::parse(Some("year")).is_err());
 }
 
+#[test]
+fn a_week_number_alone_names_the_latest_week_that_has_begun() {
+    let tz = jakarta();
+    let week = |year, week| IsoWeek { year, week };
+    // Tuesday of ISO week 1 of 2027 in Jakarta.
+    let now = unix("2027-01-05T03:00:00Z");
+    assert_eq!(IsoWeek::latest_begun(&tz, 52, now), Some(week(2026, 52)));
+    // 2026 has 53 weeks.
+    assert_eq!(IsoWeek::latest_begun(&tz, 53, now), Some(week(2026, 53)));
+    // The current week is itself (and not over: a salary request for it is refused).
+    assert_eq!(IsoWeek::latest_begun(&tz, 1, now), Some(week(2027, 1)));
+    // Mid-year, the weeks so far are this year's, the rest last year's.
+    let june = unix("2027-06-15T03:00:00Z");
+    assert_eq!(IsoWeek::latest_begun(&tz, 20, june), Some(week(2027, 20)));
+    assert_eq!(IsoWeek::latest_begun(&tz, 40, june), Some(week(2026, 40)));
+    // Week 53 of the latest year that has one (2026, not 2027).
+    assert_eq!(IsoWeek::latest_begun(&tz, 53, june), Some(week(2026, 53)));
+    // Monday 00:00 Jakarta of week 2 is the first moment it has begun.
+    let monday = unix("2027-01-10T17:00:00Z");
+    assert_eq!(IsoWeek::latest_begun(&tz, 2, monday), Some(week(2027, 2)));
+    assert_eq!(
+        IsoWeek::latest_begun(&tz, 2, monday - 1),
+        Some(week(2026, 2))
+    );
+    assert_eq!(IsoWeek::latest_begun(&tz, 0, now), None);
+    assert_eq!(IsoWeek::latest_begun(&tz, 54, now), None);
+}
+
 proptest! {
     /// A mobile number written in the local, international or punctuated form normalises
     /// to the same identifier (or is refused in every form).
@@ -150,12 +199,18 @@ proptest! {
         prop_assert!(normalize(&raw).is_err(), "{} accepted", raw);
     }
 
-    /// Whatever is accepted is an Indonesian number in the platform's `62…` form.
+    /// Whatever is accepted is E.164 digits (8–15, no leading 0), Indonesian unless the
+    /// number was written with a `+` code, and normalising its E.164 form gives it back.
     #[test]
-    fn accepted_means_indonesian(raw in "[+0-9 ().-]{0,24}") {
+    fn accepted_means_e164(raw in "[+0-9 ().-]{0,24}") {
         if let Ok(phone) = normalize(&raw) {
-            prop_assert!(phone.as_str().starts_with("62"));
-            prop_assert!(phone.as_str().bytes().all(|b| b.is_ascii_digit()));
+            let digits = phone.as_str();
+            prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
+            prop_assert!((8..=15).contains(&digits.len()) && !digits.starts_with('0'));
+            if !raw.trim().starts_with('+') {
+                prop_assert!(digits.starts_with("62"), "{} read as {}", raw, digits);
+            }
+            prop_assert_eq!(normalize(&format!("+{digits}")).unwrap(), phone);
         }
     }
 

@@ -3,8 +3,9 @@
 //! live and party rooms are isolated; a gift (by socket or over HTTP) reaches only its room
 //! and charges like `POST /gifts/send`; viewer counts follow joins, leaves and dropped
 //! connections and become the session's `total_viewers`; private messages reach only the
-//! recipient and are kept; a session whose host stays away ends by itself; each socket is
-//! rate limited.
+//! recipient and are kept; a session whose host stays away (or never connects) ends by
+//! itself; an ended session's room is emptied and refuses messages; each socket is rate
+//! limited.
 
 #![allow(clippy::unwrap_used)]
 
@@ -30,6 +31,8 @@ db_tests!(
     viewer_counts_survive_drops,
     chat_reaches_the_recipient_only,
     abandoned_sessions_end,
+    hosts_who_never_connect_are_swept,
+    ended_rooms_are_closed,
     sockets_are_rate_limited
 );
 
@@ -211,8 +214,9 @@ async fn handshake_needs_a_token(backend: Backend) {
         assert!(refused["message"].is_string());
         let refused = ana.ask("live:join", json!({"roomId": "../../etc"}));
         assert_eq!(refused["status"], 400, "{refused}");
+        // A message into a room that is no open session: there is no such live.
         let refused = ana.ask("live:message", json!({"roomId": "live_x", "message": "hi"}));
-        assert_eq!(refused["status"], 403, "{refused}");
+        assert_eq!(refused["status"], 404, "{refused}");
     })
     .await
     .unwrap();
@@ -476,7 +480,7 @@ async fn abandoned_sessions_end(backend: Backend) {
     if node_modules().is_none() {
         return;
     }
-    let tc = start_live(backend, json!({"host_grace_ms": 1000})).await;
+    let tc = start_live(backend, json!({"host_grace_ms": 2000})).await;
     let (_, host_token) = host(&tc, "081200000041", "Rina").await;
     let (_, v) = member(&tc, "081200000042", "Viewer").await;
     let (_, room) = go_live(&tc, &host_token).await;
@@ -492,7 +496,7 @@ async fn abandoned_sessions_end(backend: Backend) {
             h.drop_connection();
             let mut h = Socket::open("host again", &url, &host_token, false);
             assert_eq!(h.ask("live:join", json!({"roomId": room}))["ok"], true);
-            std::thread::sleep(Duration::from_millis(1600));
+            std::thread::sleep(Duration::from_millis(2600));
             assert!(viewer.received("live:ended").is_empty());
             // The host drops for good: the session ends by itself.
             h.drop_connection();
@@ -512,6 +516,107 @@ async fn abandoned_sessions_end(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = post(&tc, "/live-session/start", Some(&host_token), json!({})).await;
     assert_eq!(status, StatusCode::CREATED);
+}
+
+/// A host who goes live and never connects (or whose cloud restarted) is absent: the
+/// sweeper ends the session after the grace period. A host with a socket connected — even
+/// outside the room — is present and keeps theirs.
+async fn hosts_who_never_connect_are_swept(backend: Backend) {
+    if node_modules().is_none() {
+        return;
+    }
+    let tc = start_live(backend, json!({"host_grace_ms": 3000})).await;
+    let (_, absent) = host(&tc, "081200000061", "Rina").await;
+    let (_, present) = host(&tc, "081200000062", "Maya").await;
+    let (_, v) = member(&tc, "081200000063", "Viewer").await;
+    let (_, room) = go_live(&tc, &absent).await;
+    let (_, kept_room) = go_live(&tc, &present).await;
+    let url = base(&tc);
+    tokio::task::spawn_blocking({
+        let present = present.clone();
+        move || {
+            let _maya = Socket::open("maya", &url, &present, false);
+            let mut viewer = Socket::open("viewer", &url, &v, false);
+            assert_eq!(viewer.ask("live:join", json!({"roomId": room}))["ok"], true);
+            let ended = viewer.event("live:ended", |d| d["reason"] == "host-disconnected");
+            assert_eq!(ended["roomId"], json!(room));
+            assert_eq!(ended["session"]["total_viewers"], 1);
+            std::thread::sleep(Duration::from_millis(2000));
+            assert_eq!(
+                viewer.ask("live:join", json!({"roomId": kept_room}))["ok"],
+                true,
+                "a connected host's session stays open"
+            );
+        }
+    })
+    .await
+    .unwrap();
+    let (status, _) = post(&tc, "/live-session/end", Some(&absent), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = post(&tc, "/live-session/end", Some(&present), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// An ended session's room is emptied: its sockets are out of it, a `live:message` into it
+/// is refused and reaches nobody.
+async fn ended_rooms_are_closed(backend: Backend) {
+    if node_modules().is_none() {
+        return;
+    }
+    let tc = start(backend).await;
+    let (_, host_token) = host(&tc, "081200000071", "Rina").await;
+    let (_, v1) = member(&tc, "081200000072", "V1").await;
+    let (_, v2) = member(&tc, "081200000073", "V2").await;
+    let (_, room) = go_live(&tc, &host_token).await;
+    let url = base(&tc);
+    let (mut h, mut s1, mut s2) = tokio::task::spawn_blocking({
+        let (room, host_token) = (room.clone(), host_token.clone());
+        move || {
+            let mut h = Socket::open("host", &url, &host_token, false);
+            assert_eq!(h.ask("live:join", json!({"roomId": room}))["ok"], true);
+            let mut s1 = Socket::open("v1", &url, &v1, false);
+            let mut s2 = Socket::open("v2", &url, &v2, false);
+            assert_eq!(s1.ask("live:join", json!({"roomId": room}))["ok"], true);
+            assert_eq!(s2.ask("live:join", json!({"roomId": room}))["ok"], true);
+            let sent = s1.ask(
+                "live:message",
+                json!({"roomId": room, "message": "sebelum"}),
+            );
+            assert_eq!(sent["ok"], true, "{sent}");
+            s2.event("live:new-message", |d| d["message"] == "sebelum");
+            (h, s1, s2)
+        }
+    })
+    .await
+    .unwrap();
+    let (status, ended) = post(&tc, "/live-session/end", Some(&host_token), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{ended}");
+    tokio::task::spawn_blocking(move || {
+        s1.event("live:ended", |d| d["reason"] == "ended");
+        s2.event("live:ended", |d| d["reason"] == "ended");
+        h.event("live:ended", |d| d["reason"] == "ended");
+        for socket in [&mut s1, &mut h] {
+            let refused = socket.ask(
+                "live:message",
+                json!({"roomId": room, "message": "sesudah"}),
+            );
+            assert_eq!(refused["ok"], false, "{refused}");
+            assert_eq!(refused["status"], 404, "{refused}");
+        }
+        let refused = s1.ask("live:gift", json!({"roomId": room, "gift_name": "rose"}));
+        assert_eq!(refused["ok"], false, "{refused}");
+        for socket in [&mut s1, &mut s2, &mut h] {
+            assert!(socket
+                .received("live:new-message")
+                .iter()
+                .all(|d| d["message"] == "sebelum"));
+        }
+        // Leaving it afterwards announces nothing to anybody.
+        assert_eq!(s2.ask("live:leave", json!({"roomId": room}))["ok"], true);
+        assert!(s1.received("live:user-left").is_empty());
+    })
+    .await
+    .unwrap();
 }
 
 async fn sockets_are_rate_limited(backend: Backend) {

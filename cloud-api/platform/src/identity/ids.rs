@@ -48,8 +48,9 @@ impl Email {
     }
 }
 
-/// An Indonesian phone number in canonical form: country code `62` then the national
-/// number, digits only. `0812…`, `62812…`, `+62 812-…` and `812…` are the same number.
+/// A phone number in canonical form: country code then the national number, digits only —
+/// Indonesian (`62…`) when parsed here, where `0812…`, `62812…`, `+62 812-…` and `812…` are
+/// the same number; of any country through [`Phone::from_e164_digits`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Phone(String);
@@ -92,14 +93,34 @@ impl Phone {
         Ok(Phone(format!("62{national}")))
     }
 
+    /// A number of any country that its caller judged against the numbering plan (the
+    /// `live` domain accepts ChatMe members abroad): its E.164 digits without the `+`
+    /// (`16502530000`, `6281234567890`). Country codes are prefix-free, so an Indonesian
+    /// number is the same identifier whichever constructor made it.
+    pub fn from_e164_digits(digits: &str) -> Result<Phone, IdError> {
+        if (8..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+        {
+            return Ok(Phone(digits.to_owned()));
+        }
+        Err(IdError(Msg::new(
+            "Nomor HP tidak valid (contoh: 081234567890)",
+            "Invalid phone number (e.g. 081234567890)",
+        )))
+    }
+
     /// `62812…`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// The local form people type: `0812…`.
+    /// The local form people type: `0812…` (`+1650…` for a number of another country).
     pub fn local(&self) -> String {
-        format!("0{}", &self.0[2..])
+        match self.0.strip_prefix("62") {
+            Some(national) => format!("0{national}"),
+            None => format!("+{}", self.0),
+        }
     }
 }
 
@@ -290,6 +311,21 @@ mod tests {
             Phone::parse("089123456789").unwrap().local(),
             "089123456789"
         );
+        let abroad = Phone::from_e164_digits("16502530000").unwrap();
+        assert_eq!(abroad.local(), "+16502530000");
+        assert_eq!(
+            Phone::from_e164_digits("6281234567890").unwrap(),
+            Phone::parse("081234567890").unwrap()
+        );
+        for bad in [
+            "",
+            "0812345678",
+            "1234567",
+            "1234567890123456",
+            "+16502530000",
+        ] {
+            assert!(Phone::from_e164_digits(bad).is_err(), "{bad}");
+        }
         for bad in [
             "",
             "0812",
