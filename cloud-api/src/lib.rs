@@ -45,7 +45,7 @@ pub struct Domains;
 impl DomainSet for Domains {
     fn domains() -> Vec<Arc<dyn Domain>> {
         vec![
-            Arc::new(access::Access),
+            Arc::new(access::Access::default()),
             Arc::new(people::People),
             Arc::new(attendance::Attendance),
             Arc::new(camera::Camera::default()),

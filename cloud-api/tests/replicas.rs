@@ -165,6 +165,72 @@ async fn postgres_redis_bad_logins_over_both_replicas_meet_one_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: `cargo xtask test` runs it where one is reachable"]
+async fn postgres_door_status_kept_in_memory_follows_every_writer() {
+    // Replica A answers door status from memory (the door board); a change ingested by B, a
+    // new door registered on B and a row changed by plain SQL all reach A's answers.
+    let replicas = two_replicas(None).await;
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let site = unique_site("board");
+    let dev = b.enroll_device(&site, "door-1").await;
+    let token = admin_token(a).await;
+    let status = |tc: &TestCloud, query: &'static str| {
+        let request = http()
+            .get(tc.url(&format!("/api/door/status{query}")))
+            .bearer_auth(&token);
+        async move { json(request.send().await.unwrap()).await }
+    };
+    let relay = |seq, locked| {
+        dev.seal(&dev.envelope(
+            seq,
+            protocol::Event::Relay {
+                locked,
+                cause: "test".into(),
+            },
+        ))
+    };
+    send_frames(b, &dev.token, &[relay(1, true)]).await;
+    // Read twice on A: the second answer comes from memory.
+    for _ in 0..2 {
+        let (code, door) = status(a, "?device_id=door-1").await;
+        assert_eq!(code, StatusCode::OK, "{door}");
+        assert_eq!(door["locked"], true);
+    }
+    // Written through B: A hears it from the database's notification.
+    send_frames(b, &dev.token, &[relay(2, false)]).await;
+    eventually(5, || async {
+        (status(a, "?device_id=door-1").await.1["locked"] == false).then_some(())
+    })
+    .await;
+    // Written through A: A's own next read already shows it (no waiting).
+    send_frames(a, &dev.token, &[relay(3, true)]).await;
+    assert_eq!(status(a, "?device_id=door-1").await.1["locked"], true);
+    // A door registered on B turns A's single door into a list.
+    assert!(status(a, "").await.1.is_object());
+    b.enroll_device(&site, "door-2").await;
+    eventually(5, || async {
+        status(a, "")
+            .await
+            .1
+            .as_array()
+            .map(Vec::len)
+            .filter(|n| *n == 2)
+    })
+    .await;
+    // Maintenance SQL, through no replica at all.
+    let db = Database::connect(a.database_url()).await.expect("connect");
+    db.execute_unprepared("UPDATE devices SET name = 'Pintu Gudang' WHERE id = 'door-2'")
+        .await
+        .expect("rename");
+    eventually(5, || async {
+        (status(a, "?device_id=door-2").await.1["name"] == "Pintu Gudang").then_some(())
+    })
+    .await;
+    // An unknown door stays 404, from memory or not.
+    assert_eq!(status(a, "?device_id=nope").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs PostgreSQL and Mosquitto: `cargo xtask test` runs it where both are reachable"]
 async fn postgres_mosquitto_replicas_share_device_traffic() {
     let broker = BrokerKind::require_mosquitto();

@@ -150,6 +150,10 @@ pub trait Projector: Send + Sync + 'static {
     ) -> Result<(), DbErr> {
         Ok(())
     }
+
+    /// After a transaction that stored these devices' events or state, or registered or
+    /// enrolled them, committed: for what a domain keeps outside the database (its caches).
+    fn committed(&self, _devices: &[&DeviceId]) {}
 }
 
 /// The records a domain keeps about users.

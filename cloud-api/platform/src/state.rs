@@ -83,6 +83,13 @@ impl std::fmt::Debug for Platform {
 }
 
 impl Platform {
+    /// Tells every projector that a transaction touching these devices committed.
+    pub fn committed(&self, devices: &[&protocol::DeviceId]) {
+        for projector in &self.projectors {
+            projector.committed(devices);
+        }
+    }
+
     /// The runtime state of type `T` that a domain put in [`crate::domain::Domain::prepare`].
     ///
     /// # Panics

@@ -1,16 +1,20 @@
 //! The access domain (seed 000, smart door): door status and remote door control under
 //! `/api/door/...`. The door status is a read model kept by [`DoorProjector`] inside the
-//! ingest transaction, from device events and retained state.
+//! ingest transaction, from device events and retained state, and served from the
+//! [`board::DoorBoard`] in memory on PostgreSQL.
 
+pub mod board;
 pub(crate) mod migration;
 pub(crate) mod routes;
 pub mod status;
 
 use std::sync::Arc;
 
+use board::DoorBoard;
 use platform::{
-    domain::{Domain, Projector},
+    domain::{Domain, DomainStates, PrepareContext, Projector},
     state::AppState,
+    CloudError,
 };
 use protocol::{DeviceId, DeviceState, Envelope};
 use sea_orm::{DatabaseTransaction, DbErr};
@@ -22,8 +26,10 @@ pub use routes::router;
 use status::DoorUpdate;
 
 /// The access domain.
-#[derive(Debug)]
-pub struct Access;
+#[derive(Debug, Default)]
+pub struct Access {
+    board: Arc<DoorBoard>,
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -51,7 +57,26 @@ impl Domain for Access {
     }
 
     fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(migration::M0002Access)]
+        vec![
+            Box::new(migration::M0002Access),
+            Box::new(migration::M0031DoorStatusNotify),
+        ]
+    }
+
+    async fn prepare(
+        &self,
+        _context: &PrepareContext<'_>,
+        states: &mut DomainStates,
+    ) -> Result<(), CloudError> {
+        states.insert(self.board.clone());
+        Ok(())
+    }
+
+    fn spawn(&self, platform: &AppState, shutdown: &tokio_util::sync::CancellationToken) {
+        let board = self.board.clone();
+        let db = platform.db.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { board.listen(db, shutdown).await });
     }
 
     fn router(&self) -> axum::Router<AppState> {
@@ -63,13 +88,17 @@ impl Domain for Access {
     }
 
     fn projector(&self) -> Option<Arc<dyn Projector>> {
-        Some(Arc::new(DoorProjector))
+        Some(Arc::new(DoorProjector {
+            board: self.board.clone(),
+        }))
     }
 }
 
 /// Keeps each door's status from its events and its retained state.
 #[derive(Debug)]
-pub struct DoorProjector;
+pub struct DoorProjector {
+    board: Arc<DoorBoard>,
+}
 
 #[async_trait::async_trait]
 impl Projector for DoorProjector {
@@ -104,5 +133,11 @@ impl Projector for DoorProjector {
         state: &DeviceState,
     ) -> Result<(), DbErr> {
         status::apply(txn, device.as_str(), &[DoorUpdate::from_state(state)]).await
+    }
+
+    fn committed(&self, devices: &[&DeviceId]) {
+        for device in devices {
+            self.board.changed(device.as_str());
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! `GET /api/door/status` and `POST /api/door/control` (seed 000).
 
+use std::sync::Arc;
+
 use axum::{
     extract::State,
+    http::header,
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -11,7 +14,7 @@ use protocol::{Command, DeviceId};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::status;
+use super::{board::DoorBoard, status};
 use platform::{
     audit, commands,
     error::{DbContext, ServiceError},
@@ -44,14 +47,13 @@ pub(crate) async fn door_status(
     _user: AuthUser,
     QueryParams(query): QueryParams<StatusQuery>,
 ) -> Result<Response, ApiError> {
-    let doors = status::list(&state.db, query.device_id.as_deref())
+    let answer = state
+        .domain::<Arc<DoorBoard>>()
+        .answer(&state.db, query.device_id.as_deref())
         .await
         .db("loading door status")?;
-    match (query.device_id.is_some(), doors.len()) {
-        (_, 0) => Err(not_found().into()),
-        (true, _) | (false, 1) => Ok(Json(&doors[0]).into_response()),
-        (false, _) => Ok(Json(doors).into_response()),
-    }
+    let body = answer.ok_or_else(not_found)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 #[derive(Deserialize)]

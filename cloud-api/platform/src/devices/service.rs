@@ -138,6 +138,7 @@ pub async fn create_device(
     .await
     .db("storing an enrolment code")?;
     txn.commit().await.db("committing device creation")?;
+    platform.committed(&[device_id]);
     tracing::info!(%site, device = %device_id, "Device registered; enrolment code issued.");
     Ok(EnrollmentCode {
         device_id: device_id.clone(),

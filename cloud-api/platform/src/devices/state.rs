@@ -119,5 +119,6 @@ async fn record(
         Vec::new()
     };
     txn.commit().await?;
+    platform.committed(&[device_id]);
     Ok(notifications)
 }

@@ -74,6 +74,7 @@ pub async fn store_events(
         .await
         .db("storing events")?;
     txn.commit().await.db("committing an ingest batch")?;
+    platform.committed(&outcome.devices.keys().collect::<Vec<_>>());
     notifications::push(platform, &outcome.notifications).await;
     if !outcome.new_events.is_empty() {
         platform
