@@ -59,10 +59,14 @@ fn decision(result: AccessResult) -> Event {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a small filesystem of its own: scripts/chaos/disk-full.sh mounts one and runs this"]
 async fn a_full_disk_keeps_the_door_deciding_and_safe_and_is_reported_when_space_returns() {
-    let root = PathBuf::from(
-        std::env::var("GERBANG_DISK_FULL_DIR")
-            .expect("GERBANG_DISK_FULL_DIR names the small filesystem"),
-    );
+    // `cargo xtask test` runs ignored tests too; without its own filesystem this one cannot
+    // fill a disk safely, so it says it was skipped (the chaos script runs it for real).
+    let Some(root) = std::env::var_os("GERBANG_DISK_FULL_DIR").map(PathBuf::from) else {
+        eprintln!(
+            "skipped: GERBANG_DISK_FULL_DIR is not set (scripts/chaos/disk-full.sh mounts a small filesystem and runs this test)"
+        );
+        return;
+    };
     let mut config = EdgeConfig::default();
     config.data_dir = root.join("edge");
     config.sim.traffic = false;
