@@ -21,7 +21,7 @@ use std::{
 };
 
 use axum::body::Bytes;
-use sea_orm::{sqlx::postgres::PgListener, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{sqlx::postgres::PgListener, ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 use tokio_util::sync::CancellationToken;
 
 use crate::status::{self, DoorStatusView};
@@ -188,6 +188,7 @@ fn render(one: bool, doors: &[DoorStatusView]) -> Option<Bytes> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
