@@ -681,7 +681,8 @@ async fn export_holds_every_domain_and_the_original_images(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let avatar_url = body["avatar_url"].as_str().unwrap().to_owned();
+    // Relative to the app's base URL (`…/chatme`), as the seed's app reads it.
+    let avatar_url = format!("/chatme{}", body["avatar_url"].as_str().unwrap());
     let served = http().get(tc.url(&avatar_url)).send().await.unwrap();
     assert_eq!(served.status(), StatusCode::OK);
     let avatar = served.bytes().await.unwrap().to_vec();
