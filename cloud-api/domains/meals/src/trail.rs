@@ -215,6 +215,9 @@ pub struct TrailQuery {
 }
 
 /// Turns `tanggalMulai`/`tanggalAkhir` (Jakarta days, both inclusive) into instants.
+/// The bounds are in UTC, as the timestamps are stored: SQLite compares them as text, and a
+/// Jakarta midnight written with `+07:00` would sort against UTC rows by its digits (between
+/// 17:00 and 24:00 UTC every row of the Jakarta day fell outside it).
 pub fn day_range(
     start: Option<&str>,
     end: Option<&str>,
@@ -223,7 +226,8 @@ pub fn day_range(
         Some(s) => Some(
             parse_date(s, "tanggalMulai")?
                 .midnight()
-                .assume_offset(JAKARTA),
+                .assume_offset(JAKARTA)
+                .to_offset(time::UtcOffset::UTC),
         ),
         None => None,
     };
@@ -233,7 +237,8 @@ pub fn day_range(
                 .next_day()
                 .unwrap_or(time::Date::MAX)
                 .midnight()
-                .assume_offset(JAKARTA),
+                .assume_offset(JAKARTA)
+                .to_offset(time::UtcOffset::UTC),
         ),
         None => None,
     };
