@@ -11,6 +11,11 @@ use std::time::Duration;
 use cloud_api::CloudConfig;
 use tokio_util::sync::CancellationToken;
 
+/// mimalloc: glibc's malloc and free took a fifth of an authenticated read's CPU in the
+/// profile of `docs/SCALING.md`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EMAIL: &str = "bench@gerbang.test";
 const PASSWORD: &str = "bench-password-123";
 

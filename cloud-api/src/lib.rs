@@ -50,7 +50,7 @@ impl DomainSet for Domains {
             Arc::new(attendance::Attendance),
             Arc::new(camera::Camera::default()),
             Arc::new(history::History),
-            Arc::new(meals::Meals),
+            Arc::new(meals::Meals::default()),
             Arc::new(sakip::Sakip),
             Arc::new(live::Live::default()),
         ]

@@ -10,6 +10,7 @@ pub mod socketio;
 
 use std::time::Duration;
 
+pub use cloud_api::testkit::eventually;
 use cloud_api::testkit::{Backend, BrokerKind, TestCloud};
 use protocol::{sync::SNAPSHOTS_PATH, AccessMethod, AccessResult, Event};
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
@@ -96,25 +97,6 @@ pub fn device<'a>(list: &'a Value, id: &str) -> &'a Value {
         .iter()
         .find(|d| d["id"] == id)
         .unwrap_or_else(|| panic!("device {id} not listed in {list}"))
-}
-
-/// Polls `check` until it returns `Some`, for up to `secs` seconds.
-pub async fn eventually<T, F, Fut>(secs: u64, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "condition not met within {secs} s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 pub async fn metrics(tc: &TestCloud) -> String {

@@ -17,11 +17,11 @@ use std::{
         atomic::{AtomicBool, Ordering},
         RwLock,
     },
-    time::Duration,
 };
 
 use axum::body::Bytes;
-use sea_orm::{sqlx::postgres::PgListener, ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
+use platform::db::notify::{self, ChangeSink};
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio_util::sync::CancellationToken;
 
 use crate::status::{self, DoorStatusView};
@@ -29,20 +29,32 @@ use crate::status::{self, DoorStatusView};
 /// The channel the triggers notify; the payload is the device id.
 pub const CHANNEL: &str = "gerbang_door_status";
 
-/// What the status route answers for a request.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Question {
-    /// `?device_id=…`: that door.
-    One(String),
-    /// No `device_id`: the only door, or the list of them all.
-    All,
-}
-
 #[derive(Debug, Default)]
 struct Entries {
     /// Bumped by every change; a load stores its answer only if this did not move.
     changes: u64,
-    answers: HashMap<Question, Bytes>,
+    /// `?device_id=…`: each door's answer, looked up by the id as asked (no allocation).
+    doors: HashMap<String, Bytes>,
+    /// No `device_id`: the only door, or the list of them all.
+    all: Option<Bytes>,
+}
+
+impl Entries {
+    fn get(&self, device: Option<&str>) -> Option<&Bytes> {
+        match device {
+            Some(id) => self.doors.get(id),
+            None => self.all.as_ref(),
+        }
+    }
+
+    fn insert(&mut self, device: Option<&str>, body: Bytes) {
+        match device {
+            Some(id) => {
+                self.doors.insert(id.to_owned(), body);
+            }
+            None => self.all = Some(body),
+        }
+    }
 }
 
 /// The board of one cloud replica.
@@ -64,15 +76,11 @@ impl DoorBoard {
         db: &DatabaseConnection,
         device: Option<&str>,
     ) -> Result<Answer, DbErr> {
-        let question = match device {
-            Some(id) => Question::One(id.to_owned()),
-            None => Question::All,
-        };
         let live = self.live.load(Ordering::Acquire);
         let before = {
             let entries = self.read();
             if live {
-                if let Some(body) = entries.answers.get(&question) {
+                if let Some(body) = entries.get(device) {
                     return Ok(Some(body.clone()));
                 }
             }
@@ -85,7 +93,7 @@ impl DoorBoard {
         if live {
             let mut entries = self.write();
             if entries.changes == before && self.live.load(Ordering::Acquire) {
-                entries.answers.insert(question, body.clone());
+                entries.insert(device, body.clone());
             }
         }
         Ok(Some(body))
@@ -95,71 +103,14 @@ impl DoorBoard {
     pub fn changed(&self, device: &str) {
         let mut entries = self.write();
         entries.changes += 1;
-        entries.answers.remove(&Question::One(device.to_owned()));
-        entries.answers.remove(&Question::All);
-    }
-
-    /// Drops every answer (a change may have gone unheard).
-    fn forget_all(&self) {
-        let mut entries = self.write();
-        entries.changes += 1;
-        entries.answers.clear();
+        entries.doors.remove(device);
+        entries.all = None;
     }
 
     /// Keeps the board in step with the database's notifications until `shutdown`; on
     /// SQLite it stays off and every read goes to the database.
     pub async fn listen(&self, db: DatabaseConnection, shutdown: CancellationToken) {
-        if db.get_database_backend() != DbBackend::Postgres {
-            return;
-        }
-        let pool = db.get_postgres_connection_pool().clone();
-        let mut backoff = Duration::from_millis(200);
-        while !shutdown.is_cancelled() {
-            let connected = async {
-                let mut listener = PgListener::connect_with(&pool).await?;
-                listener.listen(CHANNEL).await?;
-                Ok::<_, sea_orm::sqlx::Error>(listener)
-            }
-            .await;
-            let mut listener = match connected {
-                Ok(listener) => listener,
-                Err(err) => {
-                    tracing::warn!(error = %err, "Door board: cannot listen; reading the database.");
-                    tokio::select! {
-                        () = shutdown.cancelled() => return,
-                        () = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
-                    continue;
-                }
-            };
-            backoff = Duration::from_millis(200);
-            // Whatever changed before the LISTEN took effect is unknown: start afresh.
-            self.forget_all();
-            self.live.store(true, Ordering::Release);
-            tracing::debug!("Door board live.");
-            loop {
-                let received = tokio::select! {
-                    () = shutdown.cancelled() => None,
-                    received = listener.try_recv() => Some(received),
-                };
-                match received {
-                    None => {
-                        self.live.store(false, Ordering::Release);
-                        return;
-                    }
-                    Some(Ok(Some(notification))) => self.changed(notification.payload()),
-                    Some(Ok(None)) | Some(Err(_)) => {
-                        // The connection dropped; notifications may have been lost with it.
-                        self.live.store(false, Ordering::Release);
-                        self.forget_all();
-                        tracing::warn!("Door board: notifications interrupted; reconnecting.");
-                        break;
-                    }
-                }
-            }
-        }
-        self.live.store(false, Ordering::Release);
+        notify::follow(db, CHANNEL, self, shutdown).await;
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Entries> {
@@ -172,6 +123,24 @@ impl DoorBoard {
         self.entries
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl ChangeSink for DoorBoard {
+    fn changed(&self, device: &str) {
+        DoorBoard::changed(self, device);
+    }
+
+    /// Drops every answer (a change may have gone unheard).
+    fn forget_all(&self) {
+        let mut entries = self.write();
+        entries.changes += 1;
+        entries.doors.clear();
+        entries.all = None;
+    }
+
+    fn set_live(&self, live: bool) {
+        self.live.store(live, Ordering::Release);
     }
 }
 
@@ -227,17 +196,15 @@ mod tests {
         let board = DoorBoard::default();
         {
             let mut e = board.write();
-            e.answers
-                .insert(Question::One("a".into()), Bytes::from_static(b"a"));
-            e.answers
-                .insert(Question::One("b".into()), Bytes::from_static(b"b"));
-            e.answers.insert(Question::All, Bytes::from_static(b"ab"));
+            e.insert(Some("a"), Bytes::from_static(b"a"));
+            e.insert(Some("b"), Bytes::from_static(b"b"));
+            e.insert(None, Bytes::from_static(b"ab"));
         }
         board.changed("a");
         let e = board.read();
         assert_eq!(e.changes, 1);
-        assert!(!e.answers.contains_key(&Question::One("a".into())));
-        assert!(!e.answers.contains_key(&Question::All));
-        assert!(e.answers.contains_key(&Question::One("b".into())));
+        assert!(e.get(Some("a")).is_none());
+        assert!(e.get(None).is_none());
+        assert!(e.get(Some("b")).is_some());
     }
 }

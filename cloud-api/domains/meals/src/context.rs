@@ -119,26 +119,59 @@ fn no_access() -> MealsError {
     ))
 }
 
-async fn member(parts: &mut Parts, state: &AppState) -> Result<Member, MealsError> {
-    let AuthUser(claims) = AuthUser::from_request_parts(parts, state)
-        .await
-        .map_err(|_| {
-            MealsError::Unauthorized(Msg::new(
-                "Token tidak valid atau sudah kedaluwarsa",
-                "The token is invalid or has expired",
-            ))
-        })?;
-    let role = claims
-        .roles
-        .get(DOMAIN)
-        .and_then(|r| Role::parse(r))
-        .ok_or_else(no_access)?;
-    let profile = profile_of(&state.db, claims.sub).await?;
-    Ok(Member {
-        claims,
-        role,
-        profile,
-    })
+/// A signed-in caller with a meals role, before their profile is read: enough to look up
+/// an answer kept in memory (`order_board`); [`Caller::member`] completes it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub claims: Claims,
+    pub role: Role,
+}
+
+impl Caller {
+    /// The [`Member`] this caller is, refused while a temporary password must be changed.
+    pub async fn member(self, state: &AppState) -> Result<Member, MealsError> {
+        let member = self.profiled(state).await?;
+        if member.profile.must_change_password {
+            return Err(MealsError::Forbidden(Msg::new(
+                "Silakan ganti password sementara Anda terlebih dahulu",
+                "Please change your temporary password first",
+            )));
+        }
+        Ok(member)
+    }
+
+    async fn profiled(self, state: &AppState) -> Result<Member, MealsError> {
+        let profile = profile_of(&state.db, self.claims.sub).await?;
+        Ok(Member {
+            claims: self.claims,
+            role: self.role,
+            profile,
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = platform::http::error::ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let AuthUser(claims) = AuthUser::from_request_parts(parts, state)
+            .await
+            .map_err(|_| {
+                MealsError::Unauthorized(Msg::new(
+                    "Token tidak valid atau sudah kedaluwarsa",
+                    "The token is invalid or has expired",
+                ))
+            })?;
+        let role = claims
+            .roles
+            .get(DOMAIN)
+            .and_then(|r| Role::parse(r))
+            .ok_or_else(no_access)?;
+        Ok(Caller { claims, role })
+    }
 }
 
 impl FromRequestParts<AppState> for Member {
@@ -148,15 +181,8 @@ impl FromRequestParts<AppState> for Member {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let member = member(parts, state).await?;
-        if member.profile.must_change_password {
-            return Err(MealsError::Forbidden(Msg::new(
-                "Silakan ganti password sementara Anda terlebih dahulu",
-                "Please change your temporary password first",
-            ))
-            .into());
-        }
-        Ok(member)
+        let caller = Caller::from_request_parts(parts, state).await?;
+        Ok(caller.member(state).await?)
     }
 }
 
@@ -180,7 +206,8 @@ impl FromRequestParts<AppState> for AnyMember {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(AnyMember(member(parts, state).await?))
+        let caller = Caller::from_request_parts(parts, state).await?;
+        Ok(AnyMember(caller.profiled(state).await?))
     }
 }
 

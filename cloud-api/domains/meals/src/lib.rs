@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod master;
 pub(crate) mod migration;
+pub mod order_board;
 pub mod orders;
 pub mod reports;
 pub mod trail;
@@ -34,6 +35,8 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::OpenApi;
 use uuid::Uuid;
+
+use order_board::OrderBoard;
 
 pub use demo::seed_demo;
 
@@ -71,11 +74,14 @@ impl Default for MealsConfig {
 #[derive(Debug, Clone)]
 pub struct MealsState {
     pub config: MealsConfig,
+    pub orders: Arc<OrderBoard>,
 }
 
 /// The meals domain.
-#[derive(Debug)]
-pub struct Meals;
+#[derive(Debug, Default)]
+pub struct Meals {
+    orders: Arc<OrderBoard>,
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -141,7 +147,10 @@ impl Domain for Meals {
     }
 
     fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(migration::M0100Meals)]
+        vec![
+            Box::new(migration::M0100Meals),
+            Box::new(migration::M0101OrderList),
+        ]
     }
 
     async fn prepare(
@@ -159,7 +168,10 @@ impl Domain for Meals {
             seed_demo(context.db).await?;
             tracing::info!("Meals demo data seeded ([meals] demo_data).");
         }
-        states.insert(MealsState { config });
+        states.insert(MealsState {
+            config,
+            orders: self.orders.clone(),
+        });
         Ok(())
     }
 
@@ -172,6 +184,10 @@ impl Domain for Meals {
             .merge(orders::router())
             .merge(trail::router())
             .merge(reports::router())
+            .layer(axum::middleware::from_fn({
+                let board = self.orders.clone();
+                move |request, next| order_board::after_writes(board.clone(), request, next)
+            }))
     }
 
     fn openapi(&self) -> utoipa::openapi::OpenApi {
@@ -182,8 +198,18 @@ impl Domain for Meals {
         Some(Arc::new(MealsRecords))
     }
 
-    /// Sockets of meals users also join `karyawan:<profile id>` (seed 003).
-    fn spawn(&self, platform: &AppState, _shutdown: &tokio_util::sync::CancellationToken) {
+    /// Follows the order board's notifications; sockets of meals users also join
+    /// `karyawan:<profile id>` (seed 003).
+    fn spawn(&self, platform: &AppState, shutdown: &tokio_util::sync::CancellationToken) {
+        {
+            let board = self.orders.clone();
+            let db = platform.db.clone();
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                platform::db::notify::follow(db, order_board::CHANNEL, board.sink(), shutdown)
+                    .await;
+            });
+        }
         let db = platform.db.clone();
         platform
             .realtime

@@ -220,3 +220,56 @@ impl MigrationTrait for M0100Meals {
             .await
     }
 }
+
+/// The order list's read path: an index in its order (newest first), so a page is read
+/// without sorting every order; and on PostgreSQL, statement triggers that `NOTIFY`
+/// [`crate::order_board::CHANNEL`] on every change to what an order list shows (orders,
+/// profiles, departments, shifts, and the platform's users for names and employee
+/// numbers), so every replica's [`crate::order_board::OrderBoard`] hears of it on commit.
+pub(crate) struct M0101OrderList;
+
+impl MigrationName for M0101OrderList {
+    fn name(&self) -> &str {
+        "m0101_meals_order_list"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0101OrderList {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_meals_orders_newest")
+                    .table(MealsOrders::Table)
+                    .col(MealsOrders::CreatedAt)
+                    .col(MealsOrders::Id)
+                    .to_owned(),
+            )
+            .await?;
+        if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return Ok(());
+        }
+        let channel = crate::order_board::CHANNEL;
+        let db = manager.get_connection();
+        db.execute_unprepared(&format!(
+            "CREATE OR REPLACE FUNCTION gerbang_meals_changed() RETURNS trigger AS $$ \
+             BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$ LANGUAGE plpgsql"
+        ))
+        .await?;
+        for table in [
+            "meals_orders",
+            "meals_employees",
+            "meals_departments",
+            "meals_shifts",
+            "users",
+        ] {
+            db.execute_unprepared(&format!(
+                "CREATE TRIGGER {table}_meals_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE \
+                 ON {table} FOR EACH STATEMENT EXECUTE FUNCTION gerbang_meals_changed()"
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+}

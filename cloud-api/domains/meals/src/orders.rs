@@ -12,7 +12,8 @@
 use std::collections::HashMap;
 
 use axum::{
-    extract::State,
+    body::Bytes,
+    extract::{RawQuery, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, patch, post},
@@ -34,10 +35,10 @@ use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    context::{optional_id, parse_date, text_between, today, Member, Page, Role},
+    context::{optional_id, parse_date, text_between, today, Caller, Member, Page, Role},
     entities::{department, employee, order, shift},
     error::{invalid, order_not_found, MealsError, MealsJson},
-    events,
+    events, order_board,
     trail::{self, Action},
     MealsState, PREFIX,
 };
@@ -504,9 +505,16 @@ pub struct ListQuery {
     responses((status = 200, description = "`{data, total, page, limit, totalPages}`"), (status = 400), (status = 401)))]
 pub async fn list(
     State(state): State<AppState>,
-    member: Member,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
+    let board = &state.domain::<MealsState>().orders;
+    let pending = match board.lookup(caller.claims.sub, raw.as_deref().unwrap_or_default()) {
+        Ok(kept) => return Ok(order_board::respond(kept)),
+        Err(pending) => pending,
+    };
+    let member = caller.member(&state).await?;
     let page = Page::parse(q.page.as_deref(), q.limit.as_deref())?;
     let mut cond = Condition::all();
     if let Some(status) = q.status.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -545,7 +553,11 @@ pub async fn list(
         .all(&state.db)
         .await
         .map_err(MealsError::from)?;
-    Ok(Json(page.wrap(views(&state.db, rows).await?, total)))
+    let answer = page.wrap(views(&state.db, rows).await?, total);
+    // Serialising a JSON value cannot fail.
+    let body = Bytes::from(serde_json::to_vec(&answer).unwrap_or_default());
+    board.store(pending, body.clone());
+    Ok(order_board::respond(body))
 }
 
 /// The order `id` as `member` may see it: an employee only their own (another's is 404).

@@ -12,7 +12,10 @@ use std::collections::BTreeSet;
 use std::io::Cursor;
 
 use calamine::{Reader, Xlsx};
-use cloud_api::{db_tests, testkit::Backend};
+use cloud_api::{
+    db_tests,
+    testkit::{eventually, Backend, BrokerKind, TestCloud},
+};
 use common::*;
 use reqwest::{Method, StatusCode};
 use sea_orm::ConnectionTrait;
@@ -28,6 +31,76 @@ db_tests!(
     reports_and_trail,
     reports_in_every_format
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: `cargo xtask test` runs it where one is reachable"]
+async fn postgres_order_lists_kept_in_memory_follow_every_writer() {
+    // Replica A keeps order lists in memory (the order board); an order made through B, a
+    // status changed through B and a name changed by plain SQL all reach A's lists, and a
+    // write through A is read back at once.
+    let mut replicas =
+        TestCloud::start_replicas(2, Backend::require_postgres(), BrokerKind::Embedded, |_| {})
+            .await;
+    let b = replicas.pop().unwrap();
+    let w = world_on(replicas.pop().unwrap()).await;
+    async fn list(tc: &TestCloud, who: &Caller) -> Value {
+        let (status, body) = req(tc, who, Method::GET, "/orders?limit=50", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+    // Read twice on A: the second answer comes from memory.
+    for _ in 0..2 {
+        assert_eq!(list(&w.tc, &w.admin).await["total"], 0);
+    }
+    // Written through A: A's next read shows it without waiting.
+    let first = order(&w, &w.employee, 2).await;
+    assert_eq!(list(&w.tc, &w.admin).await["total"], 1);
+    assert_eq!(list(&w.tc, &w.employee).await["total"], 1);
+    // Written through B: A hears of it from the database's notification.
+    let (status, body) = req(
+        &b,
+        &w.employee2,
+        Method::POST,
+        "/orders",
+        Some(json!({"shiftId": w.shift, "jumlahPesanan": 1})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    eventually(5, || async {
+        (list(&w.tc, &w.admin).await["total"] == 2).then_some(())
+    })
+    .await;
+    // The employee's own list on A is still theirs alone.
+    assert_eq!(list(&w.tc, &w.employee).await["total"], 1);
+    // A status changed through B.
+    let id = first["id"].as_i64().unwrap();
+    let (status, body) = req(
+        &b,
+        &w.dapur,
+        Method::PATCH,
+        &format!("/orders/{id}/status"),
+        Some(json!({"status": "IN_PROGRESS"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    eventually(5, || async {
+        let mine = list(&w.tc, &w.employee).await;
+        (mine["data"][0]["statusPesanan"] == "IN_PROGRESS").then_some(())
+    })
+    .await;
+    // Maintenance SQL, through no replica: the orderer's name on the platform's users.
+    let db = sea_orm::Database::connect(w.tc.database_url())
+        .await
+        .unwrap();
+    db.execute_unprepared("UPDATE users SET name = 'Karyawan Baru' WHERE employee_no = 'EMP001'")
+        .await
+        .unwrap();
+    eventually(5, || async {
+        let mine = list(&w.tc, &w.employee).await;
+        (mine["data"][0]["karyawan"]["namaLengkap"] == "Karyawan Baru").then_some(())
+    })
+    .await;
+}
 
 fn today_jakarta() -> time::Date {
     time::OffsetDateTime::now_utc()

@@ -15,16 +15,9 @@ use cloud_api::testkit::{Backend, BrokerKind, TestCloud};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{json, Value};
 
-const SETUP: &[&str] = &[
-    "INSERT INTO sakip_opd (code, name, is_active, created_at) SELECT 'OPD' || g, 'OPD ' || g, true, now() FROM generate_series(1, {opds}) g",
-    "INSERT INTO sakip_renstra (opd_id, period, mission, is_active, created_at) SELECT g, '2021-2026', '[]', true, now() FROM generate_series(1, {opds}) g",
-    "INSERT INTO sakip_tujuan (renstra_id, code, name, sort_order, created_at) SELECT g, 'T1', 'Tujuan', 1, now() FROM generate_series(1, {opds}) g",
-    "INSERT INTO sakip_sasaran (tujuan_id, code, name, sort_order, created_at) SELECT g, 'S1', 'Sasaran', 1, now() FROM generate_series(1, {opds}) g",
-    "INSERT INTO sakip_indicators (opd_id, parent_type, parent_id, name, unit, frequency, polarity, created_at) SELECT o, 'sasaran', o, 'Indikator kinerja ' || i, '%', 'monthly', 'higher_better', now() FROM generate_series(1, {opds}) o, generate_series(1, 1000) i",
-    "INSERT INTO sakip_performance_targets (indicator_id, year, quarter, month, target_value, created_at) SELECT i.id, y, CASE WHEN m = 0 THEN 0 ELSE (m - 1) / 3 + 1 END, m, '80', now() FROM sakip_indicators i, generate_series(2021, 2025) y, generate_series(0, 12) m",
-    "INSERT INTO sakip_performance_achievements (indicator_id, year, quarter, month, achievement_value, percentage, input_by, created_at, updated_at) SELECT i.id, y, (m - 1) / 3 + 1, m, '90', '112.50', '00000000-0000-0000-0000-000000000000', now(), now() FROM sakip_indicators i, generate_series(2021, 2025) y, generate_series(1, 12) m",
-    "ANALYZE",
-];
+/// The data set (`scripts/bench/sakip-data.sql`, shared with `scripts/bench/peer.sh`): one
+/// statement a line, `{opds}` replaced.
+const SETUP: &str = include_str!("../../../../scripts/bench/sakip-data.sql");
 
 /// The statements `GET /performance/data?year=2025&opd_id=1&quarter=2&month=6` runs (as
 /// `performance::load_data` builds them), whose plans the bench prints: each must use an index.
@@ -62,7 +55,10 @@ async fn main() {
     let tc = TestCloud::start(backend, BrokerKind::Embedded).await;
     let db = Database::connect(tc.database_url()).await.unwrap();
     let started = Instant::now();
-    for sql in SETUP {
+    for sql in SETUP
+        .lines()
+        .filter(|l| !l.starts_with("--") && !l.trim().is_empty())
+    {
         db.execute_unprepared(&sql.replace("{opds}", &opds.to_string()))
             .await
             .unwrap();

@@ -4,6 +4,7 @@
 pub mod entities;
 mod identity_migration;
 mod migration;
+pub mod notify;
 
 use std::time::Duration;
 

@@ -141,7 +141,11 @@ pub async fn world(backend: Backend) -> World {
 
 /// [`world`] on a cloud whose configuration `adjust` changed first.
 pub async fn world_with(backend: Backend, adjust: impl FnOnce(&mut CloudConfig)) -> World {
-    let tc = TestCloud::start_with(backend, BrokerKind::Embedded, adjust).await;
+    world_on(TestCloud::start_with(backend, BrokerKind::Embedded, adjust).await).await
+}
+
+/// [`world`] on a cloud already started (one of several replicas, say).
+pub async fn world_on(tc: TestCloud) -> World {
     // The platform's bootstrap admin holds the meals top role (administrator).
     let (status, body) = call(
         http()
