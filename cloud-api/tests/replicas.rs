@@ -8,6 +8,7 @@ mod common;
 
 use std::time::Duration;
 
+use cloud_api::platform::mqtt::nats::NatsConfig;
 use cloud_api::testkit::{
     fleet::{Fleet, Stream},
     nats::NatsCluster,
@@ -16,7 +17,7 @@ use cloud_api::testkit::{
 use common::{device_stub::DeviceStub, socketio::*, *};
 use protocol::Channel;
 use reqwest::{header, Method, StatusCode};
-use rumqttc::QoS;
+use rumqttc::{AsyncClient, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, QoS};
 use sea_orm::{ConnectionTrait, Database};
 use sea_orm_migration::MigratorTrait;
 use serde_json::json;
@@ -339,17 +340,21 @@ async fn postgres_redis_socketio_a_client_on_one_replica_sees_what_another_inges
 
 /// Two replicas on one PostgreSQL consuming device traffic from `nats`' JetStream; the
 /// devices are told node `mqtt_node`'s MQTT listener.
+/// The replicas answer the cluster's auth callout, so the devices log in with their own
+/// credentials.
 async fn nats_replicas(nats: &NatsCluster, mqtt_node: usize) -> Vec<TestCloud> {
-    let (urls, mqtt) = (nats.client_urls(), nats.mqtt_url(mqtt_node));
+    let mut settings = NatsConfig::default();
+    nats.configure(&mut settings);
+    settings.replicas = 3;
+    // A dead replica's deliveries go to the other one soon.
+    settings.ack_wait_secs = 3;
+    let mqtt = nats.mqtt_url(mqtt_node);
     TestCloud::start_replicas(
         2,
         Backend::require_postgres(),
         BrokerKind::Embedded,
         move |config| {
-            config.nats.url = Some(urls.clone());
-            config.nats.replicas = 3;
-            // A dead replica's deliveries go to the other one soon.
-            config.nats.ack_wait_secs = 3;
+            config.nats = settings.clone();
             config.mqtt.public_url = Some(mqtt.clone());
         },
     )
@@ -377,6 +382,158 @@ async fn postgres_nats_a_replica_dying_mid_stream_loses_nothing() {
     // `scripts/scale/replicas.sh`'s, with BROKER=nats: its JetStream elections take longer
     // than a suite should wait on a busy machine.)
     stream_while_a_replica_stops(&mut replicas, &nats.mqtt_url(2), "natsdie").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL and a nats-server: `cargo xtask test` runs it where both are there"]
+async fn postgres_nats_device_credentials_confine_it_to_its_own_topics() {
+    let nats = NatsCluster::start(3).await;
+    let replicas = nats_replicas(&nats, 0).await;
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let site = unique_site("natsauth");
+    let mut door1 = a.enroll_device(&site, "door-1").await;
+    let door2 = a.enroll_device(&site, "door-2").await;
+    let mqtt = nats.mqtt_url(0);
+
+    // Refused: a wrong password, an unknown device, a device using another's client id
+    // (it would take over that device's session), and a device speaking NATS instead.
+    for (client_id, user, pass) in [
+        ("door-1", "door-1", "not-the-token"),
+        ("door-9", "door-9", door1.token.as_str()),
+        ("door-1", "door-2", door2.token.as_str()),
+    ] {
+        let refused = mqtt_connect(&mqtt, client_id, user, pass).await;
+        assert!(
+            matches!(
+                refused,
+                Err(ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized)
+            ),
+            "{user} as {client_id}: {refused:?}"
+        );
+    }
+    let over_nats = tokio::time::timeout(
+        Duration::from_secs(10),
+        async_nats::ConnectOptions::with_user_and_password("door-1".into(), door1.token.clone())
+            .connect(nats.client_urls().split(',').next().unwrap_or_default()),
+    )
+    .await;
+    assert!(
+        !matches!(over_nats, Ok(Ok(_))),
+        "a device's credentials opened a NATS connection"
+    );
+
+    // Door 1 logs in with its own credentials (and subscribes to its commands).
+    let forged = door1.next_frame(granted());
+    let own = door1.next_frame(granted());
+    let events1 = door1.topic(Channel::Events);
+    let receipts1 = door1.topic(Channel::Receipts);
+    let commands1 = door1.topic(Channel::Commands);
+    let stub = DeviceStub::start(door1, a, true).await;
+
+    // Door 2, logged in with its own credentials, may neither subscribe to door 1's topics
+    // (nor to everything) nor publish on them: a frame of door 1's it replays there never
+    // reaches the cloud, though it is validly sealed.
+    let (intruder, mut intruder_loop) = door2.mqtt_client(&mqtt);
+    for filter in [&commands1, &receipts1, &"gerbang/#".to_owned()] {
+        intruder
+            .subscribe(filter.as_str(), QoS::AtLeastOnce)
+            .await
+            .unwrap();
+    }
+    intruder
+        .publish(&events1, QoS::AtLeastOnce, false, forged)
+        .await
+        .unwrap();
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let intruder_task = tokio::spawn(async move {
+        loop {
+            match intruder_loop.poll().await {
+                Ok(Event::Incoming(Packet::SubAck(ack))) => {
+                    let _ = seen_tx.send(format!("suback {:?}", ack.return_codes));
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let _ = seen_tx.send(format!("publish on {}", p.topic));
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    let _ = seen_tx.send(format!("error {err}"));
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+    });
+    for _ in 0..3 {
+        let event = tokio::time::timeout(Duration::from_secs(10), seen.recv())
+            .await
+            .expect("a SUBACK for each filter")
+            .expect("intruder loop running");
+        assert_eq!(
+            event, "suback [Failure]",
+            "door-2 subscribing to another door's topic"
+        );
+    }
+    // Door 1's own event is stored and receipted; the forged one never arrives.
+    stub.client
+        .publish(&events1, QoS::AtLeastOnce, false, own)
+        .await
+        .unwrap();
+    let admin = admin_token(b).await;
+    eventually(30, || async {
+        let listed = get_devices(b, &admin).await;
+        (device(&listed, "door-1")["last_seq"] == 2).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let listed = get_devices(b, &admin).await;
+    assert_eq!(device(&listed, "door-1")["events_stored"], 1, "{listed}");
+    // Door 1 still takes commands, through either replica; door 2 heard none of it.
+    let token = admin_token(b).await;
+    let (status, body) = call(
+        authed(b, Method::POST, "/api/door/control", &token)
+            .json(&json!({"device_id": "door-1", "action": "unlock", "duration_ms": 1000})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "acked", "{body}");
+    assert!(
+        seen.try_recv().is_err(),
+        "door-2 received something of door-1's"
+    );
+    intruder_task.abort();
+    stub.stop().await;
+}
+
+/// An MQTT CONNECT to `url`: `Ok` on its acceptance, else the broker's refusal.
+async fn mqtt_connect(
+    url: &str,
+    client_id: &str,
+    user: &str,
+    pass: &str,
+) -> Result<(), ConnectReturnCode> {
+    let (host, port) = url
+        .trim_start_matches("mqtt://")
+        .rsplit_once(':')
+        .expect("host:port");
+    let mut options = MqttOptions::new(client_id, host, port.parse().expect("a port"));
+    options.set_credentials(user, pass);
+    let (client, mut eventloop) = AsyncClient::new(options, 10);
+    let outcome = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(ack))) => break ack.code,
+                Ok(_) => {}
+                Err(ConnectionError::ConnectionRefused(code)) => break code,
+                Err(err) => panic!("MQTT CONNECT as {user}: {err}"),
+            }
+        }
+    })
+    .await
+    .expect("a CONNACK within 15 s");
+    let _ = client.try_disconnect();
+    match outcome {
+        ConnectReturnCode::Success => Ok(()),
+        refused => Err(refused),
+    }
 }
 
 /// 200 events from one door over the replicas' broker: stored once each, both replicas

@@ -36,7 +36,7 @@ use crate::{
         mqtt::{self, AuthRequest, BrokerLink, BrokerUrl, MqttHandle, SERVICE_USER},
         realtime::Realtime,
         replicas::Replicas,
-        secrets::{self, constant_time_eq, random_bytes, sha256_hex},
+        secrets::{self, constant_time_eq, random_bytes},
         security::RateLimits,
         state::{AppState, Platform},
     },
@@ -249,6 +249,8 @@ pub async fn start<D: DomainSet>(
         }
     };
     let device_mqtt_url = config.mqtt.public_url.clone().unwrap_or(device_mqtt_url);
+    // With an issuer seed, the replicas answer the NATS cluster's auth callout.
+    let callout_issuer = mqtt::nats::CalloutIssuer::from_config(&config.nats)?;
     let (link, feed) = match config.nats.url {
         Some(_) => {
             let client = mqtt::nats::connect(&config.nats, &client_id).await?;
@@ -353,6 +355,15 @@ pub async fn start<D: DomainSet>(
         inner.clone(),
     ));
     let (subscribed_tx, mut subscribed_rx) = tokio::sync::watch::channel(false);
+    let callouts = match (&feed, callout_issuer) {
+        (DeviceFeed::Nats(client), Some(issuer)) => Some(tokio::spawn(mqtt::nats::serve_callouts(
+            platform.clone(),
+            client.clone(),
+            issuer,
+            mqtt_stop.clone(),
+        ))),
+        _ => None,
+    };
     let mqtt_loop = match feed {
         DeviceFeed::Mqtt(eventloop) => tokio::spawn(mqtt::run_loop(
             platform.clone(),
@@ -402,6 +413,9 @@ pub async fn start<D: DomainSet>(
         let _ = batcher.await;
         mqtt_stop.cancel();
         let _ = mqtt_loop.await;
+        if let Some(callouts) = callouts {
+            let _ = callouts.await;
+        }
         if let Some(relay) = relay {
             let _ = relay.await;
         }
@@ -453,16 +467,13 @@ async fn answer_auth(
             let ok = if request.username == SERVICE_USER {
                 constant_time_eq(&request.password, &service_secret)
             } else {
-                match DeviceId::parse(&request.username) {
-                    Ok(id) => match platform.devices.get(&platform.db, &id).await {
-                        Ok(Some(device)) => constant_time_eq(
-                            &sha256_hex(request.password.as_bytes()),
-                            &device.token_hash,
-                        ),
-                        _ => false,
-                    },
-                    Err(_) => false,
-                }
+                devices::device_from_mqtt_credentials(
+                    &platform,
+                    &request.username,
+                    &request.password,
+                )
+                .await
+                .is_some()
             };
             if !ok {
                 tracing::warn!(

@@ -188,7 +188,8 @@ impl CloudConfig {
     /// `GERBANG_PUBLIC_URL`, `GERBANG_ADMIN_EMAIL`, `GERBANG_ADMIN_PASSWORD`,
     /// `GERBANG_COMMAND_TIMEOUT_SECS`, `GERBANG_MQTT_ADDR`, `GERBANG_MQTT_URL`,
     /// `GERBANG_MQTT_CA_FILE`, `GERBANG_MQTT_USERNAME`, `GERBANG_MQTT_PASSWORD`,
-    /// `GERBANG_MQTT_PUBLIC_URL`, `GERBANG_SECURITY_*` (e.g.
+    /// `GERBANG_MQTT_PUBLIC_URL`, `GERBANG_NATS_*` (e.g. `GERBANG_NATS_AUTH_CALLOUT_SEED`),
+    /// `GERBANG_SECURITY_*` (e.g.
     /// `GERBANG_SECURITY_CORS_ORIGINS='["https://dash.example"]'`), `GERBANG_GOOGLE_*`, `GERBANG_HTTP_LIMITS_*`, and
     /// `GERBANG_{SECTION}_*` for each of the domains' `sections`.
     pub fn load(
@@ -350,10 +351,21 @@ mod tests {
                 password: Some("mq-pass".into()),
                 ..MqttConfig::default()
             },
+            nats: crate::mqtt::nats::NatsConfig {
+                password: Some("nats-pass".into()),
+                auth_callout_seed: Some("SA-issuer-seed".into()),
+                ..Default::default()
+            },
             ..CloudConfig::default()
         };
         let shown = format!("{config:?}");
-        for secret in ["hunter2", "s3cret-pw", "mq-pass"] {
+        for secret in [
+            "hunter2",
+            "s3cret-pw",
+            "mq-pass",
+            "nats-pass",
+            "SA-issuer-seed",
+        ] {
             assert!(!shown.contains(secret), "{shown}");
         }
         assert!(shown.contains("postgres://app:***@db/gerbang"), "{shown}");
@@ -368,7 +380,14 @@ mod tests {
             jail.set_env("DATABASE_URL", "postgres://x@y/z");
             jail.set_env("GERBANG_SECURITY_CORS_ORIGINS", "[https://a.example]");
             jail.set_env("GERBANG_GOOGLE_CLIENT_IDS", "[web-client]");
+            jail.set_env("GERBANG_NATS_AUTH_CALLOUT_SEED", "SA-from-env");
+            jail.set_env("GERBANG_NATS_ACCOUNT", "DOORS");
             let config = CloudConfig::load(None, &[]).expect("loads");
+            assert_eq!(
+                config.nats.auth_callout_seed.as_deref(),
+                Some("SA-from-env")
+            );
+            assert_eq!(config.nats.account, "DOORS");
             assert_eq!(config.http_addr.port(), 9999);
             assert_eq!(config.mqtt.url.as_deref(), Some("mqtt://127.0.0.1:1883"));
             assert_eq!(config.database_url.as_deref(), Some("postgres://x@y/z"));

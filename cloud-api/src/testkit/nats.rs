@@ -1,6 +1,9 @@
 //! A NATS cluster of the test's own: `n` `nats-server` processes on free loopback ports,
 //! routed to one another, each with JetStream (its store in a temporary directory) and an
-//! MQTT listener for the devices. Nodes can be killed and started again; all stop on drop.
+//! MQTT listener for the devices. Clients log in: the cloud as a privileged user, everyone
+//! else through the auth callout, whose issuer key the cluster generates and hands to the
+//! cloud ([`NatsCluster::configure`]). Nodes can be killed and started again; all stop on
+//! drop.
 
 use std::{
     net::TcpListener,
@@ -9,6 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::platform::mqtt::nats::NatsConfig;
 use tempfile::TempDir;
 
 /// One node's ports.
@@ -20,13 +24,28 @@ struct Ports {
     monitor: u16,
 }
 
+/// The user the cloud connects as (listed in `auth_callout.auth_users`, so not called out).
+const CLOUD_USER: &str = "gerbang-cloud";
+
 /// A running cluster.
-#[derive(Debug)]
 pub struct NatsCluster {
     binary: String,
     dir: TempDir,
     ports: Vec<Ports>,
     nodes: Vec<Option<Child>>,
+    /// The account key the servers trust to sign the callout's answers.
+    issuer: nkeys::KeyPair,
+    cloud_password: String,
+}
+
+impl std::fmt::Debug for NatsCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsCluster")
+            .field("dir", &self.dir.path())
+            .field("ports", &self.ports)
+            .field("issuer", &self.issuer.public_key())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A free loopback port (free when asked; the server binds it moments later).
@@ -62,6 +81,8 @@ impl NatsCluster {
             dir,
             nodes: (0..n).map(|_| None).collect(),
             ports,
+            issuer: nkeys::KeyPair::new_account(),
+            cloud_password: uuid::Uuid::new_v4().simple().to_string(),
         };
         for i in 0..n {
             cluster.write_config(i);
@@ -92,7 +113,13 @@ impl NatsCluster {
              http: 127.0.0.1:{monitor}\n\
              jetstream {{ store_dir: \"{store}\" }}\n\
              cluster {{ name: gerbang-test, listen: 127.0.0.1:{cluster}, routes: [{routes}] }}\n\
-             mqtt {{ listen: 127.0.0.1:{mqtt} }}\n",
+             mqtt {{ listen: 127.0.0.1:{mqtt} }}\n\
+             authorization {{\n\
+               users: [ {{ user: {CLOUD_USER}, password: \"{password}\" }} ]\n\
+               auth_callout {{ issuer: {issuer}, auth_users: [ {CLOUD_USER} ] }}\n\
+             }}\n",
+            password = self.cloud_password,
+            issuer = self.issuer.public_key(),
             client = me.client,
             monitor = me.monitor,
             cluster = me.cluster,
@@ -140,6 +167,15 @@ impl NatsCluster {
     /// Node `i`'s log so far (for failure messages).
     pub fn log(&self, i: usize) -> String {
         std::fs::read_to_string(self.dir.path().join(format!("n{i}.log"))).unwrap_or_default()
+    }
+
+    /// Points the cloud's `[nats]` at this cluster: every node, the privileged cloud user,
+    /// and the issuer seed that makes the cloud the cluster's auth callout.
+    pub fn configure(&self, config: &mut NatsConfig) {
+        config.url = Some(self.client_urls());
+        config.username = Some(CLOUD_USER.to_owned());
+        config.password = Some(self.cloud_password.clone());
+        config.auth_callout_seed = Some(self.issuer.seed().expect("a generated key has a seed"));
     }
 
     /// Every node's client URL, comma-separated (the cloud's `nats.url`).

@@ -9,7 +9,7 @@ pub(crate) mod routes;
 mod service;
 mod state;
 
-pub use auth::device_from_headers;
+pub use auth::{device_from_headers, device_from_mqtt_credentials};
 pub use cache::{DeviceCache, KnownDevice};
 pub use gaps::{advance_contiguous, gap_report, GapReport};
 pub use routes::router;

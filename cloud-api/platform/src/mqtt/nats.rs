@@ -9,7 +9,10 @@
 //!   redelivered to another after `ack_wait_secs`;
 //! - device state is a plain subscription on every replica (applying it is idempotent);
 //! - receipts, commands and gallery notices are plain publishes the MQTT listener delivers
-//!   to the devices' subscriptions.
+//!   to the devices' subscriptions;
+//! - with `auth_callout_seed` set, the replicas are the cluster's auth callout service
+//!   ([`callout`]): a device logs in to the MQTT listener with its usual credentials and is
+//!   confined to its own subjects.
 
 use std::time::Duration;
 
@@ -25,6 +28,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+mod callout;
+
+pub use callout::{serve_callouts, CalloutIssuer, CALLOUT_SUBJECT};
+
 use crate::{
     commands, devices,
     ingest::{IncomingFrame, Settle},
@@ -39,8 +46,19 @@ pub struct NatsConfig {
     /// The cluster's client URLs, comma-separated (`nats://a:4222,nats://b:4222`): the
     /// cloud uses NATS instead of an MQTT client when set.
     pub url: Option<String>,
+    /// The cloud's own user: privileged, and listed in the server's `auth_callout.auth_users`
+    /// so that it bypasses the callout.
     pub username: Option<String>,
     pub password: Option<String>,
+    /// The seed (`SA…`) of the account nkey whose public key the servers' `auth_callout`
+    /// block names as `issuer`. Set, the replicas answer the callouts: a device is admitted
+    /// with its MQTT credentials and confined to its own subjects; anyone else is refused.
+    /// Unset, the cluster is expected to admit devices by itself (no confinement).
+    pub auth_callout_seed: Option<String>,
+    /// The account an admitted device is placed in: the one the cloud's user and the device
+    /// stream live in (the `auth_callout` block's `account`; `$G` when the server's config
+    /// declares no accounts).
+    pub account: String,
     /// The JetStream stream that holds device events and acks until a replica settles them.
     pub stream: String,
     /// Copies of the stream kept in the cluster (1 for a single server, 3 for a cluster
@@ -58,6 +76,8 @@ impl Default for NatsConfig {
             url: None,
             username: None,
             password: None,
+            auth_callout_seed: None,
+            account: "$G".into(),
             stream: "GERBANG_DEVICES".into(),
             replicas: 1,
             ack_wait_secs: 30,
@@ -72,6 +92,11 @@ impl std::fmt::Debug for NatsConfig {
             .field("url", &self.url)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field(
+                "auth_callout_seed",
+                &self.auth_callout_seed.as_ref().map(|_| "<redacted>"),
+            )
+            .field("account", &self.account)
             .field("stream", &self.stream)
             .field("replicas", &self.replicas)
             .field("ack_wait_secs", &self.ack_wait_secs)
