@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # KILLS SIGKILLs of a real edge-daemon at random moments (alive 0.15–1.5 s each time) while
 # it decides (simulated exit-button visits and a corridor of strangers) and syncs to a cloud;
-# then `PRAGMA integrity_check` of its SQLite store, a last run that drains the outbox, and
-# the cloud's count: every seq stored once, `missing_seqs = 0`.
+# with `PRAGMA integrity_check` of its SQLite store every CHECK_EVERY kills (100) and at the
+# end, then a last run that drains the outbox, and the cloud's count: every seq stored once,
+# `missing_seqs = 0`.
 #
 #   bash scripts/chaos/kill-cycles.sh            (KILLS=1000; CLOUD_DB=sqlite|postgres)
 #
-# The suite keeps a short version: `cargo xtask test -- -p gerbang --test sync sigkill`.
+# The suite runs a short version (20 kills, a check after each):
+# `cargo xtask test -- -p gerbang --test chaos kill_cycles`; its sync suite keeps its own 20
+# kills on both databases and brokers (`--test sync sigkill`).
 source "$(dirname "$0")/lib.sh"
 
 KILLS="${KILLS:-1000}"
+CHECK_EVERY="${CHECK_EVERY:-100}"
 build_binaries
 make_database
 start_cloud
@@ -24,7 +28,7 @@ for i in $(seq 1 "$KILLS"); do
   sleep "$(python3 -c "import random; print(random.uniform(0.15, 1.5))")"
   kill -9 "$EDGE_PID"
   wait "$EDGE_PID" 2>/dev/null || true
-  if [ $((i % 100)) = 0 ] || [ "$i" = "$KILLS" ]; then
+  if [ $((i % CHECK_EVERY)) = 0 ] || [ "$i" = "$KILLS" ]; then
     check="$(sqlite3 "$door/edge.db" 'PRAGMA integrity_check')"
     [ "$check" = ok ] || bad_integrity=$((bad_integrity + 1))
     read -r last pending < <(outbox "$door")

@@ -1,6 +1,6 @@
 //! `cargo xtask test`: runs the whole suite once, on SQLite and the embedded broker always,
-//! and also on PostgreSQL, Mosquitto, Redis, S3, a NATS cluster, aiosmtpd (SMTP) and ONNX Runtime where this machine has them — and
-//! says which it ran.
+//! and also on PostgreSQL, Mosquitto, Redis, S3, a NATS cluster, aiosmtpd (SMTP) and ONNX Runtime where this machine has them,
+//! and the short chaos scenarios where it has their tools — and says which it ran.
 //!
 //! The probes only look at loopback. `--require-services` (CI) fails when one is missing
 //! instead of skipping it. Everything after `--` goes to `cargo test`.
@@ -208,6 +208,39 @@ fn probe_socketio() -> Service {
     }
 }
 
+/// What the chaos scenarios need of the machine (root, network namespaces, private
+/// PostgreSQL and Mosquitto servers, libfaketime, socat, openssl…), as
+/// `scripts/chaos/prerequisites.sh` finds it; the short versions in `gerbang/tests/chaos.rs`
+/// run where everything is there.
+fn probe_chaos() -> Service {
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/chaos/prerequisites.sh");
+    let (value, how) = match Command::new("bash").arg(&script).output() {
+        Ok(out) => {
+            let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            if out.status.success() {
+                (
+                    Some("1".to_owned()),
+                    format!("{said} (scripts/chaos/prerequisites.sh)"),
+                )
+            } else {
+                (
+                    None,
+                    format!("{said}: bash scripts/ci/chaos.sh installs the Debian tools"),
+                )
+            }
+        }
+        Err(e) => (None, format!("cannot run bash: {e}")),
+    };
+    Service {
+        name: "chaos tools",
+        test_word: Some("chaos"),
+        env: "GERBANG_TEST_CHAOS",
+        value,
+        how,
+    }
+}
+
 /// ONNX Runtime from `ORT_DYLIB_PATH`, or from an installed `onnxruntime` Python wheel.
 fn probe_onnxruntime() -> Service {
     let from_env = env::var("ORT_DYLIB_PATH")
@@ -276,6 +309,7 @@ fn test(args: &[String]) -> ExitCode {
         probe_aiosmtpd(),
         probe_onnxruntime(),
         probe_socketio(),
+        probe_chaos(),
     ];
 
     let plan = plan(&services);
