@@ -305,7 +305,7 @@ pub async fn run_uploader(
                 let delay = backoff.next_delay();
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(delay) => {}
+                    jumped = crate::backoff::wait(delay) => if jumped { backoff.reset() },
                     _ = reconnected(&mut link) => backoff.reset(),
                 }
             }

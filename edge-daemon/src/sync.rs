@@ -413,7 +413,10 @@ impl MqttDriver {
                     }
                     tokio::select! {
                         _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(delay) => {}
+                        jumped = crate::backoff::wait(delay) => if jumped {
+                            info!("The wall clock was set; reconnecting now.");
+                            backoff.reset();
+                        },
                     }
                 }
             }
