@@ -55,10 +55,10 @@ if [ -z "$TOKEN" ]; then
   exit 1
 fi
 
-# Operations that may end the admin's own sessions (a password reset or role change of the
-# meals user the admin is, a logout): run after everything else, so the token stays good
-# for the rest of the run.
-SESSION_ENDERS='/(reset-password|role|logout)$'
+# Operations that may end the admin's own sessions (a password reset, role or status change
+# of the meals user the admin is, a logout): run after everything else, so the token stays
+# good for the rest of the run.
+SESSION_ENDERS='/(reset-password|role|logout)$|^/meals/api/users/[{]id[}]/status$'
 ST=("$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json"
   --url "http://127.0.0.1:$PORT"
   --header "Authorization: Bearer $TOKEN"
