@@ -13,6 +13,7 @@ use platform::http::extract::QueryParams;
 use protocol::{Command, DeviceId};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::{board::DoorBoard, status};
 use platform::{
@@ -56,31 +57,37 @@ pub(crate) async fn door_status(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-#[derive(Deserialize)]
+/// What `POST /api/door/control` asks of the door.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum DoorAction {
+    Unlock,
+    Lock,
+}
+
+/// `POST /api/door/control`.
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct ControlRequest {
-    action: String,
+    action: DoorAction,
+    /// How long an unlock lasts (default 5 s; up to 2³² − 1); the door caps it at its own maximum.
     duration_ms: Option<u32>,
+    /// Optional when there is only one door.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9][a-z0-9_-]*$")]
     device_id: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/door/control", tag = "access", request_body(content = Object, description = "`{action: \"unlock\"|\"lock\", duration_ms?, device_id?}`"), responses((status = 200, description = "`{message, status, command_id, locked, ack}`"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503), (status = 504)), security(("bearer" = []), ("cookie" = [])))]
+#[utoipa::path(post, path = "/api/door/control", tag = "access", request_body = ControlRequest, responses((status = 200, description = "`{message, status, command_id, locked, ack}`"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503), (status = 504)), security(("bearer" = []), ("cookie" = [])))]
 pub(crate) async fn door_control(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     ip: ClientIp,
     JsonBody(body): JsonBody<ControlRequest>,
 ) -> Result<Response, ApiError> {
-    let command = match body.action.as_str() {
-        "unlock" => Command::Unlock {
+    let command = match body.action {
+        DoorAction::Unlock => Command::Unlock {
             duration_ms: body.duration_ms.unwrap_or(5_000),
         },
-        "lock" => Command::Lock,
-        _ => {
-            return Err(ApiError::bad_request(Msg::new(
-                "action harus \"unlock\" atau \"lock\"",
-                "action must be \"unlock\" or \"lock\"",
-            )))
-        }
+        DoorAction::Lock => Command::Lock,
     };
     let device = match body.device_id {
         Some(raw) => DeviceId::parse(raw).map_err(|_| not_found())?,

@@ -82,16 +82,24 @@ impl From<&user::Model> for SeedUser {
     }
 }
 
+/// `POST /api/register` (seed 001).
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = AttendanceRegisterRequest)]
 pub(crate) struct RegisterRequest {
     #[serde(default)]
+    #[schema(value_type = String, required = true, format = Email, max_length = 254)]
     email: Option<String>,
+    /// At least 8 characters.
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 8)]
     password: Option<String>,
+    /// 1–100 characters once trimmed.
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, pattern = "\\S")]
     name: Option<String>,
     /// `mahasiswa` (default) or `admin` (only an attendance admin may create admins).
     #[serde(default)]
+    #[schema(pattern = "^(mahasiswa|admin)$")]
     role: Option<String>,
 }
 
@@ -187,11 +195,15 @@ pub(crate) async fn register(
         .into_response())
 }
 
+/// `POST /api/login` (seed 001).
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = AttendanceLoginRequest)]
 pub(crate) struct LoginRequest {
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, pattern = "\\S")]
     email: Option<String>,
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, pattern = "\\S")]
     password: Option<String>,
 }
 
@@ -295,9 +307,12 @@ fn rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// `PUT /api/profile` (seed 001).
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ProfileRequest {
+    /// 1–100 characters once trimmed.
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, pattern = "\\S")]
     name: Option<String>,
 }
 

@@ -140,16 +140,19 @@ pub(crate) async fn get_settings(
 pub(crate) struct SettingsRequest {
     /// Optional when there is only one device.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9][a-z0-9_-]*$")]
     device_id: Option<String>,
     /// `normal`, `locked_down` or `held_open`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(normal|locked_down|held_open)$")]
     mode: Option<DoorMode>,
     /// Unlock pulse for a granted face, 1–60000 ms.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 60000)]
     unlock_ms: Option<u32>,
     /// Seconds the door may stand open before the held-open alarm, 1–3600.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3600)]
     held_open_alarm_secs: Option<u32>,
     #[serde(default)]
     camera_active: Option<bool>,

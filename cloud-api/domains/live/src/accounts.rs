@@ -114,13 +114,20 @@ pub async fn load(state: &AppState, id: Uuid) -> Result<ChatUser, LiveError> {
     })
 }
 
+/// `POST /chatme/api/register` (seed 004).
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ChatMeRegisterRequest)]
 pub(crate) struct RegisterRequest {
+    /// A valid number of any country (`08…`, `62…` or `+…`), at most 32 characters.
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 32, pattern = "\\S", example = "081234567890")]
     phone: Option<String>,
+    /// At least 8 characters.
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 8, pattern = "\\S")]
     password: Option<String>,
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, pattern = "\\S")]
     name: Option<String>,
 }
 
@@ -196,11 +203,15 @@ pub(crate) async fn register(
         .into_response())
 }
 
+/// `POST /chatme/api/login` (seed 004).
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ChatMeLoginRequest)]
 pub(crate) struct LoginRequest {
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, pattern = "\\S")]
     phone: Option<String>,
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, pattern = "\\S")]
     password: Option<String>,
 }
 

@@ -226,11 +226,17 @@ pub async fn is_agency_of(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct AgencyApplication {
+    /// 1–100 characters once trimmed.
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, pattern = "\\S", example = "Keluarga Sejahtera")]
     family_name: Option<String>,
+    /// 1–100 characters once trimmed.
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, pattern = "\\S", example = "Jakarta")]
     region: Option<String>,
+    /// A valid phone number of any country (`08…`, `62…` or `+…`), at most 32 characters.
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 32, example = "081234567890")]
     phone: Option<String>,
 }
 

@@ -194,8 +194,11 @@ pub(crate) async fn wallet_history(
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct CreditRequest {
     user_id: Uuid,
+    /// Coins, 1 to 1,000,000,000.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     amount: i64,
-    /// The payment provider's reference.
+    /// The payment provider's reference (1–200 characters once trimmed).
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     reference: String,
 }
 
@@ -255,15 +258,24 @@ pub(crate) async fn list_gifts(State(state): State<AppState>) -> Result<Json<Val
     Ok(Json(json!({ "gifts": gifts })))
 }
 
+/// A catalogue gift, as an admin creates or changes it.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct GiftRequest {
+    /// 1–60 characters once trimmed; unique among active gifts (any case).
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 60, pattern = "\\S")]
     name: Option<String>,
+    /// The gift's price in coins.
     #[serde(default)]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 1_000_000)]
     coin_value: Option<i64>,
+    /// `general` when absent or blank; at most 40 characters once trimmed.
     #[serde(default)]
+    #[schema(max_length = 40)]
     category: Option<String>,
+    /// At most 500 characters once trimmed.
     #[serde(default)]
+    #[schema(max_length = 500)]
     icon: Option<String>,
 }
 
@@ -342,7 +354,12 @@ fn gift_not_found() -> LiveError {
 
 /// Adds a gift to the catalogue (admins).
 #[utoipa::path(post, path = "/chatme/api/admin/gifts", tag = "live", request_body = GiftRequest,
-    responses((status = 201, description = "`{gift}`"), (status = 400), (status = 403), (status = 409)),
+    responses((status = 201, description = "`{gift: {id, name, coin_value, category, icon}}`", links(
+            ("Update" = (operation_ref = "#/paths/~1chatme~1api~1admin~1gifts~1{id}/put",
+                parameters(("id" = "$response.body#/gift/id")))),
+            ("Delete" = (operation_ref = "#/paths/~1chatme~1api~1admin~1gifts~1{id}/delete",
+                parameters(("id" = "$response.body#/gift/id")))))),
+        (status = 400), (status = 403), (status = 409)),
     security(("bearer" = [])))]
 pub(crate) async fn create_gift(
     State(state): State<AppState>,

@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
 
 /// `{nik, password}`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = MealsLoginRequest)]
 pub struct LoginRequest {
     nik: Option<String>,
     password: Option<String>,

@@ -347,9 +347,14 @@ fn quantity(raw: Option<i64>, max: i32, field: &'static str) -> Result<i32, Meal
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateOrder {
+    /// An existing shift.
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 2147483647)]
     shift_id: Option<i64>,
+    /// 1 to `[meals] max_quantity` (500 by default).
+    #[schema(value_type = i64, required = true, minimum = 1)]
     jumlah_pesanan: Option<i64>,
     /// `YYYY-MM-DD`; today in Asia/Jakarta when absent; never in the past.
+    #[schema(format = Date)]
     tanggal_pesanan: Option<String>,
 }
 
@@ -593,6 +598,7 @@ pub async fn get_one(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SetStatus {
+    #[schema(value_type = Status, required = true)]
     status: Option<String>,
     /// Required for an administrator's override.
     #[serde(alias = "alasan", alias = "catatanAdmin", alias = "catatan")]
@@ -750,7 +756,11 @@ pub struct RequestRejection {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestEdit {
+    /// The new quantity: 1 to `[meals] max_quantity` (500 by default).
+    #[schema(minimum = 1)]
     jumlah_pesanan_baru: Option<i64>,
+    /// Why: 10–500 characters once trimmed.
+    #[schema(value_type = String, required = true, min_length = 10, max_length = 500, pattern = "\\S")]
     catatan_dapur: Option<String>,
 }
 
@@ -910,7 +920,10 @@ pub async fn pending_approvals(
 #[serde(rename_all = "camelCase")]
 pub struct Decide {
     /// `APPROVED` or `REJECTED`.
+    #[schema(value_type = String, required = true, pattern = "^(APPROVED|REJECTED)$")]
     decision: Option<String>,
+    /// At most 500 characters once trimmed.
+    #[schema(max_length = 500)]
     catatan_admin: Option<String>,
 }
 

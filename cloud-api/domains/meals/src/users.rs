@@ -89,14 +89,26 @@ async fn check_position(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateUser {
+    /// The employee number: 2–32 letters, digits, `.`, `_`, `-` or `/` (kept upper-case).
     #[serde(alias = "nomorIndukKaryawan")]
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._/-]{2,32}$")]
     nik: Option<String>,
+    /// 1–100 characters once trimmed.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, pattern = "\\S")]
     nama_lengkap: Option<String>,
+    /// At least 8 characters.
+    #[schema(value_type = String, required = true, min_length = 8)]
     password: Option<String>,
     /// `administrator`, `employee`, `dapur` or `delivery`.
     #[serde(alias = "role")]
+    #[schema(value_type = String, required = true,
+        pattern = "^(administrator|employee|dapur|delivery)$")]
     role_access: Option<String>,
+    /// An existing department; required for everyone but an administrator.
+    #[schema(minimum = 1, maximum = 2147483647)]
     department_id: Option<i64>,
+    /// An existing position, if any.
+    #[schema(minimum = 1, maximum = 2147483647)]
     jabatan_id: Option<i64>,
 }
 
@@ -119,7 +131,9 @@ pub async fn create(
     }
     let jabatan = check_position(&state.db, body.jabatan_id).await?;
     // The user, their profile and `USER_CREATED` in one transaction: all or none.
-    let txn = state.db.begin().await.map_err(MealsError::from)?;
+    let txn = platform::db::begin_write(&state.db)
+        .await
+        .map_err(MealsError::from)?;
     let created = identity::create_user(
         &txn,
         &state.roles,
@@ -303,7 +317,9 @@ pub async fn update(
 /// `{isActive}`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = UserStatusChange)]
 pub struct SetStatus {
+    #[schema(value_type = bool, required = true)]
     is_active: Option<bool>,
 }
 
@@ -354,7 +370,10 @@ pub async fn set_status(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SetRole {
+    /// `administrator`, `employee`, `dapur` or `delivery`.
     #[serde(alias = "role")]
+    #[schema(value_type = String, required = true,
+        pattern = "^(administrator|employee|dapur|delivery)$")]
     role_access: Option<String>,
 }
 

@@ -70,7 +70,12 @@ pub(crate) async fn list(
 
 /// Creates a person (access admins).
 #[utoipa::path(post, path = "/api/users", tag = "people", request_body = NewPerson,
-    responses((status = 201, description = "`{message, user}`"), (status = 400), (status = 401), (status = 403), (status = 409), (status = 422)),
+    responses((status = 201, description = "`{message, user}`", links(
+            ("Update" = (operation_ref = "#/paths/~1api~1users~1{id}/put",
+                parameters(("id" = "$response.body#/user/id")))),
+            ("Remove" = (operation_ref = "#/paths/~1api~1users~1{id}/delete",
+                parameters(("id" = "$response.body#/user/id")))))),
+        (status = 400), (status = 401), (status = 403), (status = 409), (status = 422)),
     security(("bearer" = []), ("cookie" = [])))]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -98,7 +103,7 @@ pub(crate) async fn create(
 }
 
 /// Changes a person (access admins); absent fields keep their value.
-#[utoipa::path(put, path = "/api/users/{id}", tag = "people", params(("id" = String, Path, description = "User id (UUID)")), request_body = PersonPatch,
+#[utoipa::path(put, path = "/api/users/{id}", tag = "people", params(("id" = uuid::Uuid, Path, description = "User id (UUID)")), request_body = PersonPatch,
     responses((status = 200, description = "`{message, user}`"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = []), ("cookie" = [])))]
 pub(crate) async fn update(
@@ -140,7 +145,7 @@ pub(crate) async fn update(
 }
 
 /// Removes a person with their face templates and attendance (access admins).
-#[utoipa::path(delete, path = "/api/users/{id}", tag = "people", params(("id" = String, Path, description = "User id (UUID)")),
+#[utoipa::path(delete, path = "/api/users/{id}", tag = "people", params(("id" = uuid::Uuid, Path, description = "User id (UUID)")),
     responses((status = 200, description = "`{message}`"), (status = 400), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = []), ("cookie" = [])))]
 pub(crate) async fn remove(
@@ -179,7 +184,7 @@ pub(crate) struct FaceRegisterParams {
 /// agreed to the text of `GET /api/face-consent`; it is recorded with the template. The template is added
 /// to the person's set (at most 5; the oldest is dropped), or replaces the set with
 /// `?replace=true`.
-#[utoipa::path(post, path = "/api/users/{id}/face-register", tag = "people", params(("id" = String, Path, description = "User id (UUID)"), FaceRegisterParams),
+#[utoipa::path(post, path = "/api/users/{id}/face-register", tag = "people", params(("id" = uuid::Uuid, Path, description = "User id (UUID)"), FaceRegisterParams),
     request_body(content = Object, description = "multipart `photo` file, or JSON `{image: base64}`"),
     responses((status = 201, description = "`{message, user, gallery_version, detection_score, liveness}` (never the template)"),
         (status = 400, description = "No consent, not an image, no face, several faces, or poor quality (the reason)"),

@@ -286,10 +286,14 @@ fn invalid_id(e: identity::ids::IdError) -> ServiceError {
 /// `POST /api/users`.
 #[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Siti Rahma", "email": "siti.rahma@example.com", "role": "member"}))]
 pub struct NewPerson {
+    /// 1–100 characters once trimmed.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
     /// At least one of email, phone, NIK.
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
@@ -300,6 +304,7 @@ pub struct NewPerson {
     pub password: Option<String>,
     /// `admin` or `member` (default) in the access domain; admins are attendance admins too.
     #[serde(default)]
+    #[schema(pattern = "^(admin|member)$")]
     pub role: Option<String>,
     #[serde(default)]
     pub department: Option<String>,

@@ -24,14 +24,21 @@ pub fn router() -> Router<AppState> {
         .route(ENROLL_PATH, post(enroll))
 }
 
-#[derive(Deserialize)]
+/// `POST /api/devices`: a door to register under `site`.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct CreateDevice {
+    /// A site id: `a-z`, `0-9`, `-`, `_`, starting with a letter or digit.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9][a-z0-9_-]*$")]
     site: String,
+    /// A device id, as the site's.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9][a-z0-9_-]*$")]
     device_id: String,
+    /// What the dashboard calls the door (trimmed, 1–200 characters).
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
 }
 
-#[utoipa::path(post, path = "/api/devices", tag = "devices", request_body(content = Object, description = "`{site, device_id, name}`"), responses((status = 201, description = "`{code, device_id, site, expires_at, command}`: a one-time enrolment code"), (status = 400), (status = 401), (status = 403), (status = 409)), security(("bearer" = []), ("cookie" = [])))]
+#[utoipa::path(post, path = "/api/devices", tag = "devices", request_body = CreateDevice, responses((status = 201, description = "`{code, device_id, site, expires_at, command}`: a one-time enrolment code"), (status = 400), (status = 401), (status = 403), (status = 409)), security(("bearer" = []), ("cookie" = [])))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

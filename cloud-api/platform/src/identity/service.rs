@@ -314,7 +314,24 @@ pub async fn create_user(
         employee_no: Set(new.employee_no.map(|n| n.as_str().to_owned())),
     }
     .insert(db)
-    .await
-    .db("creating a user")?;
+    .await;
+    // The check above and the insert race with a concurrent creation of the same
+    // identifier; the unique index decides, and the loser is told as above.
+    let row = match row {
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            let mut named = ids.iter().flatten();
+            let msg = match (named.next(), named.next()) {
+                (Some(only), None) => only.taken(),
+                _ => Msg::new("Akun sudah terdaftar", "Account already registered"),
+            };
+            return Err(ServiceError::Conflict(msg));
+        }
+        other => other.db("creating a user")?,
+    };
     Ok(row.into())
 }

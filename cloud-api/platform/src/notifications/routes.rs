@@ -66,10 +66,15 @@ pub struct NotificationList {
 pub struct CreateNotification {
     /// The recipient; the caller when absent.
     pub user_id: Option<Uuid>,
-    /// Defaults to `info`.
+    /// Defaults to `info`; 1–50 characters once trimmed (printable ASCII: the limit counts bytes).
     #[serde(rename = "type")]
+    #[schema(min_length = 1, max_length = 50, pattern = "^[ -~]*[!-~][ -~]*$")]
     pub kind: Option<String>,
+    /// 1–200 characters once trimmed.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: String,
+    /// 1–2000 characters once trimmed.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub message: String,
 }
 
@@ -115,7 +120,12 @@ pub async fn list(
 
 /// Sends a notification to a user (access admins).
 #[utoipa::path(post, path = "/api/notifications", tag = "notifications", request_body = CreateNotification,
-    responses((status = 201, body = NotificationResponse), (status = 400), (status = 401),
+    responses((status = 201, body = NotificationResponse, links(
+            ("MarkRead" = (operation_ref = "#/paths/~1api~1notifications~1{id}~1read/put",
+                parameters(("id" = "$response.body#/notification/id")))),
+            ("Delete" = (operation_ref = "#/paths/~1api~1notifications~1{id}/delete",
+                parameters(("id" = "$response.body#/notification/id")))))),
+        (status = 400), (status = 401),
         (status = 403), (status = 404, description = "No such recipient")),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn create(
