@@ -10,6 +10,7 @@ pub mod socketio;
 
 use std::time::Duration;
 
+#[allow(unused_imports)] // Not every test binary that includes this module polls.
 pub use cloud_api::testkit::eventually;
 use cloud_api::testkit::{Backend, BrokerKind, TestCloud};
 use protocol::{sync::SNAPSHOTS_PATH, AccessMethod, AccessResult, Event};
