@@ -232,6 +232,104 @@ async fn postgres_door_status_kept_in_memory_follows_every_writer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: `cargo xtask test` runs it where one is reachable"]
+async fn postgres_replicas_storing_overlapping_batches_at_once_never_deadlock() {
+    // Two replicas store batches over the same doors at the same moment: other events of the
+    // same doors, or the same events twice (a resend that reached both), given to them in
+    // opposite orders. Locks taken in arrival order deadlock here; every batch must commit
+    // on its first attempt, and each event be stored once.
+    use cloud_api::platform::ingest::{store_events, verify_frame, VerifiedEvent};
+    const DOORS: usize = 24;
+    const PER_ROUND: u64 = 8;
+    const ROUNDS: u64 = 12;
+    let replicas = two_replicas(None).await;
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let site = unique_site("lockorder");
+    let mut doors = Vec::with_capacity(DOORS);
+    for n in 0..DOORS {
+        let dev = a.enroll_device(&site, &format!("door-{n:02}")).await;
+        let known = a
+            .cloud()
+            .platform()
+            .devices
+            .get(a.cloud().database(), &dev.id)
+            .await
+            .expect("lookup")
+            .expect("enrolled");
+        doors.push((dev, known));
+    }
+    for round in 0..ROUNDS {
+        let base = round * PER_ROUND;
+        // Per door, this round's events in seq order.
+        let events: Vec<Vec<VerifiedEvent>> = doors
+            .iter()
+            .map(|(dev, known)| {
+                (base + 1..=base + PER_ROUND)
+                    .map(|seq| {
+                        let frame = dev.seal(&dev.envelope(seq, protocol::Event::DoorOpened));
+                        verify_frame(&frame, known).expect("a valid frame")
+                    })
+                    .collect()
+            })
+            .collect();
+        let (for_a, for_b): (Vec<VerifiedEvent>, Vec<VerifiedEvent>) = if round % 2 == 0 {
+            // Other events of the same doors: A the first half of each door's, B the rest.
+            let half = PER_ROUND as usize / 2;
+            (
+                events.iter().flat_map(|e| e[..half].to_vec()).collect(),
+                events
+                    .iter()
+                    .rev()
+                    .flat_map(|e| e[half..].to_vec())
+                    .collect(),
+            )
+        } else {
+            // The same events on both, in opposite orders.
+            (
+                events.iter().flatten().cloned().collect(),
+                events.iter().flatten().rev().cloned().collect(),
+            )
+        };
+        let (stored_a, stored_b) = tokio::join!(
+            store_events(a.cloud().platform(), for_a),
+            store_events(b.cloud().platform(), for_b),
+        );
+        let stored_a = stored_a.unwrap_or_else(|e| panic!("round {round}, replica A: {e}"));
+        let stored_b = stored_b.unwrap_or_else(|e| panic!("round {round}, replica B: {e}"));
+        assert_eq!(
+            stored_a.inserted() + stored_b.inserted(),
+            DOORS as u64 * PER_ROUND,
+            "round {round}: every event stored once"
+        );
+    }
+    let db = Database::connect(a.database_url()).await.expect("connect");
+    let row = db
+        .query_one(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT COUNT(*) AS n, COUNT(DISTINCT (device_id, seq)) AS d, \
+                 (SELECT MIN(contiguous_seq) FROM devices WHERE site = '{site}') AS low \
+                 FROM events WHERE device_id IN (SELECT id FROM devices WHERE site = '{site}')"
+            ),
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    let (n, distinct, low): (i64, i64, i64) = (
+        row.try_get("", "n").unwrap(),
+        row.try_get("", "d").unwrap(),
+        row.try_get("", "low").unwrap(),
+    );
+    let expected = (DOORS as u64 * PER_ROUND * ROUNDS) as i64;
+    assert_eq!((n, distinct), (expected, expected));
+    assert_eq!(
+        low,
+        (PER_ROUND * ROUNDS) as i64,
+        "every door's receipt covers all"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs PostgreSQL and Mosquitto: `cargo xtask test` runs it where both are reachable"]
 async fn postgres_mosquitto_replicas_share_device_traffic() {
     let broker = BrokerKind::require_mosquitto();

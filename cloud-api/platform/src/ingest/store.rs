@@ -2,9 +2,13 @@
 //! `INSERT … ON CONFLICT (id) DO NOTHING RETURNING id` tells new events from re-deliveries;
 //! then dropped ranges, per-device counters, `contiguous_seq`, and the domains' projectors
 //! (door status, attendance, the access log) in the same transaction.
+//!
+//! Every batch takes its row locks in one order — by device, then seq — so replicas storing
+//! overlapping batches at once (a resent event reaching both) wait for each other instead of
+//! deadlocking.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::Arc,
 };
 
@@ -121,6 +125,9 @@ async fn store_in(
                 .or_default() += 1;
         }
     }
+    // The lock order (see the module's doc): the inserts, the projectors and the device rows
+    // below all follow it.
+    unique.sort_by(|a, b| (&a.device.id, a.envelope.seq).cmp(&(&b.device.id, b.envelope.seq)));
 
     // Events an offline door recorded before it learned of an erasure arrive without the
     // erased person, and the domains hear of the snapshots those events named.
@@ -188,7 +195,7 @@ async fn store_in(
         max_seq: i64,
         min_new_lo: i64,
     }
-    let mut per_device: HashMap<&DeviceId, PerDevice> = HashMap::new();
+    let mut per_device: BTreeMap<&DeviceId, PerDevice> = BTreeMap::new();
     let (mut granted, mut denied) = (0u64, 0u64);
     let mut alerts = Vec::new();
     let mut new_events = Vec::new();
