@@ -35,6 +35,9 @@ struct Args {
     resend_ms: u64,
     #[arg(long, default_value_t = 600)]
     deadline_secs: u64,
+    /// Writes every confirmed event's `sent_ms,confirmed_ms` (ms since the Unix epoch) here.
+    #[arg(long)]
+    confirmations: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -70,6 +73,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         )
         .await;
+    if let Some(path) = &args.confirmations {
+        let mut csv = csv::Writer::from_path(path)?;
+        csv.write_record(["sent_ms", "confirmed_ms"])?;
+        for c in &report.confirmations {
+            csv.serialize((c.sent_ms, c.confirmed_ms))?;
+        }
+        csv.flush()?;
+    }
     let secs = report.elapsed.as_secs_f64();
     println!(
         "site={} devices={} events={} resent={} unconfirmed={} elapsed_s={secs:.1} events_per_s={:.0} {}",

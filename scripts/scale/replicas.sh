@@ -9,10 +9,12 @@
 #   2. two replicas         — the same
 #   3. two replicas, one killed with SIGKILL a third of the way in (and, with NATS, one NATS
 #      node SIGKILLed two thirds of the way in) — every event confirmed, every door's
-#      missing_seqs = 0, nothing stored twice, and how long confirmation stalled.
+#      missing_seqs = 0, nothing stored twice, and the recovery from each kill: how long
+#      after it every event then in flight was confirmed.
 #
 #   bash scripts/scale/replicas.sh            (DEVICES=1000 EVENTS=30 INTERVAL_MS=1000)
 #   BROKER=nats bash scripts/scale/replicas.sh
+#   RUNS="2 2-kill" BROKER=nats bash scripts/scale/replicas.sh   (some of the runs)
 #
 # Installs HAProxy from Debian when it is missing; starts the services with
 # scripts/ci/services.sh; builds the release binaries.
@@ -27,6 +29,7 @@ PG="${GERBANG_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
 ADMIN_EMAIL=scale@gerbang.test
 ADMIN_PASSWORD=scale-password-123
 BROKER="${BROKER:-mosquitto}"
+RUNS="${RUNS:-1 2 2-kill}"
 
 command -v haproxy >/dev/null || { apt-get install -y -qq haproxy >/dev/null; }
 bash scripts/ci/services.sh >/dev/null
@@ -88,7 +91,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # One run: $1 replicas, $2 = "kill" to SIGKILL the first a third of the way in.
 run() {
-  local replicas="$1" chaos="${2:-}"
+  local replicas="$1" chaos="${2:-}" kills=""
   local db="gerbang_scale_$$_$RANDOM" group="gerbang-scale-$RANDOM" bucket="gerbang-scale-$RANDOM"
   psql -q "$PG" -c "CREATE DATABASE $db" >/dev/null
   curl -sf -X PUT "http://127.0.0.1:8333/$bucket" >/dev/null
@@ -104,7 +107,6 @@ run() {
     # shellcheck disable=SC2086
     env $broker_env GERBANG_DATABASE_URL="$(base_of)/$db" GERBANG_HTTP_ADDR="127.0.0.1:$port" \
       GERBANG_PUBLIC_URL="http://127.0.0.1:$lb" GERBANG_DATA_DIR="$work/$db-$i" \
-      $broker_env \
       GERBANG_REDIS_URL=redis://127.0.0.1:6379 \
       GERBANG_OBJECT_STORE_BUCKET="$bucket" GERBANG_OBJECT_STORE_ENDPOINT=http://127.0.0.1:8333 \
       GERBANG_ADMIN_EMAIL="$ADMIN_EMAIL" GERBANG_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
@@ -130,11 +132,15 @@ run() {
     -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')"
   node scripts/scale/dashboard-latency.mjs "http://127.0.0.1:${ports[-1]}" "$admin" >"$work/dash-$db.txt" 2>&1 &
   local dash=$!
-  local before=0
+  local before=0 broker_before=0
   for pid in "${rpids[@]}"; do before=$((before + $(cpu_ticks "$pid"))); done
+  for pid in "${nats_pids[@]}"; do
+    [ -e "/proc/$pid/stat" ] && broker_before=$((broker_before + $(cpu_ticks "$pid")))
+  done
   GERBANG_ADMIN_EMAIL="$ADMIN_EMAIL" GERBANG_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     "$FLEET" --base "http://127.0.0.1:$lb" --mqtt "$mqtt_url" \
     --devices "$DEVICES" --events "$EVENTS" --interval-ms "$INTERVAL_MS" --resend-ms 10000 \
+    --confirmations "$work/confirmations-$db.csv" \
     >"$work/fleet-$db.txt" 2>"$work/fleet-$db.err" &
   local fleet=$!
   if [ "$chaos" = kill ]; then
@@ -142,20 +148,44 @@ run() {
     for _ in $(seq 1 600); do grep -q 'devices enrolled' "$work/fleet-$db.err" 2>/dev/null && break; sleep 0.5; done
     sleep "$(python3 -c "print($EVENTS * $INTERVAL_MS / 3000)")"
     kill -9 "${rpids[0]}"
+    kills="replica=$(date +%s%3N)"
     if [ "$BROKER" = nats ]; then
       sleep "$(python3 -c "print($EVENTS * $INTERVAL_MS / 3000)")"
       kill -9 "${nats_pids[0]}"
+      kills="$kills nats_node=$(date +%s%3N)"
     fi
   fi
   wait "$fleet" || true
   sleep 1
   kill -INT "$dash" 2>/dev/null || true
   wait "$dash" 2>/dev/null || true
-  local after=0
+  local after=0 broker_after=0
   for pid in "${rpids[@]}"; do
     [ -e "/proc/$pid/stat" ] && after=$((after + $(cpu_ticks "$pid")))
   done
+  for pid in "${nats_pids[@]}"; do
+    [ -e "/proc/$pid/stat" ] && broker_after=$((broker_after + $(cpu_ticks "$pid")))
+  done
+  local broker_cpu=""
+  [ "$BROKER" = nats ] && broker_cpu="nats_cpu_ms_total=$(( (broker_after - broker_before) * 10 ))"
   local line; line="$(cat "$work/fleet-$db.txt")"
+  # Recovery from each kill: how long after it every event then in flight (sent before it,
+  # or within the second after, and not yet confirmed) was confirmed.
+  local recovery=""
+  if [ -n "$kills" ]; then
+    recovery="$(python3 - "$work/confirmations-$db.csv" $kills <<'PY'
+import csv, sys
+rows = [(int(r["sent_ms"]), int(r["confirmed_ms"])) for r in csv.DictReader(open(sys.argv[1]))]
+out = []
+for kill in sys.argv[2:]:
+    what, at = kill.split("=")
+    at = int(at)
+    hit = [c - at for s, c in rows if s <= at + 1000 and c > at]
+    out.append(f"recovered_after_{what}_kill_s={max(hit) / 1000:.1f}" if hit else f"recovered_after_{what}_kill_s=none_in_flight")
+print(" ".join(out))
+PY
+)"
+  fi
   # Every door's sync record, through the survivor.
   local token; token="$(curl -sf "http://127.0.0.1:${ports[-1]}/api/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')"
@@ -166,13 +196,16 @@ missing = sum(d["missing_seqs"] for d in devices)
 stored = sum(d["events_stored"] for d in devices)
 print(f"doors={len(devices)} stored={stored} missing_seqs={missing}")')"
   local dupes; dupes="$(psql -qtA "$(base_of)/$db" -c "SELECT COUNT(*) - COUNT(DISTINCT (device_id, seq)) FROM events")"
-  echo "broker=$BROKER replicas=$replicas${chaos:+ (one killed)} $line $sync stored_twice=$dupes cpu_ms_total=$(( (after - before) * 10 )) $(tail -1 "$work/dash-$db.txt")"
+  echo "broker=$BROKER replicas=$replicas${chaos:+ (one killed)} $line $sync stored_twice=$dupes cpu_ms_total=$(( (after - before) * 10 )) $broker_cpu $(tail -1 "$work/dash-$db.txt") $recovery"
   for pid in "${rpids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait "${rpids[@]}" 2>/dev/null || true
   psql -q "$PG" -c "DROP DATABASE $db WITH (FORCE)" >/dev/null || true
 }
 
 echo "fleet: $DEVICES doors x $EVENTS events, one every ${INTERVAL_MS} ms each, broker $BROKER"
-run 1
-run 2
-run 2 kill
+for one in $RUNS; do
+  case "$one" in
+    *-kill) run "${one%-kill}" kill ;;
+    *) run "$one" ;;
+  esac
+done

@@ -5,7 +5,7 @@
 
 use std::{
     collections::BTreeMap,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use protocol::{
@@ -48,6 +48,24 @@ pub struct FleetReport {
     pub elapsed: Duration,
     /// From an event's first publication to the receipt that covered it.
     pub confirm_latency: Latencies,
+    /// Every confirmed event's first publication and confirmation, to line up with what
+    /// happened meanwhile (a replica or a broker node killed).
+    pub confirmations: Vec<Confirmation>,
+}
+
+/// When one event was first published and when a receipt covered it, in milliseconds since
+/// the Unix epoch.
+#[derive(Debug, Clone, Copy)]
+pub struct Confirmation {
+    pub sent_ms: u64,
+    pub confirmed_ms: u64,
+}
+
+/// `at` in milliseconds since the Unix epoch.
+fn epoch_ms(at: Instant) -> u64 {
+    let wall = SystemTime::now() - Instant::now().saturating_duration_since(at);
+    wall.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Fleet {
@@ -111,6 +129,7 @@ impl Fleet {
             report.resent += one.resent;
             report.unconfirmed += one.unconfirmed;
             report.confirm_latency.add(&one.confirm_latency);
+            report.confirmations.extend(one.confirmations);
         }
         report.elapsed = started.elapsed();
         report
@@ -235,6 +254,10 @@ async fn run_device(mut device: SimDevice, mqtt_url: &str, stream: Stream) -> Fl
                 for seq in confirmed {
                     if let Some((_, sent)) = unconfirmed.remove(&seq) {
                         report.confirm_latency.record(now - sent);
+                        report.confirmations.push(Confirmation {
+                            sent_ms: epoch_ms(sent),
+                            confirmed_ms: epoch_ms(now),
+                        });
                     }
                 }
             }
