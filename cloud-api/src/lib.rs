@@ -14,7 +14,10 @@
 //!   port 0, test macros. The `cloud-api` binary (`src/main.rs`) is what the cloud package
 //!   installs.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use platform::domain::{Domain, DomainSet};
 use tokio_util::sync::CancellationToken;
@@ -62,7 +65,7 @@ pub const DOMAIN_SECTIONS: &[&str] = &["people", "camera", "meals", "sakip", "li
 
 /// Loads the configuration: defaults, then `file`, then the environment (see
 /// [`CloudConfig::load`]), with every domain's section.
-pub fn load_config(file: Option<&std::path::Path>) -> Result<CloudConfig, Box<figment::Error>> {
+pub fn load_config(file: Option<&Path>) -> Result<CloudConfig, Box<figment::Error>> {
     CloudConfig::load(file, DOMAIN_SECTIONS)
 }
 
@@ -81,12 +84,7 @@ pub fn default_first_admin(config: &mut CloudConfig) -> std::io::Result<Option<P
             let bytes: [u8; 12] = rand::random();
             let password =
                 base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&path)?;
-            std::io::Write::write_all(&mut file, format!("{password}\n").as_bytes())?;
+            write_secret_file(&path, &password, true)?;
             password
         }
         kept => kept.to_owned(),
@@ -96,6 +94,22 @@ pub fn default_first_admin(config: &mut CloudConfig) -> std::io::Result<Option<P
         .admin_email
         .get_or_insert_with(|| "admin@gerbang.local".into());
     Ok(Some(path))
+}
+
+/// Writes `secret` and a newline to `path`, readable by its owner only; an existing file is
+/// replaced only when `replace` says so.
+pub fn write_secret_file(path: &Path, secret: &str, replace: bool) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, format!("{secret}\n").as_bytes())
 }
 
 /// Starts the cloud with every domain and the dashboard; returns once it serves HTTP and

@@ -3,7 +3,8 @@
 //! `cloud-api.service` runs. Configuration: defaults, then the TOML file given with
 //! `--config` (or `GERBANG_CONFIG`), then `GERBANG_*` environment variables.
 //! `cloud-api backup --to DIR` and `cloud-api restore --from DIR` keep a site's data
-//! (`cloud_api::backup`).
+//! (`cloud_api::backup`); `cloud-api nats-issuer --seed-file F` makes the key of a NATS
+//! cluster's auth callout.
 
 use std::path::PathBuf;
 
@@ -42,6 +43,13 @@ enum Action {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Generate the key that makes the replicas a NATS cluster's auth callout: writes its
+    /// seed (a secret, for `GERBANG_NATS_AUTH_CALLOUT_SEED`) to a new file readable by its
+    /// owner only, and prints the public key the servers' `auth_callout.issuer` names.
+    NatsIssuer {
+        #[arg(long)]
+        seed_file: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -75,6 +83,13 @@ async fn main() -> anyhow::Result<()> {
                 "Restored the backup of {} ({} database, {} files).",
                 manifest.created_at, manifest.backend, manifest.files
             );
+            return Ok(());
+        }
+        Some(Action::NatsIssuer { seed_file }) => {
+            let (seed, public) = cloud_api::platform::mqtt::nats::new_issuer()?;
+            cloud_api::write_secret_file(&seed_file, &seed, false)
+                .with_context(|| format!("writing {}", seed_file.display()))?;
+            println!("{public}");
             return Ok(());
         }
         Some(Action::Serve) | None => {}

@@ -760,7 +760,13 @@ impl GallerySync {
                         tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "Gallery refresh failed.");
                         tokio::select! {
                             _ = shutdown.cancelled() => return,
-                            _ = tokio::time::sleep(delay) => continue,
+                            jumped = crate::backoff::wait(delay) => {
+                                if jumped {
+                                    // TLS fails until the clock is set: try again now.
+                                    backoff.reset();
+                                }
+                                continue;
+                            }
                         }
                     }
                 }

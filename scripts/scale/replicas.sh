@@ -2,7 +2,7 @@
 # Several cloud-api replicas behind HAProxy, on one PostgreSQL, one Redis and SeaweedFS, with
 # the devices' broker either Mosquitto's shared subscriptions (BROKER=mosquitto, the default)
 # or a three-node NATS cluster with JetStream whose MQTT listeners sit behind HAProxy too
-# (BROKER=nats), all on loopback; a fleet of simulated doors (cloud-api/examples/fleet.rs)
+# and whose logins go through the replicas' auth callout (BROKER=nats), all on loopback; a fleet of simulated doors (cloud-api/examples/fleet.rs)
 # streams through them while a dashboard's socket.io-client on the last replica measures
 # device → dashboard latency. Three runs, each printing its figures:
 #   1. one replica          — ingest events/s and CPU per event
@@ -58,6 +58,10 @@ nats_pids=()
 nats_urls=""
 mqtt_url="mqtt://127.0.0.1:1883"
 if [ "$BROKER" = nats ]; then
+  # Every door logs in through the replicas' auth callout and is confined to its own
+  # subjects, as in production; the cloud has a user of its own.
+  issuer="$("$BIN" nats-issuer --seed-file "$work/issuer.seed")"
+  cloud_password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
   declare -a nc nr nm
   for i in 0 1 2; do nc[$i]="$(free_port)"; nr[$i]="$(free_port)"; nm[$i]="$(free_port)"; done
   routes="nats://127.0.0.1:${nr[0]}, nats://127.0.0.1:${nr[1]}, nats://127.0.0.1:${nr[2]}"
@@ -69,6 +73,10 @@ listen: 127.0.0.1:${nc[$i]}
 jetstream { store_dir: "$work/nats-$i" }
 cluster { name: gerbang-scale, listen: 127.0.0.1:${nr[$i]}, routes: [$routes] }
 mqtt { listen: 127.0.0.1:${nm[$i]} }
+authorization {
+  users: [ { user: gerbang-cloud, password: "$cloud_password" } ]
+  auth_callout { issuer: $issuer, auth_users: [ gerbang-cloud ] }
+}
 CONF
     "$NATS_SERVER" -c "$work/nats-$i.conf" >"$work/nats-$i.log" 2>&1 &
     nats_pids+=("$!"); pids+=("$!")
@@ -100,6 +108,8 @@ run() {
   local broker_env="GERBANG_MQTT_URL=mqtt://127.0.0.1:1883 GERBANG_MQTT_SHARE_GROUP=$group"
   if [ "$BROKER" = nats ]; then
     broker_env="GERBANG_NATS_URL=$nats_urls GERBANG_NATS_REPLICAS=3 GERBANG_NATS_ACK_WAIT_SECS=5 GERBANG_MQTT_PUBLIC_URL=$mqtt_url"
+    broker_env="$broker_env GERBANG_NATS_USERNAME=gerbang-cloud GERBANG_NATS_PASSWORD=$cloud_password"
+    broker_env="$broker_env GERBANG_NATS_AUTH_CALLOUT_SEED=$(cat "$work/issuer.seed")"
   fi
   for i in $(seq 1 "$replicas"); do
     local port; port="$(free_port)"

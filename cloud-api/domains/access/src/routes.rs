@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use axum::{
     extract::State,
-    http::header,
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -19,7 +18,10 @@ use super::{board::DoorBoard, status};
 use platform::{
     audit, commands,
     error::{DbContext, ServiceError},
-    http::{error::ApiError, json::JsonBody},
+    http::{
+        error::ApiError,
+        json::{JsonBody, SerializedJson},
+    },
     i18n::Msg,
     identity::{AdminUser, AuthUser},
     security::ClientIp,
@@ -54,7 +56,7 @@ pub(crate) async fn door_status(
         .await
         .db("loading door status")?;
     let body = answer.ok_or_else(not_found)?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(SerializedJson(body).into_response())
 }
 
 /// What `POST /api/door/control` asks of the door.

@@ -13,13 +13,7 @@
 
 use std::sync::Arc;
 
-use axum::{
-    body::Bytes,
-    extract::Request,
-    http::Method,
-    middleware::Next,
-    response::{IntoResponse, Response},
-};
+use axum::{body::Bytes, extract::Request, http::Method, middleware::Next, response::Response};
 use platform::db::notify::{ChangeSink, Generation};
 use uuid::Uuid;
 
@@ -112,18 +106,6 @@ pub async fn after_writes(board: Arc<OrderBoard>, request: Request, next: Next) 
         board.changed();
     }
     response
-}
-
-/// A stored answer as the route sends it.
-pub fn respond(body: Bytes) -> Response {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use axum::{
 };
 use platform::{
     db::entities::user,
-    http::{error::ApiError, extract::PathParams, extract::QueryParams},
+    http::{error::ApiError, extract::PathParams, extract::QueryParams, json::SerializedJson},
     i18n::Msg,
     state::AppState,
 };
@@ -516,7 +516,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let board = &state.domain::<MealsState>().orders;
     let pending = match board.lookup(caller.claims.sub, raw.as_deref().unwrap_or_default()) {
-        Ok(kept) => return Ok(order_board::respond(kept)),
+        Ok(kept) => return Ok(SerializedJson(kept).into_response()),
         Err(pending) => pending,
     };
     let member = caller.member(&state).await?;
@@ -562,7 +562,7 @@ pub async fn list(
     // Serialising a JSON value cannot fail.
     let body = Bytes::from(serde_json::to_vec(&answer).unwrap_or_default());
     board.store(pending, body.clone());
-    Ok(order_board::respond(body))
+    Ok(SerializedJson(body).into_response())
 }
 
 /// The order `id` as `member` may see it: an employee only their own (another's is 404).

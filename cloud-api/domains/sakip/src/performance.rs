@@ -8,10 +8,9 @@ use std::collections::{hash_map::Entry, BTreeSet, HashMap};
 use axum::{
     body::Bytes,
     extract::State,
-    http::{header, HeaderValue},
     response::{IntoResponse, Response},
 };
-use platform::{i18n::Msg, security::ClientIp, state::AppState};
+use platform::{http::json::SerializedJson, i18n::Msg, security::ClientIp, state::AppState};
 use rust_decimal::Decimal;
 use sea_orm::{
     sea_query::{Expr, OnConflict},
@@ -825,26 +824,14 @@ pub async fn data(
     let stamp = cache.stamp(year, opd).await;
     if let Some(stamp) = stamp {
         if let Some(hit) = cache.get(&key, stamp).await {
-            return Ok(json_bytes(hit));
+            return Ok(SerializedJson(hit).into_response());
         }
     }
     let body = load_data(&state, year, opd, filter.quarter, filter.month).await?;
     if let Some(stamp) = stamp {
         cache.put(key, stamp, &body).await;
     }
-    Ok(json_bytes(body))
-}
-
-/// A 200 answer whose body is already-serialised JSON.
-fn json_bytes(body: Bytes) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
+    Ok(SerializedJson(body).into_response())
 }
 
 /// The ids of the indicators with an achievement in the period (year, and quarter or month

@@ -1,15 +1,35 @@
-//! A JSON body extractor whose rejections are localized `{"message"}` errors, like every
-//! other error of the API (axum's own rejections answer in English plain text).
+//! JSON in and out: a body extractor whose rejections are localized `{"message"}` errors,
+//! like every other error of the API (axum's own rejections answer in English plain text),
+//! and an answer serialised ahead of time.
 
 use axum::{
+    body::Bytes,
     extract::{rejection::JsonRejection, FromRequest, Request},
-    http::StatusCode,
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
     Json,
 };
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::i18n::Msg;
+
+/// A JSON answer already serialised (a read model keeps it in memory): sent as it is.
+#[derive(Debug, Clone)]
+pub struct SerializedJson(pub Bytes);
+
+impl IntoResponse for SerializedJson {
+    fn into_response(self) -> Response {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            self.0,
+        )
+            .into_response()
+    }
+}
 
 /// `Json<T>` with localized errors: 400 for malformed JSON or a wrong content type, 422 for
 /// well-formed JSON of the wrong shape (a missing field, a wrong type), 413 when too large.

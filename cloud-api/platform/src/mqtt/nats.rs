@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 mod callout;
 
-pub use callout::{serve_callouts, CalloutIssuer, CALLOUT_SUBJECT};
+pub use callout::{new_issuer, serve_callouts, CalloutIssuer, CALLOUT_SUBJECT};
 
 use crate::{
     commands, devices,

@@ -87,6 +87,16 @@ impl CalloutIssuer {
     }
 }
 
+/// A new issuer: an account key pair, as its seed (`SA…`, the cloud's
+/// `auth_callout_seed`, a secret) and its public key (`A…`, the servers' `issuer`).
+pub fn new_issuer() -> Result<(String, String), CloudError> {
+    let key = KeyPair::new_account();
+    let seed = key
+        .seed()
+        .map_err(|e| CloudError::Config(format!("generating an issuer key: {e}")))?;
+    Ok((seed, key.public_key()))
+}
+
 /// What a server tells of a connection attempt (the fields the judgement needs).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct AuthorizationRequest {
