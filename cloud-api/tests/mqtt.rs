@@ -1,6 +1,8 @@
 //! MQTT paths on both databases and both brokers (embedded rumqttd, external Mosquitto):
 //! ingest with receipts, malformed payloads, retained state and last will, commands acked by
-//! a device stub (a real rumqttc client using protocol types), and command timeouts.
+//! a device stub (a real rumqttc client using protocol types), and command timeouts; and
+//! doors confined to their own logins and topics on a Mosquitto of the test's own with the
+//! dynamic-security plugin.
 
 #![allow(clippy::unwrap_used)]
 
@@ -10,9 +12,9 @@ use std::time::Duration;
 
 use cloud_api::{
     broker_tests,
-    testkit::{unique_site, Backend, BrokerKind, SimDevice, TestCloud},
+    testkit::{mosquitto::DynsecMosquitto, unique_site, Backend, BrokerKind, SimDevice, TestCloud},
 };
-use common::*;
+use common::{confinement::*, device_stub::DeviceStub, *};
 use protocol::{Channel, CommandEnvelope, Event, Keypair, Receipt};
 use reqwest::StatusCode;
 use rumqttc::{AsyncClient, Event as MqttEvent, EventLoop, Packet, QoS};
@@ -473,4 +475,111 @@ async fn stopping_frees_the_broker_port_and_cuts_devices() {
     .await;
     assert_eq!(again.cloud().mqtt_url(), format!("mqtt://{addr}"));
     again.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Mosquitto's dynamic-security plugin: `cargo xtask test` runs it where there is one"]
+async fn dynsec_door_credentials_confine_it_to_its_own_topics() {
+    let broker = DynsecMosquitto::start().await;
+    let tc = TestCloud::start_with(Backend::Sqlite, BrokerKind::Embedded, |config| {
+        broker.configure(&mut config.mqtt)
+    })
+    .await;
+    let url = broker.url();
+    let site = unique_site("dynsec");
+    let mut door1 = tc.enroll_device(&site, "door-1").await;
+    let door2 = tc.enroll_device(&site, "door-2").await;
+
+    // A door logs in with its token; a wrong password, an unknown door, a door with another
+    // door's token are refused.
+    mqtt_connect(&url, "door-1", "door-1", &door1.token)
+        .await
+        .unwrap_or_else(|code| panic!("door-1 refused ({code:?}): {}", broker.log()));
+    assert_logins_refused(
+        &url,
+        &[
+            ("door-1", "door-1", "not-the-token"),
+            ("door-9", "door-9", door1.token.as_str()),
+            ("door-1", "door-1", door2.token.as_str()),
+        ],
+    )
+    .await;
+
+    // Door 2 may neither subscribe to door 1's topics (nor to everything) nor publish on
+    // them: a validly sealed frame of door 1's it replays there never reaches the cloud.
+    let forged = door1.next_frame(granted());
+    let own = door1.next_frame(granted());
+    let events1 = door1.topic(Channel::Events);
+    let filters = [
+        door1.topic(Channel::Commands),
+        door1.topic(Channel::Receipts),
+        "gerbang/#".to_owned(),
+        format!("gerbang/{site}/+/commands"),
+    ];
+    let stub = DeviceStub::start(door1, &tc, true).await;
+    let intruder = Intruder::start(&door2, &url, &filters, (events1.clone(), forged)).await;
+    stub.client
+        .publish(&events1, QoS::AtLeastOnce, false, own)
+        .await
+        .unwrap();
+    let admin = admin_token(&tc).await;
+    eventually(10, || async {
+        let listed = get_devices(&tc, &admin).await;
+        (device(&listed, "door-1")["last_seq"] == 2).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let listed = get_devices(&tc, &admin).await;
+    assert_eq!(device(&listed, "door-1")["events_stored"], 1, "{listed}");
+    // Door 1 still takes commands; door 2 heard none of it.
+    let (status, body) = call(
+        authed(&tc, reqwest::Method::POST, "/api/door/control", &admin)
+            .json(&json!({"device_id": "door-1", "action": "unlock", "duration_ms": 1000})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "acked", "{body}");
+    intruder.assert_heard_nothing();
+    let old_token = stub.token.clone();
+    stub.stop().await;
+
+    // Enrolling again rotates the token: the old one is refused, the new one admitted.
+    let door1 = tc.enroll_device(&site, "door-1").await;
+    assert_logins_refused(&url, &[("door-1", "door-1", old_token.as_str())]).await;
+    mqtt_connect(&url, "door-1", "door-1", &door1.token)
+        .await
+        .expect("the new token admitted");
+
+    // A removed door is refused.
+    let dynsec = tc
+        .cloud()
+        .platform()
+        .mqtt
+        .dynsec
+        .as_ref()
+        .expect("dynsec on");
+    dynsec.remove_door(&door2.id).await.expect("removed");
+    assert_logins_refused(&url, &[("door-2", "door-2", door2.token.as_str())]).await;
+
+    // With the broker gone, an enrolment fails and stores nothing.
+    drop(broker);
+    let door3 = protocol::DeviceId::parse("door-3").unwrap();
+    let code = tc
+        .cloud()
+        .create_device(&site, &door3, "Pintu tiga")
+        .await
+        .unwrap();
+    let refused = tc
+        .cloud()
+        .enroll(&protocol::sync::EnrollRequest {
+            code: code.code,
+            public_key: Keypair::generate().public(),
+            firmware: "test".into(),
+        })
+        .await
+        .expect_err("no broker, no enrolment");
+    assert!(refused.to_string().contains("broker"), "{refused}");
+    let listed = get_devices(&tc, &admin).await;
+    assert_eq!(device(&listed, "door-3")["enrolled"], false, "{listed}");
+    tc.stop().await;
 }

@@ -14,10 +14,10 @@ use cloud_api::testkit::{
     nats::NatsCluster,
     unique_site, Backend, BrokerKind, TestCloud,
 };
-use common::{device_stub::DeviceStub, socketio::*, *};
+use common::{confinement::*, device_stub::DeviceStub, socketio::*, *};
 use protocol::Channel;
 use reqwest::{header, Method, StatusCode};
-use rumqttc::{AsyncClient, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, QoS};
+use rumqttc::QoS;
 use sea_orm::{ConnectionTrait, Database};
 use sea_orm_migration::MigratorTrait;
 use serde_json::json;
@@ -495,20 +495,15 @@ async fn postgres_nats_device_credentials_confine_it_to_its_own_topics() {
 
     // Refused: a wrong password, an unknown device, a device using another's client id
     // (it would take over that device's session), and a device speaking NATS instead.
-    for (client_id, user, pass) in [
-        ("door-1", "door-1", "not-the-token"),
-        ("door-9", "door-9", door1.token.as_str()),
-        ("door-1", "door-2", door2.token.as_str()),
-    ] {
-        let refused = mqtt_connect(&mqtt, client_id, user, pass).await;
-        assert!(
-            matches!(
-                refused,
-                Err(ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized)
-            ),
-            "{user} as {client_id}: {refused:?}"
-        );
-    }
+    assert_logins_refused(
+        &mqtt,
+        &[
+            ("door-1", "door-1", "not-the-token"),
+            ("door-9", "door-9", door1.token.as_str()),
+            ("door-1", "door-2", door2.token.as_str()),
+        ],
+    )
+    .await;
     let over_nats = tokio::time::timeout(
         Duration::from_secs(10),
         async_nats::ConnectOptions::with_user_and_password("door-1".into(), door1.token.clone())
@@ -531,45 +526,13 @@ async fn postgres_nats_device_credentials_confine_it_to_its_own_topics() {
     // Door 2, logged in with its own credentials, may neither subscribe to door 1's topics
     // (nor to everything) nor publish on them: a frame of door 1's it replays there never
     // reaches the cloud, though it is validly sealed.
-    let (intruder, mut intruder_loop) = door2.mqtt_client(&mqtt);
-    for filter in [&commands1, &receipts1, &"gerbang/#".to_owned()] {
-        intruder
-            .subscribe(filter.as_str(), QoS::AtLeastOnce)
-            .await
-            .unwrap();
-    }
-    intruder
-        .publish(&events1, QoS::AtLeastOnce, false, forged)
-        .await
-        .unwrap();
-    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
-    let intruder_task = tokio::spawn(async move {
-        loop {
-            match intruder_loop.poll().await {
-                Ok(Event::Incoming(Packet::SubAck(ack))) => {
-                    let _ = seen_tx.send(format!("suback {:?}", ack.return_codes));
-                }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    let _ = seen_tx.send(format!("publish on {}", p.topic));
-                }
-                Ok(_) => {}
-                Err(err) => {
-                    let _ = seen_tx.send(format!("error {err}"));
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
-    });
-    for _ in 0..3 {
-        let event = tokio::time::timeout(Duration::from_secs(10), seen.recv())
-            .await
-            .expect("a SUBACK for each filter")
-            .expect("intruder loop running");
-        assert_eq!(
-            event, "suback [Failure]",
-            "door-2 subscribing to another door's topic"
-        );
-    }
+    let intruder = Intruder::start(
+        &door2,
+        &mqtt,
+        &[commands1, receipts1, "gerbang/#".to_owned()],
+        (events1.clone(), forged),
+    )
+    .await;
     // Door 1's own event is stored and receipted; the forged one never arrives.
     stub.client
         .publish(&events1, QoS::AtLeastOnce, false, own)
@@ -593,45 +556,8 @@ async fn postgres_nats_device_credentials_confine_it_to_its_own_topics() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "acked", "{body}");
-    assert!(
-        seen.try_recv().is_err(),
-        "door-2 received something of door-1's"
-    );
-    intruder_task.abort();
+    intruder.assert_heard_nothing();
     stub.stop().await;
-}
-
-/// An MQTT CONNECT to `url`: `Ok` on its acceptance, else the broker's refusal.
-async fn mqtt_connect(
-    url: &str,
-    client_id: &str,
-    user: &str,
-    pass: &str,
-) -> Result<(), ConnectReturnCode> {
-    let (host, port) = url
-        .trim_start_matches("mqtt://")
-        .rsplit_once(':')
-        .expect("host:port");
-    let mut options = MqttOptions::new(client_id, host, port.parse().expect("a port"));
-    options.set_credentials(user, pass);
-    let (client, mut eventloop) = AsyncClient::new(options, 10);
-    let outcome = tokio::time::timeout(Duration::from_secs(15), async {
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Packet::ConnAck(ack))) => break ack.code,
-                Ok(_) => {}
-                Err(ConnectionError::ConnectionRefused(code)) => break code,
-                Err(err) => panic!("MQTT CONNECT as {user}: {err}"),
-            }
-        }
-    })
-    .await
-    .expect("a CONNACK within 15 s");
-    let _ = client.try_disconnect();
-    match outcome {
-        ConnectReturnCode::Success => Ok(()),
-        refused => Err(refused),
-    }
 }
 
 /// 200 events from one door over the replicas' broker: stored once each, both replicas

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: runs the whole suite once, on SQLite and the embedded broker always,
-//! and also on PostgreSQL, Mosquitto, Redis, S3, a NATS cluster, aiosmtpd (SMTP) and ONNX Runtime where this machine has them,
+//! and also on PostgreSQL, Mosquitto (and a private one with its dynamic-security plugin), Redis, S3, a NATS cluster, aiosmtpd (SMTP) and ONNX Runtime where this machine has them,
 //! and the short chaos scenarios where it has their tools — and says which it ran.
 //!
 //! The probes only look at loopback. `--require-services` (CI) fails when one is missing
@@ -135,6 +135,43 @@ fn probe_nats() -> Service {
         name: "NATS",
         test_word: Some("nats"),
         env: "GERBANG_TEST_NATS_SERVER",
+        value,
+        how,
+    }
+}
+
+/// Mosquitto with its dynamic-security plugin, which the suites start privately on a free
+/// port (the service on 1883 is not needed): `GERBANG_TEST_MOSQUITTO_DYNSEC` names the
+/// plugin, else Debian's is used where it and a `mosquitto` binary exist.
+fn probe_dynsec() -> Service {
+    const PLUGINS: [&str; 3] = [
+        "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+        "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+        "/usr/lib/mosquitto_dynamic_security.so",
+    ];
+    let from_env = env::var("GERBANG_TEST_MOSQUITTO_DYNSEC").ok();
+    let broker = ["mosquitto", "/usr/sbin/mosquitto"].into_iter().any(|bin| {
+        Command::new(bin)
+            .arg("-h")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("mosquitto version 2"))
+    });
+    let found = PLUGINS
+        .into_iter()
+        .find(|p| PathBuf::from(p).exists())
+        .map(str::to_owned);
+    let value = from_env.clone().or(found.filter(|_| broker));
+    let how = match (&from_env, &value) {
+        (Some(plugin), _) => format!("from GERBANG_TEST_MOSQUITTO_DYNSEC ({plugin})"),
+        (None, Some(plugin)) => format!("found ({plugin})"),
+        (None, None) => "no mosquitto 2 binary with mosquitto_dynamic_security.so (Debian's \
+                         mosquitto package)"
+            .to_owned(),
+    };
+    Service {
+        name: "dynsec",
+        test_word: Some("dynsec"),
+        env: "GERBANG_TEST_MOSQUITTO_DYNSEC",
         value,
         how,
     }
@@ -303,6 +340,7 @@ fn test(args: &[String]) -> ExitCode {
     let services = [
         probe_postgres(),
         probe_mosquitto(),
+        probe_dynsec(),
         probe_redis(),
         probe_s3(),
         probe_nats(),

@@ -210,6 +210,13 @@ pub async fn start<D: DomainSet>(
             "with [nats], set mqtt.public_url to the NATS MQTT listener the devices use".into(),
         ));
     }
+    if config.mqtt.dynamic_security && (config.mqtt.url.is_none() || config.nats.url.is_some()) {
+        return Err(CloudError::Config(
+            "mqtt.dynamic_security needs mqtt.url: an external Mosquitto with its \
+             dynamic-security plugin (and no [nats])"
+                .into(),
+        ));
+    }
     let (broker_url, credentials, device_mqtt_url) = match &config.mqtt.url {
         Some(url) => {
             let parsed = mqtt::parse_url(url)?;
@@ -269,6 +276,12 @@ pub async fn start<D: DomainSet>(
             )
         }
     };
+    let dynsec = match &link {
+        BrokerLink::Mqtt(client) if config.mqtt.dynamic_security => {
+            Some(mqtt::dynsec::DynamicSecurity::new(client.clone()))
+        }
+        _ => None,
+    };
     let external = config.mqtt.url.is_some() || config.nats.url.is_some();
     tracing::info!(
         http = %http_addr,
@@ -316,6 +329,7 @@ pub async fn start<D: DomainSet>(
             connected: Arc::new(AtomicBool::new(false)),
             external,
             share_group,
+            dynsec,
         },
         commands: PendingCommands::default(),
         public_url,

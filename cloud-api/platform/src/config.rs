@@ -142,6 +142,10 @@ pub struct MqttConfig {
     /// Shared-subscription group of the cloud replicas on an external broker: replicas of one
     /// deployment split ingest; separate deployments on one broker need separate groups.
     pub share_group: String,
+    /// The external broker is Mosquitto with its dynamic-security plugin, and the cloud keeps
+    /// each door's login and topics there (`mqtt::dynsec`): `username` must then hold the
+    /// plugin's admin rights and the cloud's topics (docs/SCALING.md).
+    pub dynamic_security: bool,
 }
 
 impl Default for CloudConfig {
@@ -178,6 +182,7 @@ impl Default for MqttConfig {
             password: None,
             public_url: None,
             share_group: "gerbang-cloud".into(),
+            dynamic_security: false,
         }
     }
 }
@@ -188,7 +193,7 @@ impl CloudConfig {
     /// `GERBANG_PUBLIC_URL`, `GERBANG_ADMIN_EMAIL`, `GERBANG_ADMIN_PASSWORD`,
     /// `GERBANG_COMMAND_TIMEOUT_SECS`, `GERBANG_MQTT_ADDR`, `GERBANG_MQTT_URL`,
     /// `GERBANG_MQTT_CA_FILE`, `GERBANG_MQTT_USERNAME`, `GERBANG_MQTT_PASSWORD`,
-    /// `GERBANG_MQTT_PUBLIC_URL`, `GERBANG_NATS_*` (e.g. `GERBANG_NATS_AUTH_CALLOUT_SEED`),
+    /// `GERBANG_MQTT_PUBLIC_URL`, `GERBANG_MQTT_DYNAMIC_SECURITY`, `GERBANG_NATS_*` (e.g. `GERBANG_NATS_AUTH_CALLOUT_SEED`),
     /// `GERBANG_SECURITY_*` (e.g.
     /// `GERBANG_SECURITY_CORS_ORIGINS='["https://dash.example"]'`), `GERBANG_GOOGLE_*`, `GERBANG_HTTP_LIMITS_*`, and
     /// `GERBANG_{SECTION}_*` for each of the domains' `sections`.
@@ -334,6 +339,7 @@ impl fmt::Debug for MqttConfig {
             .field("password", &secret(&self.password))
             .field("public_url", &self.public_url)
             .field("share_group", &self.share_group)
+            .field("dynamic_security", &self.dynamic_security)
             .finish()
     }
 }
@@ -382,7 +388,9 @@ mod tests {
             jail.set_env("GERBANG_GOOGLE_CLIENT_IDS", "[web-client]");
             jail.set_env("GERBANG_NATS_AUTH_CALLOUT_SEED", "SA-from-env");
             jail.set_env("GERBANG_NATS_ACCOUNT", "DOORS");
+            jail.set_env("GERBANG_MQTT_DYNAMIC_SECURITY", "true");
             let config = CloudConfig::load(None, &[]).expect("loads");
+            assert!(config.mqtt.dynamic_security);
             assert_eq!(
                 config.nats.auth_callout_seed.as_deref(),
                 Some("SA-from-env")

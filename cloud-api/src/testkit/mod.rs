@@ -1,7 +1,9 @@
 //! Test kit for end-to-end tests of this crate and of others (edge-daemon, gerbang): a fresh
 //! database per test (SQLite temp file, or a new PostgreSQL database `gerbang_t_<uuid>`
 //! dropped afterwards), a whole [`Cloud`](crate::Cloud) on port 0 with the embedded broker or
-//! an external Mosquitto (or a NATS cluster of the test's own, [`nats`]), a simulated device, and macros that run one case on every backend.
+//! an external Mosquitto (or a NATS cluster of the test's own, [`nats`], or a Mosquitto of
+//! its own with the dynamic-security plugin, [`mosquitto`]), a simulated device, and macros
+//! that run one case on every backend.
 //!
 //! Environment: `GERBANG_TEST_POSTGRES` (admin URL, e.g.
 //! `postgres://postgres@127.0.0.1:5432/postgres`), `GERBANG_TEST_MOSQUITTO` (e.g.
@@ -13,6 +15,7 @@ mod database;
 mod device;
 pub mod fleet;
 pub mod latency;
+pub mod mosquitto;
 pub mod nats;
 
 pub use cloud::TestCloud;
@@ -104,6 +107,15 @@ impl BrokerKind {
     pub fn mosquitto() -> Option<BrokerKind> {
         service_from_env("GERBANG_TEST_MOSQUITTO").map(|addr| BrokerKind::Mosquitto { addr })
     }
+}
+
+/// A free loopback port for a server the test starts (free when asked; the server binds it
+/// moments later).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
 }
 
 /// Logs to the test's captured output; `RUST_LOG` overrides the default filter.

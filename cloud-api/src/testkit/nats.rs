@@ -6,12 +6,12 @@
 //! drop.
 
 use std::{
-    net::TcpListener,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
+use super::free_port;
 use crate::platform::mqtt::nats::NatsConfig;
 use tempfile::TempDir;
 
@@ -46,14 +46,6 @@ impl std::fmt::Debug for NatsCluster {
             .field("issuer", &self.issuer.public_key())
             .finish_non_exhaustive()
     }
-}
-
-/// A free loopback port (free when asked; the server binds it moments later).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }
 
 impl NatsCluster {

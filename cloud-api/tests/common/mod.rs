@@ -1,10 +1,11 @@
 //! Helpers shared by the integration tests: HTTP calls as a signed-in user, sign-in,
 //! HTTPS event batches, the test photos, snapshot uploads, polling, metric parsing, and
 //! (in [`device_stub`]) a device answering commands over MQTT, (in [`socketio`]) the real
-//! `socket.io-client`.
+//! `socket.io-client`, (in [`confinement`]) what a broker confining doors must refuse.
 
 #![allow(dead_code)]
 
+pub mod confinement;
 pub mod device_stub;
 pub mod socketio;
 

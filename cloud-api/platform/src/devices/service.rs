@@ -1,5 +1,6 @@
 //! Device registration and enrolment: an admin creates a device and gets a one-time code;
-//! the device trades the code (once, within 24 h) for its token and the cloud's public key.
+//! the device trades the code (once, within 24 h) for its token and the cloud's public key
+//! (and, with `mqtt.dynamic_security`, its own login and topics on Mosquitto).
 
 use protocol::{
     sync::{EnrollRequest, EnrollResponse},
@@ -215,6 +216,17 @@ pub async fn enroll(
     row.firmware = Set(Some(firmware));
     row.enrolled_at = Set(Some(now));
     row.update(&txn).await.db("storing device credentials")?;
+    // Only now is the token known in plaintext. A broker that refuses it fails the
+    // enrolment with nothing stored and the code still unused, so the door may try again.
+    if let Some(dynsec) = &platform.mqtt.dynsec {
+        dynsec
+            .admit_door(&site, &device_id, &token)
+            .await
+            .map_err(|e| ServiceError::Broker {
+                context: "admitting the door on the broker",
+                message: e.to_string(),
+            })?;
+    }
     txn.commit().await.db("committing enrolment")?;
     platform.devices.invalidate(&device_id);
     tracing::info!(%site, device = %device_id, "Device enrolled.");

@@ -46,6 +46,9 @@ pub struct MqttHandle {
     pub external: bool,
     /// The shared-subscription group used with an external broker.
     pub share_group: String,
+    /// Mosquitto's dynamic-security plugin, when the cloud keeps the doors' logins there
+    /// (`mqtt.dynamic_security`).
+    pub dynsec: Option<super::dynsec::DynamicSecurity>,
 }
 
 impl MqttHandle {
@@ -168,7 +171,7 @@ pub fn connect(
     Ok(AsyncClient::new(options, 10_000))
 }
 
-fn filters(external: bool, group: &str) -> Vec<SubscribeFilter> {
+fn filters(external: bool, group: &str, dynsec: bool) -> Vec<SubscribeFilter> {
     let shared = |channel: Channel| {
         if external {
             format!("$share/{group}/{}", channel.filter_all())
@@ -176,13 +179,21 @@ fn filters(external: bool, group: &str) -> Vec<SubscribeFilter> {
             channel.filter_all()
         }
     };
-    vec![
+    let mut filters = vec![
         SubscribeFilter::new(shared(Channel::Events), QoS::AtLeastOnce),
         SubscribeFilter::new(shared(Channel::Acks), QoS::AtLeastOnce),
         // Retained messages are not delivered to shared subscriptions, and every replica
         // may apply a state message (it is idempotent), so state is subscribed plainly.
         SubscribeFilter::new(Channel::State.filter_all(), QoS::AtLeastOnce),
-    ]
+    ];
+    if dynsec {
+        // Every replica hears every answer; each waits for its own.
+        filters.push(SubscribeFilter::new(
+            super::dynsec::RESPONSE_TOPIC.to_owned(),
+            QoS::AtMostOnce,
+        ));
+    }
+    filters
 }
 
 /// Polls the event loop until `stop`; `subscribed` turns true once the broker acknowledged
@@ -221,7 +232,11 @@ pub async fn run_loop(
                 let BrokerLink::Mqtt(client) = platform.mqtt.link.clone() else {
                     break;
                 };
-                let filters = filters(external, &platform.mqtt.share_group);
+                let filters = filters(
+                    external,
+                    &platform.mqtt.share_group,
+                    platform.mqtt.dynsec.is_some(),
+                );
                 tokio::spawn(async move {
                     if let Err(err) = client.subscribe_many(filters).await {
                         tracing::error!(error = %err, "Could not subscribe.");
@@ -235,7 +250,11 @@ pub async fn run_loop(
                     .filter(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure))
                     .count();
                 if refused > 0 {
-                    tracing::error!(refused, "The broker refused some subscriptions.");
+                    tracing::error!(
+                        refused,
+                        "The broker refused some subscriptions (the cloud's MQTT user needs the \
+                         rights docs/SCALING.md lists)."
+                    );
                 } else {
                     let _ = subscribed.send(true);
                 }
@@ -281,6 +300,12 @@ async fn dispatch(
     frames: &mpsc::Sender<IncomingFrame>,
     control: &mpsc::Sender<(Topic, Bytes)>,
 ) {
+    if let Some(dynsec) = &platform.mqtt.dynsec {
+        if publish.topic == super::dynsec::RESPONSE_TOPIC {
+            dynsec.answered(&publish.payload);
+            return;
+        }
+    }
     let topic = match Topic::parse(&publish.topic) {
         Ok(topic) => topic,
         Err(err) => {
