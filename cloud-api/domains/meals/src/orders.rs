@@ -38,7 +38,7 @@ use crate::{
     context::{optional_id, parse_date, text_between, today, Caller, Member, Page, Role},
     entities::{department, employee, order, shift},
     error::{invalid, order_not_found, MealsError, MealsJson},
-    events, order_board,
+    events,
     trail::{self, Action},
     MealsState, PREFIX,
 };
