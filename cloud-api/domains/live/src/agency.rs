@@ -985,9 +985,10 @@ pub(crate) struct SalaryRequest {
     /// The ISO week (1–53), which must be over.
     #[schema(minimum = 1, maximum = 53)]
     week_number: i64,
-    /// The ISO week-numbering year (default: the latest year in which that week has begun,
-    /// so in week 1 of 2027 week 52 is 2026's).
+    /// The ISO week-numbering year, 2000 or later (default: the latest year in which that
+    /// week has begun, so in week 1 of 2027 week 52 is 2026's).
     #[serde(default)]
+    #[schema(minimum = 2000, maximum = 9999)]
     year: Option<i64>,
 }
 
