@@ -77,6 +77,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     std::fs::write(&tokens_file, tokens.join("\n") + "\n")?;
     println!("ACCESS_TOKEN={access}");
+    println!("ADMIN_EMAIL={EMAIL}");
+    println!("ADMIN_PASSWORD={PASSWORD}");
     {
         use cloud_api::platform::identity::{M_COST_KIB, P_COST, T_COST};
         println!("ARGON2=argon2id m={M_COST_KIB} KiB t={T_COST} p={P_COST}");

@@ -71,7 +71,9 @@ pub(crate) enum DoorAction {
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct ControlRequest {
     action: DoorAction,
-    /// How long an unlock lasts (default 5 s; up to 2³² − 1); the door caps it at its own maximum.
+    /// How long an unlock lasts in milliseconds (default 5 s; 1 to 60,000, the protocol's
+    /// `MAX_UNLOCK_MS`); the door may cap it lower.
+    #[schema(minimum = 1, maximum = 60000)]
     duration_ms: Option<u32>,
     /// Optional when there is only one door.
     #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9][a-z0-9_-]*$")]

@@ -118,9 +118,11 @@ pub async fn load(state: &AppState, id: Uuid) -> Result<ChatUser, LiveError> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = ChatMeRegisterRequest)]
 pub(crate) struct RegisterRequest {
-    /// A valid number of any country (`08…`, `62…` or `+…`), at most 32 characters.
+    /// A valid number of any country (`08…`, `62…` or `+…`), at most 32 characters. The
+    /// pattern documents the Indonesian mobile form, every number of which is valid
+    /// ([`crate::phone::MOBILE_PATTERN`]).
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 32, pattern = "\\S", example = "081234567890")]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 32, pattern = "^08[1-35-9][0-9]{7,9}$", example = "081234567890")]
     phone: Option<String>,
     /// At least 8 characters.
     #[serde(default)]

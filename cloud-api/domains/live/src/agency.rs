@@ -235,8 +235,10 @@ pub(crate) struct AgencyApplication {
     #[schema(value_type = String, required = true, min_length = 1, max_length = 100, pattern = "\\S", example = "Jakarta")]
     region: Option<String>,
     /// A valid phone number of any country (`08…`, `62…` or `+…`), at most 32 characters.
+    /// The pattern documents the Indonesian mobile form, every number of which is valid
+    /// ([`crate::phone::MOBILE_PATTERN`]).
     #[serde(default)]
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 32, example = "081234567890")]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 32, pattern = "^08[1-35-9][0-9]{7,9}$", example = "081234567890")]
     phone: Option<String>,
 }
 
@@ -484,12 +486,17 @@ pub(crate) async fn profile(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct HostApplication {
+    /// 1–100 characters once trimmed.
     #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, pattern = "\\S")]
     name: Option<String>,
+    /// English or Indonesian, any case (`male`, `Perempuan`, `L`, `P`, `lainnya`, …).
     #[serde(default)]
+    #[schema(value_type = String, required = true, pattern = "^(male|female|other|Laki-laki|Perempuan|lainnya|L|P)$")]
     gender: Option<String>,
     /// The national id number (NIK, 16 digits); never shown unmasked.
     #[serde(default)]
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{16}$")]
     id_number: Option<String>,
 }
 
@@ -976,10 +983,12 @@ pub(crate) async fn live_stats(
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct SalaryRequest {
     /// The ISO week (1–53), which must be over.
+    #[schema(minimum = 1, maximum = 53)]
     week_number: i64,
-    /// The ISO week-numbering year (default: the latest year in which that week has begun,
-    /// so in week 1 of 2027 week 52 is 2026's).
+    /// The ISO week-numbering year, 2000 or later (default: the latest year in which that
+    /// week has begun, so in week 1 of 2027 week 52 is 2026's).
     #[serde(default)]
+    #[schema(minimum = 2000, maximum = 9999)]
     year: Option<i64>,
 }
 

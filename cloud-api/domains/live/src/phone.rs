@@ -7,6 +7,11 @@
 
 use platform::{i18n::Msg, identity::Phone};
 
+/// The Indonesian mobile form the OpenAPI schemas document for a phone (`0812…`): the
+/// numbering plan's mobile ranges (`8[1-35-9]`, 9 to 11 national digits here), every number
+/// of which [`normalize`] accepts (tested below). The handlers accept more (`62…`, `+…`).
+pub const MOBILE_PATTERN: &str = "^08[1-35-9][0-9]{7,9}$";
+
 /// The refusal for anything that is not a valid phone number.
 pub fn invalid() -> Msg {
     Msg::new(
@@ -51,4 +56,60 @@ fn written_like_a_number(raw: &str) -> bool {
 /// The E.164 form of a stored phone identifier: `+62812…`.
 pub fn e164(phone: &str) -> String {
     format!("+{phone}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every number [`MOBILE_PATTERN`] admits: each allowed third digit, each length, and
+    /// tails of all zeros, all nines and a spread of others.
+    fn mobile_pattern_numbers() -> Vec<String> {
+        let mut numbers = Vec::new();
+        let mut state: u64 = 20_261_206;
+        for third in ['1', '2', '3', '5', '6', '7', '8', '9'] {
+            for len in 7..=9 {
+                numbers.push(format!("08{third}{}", "0".repeat(len)));
+                numbers.push(format!("08{third}{}", "9".repeat(len)));
+                for _ in 0..50 {
+                    let tail: String = (0..len)
+                        .map(|_| {
+                            state = state
+                                .wrapping_mul(6_364_136_223_846_793_005)
+                                .wrapping_add(1);
+                            char::from(b'0' + ((state >> 33) % 10) as u8)
+                        })
+                        .collect();
+                    numbers.push(format!("08{third}{tail}"));
+                }
+            }
+        }
+        numbers
+    }
+
+    #[test]
+    fn every_number_the_schema_pattern_admits_is_accepted() {
+        assert_eq!(
+            MOBILE_PATTERN, "^08[1-35-9][0-9]{7,9}$",
+            "update the generator too"
+        );
+        for number in mobile_pattern_numbers() {
+            assert!(
+                normalize(&number).is_ok(),
+                "{number} matches the schema but is refused"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_outside_the_mobile_ranges_are_refused() {
+        for number in [
+            "0",
+            "0000000000000000000000000000000",
+            "08123",
+            "0812-abc-4567",
+        ] {
+            assert!(normalize(number).is_err(), "{number} was accepted");
+        }
+    }
 }

@@ -463,7 +463,9 @@ pub(crate) struct SendRequest {
     gift_id: Option<Uuid>,
     #[serde(default)]
     gift_name: Option<String>,
+    /// 1 to 9,999 (default 1).
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 9999)]
     quantity: i64,
     #[serde(default)]
     live_session_id: Option<Uuid>,
@@ -475,7 +477,7 @@ fn one() -> i64 {
 
 /// Sends a gift (seed 004), charged once per `Idempotency-Key`.
 #[utoipa::path(post, path = "/chatme/api/gifts/send", tag = "live", request_body = SendRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first result and charges once")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,128}$", description = "A retry with the same key returns the first result and charges once (1–128 visible ASCII characters)")),
     responses((status = 201, description = "`{message, gift, income, balance}`"),
         (status = 400, description = "Bad quantity, gift to oneself"), (status = 402, description = "Saldo koin tidak cukup"),
         (status = 404, description = "Unknown receiver, gift or session"), (status = 401)),

@@ -53,7 +53,10 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = MealsLoginRequest)]
 pub struct LoginRequest {
+    /// The employee number, as `POST /users` takes it.
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9._/-]{2,32}$")]
     nik: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     password: Option<String>,
 }
 
@@ -199,7 +202,10 @@ pub async fn me(
 #[serde(rename_all = "camelCase")]
 pub struct ChangePassword {
     #[serde(alias = "currentPassword")]
+    #[schema(value_type = String, required = true, min_length = 1)]
     old_password: Option<String>,
+    /// At least 8 characters, and not the current password.
+    #[schema(value_type = String, required = true, min_length = 8)]
     new_password: Option<String>,
 }
 

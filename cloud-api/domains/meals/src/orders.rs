@@ -600,8 +600,9 @@ pub async fn get_one(
 pub struct SetStatus {
     #[schema(value_type = Status, required = true)]
     status: Option<String>,
-    /// Required for an administrator's override.
+    /// Required for an administrator's override: 3–500 characters once trimmed.
     #[serde(alias = "alasan", alias = "catatanAdmin", alias = "catatan")]
+    #[schema(min_length = 3, max_length = 500, pattern = "\\S[\\s\\S]+\\S")]
     reason: Option<String>,
 }
 
@@ -757,7 +758,7 @@ pub struct RequestRejection {
 #[serde(rename_all = "camelCase")]
 pub struct RequestEdit {
     /// The new quantity: 1 to `[meals] max_quantity` (500 by default).
-    #[schema(minimum = 1)]
+    #[schema(value_type = i64, required = true, minimum = 1)]
     jumlah_pesanan_baru: Option<i64>,
     /// Why: 10–500 characters once trimmed.
     #[schema(value_type = String, required = true, min_length = 10, max_length = 500, pattern = "\\S")]

@@ -295,12 +295,18 @@ pub struct NewPerson {
     #[serde(default)]
     #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    /// An Indonesian number (`0812…`, `62812…`, `+62 812-…`); the pattern documents the
+    /// mobile form.
     #[serde(default)]
+    #[schema(pattern = "^08[1-35-9][0-9]{7,9}$")]
     pub phone: Option<String>,
+    /// 16 digits.
     #[serde(default)]
+    #[schema(pattern = "^[0-9]{16}$")]
     pub nik: Option<String>,
     /// At least 8 characters; without one the person cannot sign in (door and kiosk only).
     #[serde(default)]
+    #[schema(min_length = 8)]
     pub password: Option<String>,
     /// `admin` or `member` (default) in the access domain; admins are attendance admins too.
     #[serde(default)]

@@ -172,6 +172,7 @@ pub struct GoogleRequest {
         alias = "id_token",
         alias = "token"
     )]
+    #[schema(required = true, min_length = 1)]
     pub id_token: String,
 }
 

@@ -1,0 +1,388 @@
+"""Schemathesis hooks for `scripts/ci/schemathesis.sh`: the values it cannot invent.
+
+Schemathesis generates every request from `/openapi.json`, and the schemas say what the
+handlers check. What no schema can say is which rows exist or which credentials are right,
+so for a few operations a valid request is one naming things only the running cloud knows:
+the admin's password, a meals employee and a kitchen user with their tokens, an order, a
+ChatMe gift, agency and host, a face photo of a person whose face is registered. This module
+creates those once through the public API (as the admin `serve_for_bench` printed) and, in
+positive cases only, puts them into the fields that must name them; every other field keeps
+its generated value, and negative cases are left alone.
+
+The script sets `ST_URL`, `ST_ADMIN_EMAIL` and `ST_ADMIN_PASSWORD`; without them the hooks
+change nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import struct
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import schemathesis
+from schemathesis.generation import GenerationMode
+
+REPO = Path(__file__).resolve().parents[2]
+# Biden's photo from the face models' test data: one frontal face the pipeline accepts.
+FACE_PHOTO = REPO / "models" / "testdata" / "people" / "biden" / "biden.jpg"
+URL = os.environ.get("ST_URL", "").rstrip("/")
+ADMIN_EMAIL = os.environ.get("ST_ADMIN_EMAIL", "")
+ADMIN_PASSWORD = os.environ.get("ST_ADMIN_PASSWORD", "")
+PASSWORD = "st-fixture-password-1"
+JAKARTA = datetime.timezone(datetime.timedelta(hours=7))
+
+_serial = itertools.count(1)
+_lock = threading.RLock()
+
+
+class CloudError(Exception):
+    """A fixture request the cloud refused."""
+
+
+def call(method: str, path: str, body: object = None, token: str | None = None) -> dict:
+    """One JSON request to the cloud under test; the hooks' admin session unless a token is given."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(URL + path, data=data, method=method)
+    if token is None and path != "/api/auth/login":
+        token = FIXTURES.get("admin_token")
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as error:
+        raise CloudError(f"{method} {path}: {error.code} {error.read()[:300]!r}") from error
+    return json.loads(raw) if raw else {}
+
+
+def unique(prefix: str) -> str:
+    """A name no other fixture or case of this run uses."""
+    return f"{prefix}{os.getpid()}x{next(_serial)}"
+
+
+def mobile() -> str:
+    """A fresh Indonesian mobile number (the schemas' `08…` form)."""
+    return f"0812{(os.getpid() * 1000 + next(_serial)) % 10**8:08d}"
+
+
+def totp(secret: str, at: float) -> str:
+    """The RFC 6238 code (SHA-1, 30 s, 6 digits) of a base32 secret."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(at) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**6
+    return f"{code:06d}"
+
+
+class Fixtures:
+    """The rows and sessions the hooked operations need, made on first use."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, object] = {}
+
+    def get(self, name: str) -> object:
+        with _lock:
+            if name not in self._made:
+                self._made[name] = getattr(self, f"_make_{name}")()
+            return self._made[name]
+
+    def _make_admin_token(self) -> str:
+        """A session of the hooks' own, which outlives the run's access token."""
+        login = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        return call("POST", "/api/auth/login", login)["accessToken"]
+
+    def _make_admin_id(self) -> str:
+        return call("GET", "/api/auth/me")["user"]["id"]
+
+    def _make_face_photo(self) -> str:
+        """The photo, registered as the admin's face so the admin's check-in is recognised."""
+        photo = base64.b64encode(FACE_PHOTO.read_bytes()).decode()
+        admin = self.get("admin_id")
+        call("POST", f"/api/users/{admin}/face-register", {"image": photo, "consent": True})
+        return photo
+
+    def _make_meals_department(self) -> int:
+        return call("POST", "/meals/api/departments", {"namaDivisi": unique("ST dept ")})["id"]
+
+    def _make_meals_shift(self) -> int:
+        shift = {"namaShift": unique("ST shift "), "jamMulai": "00:00", "jamSelesai": "23:59"}
+        return call("POST", "/meals/api/shifts", shift)["id"]
+
+    def _make_meals_position(self) -> int:
+        position = {"namaJabatan": unique("ST position "), "departmentId": self.get("meals_department")}
+        return call("POST", "/meals/api/positions", position)["id"]
+
+    def meals_user(self, role: str) -> dict:
+        """A new meals user of `role`, signed in: `{nik, password, token}`."""
+        nik = unique("ST")
+        call(
+            "POST",
+            "/meals/api/users",
+            {
+                "nik": nik,
+                "namaLengkap": f"Schemathesis {role}",
+                "password": PASSWORD,
+                "roleAccess": role,
+                "departmentId": self.get("meals_department"),
+            },
+        )
+        login = call("POST", "/meals/api/auth/login", {"nik": nik, "password": PASSWORD})
+        return {"nik": nik, "password": PASSWORD, "token": login["accessToken"]}
+
+    def _make_meals_employee(self) -> dict:
+        return self.meals_user("employee")
+
+    def _make_meals_kitchen(self) -> dict:
+        return self.meals_user("dapur")
+
+    def _make_meals_password_changer(self) -> dict:
+        return self.meals_user("employee")
+
+    def meals_order(self) -> int:
+        """A new waiting order of the employee, for the kitchen to ask about."""
+        employee = self.get("meals_employee")
+        order = {"shiftId": self.get("meals_shift"), "jumlahPesanan": 1}
+        return call("POST", "/meals/api/orders", order, token=employee["token"])["id"]
+
+    def chatme_member(self) -> dict:
+        """A new ChatMe account, signed in: `{id, token}`."""
+        phone = mobile()
+        call("POST", "/chatme/api/register", {"phone": phone, "password": PASSWORD, "name": "ST"})
+        login = call("POST", "/chatme/api/login", {"phone": phone, "password": PASSWORD})
+        return {"id": login["user"]["id"], "token": login["token"]}
+
+    def _make_chatme_agency(self) -> dict:
+        """An agency of a member of its own, approved by the admin: `{id, owner_token}`."""
+        owner = self.chatme_member()
+        application = {"family_name": "Keluarga ST", "region": "Jakarta", "phone": mobile()}
+        agency = call("POST", "/chatme/api/agency/apply", application, token=owner["token"])["agency"]
+        call("POST", f"/chatme/api/admin/agencies/{agency['id']}/approve", {})
+        return {"id": agency["id"], "owner_token": owner["token"]}
+
+    def _make_chatme_host(self) -> dict:
+        """A ChatMe member who is a host of the agency."""
+        agency = self.get("chatme_agency")
+        host = self.chatme_member()
+        application = {"name": "Host ST", "gender": "female", "id_number": "3171234567890001"}
+        applied = call(
+            "POST", f"/chatme/api/agency/{agency['id']}/host-applications", application, host["token"]
+        )["application"]
+        call(
+            "POST",
+            f"/chatme/api/agency/host-applications/{applied['id']}/approve",
+            {},
+            token=agency["owner_token"],
+        )
+        return host
+
+    def _make_chatme_applicant(self) -> dict:
+        return self.chatme_member()
+
+    def _make_chatme_gift(self) -> str:
+        gift = {"name": unique("ST gift "), "coin_value": 1}
+        return call("POST", "/chatme/api/admin/gifts", gift)["gift"]["id"]
+
+    def _make_chatme_receiver(self) -> str:
+        return self.chatme_member()["id"]
+
+    def _make_chatme_sender(self) -> dict:
+        """The admin with coins enough for every gift the run sends (at most 9,999 at 1 coin)."""
+        admin = self.get("admin_id")
+        credit = {"user_id": admin, "amount": 100_000_000, "reference": unique("st-")}
+        call("POST", "/chatme/api/admin/coins/credit", credit)
+        return admin
+
+    def access_person(self) -> str:
+        """A new person of the access domain, for an operation that changes or removes one."""
+        body = {"name": "Schemathesis", "email": f"{unique('st')}@example.com"}
+        return call("POST", "/api/users", body)["user"]["id"]
+
+    def mfa_enrolment(self) -> dict:
+        """A new person with a password, signed in, with a TOTP enrolment started."""
+        email = f"{unique('mfa')}@example.com"
+        call("POST", "/api/users", {"name": "Schemathesis MFA", "email": email, "password": PASSWORD})
+        login = call("POST", "/api/auth/login", {"email": email, "password": PASSWORD})
+        enrolment = call("POST", "/api/auth/mfa/enrol", {}, token=login["accessToken"])
+        return {"token": login["accessToken"], "secret": enrolment["secret"]}
+
+
+FIXTURES = Fixtures()
+
+
+@schemathesis.auth(retry_on=[])
+class AdminSession:
+    """The admin's bearer token on every request (a session of its own, renewed every five
+    minutes), unless `map_case` below then gives the case the identity it needs: CLI headers
+    would override a case's own, so the token is not passed with `--header`."""
+
+    def get(self, case, ctx):
+        if not URL or not ADMIN_EMAIL:
+            return None
+        login = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        return call("POST", "/api/auth/login", login)["accessToken"]
+
+    def set(self, case, data, ctx):
+        if data is not None:
+            case.headers = case.headers or {}
+            case.headers["Authorization"] = f"Bearer {data}"
+
+
+def bearer(case, token: str) -> None:
+    case.headers["Authorization"] = f"Bearer {token}"
+
+
+def valid_login(case, body: dict) -> None:
+    """The admin's email and password; the other identifiers would name someone else."""
+    for field in ("login", "nik", "phone"):
+        body.pop(field, None)
+    body["email"] = ADMIN_EMAIL
+    body["password"] = ADMIN_PASSWORD
+
+
+def valid_meals_login(case, body: dict) -> None:
+    employee = FIXTURES.get("meals_employee")
+    body["nik"] = employee["nik"]
+    body["password"] = employee["password"]
+
+
+def valid_password_change(case, body: dict) -> None:
+    """The changer's own session and current password; `after_call` learns the new one."""
+    changer = FIXTURES.get("meals_password_changer")
+    bearer(case, changer["token"])
+    body["oldPassword"] = changer["password"]
+    if body.get("newPassword") == changer["password"]:
+        body["newPassword"] += "!"
+
+
+def new_person(case, body: dict) -> None:
+    """An email no one has yet, so the person is new (at least one identifier is needed)."""
+    if body.get("email") is not None or not (body.get("phone") or body.get("nik")):
+        body["email"] = f"{unique('st')}@example.com"
+
+
+def new_meals_user(case, body: dict) -> None:
+    """An employee number no one has yet, and the departments and positions that exist."""
+    body["nik"] = unique("ST")
+    if body.get("departmentId") is not None or body.get("roleAccess") != "administrator":
+        body["departmentId"] = FIXTURES.get("meals_department")
+    if body.get("jabatanId") is not None:
+        body["jabatanId"] = FIXTURES.get("meals_position")
+
+
+def new_order(case, body: dict) -> None:
+    """The employee's session, a shift that exists, and today (orders are never for the past)."""
+    bearer(case, FIXTURES.get("meals_employee")["token"])
+    body["shiftId"] = FIXTURES.get("meals_shift")
+    if body.get("tanggalPesanan") is not None:
+        body["tanggalPesanan"] = datetime.datetime.now(JAKARTA).date().isoformat()
+
+
+def kitchen_request(case, body: dict) -> None:
+    bearer(case, FIXTURES.get("meals_kitchen")["token"])
+    case.path_parameters["id"] = FIXTURES.meals_order()
+
+
+def removable_person(case, body) -> None:
+    case.path_parameters["id"] = FIXTURES.access_person()
+
+
+def face_photo(case, body: dict) -> None:
+    """The registered face (check-in) or a face for a new person (registration, with consent)."""
+    body.pop("photo", None)
+    body["image"] = FIXTURES.get("face_photo")
+    if "id" in case.path_parameters:
+        case.path_parameters["id"] = FIXTURES.access_person()
+        body["consent"] = True
+
+
+def host_application(case, body: dict) -> None:
+    """An approved agency, applied to by someone who neither owns it nor hosts anywhere."""
+    case.path_parameters["agencyId"] = FIXTURES.get("chatme_agency")["id"]
+    bearer(case, FIXTURES.get("chatme_applicant")["token"])
+
+
+def salary_request(case, body: dict) -> None:
+    bearer(case, FIXTURES.get("chatme_host")["token"])
+
+
+def gift(case, body: dict) -> None:
+    """A gift and a receiver that exist, sent by the admin, who has the coins."""
+    FIXTURES.get("chatme_sender")
+    body["receiver_id"] = FIXTURES.get("chatme_receiver")
+    body["gift_id"] = FIXTURES.get("chatme_gift")
+    if body.get("live_session_id") is not None:
+        body["live_session_id"] = None
+
+
+def coin_receiver(case, body: dict) -> None:
+    body["user_id"] = FIXTURES.get("chatme_receiver")
+
+
+def mfa_confirmation(case, body: dict) -> None:
+    """A session with a TOTP enrolment started and the authenticator's current code."""
+    enrolment = FIXTURES.mfa_enrolment()
+    bearer(case, enrolment["token"])
+    body.pop("challenge_token", None)
+    body["code"] = totp(enrolment["secret"], time.time())
+
+
+VALID = {
+    ("POST", "/api/auth/login"): valid_login,
+    ("POST", "/api/auth/mfa/confirm"): mfa_confirmation,
+    ("POST", "/meals/api/auth/login"): valid_meals_login,
+    ("POST", "/meals/api/auth/change-password"): valid_password_change,
+    ("POST", "/api/users"): new_person,
+    ("DELETE", "/api/users/{id}"): removable_person,
+    ("POST", "/api/attendance"): face_photo,
+    ("POST", "/api/users/{id}/face-register"): face_photo,
+    ("POST", "/meals/api/users"): new_meals_user,
+    ("POST", "/meals/api/orders"): new_order,
+    ("POST", "/meals/api/orders/{id}/request-edit"): kitchen_request,
+    ("POST", "/chatme/api/agency/{agencyId}/host-applications"): host_application,
+    ("POST", "/chatme/api/salary-requests"): salary_request,
+    ("POST", "/chatme/api/gifts/send"): gift,
+    ("POST", "/chatme/api/admin/coins/credit"): coin_receiver,
+}
+
+
+@schemathesis.hook
+def map_case(context, case):
+    """Fill in, for a positive case of a hooked operation, what only the cloud knows."""
+    fill = VALID.get((case.operation.method.upper(), case.operation.path))
+    if fill is None or not URL or not ADMIN_EMAIL or case.meta is None:
+        return case
+    if case.meta.generation.mode != GenerationMode.POSITIVE:
+        return case
+    body = case.body if isinstance(case.body, dict) else None
+    if body is None and fill not in (removable_person,):
+        return case
+    try:
+        fill(case, body)
+    except CloudError as error:
+        # A fixture the cloud refused leaves the case as generated; the run goes on.
+        print(f"schemathesis hooks: {error}", flush=True)
+    return case
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    """The password-change user's new password and session, once a change succeeded."""
+    if case.operation.path != "/meals/api/auth/change-password" or response.status_code != 200:
+        return
+    changer = FIXTURES.get("meals_password_changer")
+    if case.headers.get("Authorization") != f"Bearer {changer['token']}":
+        return
+    changer["password"] = case.body["newPassword"]
+    changer["token"] = response.json()["accessToken"]
