@@ -62,6 +62,12 @@ if [ "$BROKER" = nats ]; then
   # subjects, as in production; the cloud has a user of its own.
   issuer="$("$BIN" nats-issuer --seed-file "$work/issuer.seed")"
   cloud_password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
+  # The MQTT listener makes a JetStream consumer for every QoS 1 subscription: a door's
+  # commands, gallery and receipts. They only ever carry what the cloud publishes with core
+  # NATS, so they hold nothing worth three copies on disk; NATS_MQTT_CONSUMERS=default keeps
+  # the server's defaults (replicated like the streams, on file) to compare.
+  mqtt_consumers=", consumer_replicas: 1, consumer_memory_storage: true"
+  [ "${NATS_MQTT_CONSUMERS:-lean}" = default ] && mqtt_consumers=""
   declare -a nc nr nm
   for i in 0 1 2; do nc[$i]="$(free_port)"; nr[$i]="$(free_port)"; nm[$i]="$(free_port)"; done
   routes="nats://127.0.0.1:${nr[0]}, nats://127.0.0.1:${nr[1]}, nats://127.0.0.1:${nr[2]}"
@@ -72,7 +78,7 @@ server_name: n$i
 listen: 127.0.0.1:${nc[$i]}
 jetstream { store_dir: "$work/nats-$i" }
 cluster { name: gerbang-scale, listen: 127.0.0.1:${nr[$i]}, routes: [$routes] }
-mqtt { listen: 127.0.0.1:${nm[$i]} }
+mqtt { listen: 127.0.0.1:${nm[$i]}${mqtt_consumers} }
 authorization {
   users: [ { user: gerbang-cloud, password: "$cloud_password" } ]
   auth_callout { issuer: $issuer, auth_users: [ gerbang-cloud ] }
