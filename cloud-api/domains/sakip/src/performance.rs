@@ -5,11 +5,7 @@
 
 use std::collections::{hash_map::Entry, BTreeSet, HashMap};
 
-use axum::{
-    body::Bytes,
-    extract::State,
-    response::IntoResponse,
-};
+use axum::{body::Bytes, extract::State, response::IntoResponse};
 use platform::{http::json::SerializedJson, i18n::Msg, security::ClientIp, state::AppState};
 use rust_decimal::Decimal;
 use sea_orm::{
