@@ -33,7 +33,8 @@ RUNS="${RUNS:-1 2 2-kill}"
 
 command -v haproxy >/dev/null || { apt-get install -y -qq haproxy >/dev/null; }
 bash scripts/ci/services.sh >/dev/null
-cargo build --release --quiet --workspace --features cloud-api/testkit --bin cloud-api --example fleet
+# BUILD=0 runs the release binaries already built.
+[ "${BUILD:-1}" = 0 ] || cargo build --release --quiet --workspace --features cloud-api/testkit --bin cloud-api --example fleet
 BIN="$CARGO_TARGET_DIR/release/cloud-api"
 FLEET="$CARGO_TARGET_DIR/release/examples/fleet"
 NATS_SERVER="$CARGO_TARGET_DIR/../nats/venv/bin/nats-server"
