@@ -12,6 +12,7 @@ use protocol::{
     sync::{EnrollRequest, EnrollResponse, ENROLL_PATH},
     AccessMethod, AccessResult, Channel, Event, Keypair, PublicKey, Receipt, SiteId,
 };
+use rand::Rng;
 use rumqttc::{Event as MqttEvent, Packet, QoS};
 use tokio::sync::mpsc;
 
@@ -161,6 +162,11 @@ async fn with_retries(
     Err(format!("{what}: {last}"))
 }
 
+/// A lost connection is tried again after a wait drawn from the upper half of a step that
+/// starts here and doubles up to [`RECONNECT_MAX`], as the edge daemon does.
+const RECONNECT_MIN: Duration = Duration::from_secs(1);
+const RECONNECT_MAX: Duration = Duration::from_secs(60);
+
 /// An access decision, as a door makes them all day.
 fn an_event(seq: u64) -> Event {
     Event::AccessDecision {
@@ -188,9 +194,11 @@ async fn run_device(mut device: SimDevice, mqtt_url: &str, stream: Stream) -> Fl
     let topic = receipts_topic.clone();
     // The connection: (re)subscribes on every ConnAck, hands receipts over, reconnects.
     let connection = tokio::spawn(async move {
+        let mut reconnect = RECONNECT_MIN;
         loop {
             match eventloop.poll().await {
                 Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
+                    reconnect = RECONNECT_MIN;
                     let _ = subscriber.subscribe(&topic, QoS::AtLeastOnce).await;
                 }
                 // Refused while a clustered broker elects a leader: ask again, as a door does.
@@ -212,7 +220,14 @@ async fn run_device(mut device: SimDevice, mqtt_url: &str, stream: Stream) -> Fl
                     }
                 }
                 Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                // As a door does (edge-daemon's back-off): jittered, doubling, so the doors of
+                // a broker node that died do not all come back to the others at once.
+                Err(_) => {
+                    let half = reconnect / 2;
+                    let wait = half + rand::thread_rng().gen_range(Duration::ZERO..=half);
+                    tokio::time::sleep(wait).await;
+                    reconnect = (reconnect * 2).min(RECONNECT_MAX);
+                }
             }
         }
     });
