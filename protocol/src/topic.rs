@@ -34,6 +34,13 @@ impl Channel {
         Channel::Receipts,
     ];
 
+    /// The channels a device publishes on: a broker that confines devices lets each publish
+    /// on its own of these, nothing else.
+    pub const FROM_DEVICE: [Channel; 3] = [Channel::Events, Channel::State, Channel::Acks];
+
+    /// The channels a device subscribes to: each may subscribe to its own of these only.
+    pub const TO_DEVICE: [Channel; 3] = [Channel::Commands, Channel::Gallery, Channel::Receipts];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Events => "events",

@@ -82,14 +82,17 @@ fn door_acls(site: &SiteId, device: &DeviceId) -> Vec<Value> {
     let allow = |acltype: &str, channel| json!({"acltype": acltype, "topic": topic(channel), "allow": true, "priority": 1});
     let deny_rest =
         |acltype: &str| json!({"acltype": acltype, "topic": "#", "allow": false, "priority": 0});
-    let to_device = [Channel::Commands, Channel::Gallery, Channel::Receipts];
-    let mut acls: Vec<Value> = [Channel::Events, Channel::State, Channel::Acks]
+    let mut acls: Vec<Value> = Channel::FROM_DEVICE
         .into_iter()
         .map(|channel| allow("publishClientSend", channel))
         .collect();
     acls.push(deny_rest("publishClientSend"));
     for acltype in ["subscribeLiteral", "publishClientReceive"] {
-        acls.extend(to_device.into_iter().map(|channel| allow(acltype, channel)));
+        acls.extend(
+            Channel::TO_DEVICE
+                .into_iter()
+                .map(|channel| allow(acltype, channel)),
+        );
     }
     acls.push(deny_rest("subscribePattern"));
     acls.push(deny_rest("publishClientReceive"));

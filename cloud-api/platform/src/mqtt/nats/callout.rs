@@ -179,20 +179,15 @@ fn device_permissions(site: &SiteId, device: &DeviceId) -> Permissions {
     let subject = |channel| subject_of(&Topic::new(site, device, channel).to_string());
     Permissions {
         publish: Permission {
-            allow: vec![
-                subject(Channel::Events),
-                subject(Channel::State),
-                subject(Channel::Acks),
-            ],
+            allow: Channel::FROM_DEVICE.into_iter().map(subject).collect(),
             deny: Vec::new(),
         },
         subscribe: Permission {
-            allow: vec![
-                subject(Channel::Commands),
-                subject(Channel::Gallery),
-                subject(Channel::Receipts),
-                MQTT_DELIVERIES.to_owned(),
-            ],
+            allow: Channel::TO_DEVICE
+                .into_iter()
+                .map(subject)
+                .chain([MQTT_DELIVERIES.to_owned()])
+                .collect(),
             deny: Vec::new(),
         },
         resp: None,
