@@ -47,7 +47,9 @@ pub enum DaemonError {
     },
 }
 
-/// A running daemon, for the all-in-one binary and tests.
+/// A running daemon, for the all-in-one binary and tests. Dropping it stops the daemon (a
+/// caller that fails or panics leaves no camera loop spinning on a blocking thread, which
+/// would hold its runtime's shutdown open); cancelling the token given to [`start`] does too.
 #[derive(Debug)]
 pub struct Running {
     pub outbox: Outbox,
@@ -62,6 +64,7 @@ pub struct Running {
     /// The counters the local API shows.
     pub metrics: Arc<Metrics>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    _stop_on_drop: tokio_util::sync::DropGuard,
 }
 
 impl Running {
@@ -80,6 +83,9 @@ pub async fn start(
     world: Option<SimWorld>,
     shutdown: CancellationToken,
 ) -> Result<Running, DaemonError> {
+    // This daemon's own token: dropping `Running` (or failing below) stops what started.
+    let shutdown = shutdown.child_token();
+    let stop_on_drop = shutdown.clone().drop_guard();
     std::fs::create_dir_all(&config.data_dir).map_err(|source| DaemonError::DataDir {
         path: config.data_dir.clone(),
         source,
@@ -258,6 +264,7 @@ pub async fn start(
         vision,
         metrics,
         tasks,
+        _stop_on_drop: stop_on_drop,
     })
 }
 

@@ -163,5 +163,10 @@ async fn a_denial_offline_is_recorded_at_once_and_its_snapshot_follows() {
         "the decision's time: {logged:?}"
     );
     door.shutdown.cancel();
-    door.running.stopped().await;
+    within(
+        Duration::from_secs(60),
+        "the door stopping",
+        door.running.stopped(),
+    )
+    .await;
 }

@@ -92,7 +92,8 @@ impl Site {
         // The ports were free a moment ago; after a stop they may linger briefly.
         let mut attempt = 0;
         let cloud = loop {
-            match cloud_api::start(self.config(), shutdown.clone()).await {
+            let starting = cloud_api::start(self.config(), shutdown.clone());
+            match within(Duration::from_secs(60), "the cloud starting", starting).await {
                 Ok(cloud) => break cloud,
                 Err(e) if attempt < 20 => {
                     attempt += 1;
@@ -108,7 +109,12 @@ impl Site {
     pub async fn stop(&mut self) {
         if let Some((cloud, shutdown)) = self.running.take() {
             shutdown.cancel();
-            cloud.stopped().await;
+            within(
+                Duration::from_secs(60),
+                "the cloud stopping",
+                cloud.stopped(),
+            )
+            .await;
         }
     }
 
@@ -349,6 +355,19 @@ fn read_outbox(data_dir: &Path) -> (u64, u64) {
         .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
         .unwrap();
     (next as u64 - 1, pending as u64)
+}
+
+/// `future`'s output, or a panic naming `what` once `limit` has passed: a step that hangs
+/// fails its test, named, instead of holding the suite.
+pub async fn within<T>(
+    limit: Duration,
+    what: &str,
+    future: impl std::future::Future<Output = T>,
+) -> T {
+    match tokio::time::timeout(limit, future).await {
+        Ok(value) => value,
+        Err(_) => panic!("{what} did not finish within {limit:?}"),
+    }
 }
 
 /// Polls `check` every 100 ms until it returns `Some`, or panics after `limit` with `what`.
