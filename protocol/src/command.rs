@@ -29,9 +29,13 @@ pub struct CommandEnvelope {
 /// What the device is asked to do. Serialised as `{"type": "...", ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Command {
     /// Release the lock for `duration_ms` (capped by the device), then relock.
-    Unlock { duration_ms: u32 },
+    Unlock {
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60_000))]
+        duration_ms: u32,
+    },
     /// Engage the lock now.
     Lock,
     /// Take a camera snapshot and upload it to [`crate::sync::SNAPSHOTS_PATH`] with
@@ -63,6 +67,7 @@ impl Command {
 /// How the door behaves regardless of who stands in front of it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DoorMode {
     /// Faces decide.
     #[default]
@@ -75,6 +80,7 @@ pub enum DoorMode {
 
 /// A partial update of a door's settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DoorSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<DoorMode>,

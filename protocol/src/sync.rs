@@ -85,9 +85,19 @@ pub struct RejectedFrame {
 
 /// Device → cloud: the code an admin got from the dashboard, and the device's public key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
+    /// The one-time enrolment code `POST /api/devices` answered.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub code: String,
+    /// The device's Ed25519 public key, standard base64 of its 32 bytes.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, pattern = "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
+    )]
     pub public_key: PublicKey,
+    /// The device's firmware version (kept to its first 100 characters).
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub firmware: String,
 }
 

@@ -4,13 +4,14 @@ Schemathesis generates every request from `/openapi.json`, and the schemas say w
 handlers check. What no schema can say is which rows exist or which credentials are right,
 so for a few operations a valid request is one naming things only the running cloud knows:
 the admin's password, a meals employee and a kitchen user with their tokens, an order, a
-ChatMe gift, agency and host, a face photo of a person whose face is registered. This module
+ChatMe gift, agency and host, a face photo of a person whose face is registered, an
+enrolment code, the door that is online (`ST_DOOR`), an image to upload as an avatar. This module
 creates those once through the public API (as the admin `serve_for_bench` printed) and, in
 positive cases only, puts them into the fields that must name them; every other field keeps
 its generated value, and negative cases are left alone.
 
-The script sets `ST_URL`, `ST_ADMIN_EMAIL` and `ST_ADMIN_PASSWORD`; without them the hooks
-change nothing.
+The script sets `ST_URL`, `ST_ADMIN_EMAIL`, `ST_ADMIN_PASSWORD` and `ST_DOOR`; without them
+the hooks change nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ URL = os.environ.get("ST_URL", "").rstrip("/")
 ADMIN_EMAIL = os.environ.get("ST_ADMIN_EMAIL", "")
 ADMIN_PASSWORD = os.environ.get("ST_ADMIN_PASSWORD", "")
 PASSWORD = "st-fixture-password-1"
+# The enrolled, online door the script started (a real edge-daemon on simulated hardware).
+DOOR = os.environ.get("ST_DOOR", "")
+# An Ed25519 public key (RFC 8032, test 1) for devices the hooks enrol: the cloud checks that
+# it is a key, and nothing here ever signs as that device.
+DEVICE_KEY = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 JAKARTA = datetime.timezone(datetime.timedelta(hours=7))
 
 _serial = itertools.count(1)
@@ -65,6 +71,24 @@ def call(method: str, path: str, body: object = None, token: str | None = None) 
     except urllib.error.HTTPError as error:
         raise CloudError(f"{method} {path}: {error.code} {error.read()[:300]!r}") from error
     return json.loads(raw) if raw else {}
+
+
+def refresh_cookie(path: str, credentials: dict) -> str:
+    """The `refreshToken` cookie a fresh sign-in at `path` sets."""
+    request = urllib.request.Request(
+        URL + path, data=json.dumps(credentials).encode(), method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            cookies = response.headers.get_all("Set-Cookie") or []
+    except urllib.error.HTTPError as error:
+        raise CloudError(f"POST {path}: {error.code} {error.read()[:300]!r}") from error
+    for cookie in cookies:
+        name, _, rest = cookie.partition("=")
+        if name.strip() == "refreshToken":
+            return rest.split(";", 1)[0]
+    raise CloudError(f"POST {path}: no refreshToken cookie")
 
 
 def unique(prefix: str) -> str:
@@ -209,6 +233,16 @@ class Fixtures:
         body = {"name": "Schemathesis", "email": f"{unique('st')}@example.com"}
         return call("POST", "/api/users", body)["user"]["id"]
 
+    def enrolment_code(self) -> str:
+        """A one-time code for a new device, as the dashboard gives an installer."""
+        device = {"site": "schemathesis", "device_id": unique("st-enrol-"), "name": "ST device"}
+        return call("POST", "/api/devices", device)["code"]
+
+    def _make_device_token(self) -> str:
+        """The bearer token of a device the hooks enrolled (with the test key)."""
+        enrolment = {"code": self.enrolment_code(), "public_key": DEVICE_KEY, "firmware": "st"}
+        return call("POST", "/api/device/enroll", enrolment)["token"]
+
     def mfa_enrolment(self) -> dict:
         """A new person with a password, signed in, with a TOTP enrolment started."""
         email = f"{unique('mfa')}@example.com"
@@ -330,6 +364,55 @@ def coin_receiver(case, body: dict) -> None:
     body["user_id"] = FIXTURES.get("chatme_receiver")
 
 
+def the_door(case, body: dict | None) -> None:
+    """The online door, wherever the operation names a device: in the path, the query or the
+    body (the hooks' enrolments make more devices, so "the only one" is not a default)."""
+    if not DOOR:
+        return
+    if "id" in case.path_parameters:
+        case.path_parameters["id"] = DOOR
+    elif case.operation.method.upper() in ("POST", "PUT"):
+        if not isinstance(case.body, dict):
+            case.body = {}
+        case.body["device_id"] = DOOR
+    else:
+        case.query = case.query or {}
+        name = "device" if case.operation.path == "/api/camera/stream" else "device_id"
+        case.query[name] = DOOR
+
+
+def enrolment(case, body: dict) -> None:
+    """A fresh code and a real public key; the firmware as generated."""
+    body["code"] = FIXTURES.enrolment_code()
+    body["public_key"] = DEVICE_KEY
+
+
+def avatar(case, body: dict) -> None:
+    """A real photo as the avatar file (a JPEG, within the 5 MB)."""
+    body["avatar"] = FACE_PHOTO.read_bytes()
+
+
+def a_device(case, body) -> None:
+    """A device's own token; for an upload, a real JPEG and no command it did not get."""
+    bearer(case, FIXTURES.get("device_token"))
+    if case.operation.path == "/api/device/snapshots":
+        case.body = FACE_PHOTO.read_bytes()
+        for name in ("command", "stream"):
+            (case.query or {}).pop(name, None)
+
+
+def admin_refresh(case, body) -> None:
+    """The cookie of a fresh sign-in, which a refresh rotates (so one per case)."""
+    login = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    case.cookies = {"refreshToken": refresh_cookie("/api/auth/login", login)}
+
+
+def meals_refresh(case, body) -> None:
+    employee = FIXTURES.get("meals_employee")
+    login = {"nik": employee["nik"], "password": employee["password"]}
+    case.cookies = {"refreshToken": refresh_cookie("/meals/api/auth/login", login)}
+
+
 def mfa_confirmation(case, body: dict) -> None:
     """A session with a TOTP enrolment started and the authenticator's current code."""
     enrolment = FIXTURES.mfa_enrolment()
@@ -354,6 +437,19 @@ VALID = {
     ("POST", "/chatme/api/salary-requests"): salary_request,
     ("POST", "/chatme/api/gifts/send"): gift,
     ("POST", "/chatme/api/admin/coins/credit"): coin_receiver,
+    ("POST", "/api/door/control"): the_door,
+    ("POST", "/api/devices/{id}/commands"): the_door,
+    ("PUT", "/api/door/settings"): the_door,
+    ("GET", "/api/door/settings"): the_door,
+    ("POST", "/api/camera/capture"): the_door,
+    ("GET", "/api/camera/stream"): the_door,
+    ("POST", "/api/device/enroll"): enrolment,
+    ("GET", "/api/device/gallery"): a_device,
+    ("POST", "/api/device/events"): a_device,
+    ("POST", "/api/device/snapshots"): a_device,
+    ("POST", "/api/auth/refresh"): admin_refresh,
+    ("POST", "/meals/api/auth/refresh"): meals_refresh,
+    ("POST", "/chatme/api/profile/avatar"): avatar,
 }
 
 
@@ -366,7 +462,7 @@ def map_case(context, case):
     if case.meta.generation.mode != GenerationMode.POSITIVE:
         return case
     body = case.body if isinstance(case.body, dict) else None
-    if body is None and fill not in (removable_person,):
+    if body is None and fill not in (removable_person, the_door, a_device, admin_refresh, meals_refresh):
         return case
     try:
         fill(case, body)

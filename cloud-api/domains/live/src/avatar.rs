@@ -283,9 +283,19 @@ async fn read_upload(mut multipart: Multipart) -> Result<Vec<u8>, ApiError> {
     Err(upload_error(StatusCode::BAD_REQUEST))
 }
 
+/// The form `POST /chatme/api/profile/avatar` takes (for the OpenAPI document only: the
+/// handler reads the multipart stream itself, field by field).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct AvatarForm {
+    /// A JPEG, PNG or WebP image, at most 5 MB.
+    #[schema(value_type = String, format = Binary)]
+    avatar: Vec<u8>,
+}
+
 /// Replaces the caller's avatar.
 #[utoipa::path(post, path = "/chatme/api/profile/avatar", tag = "live",
-    request_body(content_type = "multipart/form-data", description = "field `avatar`: a JPEG, PNG or WebP image, at most 5 MB"),
+    request_body(content = AvatarForm, content_type = "multipart/form-data", description = "field `avatar`: a JPEG, PNG or WebP image, at most 5 MB"),
     responses((status = 200, description = "`{message, avatar_url, user}`"),
         (status = 400, description = "No file, a damaged image or one of too many pixels"),
         (status = 401), (status = 413, description = "Larger than 5 MB"),

@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/devices/{id}/commands", post(send))
 }
 
-#[utoipa::path(post, path = "/api/devices/{id}/commands", tag = "devices", params(("id" = String, Path, description = "Device id")), request_body(content = Object, description = "A `protocol::Command`"), responses((status = 200, description = "`{message, status, command_id, ack}`"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503), (status = 504)), security(("bearer" = []), ("cookie" = [])))]
+#[utoipa::path(post, path = "/api/devices/{id}/commands", tag = "devices", params(("id" = String, Path, description = "Device id")), request_body = Command, responses((status = 200, description = "`{message, status, command_id, ack}`"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 503), (status = 504)), security(("bearer" = []), ("cookie" = [])))]
 pub(crate) async fn send(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

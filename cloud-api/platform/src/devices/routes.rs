@@ -79,7 +79,7 @@ pub(crate) async fn list(
     Ok(Json(json!({ "total": devices.len(), "devices": devices })))
 }
 
-#[utoipa::path(post, path = "/api/device/enroll", tag = "devices", request_body(content = Object, description = "`{code, public_key, firmware}`"), responses((status = 200, description = "Device credentials, broker URL and the cloud public key"), (status = 400), (status = 401)))]
+#[utoipa::path(post, path = "/api/device/enroll", tag = "devices", request_body = EnrollRequest, responses((status = 200, description = "Device credentials, broker URL and the cloud public key"), (status = 400), (status = 401)))]
 pub(crate) async fn enroll(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<EnrollRequest>,
