@@ -125,19 +125,29 @@ async fn a_denial_offline_is_recorded_at_once_and_its_snapshot_follows() {
     assert_eq!(running.metrics.evidence_dropped_total(), 0);
 
     // Tied to Obama and to the decision, whose time is the decision's, not the upload's.
+    // The image (HTTPS) may arrive before the decision (MQTT, reconnecting with back-off):
+    // the record takes its person when the decision is ingested.
     let db = site.cloud().database();
     let backend = db.get_database_backend();
-    let owners = db
-        .query_all(Statement::from_string(
-            backend,
-            "SELECT person_id FROM camera_records WHERE person_id IS NOT NULL",
-        ))
-        .await
-        .unwrap();
-    let owners: Vec<String> = owners
-        .iter()
-        .map(|r| r.try_get("", "person_id").unwrap())
-        .collect();
+    let owners = eventually(
+        Duration::from_secs(30),
+        "the snapshot tied to someone",
+        || async {
+            let rows = db
+                .query_all(Statement::from_string(
+                    backend,
+                    "SELECT person_id FROM camera_records WHERE person_id IS NOT NULL",
+                ))
+                .await
+                .ok()?;
+            let owners: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.try_get("", "person_id").ok())
+                .collect();
+            (!owners.is_empty()).then_some(owners)
+        },
+    )
+    .await;
     assert_eq!(owners, vec![obama.clone()]);
     let logged = eventually(Duration::from_secs(30), "the denial in history", || async {
         let rows = db
