@@ -26,7 +26,28 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BATCH_BODY))
 }
 
-#[utoipa::path(post, path = "/api/device/events", tag = "devices", request_body(content = Object, description = "`{frames: [...]}`: sealed event frames (device token as bearer)"), responses((status = 200, description = "`{accepted, duplicates, rejected, upto_seq}`"), (status = 400), (status = 401), (status = 413)), security(("device_token" = [])))]
+/// The body of `POST /api/device/events` as the OpenAPI document describes it (the handler
+/// reads `protocol::sync::EventBatch`, keeping each frame's exact bytes for its signature).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct EventBatchBody {
+    /// The frames, oldest first.
+    #[schema(max_items = 1000)]
+    frames: Vec<SealedFrameBody>,
+}
+
+/// One sealed frame: `body` and the device's signature of its exact bytes.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct SealedFrameBody {
+    /// The signed `protocol::Envelope` (version, device, seq, time, event).
+    #[schema(value_type = Object)]
+    body: serde_json::Value,
+    /// The Ed25519 signature of `body`, standard base64 of its 64 bytes.
+    sig: String,
+}
+
+#[utoipa::path(post, path = "/api/device/events", tag = "devices", request_body(content = EventBatchBody, description = "Sealed event frames (device token as bearer); each frame is judged on its own"), responses((status = 200, description = "`{accepted, duplicates, rejected, upto_seq}`"), (status = 400), (status = 401), (status = 413)), security(("device_token" = [])))]
 pub(crate) async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
