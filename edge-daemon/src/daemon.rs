@@ -545,3 +545,47 @@ fn device_state(
 pub fn is_connected(status: &SyncStatus) -> bool {
     status.mqtt_connected
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// Dropping the handle stops the daemon (its kiosk server lets go of its port), and
+    /// leaves the caller's token alone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dropping_running_stops_the_daemon() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = EdgeConfig::default();
+        config.data_dir = dir.path().join("edge");
+        config.sim.traffic = false;
+        config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        Identity::for_tests("http://127.0.0.1:1", "mqtt://127.0.0.1:1")
+            .save(&config.data_dir)
+            .unwrap();
+        let shutdown = CancellationToken::new();
+        let (hardware, world) = crate::sim::hardware();
+        let running = start(&config, hardware, Some(world), shutdown.clone())
+            .await
+            .unwrap();
+        let kiosk = running.kiosk_addr.expect("the kiosk listens");
+        tokio::net::TcpStream::connect(kiosk)
+            .await
+            .expect("the kiosk answers while the daemon runs");
+
+        drop(running);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(kiosk).await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "the kiosk still listens 10 s after its daemon's handle was dropped"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            !shutdown.is_cancelled(),
+            "the caller's token is the caller's"
+        );
+    }
+}

@@ -603,20 +603,9 @@ mod tests {
     };
 
     use super::*;
-    use crate::identity::{Credentials, Secret};
 
     fn identity(cloud_url: &str, mqtt_url: &str) -> Identity {
-        Identity {
-            credentials: Credentials {
-                device: protocol::DeviceId::parse("door-1").unwrap(),
-                site: protocol::SiteId::parse("test").unwrap(),
-                token: Secret::new("s3cret".into()),
-                cloud_public_key: protocol::Keypair::generate().public(),
-                cloud_url: cloud_url.into(),
-                mqtt_url: mqtt_url.into(),
-            },
-            key: protocol::Keypair::generate(),
-        }
+        Identity::for_tests(cloud_url, mqtt_url)
     }
 
     #[test]

@@ -70,6 +70,23 @@ const CREDENTIALS_FILE: &str = "credentials.json";
 const KEY_FILE: &str = "device.key";
 
 impl Identity {
+    /// A made-up door `door-1` of site `test` with fresh keys and a cloud at these URLs,
+    /// for tests (this crate's and its integration tests').
+    #[doc(hidden)]
+    pub fn for_tests(cloud_url: &str, mqtt_url: &str) -> Identity {
+        Identity {
+            credentials: Credentials {
+                device: protocol::DeviceId::parse("door-1").unwrap(),
+                site: protocol::SiteId::parse("test").unwrap(),
+                token: Secret::new("s3cret".into()),
+                cloud_public_key: protocol::Keypair::generate().public(),
+                cloud_url: cloud_url.into(),
+                mqtt_url: mqtt_url.into(),
+            },
+            key: protocol::Keypair::generate(),
+        }
+    }
+
     pub fn load(data_dir: &Path) -> Result<Self, IdentityError> {
         let path = data_dir.join(CREDENTIALS_FILE);
         let raw = match fs::read_to_string(&path) {

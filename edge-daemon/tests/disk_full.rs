@@ -13,12 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use edge_daemon::{
-    config::EdgeConfig,
-    daemon,
-    identity::{Credentials, Identity, Secret},
-    sim,
-};
+use edge_daemon::{config::EdgeConfig, daemon, identity::Identity, sim};
 use hal::Relay;
 use protocol::{open, AccessMethod, AccessResult, Envelope, Event};
 use tokio_util::sync::CancellationToken;
@@ -72,20 +67,9 @@ async fn a_full_disk_keeps_the_door_deciding_and_safe_and_is_reported_when_space
     config.sim.traffic = false;
     config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     config.door.unlock_ms = 200;
-    let key = protocol::Keypair::generate();
-    Identity {
-        credentials: Credentials {
-            device: protocol::DeviceId::parse("door-1").unwrap(),
-            site: protocol::SiteId::parse("chaos").unwrap(),
-            token: Secret::new("unused".into()),
-            cloud_public_key: protocol::Keypair::generate().public(),
-            cloud_url: "http://127.0.0.1:1".into(),
-            mqtt_url: "mqtt://127.0.0.1:1".into(),
-        },
-        key: key.clone(),
-    }
-    .save(&config.data_dir)
-    .unwrap();
+    let identity = Identity::for_tests("http://127.0.0.1:1", "mqtt://127.0.0.1:1");
+    let key = identity.key.clone();
+    identity.save(&config.data_dir).unwrap();
     let shutdown = CancellationToken::new();
     let (hardware, world) = sim::hardware();
     let relay = world.relay.clone();

@@ -3,12 +3,7 @@
 
 use std::{os::unix::net::UnixDatagram, time::Duration};
 
-use edge_daemon::{
-    config::EdgeConfig,
-    daemon,
-    identity::{Credentials, Identity, Secret},
-    sim,
-};
+use edge_daemon::{config::EdgeConfig, daemon, identity::Identity, sim};
 use tokio_util::sync::CancellationToken;
 
 /// The real daemon, with simulated hardware and a cloud that is not there, under a fake
@@ -31,19 +26,9 @@ async fn the_daemon_notifies_ready_pings_and_stopping() {
     config.data_dir = dir.path().join("edge");
     config.sim.traffic = false;
     config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    Identity {
-        credentials: Credentials {
-            device: protocol::DeviceId::parse("door-1").unwrap(),
-            site: protocol::SiteId::parse("test").unwrap(),
-            token: Secret::new("unused".into()),
-            cloud_public_key: protocol::Keypair::generate().public(),
-            cloud_url: "http://127.0.0.1:1".into(),
-            mqtt_url: "mqtt://127.0.0.1:1".into(),
-        },
-        key: protocol::Keypair::generate(),
-    }
-    .save(&config.data_dir)
-    .unwrap();
+    Identity::for_tests("http://127.0.0.1:1", "mqtt://127.0.0.1:1")
+        .save(&config.data_dir)
+        .unwrap();
 
     let shutdown = CancellationToken::new();
     let (hardware, world) = sim::hardware();
