@@ -689,6 +689,38 @@ async fn openapi_covers_every_route() {
     }
     assert!(doc["components"]["schemas"]["SessionResponse"].is_object());
     assert!(doc["components"]["schemas"]["DailyReport"].is_object());
+    // The device API's bodies are described, not left as any object.
+    let body_of = |path: &str| {
+        doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        body_of("/api/devices/{id}/commands").as_deref(),
+        Some("#/components/schemas/Command")
+    );
+    assert_eq!(
+        body_of("/api/device/enroll").as_deref(),
+        Some("#/components/schemas/EnrollRequest")
+    );
+    assert_eq!(
+        body_of("/api/device/events").as_deref(),
+        Some("#/components/schemas/EventBatchBody")
+    );
+    let command = doc["components"]["schemas"]["Command"].to_string();
+    for kind in [
+        "unlock",
+        "lock",
+        "capture",
+        "stream",
+        "update_settings",
+        "reload_gallery",
+    ] {
+        assert!(
+            command.contains(&format!("\"{kind}\"")),
+            "{kind} in {command}"
+        );
+    }
     let response = http().get(tc.url("/docs/")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let csp = response.headers()["content-security-policy"]

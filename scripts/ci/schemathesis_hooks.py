@@ -48,6 +48,8 @@ DEVICE_KEY = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 JAKARTA = datetime.timezone(datetime.timedelta(hours=7))
 
 _serial = itertools.count(1)
+# The weeks the hooks' salaried host asks to be paid for, one each: 2000-W01, 2000-W02, …
+_weeks = itertools.count(0)
 _lock = threading.RLock()
 
 
@@ -56,15 +58,19 @@ class CloudError(Exception):
 
 
 def call(method: str, path: str, body: object = None, token: str | None = None) -> dict:
-    """One JSON request to the cloud under test; the hooks' admin session unless a token is given."""
-    data = None if body is None else json.dumps(body).encode()
+    """One request to the cloud under test, JSON (or a JPEG, for `bytes`); the hooks' admin
+    session unless a token is given."""
+    if isinstance(body, bytes):
+        data, content_type = body, "image/jpeg"
+    else:
+        data, content_type = None if body is None else json.dumps(body).encode(), "application/json"
     request = urllib.request.Request(URL + path, data=data, method=method)
     if token is None and path != "/api/auth/login":
         token = FIXTURES.get("admin_token")
     if token is not None:
         request.add_header("Authorization", f"Bearer {token}")
     if data is not None:
-        request.add_header("Content-Type", "application/json")
+        request.add_header("Content-Type", content_type)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             raw = response.read()
@@ -181,6 +187,14 @@ class Fixtures:
         order = {"shiftId": self.get("meals_shift"), "jumlahPesanan": 1}
         return call("POST", "/meals/api/orders", order, token=employee["token"])["id"]
 
+    def awaiting_order(self) -> int:
+        """A new order the kitchen asked to reject, awaiting the administrator's decision."""
+        order = self.meals_order()
+        note = {"catatanDapur": "Bahan habis untuk shift ini"}
+        kitchen = self.get("meals_kitchen")["token"]
+        call("POST", f"/meals/api/orders/{order}/request-rejection", note, token=kitchen)
+        return order
+
     def chatme_member(self) -> dict:
         """A new ChatMe account, signed in: `{id, token}`."""
         phone = mobile()
@@ -196,21 +210,54 @@ class Fixtures:
         call("POST", f"/chatme/api/admin/agencies/{agency['id']}/approve", {})
         return {"id": agency["id"], "owner_token": owner["token"]}
 
-    def _make_chatme_host(self) -> dict:
-        """A ChatMe member who is a host of the agency."""
+    def pending_agency(self) -> str:
+        """A new member's agency application, not yet decided."""
+        owner = self.chatme_member()
+        application = {"family_name": "Keluarga ST", "region": "Jakarta", "phone": mobile()}
+        return call("POST", "/chatme/api/agency/apply", application, token=owner["token"])["agency"]["id"]
+
+    def pending_host_application(self) -> dict:
+        """A new member's application to host for the agency, not yet decided:
+        `{id, member}`."""
         agency = self.get("chatme_agency")
-        host = self.chatme_member()
+        member = self.chatme_member()
         application = {"name": "Host ST", "gender": "female", "id_number": "3171234567890001"}
         applied = call(
-            "POST", f"/chatme/api/agency/{agency['id']}/host-applications", application, host["token"]
+            "POST", f"/chatme/api/agency/{agency['id']}/host-applications", application, member["token"]
         )["application"]
-        call(
-            "POST",
-            f"/chatme/api/agency/host-applications/{applied['id']}/approve",
-            {},
-            token=agency["owner_token"],
-        )
+        return {"id": applied["id"], "member": member}
+
+    def new_host(self) -> dict:
+        """A ChatMe member who is a host of the agency, approved by its owner."""
+        applied = self.pending_host_application()
+        owner = self.get("chatme_agency")["owner_token"]
+        call("POST", f"/chatme/api/agency/host-applications/{applied['id']}/approve", {}, token=owner)
+        return applied["member"]
+
+    def _make_chatme_host(self) -> dict:
+        return self.new_host()
+
+    def _make_chatme_salaried_host(self) -> dict:
+        """A host of its own for the salary requests the hooks make, so that the weeks they
+        ask for never meet the ones the run's cases ask for."""
+        return self.new_host()
+
+    def pending_salary_request(self) -> str:
+        """A salary request of a week no request named before, not yet decided."""
+        host = self.get("chatme_salaried_host")
+        n = next(_weeks)
+        week = {"week_number": n % 52 + 1, "year": 2000 + n // 52}
+        return call("POST", "/chatme/api/salary-requests", week, token=host["token"])["request"]["id"]
+
+    def live_host(self) -> dict:
+        """A new host with a live session open."""
+        host = self.new_host()
+        call("POST", "/chatme/api/live-session/start", None, token=host["token"])
         return host
+
+    def recording(self) -> str:
+        """A snapshot a device uploaded: its recording id."""
+        return call("POST", "/api/device/snapshots", FACE_PHOTO.read_bytes(), self.get("device_token"))["key"]
 
     def _make_chatme_applicant(self) -> dict:
         return self.chatme_member()
@@ -329,6 +376,11 @@ def kitchen_request(case, body: dict) -> None:
     case.path_parameters["id"] = FIXTURES.meals_order()
 
 
+def kitchen_request_decided(case, body: dict) -> None:
+    """An order awaiting approval, decided by the administrator (the run's admin)."""
+    case.path_parameters["id"] = FIXTURES.awaiting_order()
+
+
 def order_override(case, body: dict) -> None:
     """A waiting order, moved by the administrator (the run's admin), who must give a reason."""
     case.path_parameters["id"] = FIXTURES.meals_order()
@@ -339,6 +391,36 @@ def order_override(case, body: dict) -> None:
 def meals_account(case, body) -> None:
     """A new employee whose role, status or password the administrator changes."""
     case.path_parameters["id"] = FIXTURES.meals_user("employee")["id"]
+
+
+def pending_decision(case, body) -> None:
+    """A fresh application or request for the case to approve or reject, as the one who
+    decides it: the admin for agencies, the agency's owner for hosts and salaries."""
+    path = case.operation.path
+    if path.startswith("/chatme/api/admin/agencies/"):
+        case.path_parameters["id"] = FIXTURES.pending_agency()
+        return
+    bearer(case, FIXTURES.get("chatme_agency")["owner_token"])
+    if "host-applications" in path:
+        case.path_parameters["id"] = FIXTURES.pending_host_application()["id"]
+    else:
+        case.path_parameters["requestId"] = FIXTURES.pending_salary_request()
+
+
+def agency_owner(case, body) -> None:
+    """The agency, read by its owner."""
+    agency = FIXTURES.get("chatme_agency")
+    case.path_parameters["agencyId"] = agency["id"]
+    bearer(case, agency["owner_token"])
+
+
+def live_host(case, body) -> None:
+    """A host whose live session is open, to end it."""
+    bearer(case, FIXTURES.live_host()["token"])
+
+
+def a_recording(case, body) -> None:
+    case.path_parameters["id"] = FIXTURES.recording()
 
 
 def removable_person(case, body) -> None:
@@ -369,8 +451,8 @@ def salary_request(case, body: dict) -> None:
         body["year"] = min(body["year"], last_year)
     else:
         body["year"] = last_year
-    if body.get("week") is not None:
-        body["week"] = min(body["week"], 52)
+    if body.get("week_number") is not None:
+        body["week_number"] = min(body["week_number"], 52)
 
 
 def gift(case, body: dict) -> None:
@@ -458,6 +540,8 @@ VALID = {
     ("POST", "/meals/api/users"): new_meals_user,
     ("POST", "/meals/api/orders"): new_order,
     ("POST", "/meals/api/orders/{id}/request-edit"): kitchen_request,
+    ("POST", "/meals/api/orders/{id}/request-rejection"): kitchen_request,
+    ("POST", "/meals/api/orders/{id}/approve-reject"): kitchen_request_decided,
     ("PATCH", "/meals/api/orders/{id}/status"): order_override,
     ("PATCH", "/meals/api/users/{id}/role"): meals_account,
     ("PATCH", "/meals/api/users/{id}/status"): meals_account,
@@ -473,6 +557,21 @@ VALID = {
     ("POST", "/api/camera/capture"): the_door,
     ("GET", "/api/camera/stream"): the_door,
     ("POST", "/api/device/enroll"): enrolment,
+    ("POST", "/chatme/api/admin/agencies/{id}/approve"): pending_decision,
+    ("POST", "/chatme/api/admin/agencies/{id}/reject"): pending_decision,
+    ("POST", "/chatme/api/agency/host-applications/{id}/approve"): pending_decision,
+    ("POST", "/chatme/api/agency/host-applications/{id}/reject"): pending_decision,
+    ("POST", "/chatme/api/agency/salary-request/{requestId}/approve"): pending_decision,
+    ("POST", "/chatme/api/agency/salary-request/{requestId}/reject"): pending_decision,
+    ("GET", "/chatme/api/agency/{agencyId}/salary-requests"): agency_owner,
+    ("GET", "/chatme/api/agency/{agencyId}/host-applications"): agency_owner,
+    ("GET", "/chatme/api/agency/{agencyId}/stats"): agency_owner,
+    ("GET", "/chatme/api/agency/{agencyId}/hosts"): agency_owner,
+    ("GET", "/chatme/api/agency/{agencyId}/income"): agency_owner,
+    ("GET", "/chatme/api/agency/{agencyId}/live-stats"): agency_owner,
+    ("POST", "/chatme/api/live-session/end"): live_host,
+    ("DELETE", "/api/camera/recordings/{id}"): a_recording,
+    ("GET", "/api/camera/recordings/{id}/image"): a_recording,
     ("GET", "/api/device/gallery"): a_device,
     ("POST", "/api/device/events"): a_device,
     ("POST", "/api/device/snapshots"): a_device,
@@ -485,6 +584,13 @@ VALID = {
 }
 
 
+# The hooked operations that may take no body (or a non-JSON one).
+BODILESS = (
+    removable_person, the_door, a_device, own_session, meals_account, pending_decision,
+    agency_owner, live_host, a_recording,
+)
+
+
 @schemathesis.hook
 def map_case(context, case):
     """Fill in, for a positive case of a hooked operation, what only the cloud knows; a
@@ -495,7 +601,7 @@ def map_case(context, case):
     if case.meta.generation.mode != GenerationMode.POSITIVE and fill is not own_session:
         return case
     body = case.body if isinstance(case.body, dict) else None
-    if body is None and fill not in (removable_person, the_door, a_device, own_session, meals_account):
+    if body is None and fill not in BODILESS:
         return case
     try:
         fill(case, body)

@@ -750,6 +750,8 @@ pub async fn set_status(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestRejection {
+    /// Why: 10–500 characters once trimmed.
+    #[schema(value_type = String, required = true, min_length = 10, max_length = 500, pattern = "\\S")]
     catatan_dapur: Option<String>,
 }
 
