@@ -76,6 +76,18 @@ impl Running {
     }
 }
 
+/// For tests: the config of a made-up door `door-1` whose cloud is nowhere, its identity
+/// saved in `data_dir`; simulated hardware without traffic, the kiosk on a free loopback port.
+#[doc(hidden)]
+pub fn offline_door_for_tests(data_dir: &std::path::Path) -> Result<EdgeConfig, IdentityError> {
+    let mut config = EdgeConfig::default();
+    config.data_dir = data_dir.to_owned();
+    config.sim.traffic = false;
+    config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    Identity::for_tests("http://127.0.0.1:1", "mqtt://127.0.0.1:1").save(data_dir)?;
+    Ok(config)
+}
+
 /// Starts the daemon with `hardware`; `world` adds simulated traffic when the config asks.
 pub async fn start(
     config: &EdgeConfig,
@@ -557,13 +569,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn dropping_running_stops_the_daemon() {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = EdgeConfig::default();
-        config.data_dir = dir.path().join("edge");
-        config.sim.traffic = false;
-        config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        Identity::for_tests("http://127.0.0.1:1", "mqtt://127.0.0.1:1")
-            .save(&config.data_dir)
-            .unwrap();
+        let config = offline_door_for_tests(&dir.path().join("edge")).unwrap();
         let shutdown = CancellationToken::new();
         let (hardware, world) = crate::sim::hardware();
         let running = start(&config, hardware, Some(world), shutdown.clone())

@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use edge_daemon::{config::EdgeConfig, daemon, identity::Identity, sim};
+use edge_daemon::{daemon, identity::Identity, sim};
 use hal::Relay;
 use protocol::{open, AccessMethod, AccessResult, Envelope, Event};
 use tokio_util::sync::CancellationToken;
@@ -62,14 +62,9 @@ async fn a_full_disk_keeps_the_door_deciding_and_safe_and_is_reported_when_space
         );
         return;
     };
-    let mut config = EdgeConfig::default();
-    config.data_dir = root.join("edge");
-    config.sim.traffic = false;
-    config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut config = daemon::offline_door_for_tests(&root.join("edge")).unwrap();
     config.door.unlock_ms = 200;
-    let identity = Identity::for_tests("http://127.0.0.1:1", "mqtt://127.0.0.1:1");
-    let key = identity.key.clone();
-    identity.save(&config.data_dir).unwrap();
+    let key = Identity::load(&config.data_dir).unwrap().key;
     let shutdown = CancellationToken::new();
     let (hardware, world) = sim::hardware();
     let relay = world.relay.clone();

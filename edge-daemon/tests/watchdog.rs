@@ -3,7 +3,7 @@
 
 use std::{os::unix::net::UnixDatagram, time::Duration};
 
-use edge_daemon::{config::EdgeConfig, daemon, identity::Identity, sim};
+use edge_daemon::{daemon, sim};
 use tokio_util::sync::CancellationToken;
 
 /// The real daemon, with simulated hardware and a cloud that is not there, under a fake
@@ -22,13 +22,7 @@ async fn the_daemon_notifies_ready_pings_and_stopping() {
     std::env::set_var("WATCHDOG_USEC", "200000");
     std::env::set_var("WATCHDOG_PID", std::process::id().to_string());
 
-    let mut config = EdgeConfig::default();
-    config.data_dir = dir.path().join("edge");
-    config.sim.traffic = false;
-    config.kiosk.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    Identity::for_tests("http://127.0.0.1:1", "mqtt://127.0.0.1:1")
-        .save(&config.data_dir)
-        .unwrap();
+    let config = daemon::offline_door_for_tests(&dir.path().join("edge")).unwrap();
 
     let shutdown = CancellationToken::new();
     let (hardware, world) = sim::hardware();
