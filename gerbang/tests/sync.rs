@@ -6,7 +6,6 @@ mod support;
 use std::{process::Command, time::Duration};
 
 use cloud_api::testkit::{unique_site, Backend, BrokerKind};
-use rand::Rng;
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,18 +55,9 @@ async fn sigkill_twenty_times_loses_and_duplicates_nothing() {
             ("GERBANG_SIM__SPEED", "20".into()),
             ("GERBANG_DOOR__DEBOUNCE_MS", "5".into()),
         ];
-        for _ in 0..20 {
-            let mut daemon = spawn_edge(dir.path(), &flowing);
-            let alive = rand::thread_rng().gen_range(150..1500);
-            tokio::time::sleep(Duration::from_millis(alive)).await;
-            kill9(&mut daemon);
-        }
-        let (written, unsynced) = device_outbox(dir.path());
+        let (written, unsynced) =
+            kill_twenty_times(dir.path(), || spawn_edge(dir.path(), &flowing)).await;
         eprintln!("after 20 kills: {written} events written, {unsynced} not yet confirmed");
-        assert!(
-            written > 1000,
-            "events should have been flowing ({written})"
-        );
         let mut daemon = spawn_edge(
             dir.path(),
             &[

@@ -284,7 +284,39 @@ pub fn kill9(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Sends SIGTERM and waits for a clean exit.
+/// A child process killed (SIGKILL) however the test ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        kill9(&mut self.0);
+    }
+}
+
+/// Starts `spawn`'s process twenty times on the door store in `door_dir`, killing each with
+/// SIGKILL after a random 100–1,500 ms, counted for even rounds from the start (so the kill
+/// lands during start-up) and for odd rounds from when the door has written events again
+/// since that start (so it lands while events flow, however long a loaded machine takes to
+/// get there). Returns the door's outbox afterwards: (last seq written, rows unsynced).
+pub async fn kill_twenty_times(door_dir: &Path, mut spawn: impl FnMut() -> Child) -> (u64, u64) {
+    use rand::Rng;
+    let written = || try_device_outbox(door_dir).map_or(0, |(written, _)| written);
+    for round in 0..20 {
+        let before = written();
+        let process = Killed(spawn());
+        if round % 2 == 1 {
+            eventually(Duration::from_secs(60), "the door writes events", || {
+                std::future::ready((written() > before).then_some(()))
+            })
+            .await;
+        }
+        let alive = rand::thread_rng().gen_range(100..1500);
+        tokio::time::sleep(Duration::from_millis(alive)).await;
+        drop(process);
+    }
+    device_outbox(door_dir)
+}
+
 /// The all-in-one demo, `gerbang` with its face visitors, on free ports with `data` as its
 /// data directory and the test admin, logging to `log`, with `settings` (`GERBANG_*`) on
 /// top; no exit-button traffic (the tests watch the face visitors). Stopped however the test
@@ -317,6 +349,7 @@ impl Drop for Running {
     }
 }
 
+/// Sends SIGTERM and waits for a clean exit.
 pub fn terminate(child: &mut Child) {
     #[allow(unsafe_code)]
     // SAFETY: kill(2) with a pid we spawned and own; no memory is touched.
@@ -328,33 +361,27 @@ pub fn terminate(child: &mut Child) {
 
 /// What the device's own store says: (last seq written, rows still unsynced).
 pub fn device_outbox(data_dir: &Path) -> (u64, u64) {
-    try_device_outbox(data_dir).expect("the device's store exists")
+    read_outbox(data_dir)
+        .unwrap_or_else(|e| panic!("the device's store in {}: {e}", data_dir.display()))
 }
 
-/// Like [`device_outbox`], `None` while the daemon has not created its store yet.
+/// Like [`device_outbox`], `None` while the daemon has not created its store yet (or was
+/// killed half-way through creating it).
 pub fn try_device_outbox(data_dir: &Path) -> Option<(u64, u64)> {
-    if !data_dir.join("edge.db").exists() {
-        return None;
-    }
-    Some(read_outbox(data_dir))
+    read_outbox(data_dir).ok()
 }
 
-fn read_outbox(data_dir: &Path) -> (u64, u64) {
+fn read_outbox(data_dir: &Path) -> rusqlite::Result<(u64, u64)> {
     let conn = rusqlite::Connection::open_with_flags(
         data_dir.join("edge.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    conn.busy_timeout(Duration::from_secs(5)).unwrap();
-    let next: i64 = conn
-        .query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    let pending: i64 = conn
-        .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
-        .unwrap();
-    (next as u64 - 1, pending as u64)
+    )?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let next: i64 = conn.query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
+        r.get(0)
+    })?;
+    let pending: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+    Ok((next as u64 - 1, pending as u64))
 }
 
 /// `future`'s output, or a panic naming `what` once `limit` has passed: a step that hangs
