@@ -12,7 +12,6 @@ use protocol::{
     DeviceId, PublicKey, SiteId,
 };
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::MigratorTrait;
 use tokio::{net::TcpListener, sync::mpsc, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
@@ -146,7 +145,7 @@ pub async fn start<D: DomainSet>(
             context: "waiting for the replicas starting alongside",
             source,
         })?;
-    db::Migrator::<D>::up(&db, None)
+    db::migrate::<D>(&db)
         .await
         .map_err(|source| CloudError::Database {
             context: "migrating",

@@ -303,9 +303,12 @@ pub async fn kill_twenty_times(door_dir: &Path, mut spawn: impl FnMut() -> Child
     let written = || try_device_outbox(door_dir).map_or(0, |(written, _)| written);
     for round in 0..20 {
         let before = written();
-        let process = Killed(spawn());
+        let mut process = Killed(spawn());
         if round % 2 == 1 {
             eventually(Duration::from_secs(60), "the door writes events", || {
+                if let Ok(Some(status)) = process.0.try_wait() {
+                    panic!("round {round}: the process ended ({status}) before the door wrote");
+                }
                 std::future::ready((written() > before).then_some(()))
             })
             .await;

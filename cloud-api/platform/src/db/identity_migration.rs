@@ -89,17 +89,17 @@ impl MigrationTrait for M0003Identity {
         let db = manager.get_connection();
         match manager.get_database_backend() {
             DbBackend::Sqlite => {
-                // SQLite cannot drop NOT NULL in place: rebuild the table, in one batch so
-                // every statement runs on the same pooled connection, in one transaction.
+                // SQLite cannot drop NOT NULL in place: rebuild the table (inside the one
+                // transaction every migration runs in, `db::migrate`).
                 let create = DbBackend::Sqlite
                     .build(&users_table(Alias::new("users_v3")))
                     .to_string();
                 db.execute_unprepared(&format!(
-                    "BEGIN; {create}; \
+                    "{create}; \
                      INSERT INTO users_v3 (id, email, name, password_hash, roles, disabled, created_at, updated_at) \
                      SELECT id, email, name, password_hash, roles, disabled, created_at, updated_at FROM users; \
                      DROP TABLE users; \
-                     ALTER TABLE users_v3 RENAME TO users; COMMIT;"
+                     ALTER TABLE users_v3 RENAME TO users;"
                 ))
                 .await?;
             }

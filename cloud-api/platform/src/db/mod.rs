@@ -28,9 +28,27 @@ pub(crate) mod migration_idens {
 pub async fn connect<D: DomainSet>(url: &str) -> Result<DatabaseConnection, DbErr> {
     let db = open(url).await?;
     let lock = StartupLock::acquire(&db).await?;
-    let migrated = Migrator::<D>::up(&db, None).await;
+    let migrated = migrate::<D>(&db).await;
     lock.release().await;
     migrated.map(|()| db)
+}
+
+/// Runs every pending migration of the platform and the domains `D`, all or none.
+pub async fn migrate<D: DomainSet>(db: &DatabaseConnection) -> Result<(), DbErr> {
+    up_all_or_none::<Migrator<D>>(db).await
+}
+
+/// `M`'s pending migrations in one transaction. SeaORM opens one on PostgreSQL only; on
+/// SQLite a process killed (or a migration failing) half-way through would leave that
+/// migration's first tables behind, unrecorded, and every later start would stop on them
+/// ("table … already exists"). SQLite's DDL is transactional too, so it gets the same.
+async fn up_all_or_none<M: MigratorTrait>(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return M::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    M::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// Connects to `url` (SQLite in WAL mode, or PostgreSQL) without migrating.
@@ -133,4 +151,108 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// Checks the connection with a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{FromQueryResult, Statement};
+    use sea_orm_migration::prelude::*;
+
+    use super::*;
+
+    /// Creates the table it is named after, then fails if it `fails`.
+    struct CreatesTable {
+        name: &'static str,
+        fails: bool,
+    }
+
+    impl MigrationName for CreatesTable {
+        fn name(&self) -> &str {
+            self.name
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for CreatesTable {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .create_table(
+                    Table::create()
+                        .table(Alias::new(self.name))
+                        .col(ColumnDef::new(Alias::new("id")).integer().primary_key())
+                        .to_owned(),
+                )
+                .await?;
+            if self.fails {
+                return Err(DbErr::Migration("stopped half-way".into()));
+            }
+            Ok(())
+        }
+    }
+
+    fn migrations(second_fails: bool) -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(CreatesTable {
+                name: "m1_first",
+                fails: false,
+            }),
+            Box::new(CreatesTable {
+                name: "m2_second",
+                fails: second_fails,
+            }),
+        ]
+    }
+
+    /// A start whose second migration stops after creating its table.
+    struct Interrupted;
+
+    impl MigratorTrait for Interrupted {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            migrations(true)
+        }
+    }
+
+    /// The next start, where it goes through.
+    struct Restarted;
+
+    impl MigratorTrait for Restarted {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            migrations(false)
+        }
+    }
+
+    #[derive(FromQueryResult)]
+    struct Name {
+        name: String,
+    }
+
+    #[tokio::test]
+    async fn a_migration_stopped_half_way_on_sqlite_leaves_nothing_and_the_next_start_goes_through()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("cloud.db").display()
+        );
+        let db = open(&url).await.unwrap();
+
+        let stopped = up_all_or_none::<Interrupted>(&db).await.unwrap_err();
+        assert!(
+            stopped.to_string().contains("stopped half-way"),
+            "{stopped}"
+        );
+        let tables = Name::find_by_statement(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'm_\\_%' ESCAPE '\\'",
+        ))
+        .all(&db)
+        .await
+        .unwrap();
+        let tables: Vec<String> = tables.into_iter().map(|t| t.name).collect();
+        assert!(tables.is_empty(), "left behind: {tables:?}");
+
+        up_all_or_none::<Restarted>(&db).await.unwrap();
+        let applied = Restarted::get_applied_migrations(&db).await.unwrap();
+        assert_eq!(applied.len(), 2);
+    }
 }
