@@ -621,7 +621,7 @@ async fn share_device_traffic_and_commands(replicas: &[TestCloud], site: &str) {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["status"], "acked");
+        assert_eq!(body["status"], "acked", "{body}");
     }
     stub.stop().await;
 }

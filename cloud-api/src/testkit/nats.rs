@@ -57,33 +57,49 @@ impl NatsCluster {
     }
 
     /// Starts `n` nodes and waits until every one is healthy with JetStream ready.
+    ///
+    /// Ports are picked free and then handed to `nats-server`, so another process may take
+    /// one in between (an outgoing connection's ephemeral port, say); a node that exits for
+    /// that makes the whole cluster start again on new ports, up to three times.
     pub async fn start(n: usize) -> NatsCluster {
         let binary = Self::require_binary();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let ports: Vec<Ports> = (0..n)
-            .map(|_| Ports {
-                client: free_port(),
-                cluster: free_port(),
-                mqtt: free_port(),
-                monitor: free_port(),
-            })
-            .collect();
-        let mut cluster = NatsCluster {
-            binary,
-            dir,
-            nodes: (0..n).map(|_| None).collect(),
-            ports,
-            issuer: nkeys::KeyPair::new_account(),
-            cloud_password: uuid::Uuid::new_v4().simple().to_string(),
-        };
-        for i in 0..n {
-            cluster.write_config(i);
-            cluster.spawn(i);
+        let mut attempt = 1;
+        loop {
+            let mut cluster = NatsCluster {
+                binary: binary.clone(),
+                dir: tempfile::tempdir().expect("temp dir"),
+                nodes: (0..n).map(|_| None).collect(),
+                ports: (0..n)
+                    .map(|_| Ports {
+                        client: free_port(),
+                        cluster: free_port(),
+                        mqtt: free_port(),
+                        monitor: free_port(),
+                    })
+                    .collect(),
+                issuer: nkeys::KeyPair::new_account(),
+                cloud_password: uuid::Uuid::new_v4().simple().to_string(),
+            };
+            for i in 0..n {
+                cluster.write_config(i);
+                cluster.spawn(i);
+            }
+            let mut failure = None;
+            for i in 0..n {
+                if let Err(why) = cluster.healthy(i).await {
+                    failure = Some(format!("NATS node {i} {why}"));
+                    break;
+                }
+            }
+            match failure {
+                None => return cluster,
+                Some(why) if attempt < 3 && why.contains("address already in use") => {
+                    eprintln!("NATS cluster start {attempt}: a port was taken; again on new ports");
+                    attempt += 1;
+                }
+                Some(why) => panic!("{why}"),
+            }
         }
-        for i in 0..n {
-            cluster.wait_healthy(i).await;
-        }
-        cluster
     }
 
     fn config_path(&self, i: usize) -> PathBuf {
@@ -134,8 +150,9 @@ impl NatsCluster {
         self.nodes[i] = Some(child);
     }
 
-    /// Waits for node `i`'s `/healthz` to report it ready with JetStream.
-    async fn wait_healthy(&self, i: usize) {
+    /// Waits for node `i`'s `/healthz` to report it ready with JetStream; why not, with
+    /// its log, if it exits or 30 s pass first.
+    async fn healthy(&mut self, i: usize) -> Result<(), String> {
         let url = format!(
             "http://127.0.0.1:{}/healthz?js-enabled-only=true",
             self.ports[i].monitor
@@ -144,14 +161,18 @@ impl NatsCluster {
         loop {
             if let Ok(answer) = reqwest::get(&url).await {
                 if answer.status().is_success() {
-                    return;
+                    return Ok(());
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "NATS node {i} not healthy within 30 s: {}",
-                self.log(i)
-            );
+            let exited = self.nodes[i]
+                .as_mut()
+                .is_some_and(|node| matches!(node.try_wait(), Ok(Some(_))));
+            if exited {
+                return Err(format!("exited: {}", self.log(i)));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("not healthy within 30 s: {}", self.log(i)));
+            }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -196,7 +217,9 @@ impl NatsCluster {
     pub async fn restart(&mut self, i: usize) {
         self.kill(i);
         self.spawn(i);
-        self.wait_healthy(i).await;
+        if let Err(why) = self.healthy(i).await {
+            panic!("NATS node {i} {why}");
+        }
     }
 }
 

@@ -266,13 +266,16 @@ pub async fn run_loop(
         let _ = subscribed.send(false);
         match outcome {
             Feed::IngestStopped => return,
-            Feed::Ended(why) => {
-                tracing::warn!(why, "A NATS feed ended; setting it up again.");
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                }
+            Feed::Ended(feed) => {
+                tracing::warn!(feed, "A NATS feed ended; setting it up again.");
             }
+            Feed::Failed(feed, error) => {
+                tracing::warn!(feed, %error, "A NATS pull feed failed; setting it up again.");
+            }
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
     }
 }
@@ -280,14 +283,19 @@ pub async fn run_loop(
 enum Feed {
     IngestStopped,
     Ended(&'static str),
+    /// A pull consumer's feed reported an error: its pull request went unanswered (no
+    /// consumer leader yet, a leadership change, a node gone) or its heartbeats stopped.
+    /// The client still counts the messages that request asked for and would not pull
+    /// again until it expires (about 35 s), leaving this replica idle while the other
+    /// takes everything, so the feed is set up again with a fresh request.
+    Failed(&'static str, pull::MessagesError),
 }
 
 async fn feed_ingest(mut events: pull::Stream, frames: &mpsc::Sender<IncomingFrame>) -> Feed {
     while let Some(message) = events.next().await {
-        let Ok(message) = message else {
-            // Heartbeats missed or the consumer moved (a node left): the stream keeps going.
-            tracing::debug!("NATS events feed hiccup.");
-            continue;
+        let message = match message {
+            Ok(message) => message,
+            Err(error) => return Feed::Failed("events", error),
         };
         let (message, acker) = message.split();
         let frame = IncomingFrame {
@@ -304,8 +312,9 @@ async fn feed_ingest(mut events: pull::Stream, frames: &mpsc::Sender<IncomingFra
 
 async fn apply_acks(platform: &AppState, mut acks: pull::Stream) -> Feed {
     while let Some(message) = acks.next().await {
-        let Ok(message) = message else {
-            continue;
+        let message = match message {
+            Ok(message) => message,
+            Err(error) => return Feed::Failed("acks", error),
         };
         let (message, acker) = message.split();
         match Topic::parse(&topic_of(message.subject.as_str())) {
