@@ -92,6 +92,12 @@ async fn record(
         .await?
         .is_some_and(|d| d.online);
     let txn = platform.db.begin().await?;
+    // Ingest's lock order (`ingest::store`): the projectors' rows (door status), then the
+    // device's. The other way round, a state message and an event batch of the same door
+    // deadlocked on PostgreSQL and the state was lost.
+    for projector in &platform.projectors {
+        projector.device_state(&txn, device_id, state).await?;
+    }
     device::Entity::update_many()
         .col_expr(device::Column::Online, Expr::value(state.online))
         .col_expr(
@@ -105,9 +111,6 @@ async fn record(
         .filter(device::Column::Id.eq(device_id.as_str()))
         .exec(&txn)
         .await?;
-    for projector in &platform.projectors {
-        projector.device_state(&txn, device_id, state).await?;
-    }
     let notifications = if was_online && !state.online {
         notifications::notify_admins(
             &txn,
